@@ -1,0 +1,238 @@
+// GRPO core as pure functions — spec grpo-clipcov-klcov.md §1 (group advantages), §2 (loss
+// aggregation), §3 (PPO-clip with clip-higher and dual clip), §7 (KL estimators), §8 (entropy).
+// This is the library API (`src/index.ts`) that the `loss` command, the trainer and tests call.
+import * as tf from '@tensorflow/tfjs';
+import { AGG_MODES, KL_TYPES } from '../src/config-schema.ts';
+
+export type AggMode = (typeof AGG_MODES)[number];
+export type KlType = (typeof KL_TYPES)[number];
+
+// ---------------------------------------------------------------------------------------------
+// §1 Group-relative advantages (computed in JS doubles, no gradient)
+
+export interface AdvantageOptions {
+  /** Divide by the group's unbiased std (GRPO); false = mean-only (Dr.GRPO). */
+  normByStd: boolean;
+  /** Added to the std, not the variance (default 1e-6). */
+  epsilon: number;
+}
+
+/**
+ * Per-row advantage a_i = (s_i − μ_g)/(σ_g + ε) (or s_i − μ_g), σ unbiased; a singleton group has
+ * μ = 0, σ = 1, so its advantage is its raw score over 1 + ε (spec grpo §1 step 2).
+ */
+export function groupAdvantages(scores: ArrayLike<number>, groupIds: ArrayLike<number>, opts: AdvantageOptions): Float64Array {
+  const members = new Map<number, number[]>();
+  for (let i = 0; i < scores.length; i++) {
+    const list = members.get(groupIds[i]);
+    if (list) list.push(i);
+    else members.set(groupIds[i], [i]);
+  }
+  const out = new Float64Array(scores.length);
+  for (const rows of members.values()) {
+    let mean = 0;
+    let std = 1;
+    if (rows.length > 1) {
+      mean = rows.reduce((s, i) => s + scores[i], 0) / rows.length;
+      const sq = rows.reduce((s, i) => s + (scores[i] - mean) ** 2, 0);
+      std = Math.sqrt(sq / (rows.length - 1));
+    }
+    for (const i of rows) out[i] = opts.normByStd ? (scores[i] - mean) / (std + opts.epsilon) : scores[i] - mean;
+  }
+  return out;
+}
+
+/** Broadcast per-row advantages to tokens: A[i,t] = a_i · m[i,t] (spec grpo §1 step 4). */
+export function broadcastToTokens(rowValues: ArrayLike<number>, mask: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(mask.length);
+  for (let i = 0; i < mask.length; i++) out[i] = rowValues[Math.floor(i / width)] * mask[i];
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// §3 Vanilla PPO-clip with clip-higher and dual clip
+
+export interface ClipOptions {
+  clipRatioLow: number;
+  clipRatioHigh: number;
+  /** Dual-clip constant c > 1. */
+  clipRatioC: number;
+}
+
+/**
+ * Per-token loss ℓ = max(−A·ρ, −A·clip(ρ, 1−ε_low, 1+ε_high)), capped at −A·c where A < 0,
+ * with ρ = exp(clamp(lp − lp_old, −20, 20)). `logProbs` carries the gradient; the others are data.
+ */
+export function ppoClipTokenLoss(logProbs: tf.Tensor1D, oldLogProbs: tf.Tensor1D, advantages: tf.Tensor1D, opts: ClipOptions): tf.Tensor1D {
+  return tf.tidy(() => {
+    const negA = tf.neg(advantages);
+    const ratio = tf.exp(tf.clipByValue(tf.sub(logProbs, oldLogProbs), -20, 20));
+    const unclipped = tf.mul(negA, ratio);
+    const clipped = tf.mul(negA, tf.clipByValue(ratio, 1 - opts.clipRatioLow, 1 + opts.clipRatioHigh));
+    const pessimistic = tf.maximum(unclipped, clipped);
+    // the dual-clip condition depends on A only (data), so `where` keeps its gradient
+    const dual = tf.minimum(pessimistic, tf.mul(negA, opts.clipRatioC));
+    return tf.where(tf.less(advantages, 0), dual, pessimistic) as tf.Tensor1D;
+  });
+}
+
+export interface ClipStats {
+  /** 1 where the clipped branch was chosen (v > u, strict). */
+  clipped: Uint8Array;
+  pgClipfrac: number;
+  pgClipfracLower: number;
+  /** mean over valid of lp_old − lp. */
+  ppoKl: number;
+}
+
+/** The §3 metrics from detached values; masked means divide by Σm (no ε; float32 mask). */
+export function ppoClipStats(logProbs: ArrayLike<number>, oldLogProbs: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>, opts: ClipOptions): ClipStats {
+  const clipped = new Uint8Array(mask.length);
+  let n = 0;
+  let clip = 0;
+  let lower = 0;
+  let kl = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    const delta = Math.max(-20, Math.min(20, logProbs[i] - oldLogProbs[i]));
+    const ratio = Math.exp(delta);
+    const a = advantages[i];
+    const u = -a * ratio;
+    const v = -a * Math.min(Math.max(ratio, 1 - opts.clipRatioLow), 1 + opts.clipRatioHigh);
+    const w = Math.max(u, v);
+    n += 1;
+    if (v > u) {
+      clipped[i] = 1;
+      clip += 1;
+    }
+    if (a < 0 && w > -a * opts.clipRatioC) lower += 1;
+    kl += -delta;
+  }
+  const d = n || 1;
+  return { clipped, pgClipfrac: clip / d, pgClipfracLower: lower / d, ppoKl: kl / d };
+}
+
+// ---------------------------------------------------------------------------------------------
+// §2 Loss aggregation
+
+/** Aggregate a per-token loss [rows*width] with mask m (data) following verl's agg_loss. */
+export function aggregateLoss(tokenLoss: tf.Tensor1D, mask: Float32Array, rows: number, width: number, mode: AggMode): tf.Scalar {
+  return tf.tidy(() => {
+    const m = tf.tensor1d(mask);
+    const masked = tf.mul(tokenLoss, m);
+    if (mode === 'token-mean') {
+      let count = 0;
+      for (let i = 0; i < mask.length; i++) count += mask[i];
+      return count > 0 ? tf.div(tf.sum(masked), count) : tf.mul(tf.sum(masked), 0);
+    }
+    if (mode === 'seq-mean-token-sum-norm') return tf.div(tf.sum(masked), width);
+    const rowCounts = new Float32Array(rows);
+    for (let i = 0; i < mask.length; i++) rowCounts[Math.floor(i / width)] += mask[i];
+    const nonEmpty = rowCounts.reduce((s, c) => s + (c > 0 ? 1 : 0), 0);
+    const rowSums = tf.sum(tf.reshape(masked, [rows, width]), 1);
+    const perRow = mode === 'seq-mean-token-sum' ? rowSums : tf.div(rowSums, tf.tensor1d(rowCounts.map((c) => c + 1e-8)));
+    // rows with no valid token contribute 0 to the sum and are left out of the count (verl)
+    return nonEmpty > 0 ? tf.div(tf.sum(perRow), nonEmpty) : tf.mul(tf.sum(perRow), 0);
+  });
+}
+
+/** The same aggregation on plain numbers, for metrics (e.g. `actor/entropy`). */
+export function aggregateValues(values: ArrayLike<number>, mask: ArrayLike<number>, rows: number, width: number, mode: AggMode): number {
+  if (mode === 'token-mean' || mode === 'seq-mean-token-sum-norm') {
+    let sum = 0;
+    let count = 0;
+    for (let i = 0; i < mask.length; i++) {
+      sum += values[i] * mask[i];
+      count += mask[i];
+    }
+    return mode === 'token-mean' ? (count > 0 ? sum / count : 0) : sum / width;
+  }
+  let total = 0;
+  let nonEmpty = 0;
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    let count = 0;
+    for (let t = 0; t < width; t++) {
+      sum += values[r * width + t] * mask[r * width + t];
+      count += mask[r * width + t];
+    }
+    if (count === 0) continue;
+    nonEmpty += 1;
+    total += mode === 'seq-mean-token-sum' ? sum : sum / (count + 1e-8);
+  }
+  return nonEmpty > 0 ? total / nonEmpty : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// §7 KL estimators
+
+/** |x| whose gradient is sign(x), exactly 0 at x = 0 (tf.abs's gradient at 0 is −1). */
+export const absSignGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  save([x]);
+  return { value: tf.abs(x), gradFunc: (dy, [saved]) => tf.mul(dy, tf.sign(saved)) };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+function klValue(d: tf.Tensor, type: string): tf.Tensor {
+  switch (type) {
+    case 'kl':
+    case 'k1':
+      return d;
+    case 'abs':
+      return absSignGrad(d);
+    case 'mse':
+    case 'k2':
+      return tf.mul(tf.square(d), 0.5);
+    case 'low_var_kl':
+    case 'k3': {
+      const x = tf.clipByValue(tf.neg(d), -20, 20);
+      return tf.clipByValue(tf.sub(tf.sub(tf.exp(x), x), 1), -10, 10);
+    }
+    default:
+      throw new Error(`unknown KL estimator ${type}`);
+  }
+}
+
+/** Value of the named estimator, gradient of k2 (the "+" straight-through forms). */
+const straightThrough = (base: string) =>
+  tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [d, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([d]);
+    return { value: klValue(d, base), gradFunc: (dy, [saved]) => tf.mul(dy, saved) };
+  }) as (d: tf.Tensor) => tf.Tensor;
+
+/** Per-token KL penalty between the current and the reference log-probs, d = lp − lp_ref. */
+export function klPenalty(logProbs: tf.Tensor1D, refLogProbs: tf.Tensor1D, type: KlType): tf.Tensor1D {
+  return tf.tidy(() => {
+    const d = tf.sub(logProbs, refLogProbs);
+    if (type.endsWith('+')) return straightThrough(type.slice(0, -1))(d) as tf.Tensor1D;
+    return klValue(d, type) as tf.Tensor1D;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// §8 Log-probs and entropy from the same temperature-scaled logits
+
+export interface TokenStats {
+  /** log π(a) of the taken action per slot [N]. */
+  logProbs: tf.Tensor1D;
+  /** Full-distribution entropy per slot [N]. */
+  entropy: tf.Tensor1D;
+  /** log π over all actions [N, A]. */
+  logPolicy: tf.Tensor2D;
+}
+
+/**
+ * From logits [N, A] at temperature 1: divide by the temperature, then log-softmax; the action's
+ * log-prob is a one-hot product (tf.gather has no gradient on wasm, backends.md §2).
+ */
+export function tokenStats(logits: tf.Tensor2D, actions: Int32Array, temperature: number): TokenStats {
+  return tf.tidy(() => {
+    const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
+    const logPolicy = tf.logSoftmax(scaled) as tf.Tensor2D;
+    const oneHot = tf.oneHot(tf.tensor1d(actions, 'int32'), logits.shape[1]);
+    const logProbs = tf.sum(tf.mul(logPolicy, oneHot), 1) as tf.Tensor1D;
+    const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logPolicy), logPolicy), 1)) as tf.Tensor1D;
+    return { logProbs, entropy, logPolicy };
+  });
+}

@@ -1,0 +1,50 @@
+// The one environment interface of entrolab: episodic, possibly multi-turn, discrete actions.
+//
+// An action is a "token". A gridworld step is one token per turn; a text environment consumes
+// the policy's tokens one at a time and ends a turn when the policy emits its end-of-turn token,
+// then appends its own feedback to the observation. Either way the trainer sees the same loop:
+// observe → sample a token → step. A "prompt" is a start state: GRPO draws P prompts per step and
+// runs G episodes from each (spec grpo §1: one group per prompt).
+import type { Rng } from '../src/rng.ts';
+
+/** What an observation looks like, so the policy can be built to fit. */
+export type ObservationSpec =
+  | { kind: 'features'; size: number } // a Float32Array of `size` numbers (MLP input)
+  | { kind: 'tokens'; vocabSize: number; maxLength: number }; // an Int32Array of token ids (transformer input)
+
+export interface StepResult {
+  reward: number;
+  done: boolean;
+  /** True when the task was solved (for success rates and pass@k). */
+  success: boolean;
+  /** True when this action closed a turn (always true for one-token turns). */
+  turnEnded: boolean;
+}
+
+/** A JSON-serialisable description of a start state; the env knows how to reset to it. */
+export type Prompt = { id: string } & Record<string, unknown>;
+
+export type Split = 'train' | 'test';
+
+export interface Env {
+  readonly name: string;
+  readonly numActions: number;
+  readonly observation: ObservationSpec;
+  /** Hard cap on the number of tokens (actions) in one episode. */
+  readonly maxTokens: number;
+  /** Draw a start state for the given split; the same rng state gives the same prompt. */
+  samplePrompt(rng: Rng, split: Split): Prompt;
+  /** Start an episode from `prompt`; `rng` drives the environment's own randomness (slips). */
+  reset(prompt: Prompt, rng: Rng): void;
+  observe(): Float32Array | Int32Array;
+  step(action: number): StepResult;
+  /** Index of the current turn, starting at 0 (EPO aggregates token → turn → trajectory). */
+  readonly turn: number;
+  /** Human-readable state for `entrolab play` and debugging. */
+  render(): string;
+  /** Names of the actions (e.g. 'up', or a token's text) for display. */
+  actionName(action: number): string;
+}
+
+/** A factory builds fresh, independent env instances from a validated env config. */
+export type EnvFactory = () => Env;

@@ -1,0 +1,17 @@
+// Maps the `env.name` of a config to its schema and factory. Adding an environment is adding
+// one file in envs/ and one entry here.
+import { z } from 'zod';
+import type { EnvFactory } from './env.ts';
+import { gridworldDefinition } from './gridworld.ts';
+
+export interface EnvDefinition<S extends z.ZodType = z.ZodType> {
+  name: string;
+  summary: string;
+  /** Schema of the env block without its `name` key (strict: unknown keys are rejected). */
+  schema: S;
+  factory(config: z.infer<S>): EnvFactory;
+}
+
+export const ENVS: Record<string, EnvDefinition> = {
+  [gridworldDefinition.name]: gridworldDefinition as unknown as EnvDefinition,
+};

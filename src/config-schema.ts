@@ -1,0 +1,107 @@
+// The typed run configuration: every field with its default and a one-line doc (CleanRL style).
+// The env, policy and regularizer blocks are validated by the schema their registry entry owns.
+import { z } from 'zod';
+
+export const AGG_MODES = ['token-mean', 'seq-mean-token-sum', 'seq-mean-token-mean', 'seq-mean-token-sum-norm'] as const;
+export const KL_TYPES = ['kl', 'k1', 'abs', 'mse', 'k2', 'low_var_kl', 'k3', 'kl+', 'k1+', 'abs+', 'mse+', 'k2+', 'low_var_kl+', 'k3+'] as const;
+
+const positiveInt = z.number().int().min(1);
+
+export const rolloutSchema = z
+  .object({
+    /** P: start states ("prompts") drawn per step. */
+    prompts_per_step: positiveInt.default(8),
+    /** G: episodes per prompt (one GRPO group). */
+    group_size: positiveInt.default(8),
+    /** Sampling temperature; log-probs and entropy use the same scaled logits. */
+    temperature: z.number().gt(0).default(1),
+  })
+  .strict();
+
+export const grpoSchema = z
+  .object({
+    /** Divide by the group's (unbiased) std; false = Dr.GRPO mean-only (spec grpo §1). */
+    norm_adv_by_std: z.boolean().default(true),
+    /** ε added to the group std. */
+    epsilon: z.number().min(0).default(1e-6),
+    /** ε_low of the PPO clip (spec grpo §3). */
+    clip_ratio_low: z.number().min(0).default(0.2),
+    /** ε_high of the PPO clip; > ε_low is DAPO's clip-higher. */
+    clip_ratio_high: z.number().min(0).default(0.2),
+    /** Dual-clip c (> 1): caps the loss of negative-advantage tokens at c·|A|. */
+    clip_ratio_c: z.number().gt(1).default(3),
+    /** How per-token losses are reduced (spec grpo §2). */
+    loss_agg_mode: z.enum(AGG_MODES).default('token-mean'),
+    /** Entropy bonus coefficient; entropy is always computed and logged. */
+    entropy_coeff: z.number().min(0).default(0),
+    /** Add coef · KL(π‖π_ref) to the loss, π_ref = the initial policy. */
+    use_kl_loss: z.boolean().default(false),
+    kl_loss_coef: z.number().min(0).default(0.001),
+    /** KL estimator (spec grpo §7); a "+" suffix takes k2's gradient (straight-through). */
+    kl_loss_type: z.enum(KL_TYPES).default('low_var_kl'),
+    /** Passes over each rollout. */
+    epochs: positiveInt.default(1),
+    /** Mini-batches per epoch (one optimizer step each); regularizer statistics are per mini-batch. */
+    mini_batches: positiveInt.default(1),
+  })
+  .strict();
+
+export const optimSchema = z
+  .object({
+    /** Adam learning rate. */
+    lr: z.number().gt(0).default(3e-3),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.999),
+    eps: z.number().gt(0).default(1e-8),
+    /** Clip the global gradient norm to this value (0 = off). */
+    grad_clip: z.number().min(0).default(1),
+  })
+  .strict();
+
+export const evalSchema = z
+  .object({
+    /** Episodes per evaluation (greedy and sampled). */
+    episodes: positiveInt.default(64),
+    /** Evaluate on the test split every N steps during training (0 = only at the end). */
+    every: z.number().int().min(0).default(0),
+    /** k of pass@k for `entrolab eval`. */
+    k: positiveInt.default(4),
+  })
+  .strict();
+
+export const checkpointSchema = z
+  .object({
+    /** Write a checkpoint every N steps (and always at the end). */
+    every: positiveInt.default(10),
+  })
+  .strict();
+
+export const topSchema = z
+  .object({
+    /** Run name: the run directory is <out>/<name>. */
+    name: z.string().min(1).default('run'),
+    /** One seed for every random stream (init, prompts, env, sampling, shuffle, regularizer). */
+    seed: z.number().int().min(0).default(0),
+    /** Training steps (each: rollout, advantages, update). */
+    steps: positiveInt.default(50),
+    /** Start from another run's checkpoint (e.g. an SFT warm start): a run dir or checkpoint file. */
+    init_from: z.string().optional(),
+    rollout: rolloutSchema.default(rolloutSchema.parse({})),
+    grpo: grpoSchema.default(grpoSchema.parse({})),
+    optim: optimSchema.default(optimSchema.parse({})),
+    eval: evalSchema.default(evalSchema.parse({})),
+    checkpoint: checkpointSchema.default(checkpointSchema.parse({})),
+  })
+  .strict();
+
+export type TopConfig = z.infer<typeof topSchema>;
+export type RolloutConfig = z.infer<typeof rolloutSchema>;
+export type GrpoConfig = z.infer<typeof grpoSchema>;
+export type OptimConfig = z.infer<typeof optimSchema>;
+
+/** A validated config: the top-level sections plus the registry-validated blocks. */
+export interface Config extends TopConfig {
+  env: { name: string } & Record<string, unknown>;
+  policy: { kind: string } & Record<string, unknown>;
+  regularizers: ({ name: string } & Record<string, unknown>)[];
+}
