@@ -1,0 +1,119 @@
+// TensorBoard scalar event files written by hand, without native TensorFlow (anchors §4.4).
+// A file is a sequence of TFRecords: u64 little-endian payload length, masked CRC32C of those
+// 8 bytes, the payload, masked CRC32C of the payload. Each payload is a protobuf `Event`.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { MetricsSink } from './metrics-log.ts';
+
+// CRC32C (Castagnoli), reflected polynomial 0x82F63B78 — not the IEEE CRC-32 of zip/png.
+const CRC32C_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32c(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const b of bytes) crc = CRC32C_TABLE[(crc ^ b) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** TFRecord's CRC mask: rotate right by 15 bits, then add 0xa282ead8 (mod 2³²). */
+export function maskedCrc32c(bytes: Uint8Array): number {
+  const crc = crc32c(bytes);
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
+
+/** One TFRecord: length, masked CRC of length, payload, masked CRC of payload. */
+export function tfRecord(payload: Uint8Array): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeBigUInt64LE(BigInt(payload.length));
+  const out = Buffer.alloc(8 + 4 + payload.length + 4);
+  header.copy(out, 0);
+  out.writeUInt32LE(maskedCrc32c(header), 8);
+  Buffer.from(payload).copy(out, 12);
+  out.writeUInt32LE(maskedCrc32c(payload), 12 + payload.length);
+  return out;
+}
+
+// Minimal protobuf encoding: only the wire types the Event message needs.
+function varint(value: number | bigint): number[] {
+  let v = BigInt.asUintN(64, BigInt(value));
+  const out: number[] = [];
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+  return out;
+}
+
+function lengthDelimited(field: number, bytes: Uint8Array | number[]): number[] {
+  return [...varint((field << 3) | 2), ...varint(bytes.length), ...bytes];
+}
+
+function fixed64Double(field: number, value: number): number[] {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(value);
+  return [(field << 3) | 1, ...b];
+}
+
+function fixed32Float(field: number, value: number): number[] {
+  const b = Buffer.alloc(4);
+  b.writeFloatLE(value);
+  return [(field << 3) | 5, ...b];
+}
+
+/** protobuf Event { 1: wall_time double, 2: step int64, 3: file_version string, 5: summary }. */
+export function encodeEvent(wallTime: number, step: number, body: { fileVersion: string } | { scalars: Record<string, number> }): Uint8Array {
+  const bytes = [...fixed64Double(1, wallTime), ...[(2 << 3) | 0, ...varint(step)]];
+  if ('fileVersion' in body) {
+    bytes.push(...lengthDelimited(3, Buffer.from(body.fileVersion, 'utf8')));
+  } else {
+    // Summary { repeated Value value = 1 }, Value { 1: tag string, 2: simple_value float }.
+    const summary: number[] = [];
+    for (const [tag, value] of Object.entries(body.scalars)) {
+      const v = [...lengthDelimited(1, Buffer.from(tag, 'utf8')), ...fixed32Float(2, value)];
+      summary.push(...lengthDelimited(1, v));
+    }
+    bytes.push(...lengthDelimited(5, summary));
+  }
+  return Uint8Array.from(bytes);
+}
+
+/** Appends scalar summaries to `<runDir>/events.out.tfevents.<unix-seconds>.<hostname>`. */
+export class TensorBoardWriter implements MetricsSink {
+  readonly file: string;
+  private fd: number | undefined;
+
+  constructor(
+    runDir: string,
+    private readonly now: () => number = () => Date.now() / 1000,
+  ) {
+    fs.mkdirSync(runDir, { recursive: true });
+    this.file = path.join(runDir, `events.out.tfevents.${Math.floor(now())}.${os.hostname()}`);
+    this.fd = fs.openSync(this.file, 'a');
+    fs.writeSync(this.fd, tfRecord(encodeEvent(now(), 0, { fileVersion: 'brain.Event:2' })));
+  }
+
+  /** One Event per step; non-finite values and the `step` key itself are skipped. */
+  write(step: number, scalars: Record<string, number>): void {
+    if (this.fd === undefined) return;
+    const finite: Record<string, number> = {};
+    for (const [tag, value] of Object.entries(scalars)) {
+      if (tag !== 'step' && typeof value === 'number' && Number.isFinite(value)) finite[tag] = value;
+    }
+    fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), step, { scalars: finite })));
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { crc32c, encodeEvent, maskedCrc32c, TensorBoardWriter, tfRecord } from '../src/tensorboard.ts';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const unmask = (masked: number) => {
+  const rot = (masked - 0xa282ead8) >>> 0;
+  return ((rot >>> 17) | (rot << 15)) >>> 0;
+};
+
+describe('CRC32C', () => {
+  it('matches the standard check value and RFC 3720 vectors', () => {
+    expect(crc32c(bytes('123456789'))).toBe(0xe3069283);
+    expect(crc32c(new Uint8Array(0))).toBe(0);
+    expect(crc32c(new Uint8Array(32))).toBe(0x8a9136aa);
+    expect(crc32c(new Uint8Array(32).fill(0xff))).toBe(0x62a8ab43);
+    expect(crc32c(Uint8Array.from({ length: 32 }, (_, i) => i))).toBe(0x46dd794e);
+  });
+
+  it('masks by rotate-right-15 plus 0xa282ead8, and the mask inverts', () => {
+    const crc = 0xe3069283;
+    // Rotate right 15 by hand: low 15 bits move to the top.
+    const rotated = ((crc >>> 15) | ((crc & 0x7fff) << 17)) >>> 0;
+    expect(maskedCrc32c(bytes('123456789'))).toBe((rotated + 0xa282ead8) % 2 ** 32);
+    expect(unmask(maskedCrc32c(bytes('123456789')))).toBe(crc);
+  });
+});
+
+describe('TFRecord framing', () => {
+  it('is length, masked CRC of the length, payload, masked CRC of the payload', () => {
+    const payload = bytes('hello');
+    const rec = tfRecord(payload);
+    expect(rec.length).toBe(8 + 4 + 5 + 4);
+    expect(rec.readBigUInt64LE(0)).toBe(5n);
+    expect(rec.readUInt32LE(8)).toBe(maskedCrc32c(rec.subarray(0, 8)));
+    expect(rec.subarray(12, 17).toString()).toBe('hello');
+    expect(rec.readUInt32LE(17)).toBe(maskedCrc32c(payload));
+    expect(unmask(rec.readUInt32LE(17))).toBe(crc32c(payload));
+  });
+});
+
+describe('Event protobuf', () => {
+  it('encodes a one-scalar summary byte for byte', () => {
+    // wall_time 1.5 (field 1, fixed64), step 3 (field 2, varint),
+    // summary (field 5) { value (1) { tag (1) "a", simple_value (2, fixed32) 0.5f } }.
+    const expected = [0x09, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f, 0x10, 0x03, 0x2a, 0x0a, 0x0a, 0x08, 0x0a, 0x01, 0x61, 0x15, 0, 0, 0, 0x3f];
+    expect([...encodeEvent(1.5, 3, { scalars: { a: 0.5 } })]).toEqual(expected);
+  });
+
+  it('encodes the file-version header and multi-byte step varints', () => {
+    const ev = encodeEvent(0, 300, { fileVersion: 'brain.Event:2' });
+    // 300 = 0b1_0010_1100 → varint AC 02.
+    expect([...ev.subarray(9, 12)]).toEqual([0x10, 0xac, 0x02]);
+    expect([...ev.subarray(12, 14)]).toEqual([0x1a, 13]);
+    expect(Buffer.from(ev.subarray(14)).toString()).toBe('brain.Event:2');
+  });
+});
+
+// A reader written independently of the writer: checks every CRC and decodes tags and values.
+function readEvents(file: string): { step: number; scalars: Record<string, number> }[] {
+  const buf = fs.readFileSync(file);
+  const events: { step: number; scalars: Record<string, number> }[] = [];
+  let off = 0;
+  while (off < buf.length) {
+    const len = Number(buf.readBigUInt64LE(off));
+    expect(unmask(buf.readUInt32LE(off + 8))).toBe(crc32c(buf.subarray(off, off + 8)));
+    const payload = buf.subarray(off + 12, off + 12 + len);
+    expect(unmask(buf.readUInt32LE(off + 12 + len))).toBe(crc32c(payload));
+    off += 16 + len;
+    const ev = { step: 0, scalars: {} as Record<string, number> };
+    let p = 0;
+    const readVarint = (b: Buffer) => {
+      let v = 0;
+      let shift = 0;
+      for (;;) {
+        const byte = b[p++];
+        v += (byte & 0x7f) * 2 ** shift;
+        shift += 7;
+        if (byte < 0x80) return v;
+      }
+    };
+    while (p < payload.length) {
+      const key = readVarint(payload);
+      if (key === 0x09) p += 8;
+      else if (key === 0x10) ev.step = readVarint(payload);
+      else if (key === 0x1a) {
+        const strLen = readVarint(payload);
+        p += strLen;
+      }
+      else if (key === 0x2a) {
+        const end = readVarint(payload) + p;
+        while (p < end) {
+          expect(payload[p++]).toBe(0x0a);
+          const vEnd = readVarint(payload) + p;
+          expect(payload[p++]).toBe(0x0a);
+          const tagLen = readVarint(payload);
+          const tag = payload.subarray(p, p + tagLen).toString();
+          p += tagLen;
+          expect(payload[p++]).toBe(0x15);
+          ev.scalars[tag] = payload.readFloatLE(p);
+          p += 4;
+          expect(p).toBe(vEnd);
+        }
+      } else throw new Error(`unexpected key ${key}`);
+    }
+    events.push(ev);
+  }
+  return events;
+}
+
+describe('TensorBoardWriter', () => {
+  it('writes a readable event file named events.out.tfevents.<seconds>.<host>', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-'));
+    const tb = new TensorBoardWriter(dir, () => 1700000000.25);
+    tb.write(1, { step: 1, 'actor/entropy': 1.25, 'success_rate': 0.5, bad: NaN });
+    tb.write(2, { step: 2, 'actor/entropy': 1 });
+    tb.close();
+    tb.close();
+    expect(path.basename(tb.file)).toBe(`events.out.tfevents.1700000000.${os.hostname()}`);
+    const events = readEvents(tb.file);
+    expect(events).toHaveLength(3);
+    expect(events[0].scalars).toEqual({});
+    expect(events[1]).toEqual({ step: 1, scalars: { 'actor/entropy': 1.25, success_rate: 0.5 } });
+    expect(events[2]).toEqual({ step: 2, scalars: { 'actor/entropy': 1 } });
+  });
+});
