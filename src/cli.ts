@@ -1,0 +1,40 @@
+// The entrolab command line. Each command lives in src/commands/<name>.ts; add new ones to COMMANDS.
+import yargs, { type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { evalCommand } from './commands/eval.ts';
+import { playCommand } from './commands/play.ts';
+import { trainCommand } from './commands/train.ts';
+import { UserError } from './errors.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const COMMANDS: CommandModule<any, any>[] = [trainCommand, evalCommand, playCommand];
+
+function fail(message: string): never {
+  process.stderr.write(`entrolab: error: ${message}\n`);
+  process.exit(1);
+}
+
+process.on('unhandledRejection', (e) => {
+  if (e instanceof UserError) fail(e.message);
+  throw e;
+});
+
+let cli = yargs(hideBin(process.argv))
+  .scriptName('entrolab')
+  .usage('$0 <command> [options]\n\nTrain small policies with GRPO and entropy regularizers.')
+  .strict()
+  .demandCommand(1, 'name a command (see the list above)')
+  .recommendCommands()
+  .wrap(Math.min(110, process.stdout.columns ?? 100))
+  .fail((msg, err) => {
+    if (err) throw err;
+    fail(`${msg} (see --help)`);
+  });
+for (const command of COMMANDS) cli = cli.command(command);
+
+try {
+  await cli.parseAsync();
+} catch (e) {
+  if (e instanceof UserError) fail(e.message);
+  throw e;
+}

@@ -1,0 +1,65 @@
+// metrics.jsonl: one flat JSON object per training step ({"step": n, "actor/entropy": …}).
+// Lines are appended whole; on resume the file is cut back to the lines the checkpoint counted,
+// so a crash mid-write loses nothing the checkpoint does not also cover.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const METRICS_FILE = 'metrics.jsonl';
+
+export type MetricsRecord = Record<string, number>;
+
+/** A sink for per-step scalars besides metrics.jsonl (e.g. TensorBoard). */
+export interface MetricsSink {
+  write(step: number, scalars: MetricsRecord): void;
+  close(): void;
+}
+
+export class MetricsLog {
+  readonly file: string;
+  private lines: number;
+
+  constructor(
+    runDir: string,
+    keepLines: number,
+    private readonly sinks: MetricsSink[] = [],
+  ) {
+    this.file = path.join(runDir, METRICS_FILE);
+    this.lines = truncateLines(this.file, keepLines);
+  }
+
+  get lineCount(): number {
+    return this.lines;
+  }
+
+  append(record: MetricsRecord): void {
+    fs.appendFileSync(this.file, `${JSON.stringify(record)}\n`);
+    this.lines += 1;
+    for (const sink of this.sinks) sink.write(record.step, record);
+  }
+
+  close(): void {
+    for (const sink of this.sinks) sink.close();
+  }
+}
+
+/** Keep the first `keep` complete lines of `file` (creating it if missing); returns the count kept. */
+function truncateLines(file: string, keep: number): number {
+  if (!fs.existsSync(file)) {
+    fs.writeFileSync(file, '');
+    return 0;
+  }
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  const kept = lines.slice(0, keep);
+  fs.writeFileSync(file, kept.map((l) => `${l}\n`).join(''));
+  return kept.length;
+}
+
+export function readMetrics(runDir: string): MetricsRecord[] {
+  const file = path.join(runDir, METRICS_FILE);
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as MetricsRecord);
+}
