@@ -2,7 +2,11 @@
 // one file in envs/ and one entry here.
 import { z } from 'zod';
 import type { EnvFactory } from './env.ts';
+import { arithmeticDefinition } from './arithmetic.ts';
+import { constrainedWordsDefinition } from './constrained-words.ts';
 import { gridworldDefinition } from './gridworld.ts';
+import { guessNumberDefinition } from './guess-number.ts';
+import { stringTransformDefinition } from './string-transform.ts';
 
 export interface EnvDefinition<S extends z.ZodType = z.ZodType> {
   name: string;
@@ -14,4 +18,8 @@ export interface EnvDefinition<S extends z.ZodType = z.ZodType> {
 
 export const ENVS: Record<string, EnvDefinition> = {
   [gridworldDefinition.name]: gridworldDefinition as unknown as EnvDefinition,
+  [arithmeticDefinition.name]: arithmeticDefinition as unknown as EnvDefinition,
+  [stringTransformDefinition.name]: stringTransformDefinition as unknown as EnvDefinition,
+  [constrainedWordsDefinition.name]: constrainedWordsDefinition as unknown as EnvDefinition,
+  [guessNumberDefinition.name]: guessNumberDefinition as unknown as EnvDefinition,
 };

@@ -42,6 +42,78 @@ function globalNorm(grads: tf.Tensor[]): number {
   return value;
 }
 
+export interface LossPosition {
+  epoch: number;
+  miniBatch: number;
+}
+
+/**
+ * The full per-mini-batch loss from the taped log-probs and entropies of the taken actions
+ * ([rows*width]): PG token loss (vanilla PPO-clip, or the one regularizer that replaces it) ×
+ * regularizer token weights → aggregate, − entropy_coeff·H, + KL to reference, + regularizer terms.
+ * Writes scalars into `metrics`. Shared by the trainer and the `loss` command.
+ */
+export function composeLoss(
+  logProbs: tf.Tensor1D,
+  entropy: tf.Tensor1D,
+  mb: Batch,
+  regularizers: readonly Regularizer[],
+  grpo: GrpoConfig,
+  info: StepInfo,
+  position: LossPosition,
+  metrics: UpdateMetrics,
+  inspect?: (ctx: TokenContext, tokenLoss: tf.Tensor1D) => void,
+): tf.Scalar {
+  const clip = { clipRatioLow: grpo.clip_ratio_low, clipRatioHigh: grpo.clip_ratio_high, clipRatioC: grpo.clip_ratio_c };
+  const lossOwner = regularizers.find((r) => r.policyLoss);
+  // detached copies: tfjs has no stopGradient, tensors rebuilt from data carry none
+  const lpValues = logProbs.dataSync() as Float32Array;
+  const entValues = entropy.dataSync() as Float32Array;
+  const clipStats = ppoClipStats(lpValues, mb.oldLogProbs, mb.advantages, mb.mask, clip);
+  const ctx: TokenContext = {
+    batch: mb,
+    step: info,
+    logProbs: lpValues,
+    entropy: entValues,
+    ppoClipped: clipStats.clipped,
+    ...clip,
+    aggMode: grpo.loss_agg_mode,
+    epoch: position.epoch,
+    miniBatch: position.miniBatch,
+  };
+  const aggregate = (t: tf.Tensor1D) => aggregateLoss(t, mb.mask, mb.rows, mb.width, grpo.loss_agg_mode);
+  const taped: TapedTokens = { logProbs, entropy, mask: tf.tensor1d(mb.mask), aggregate };
+
+  let tokenLoss = lossOwner
+    ? lossOwner.policyLoss!(ctx, taped)
+    : ppoClipTokenLoss(logProbs, tf.tensor1d(mb.oldLogProbs), tf.tensor1d(mb.advantages), clip);
+  for (const reg of regularizers) {
+    if (reg.tokenWeights) tokenLoss = tf.mul(tokenLoss, tf.tensor1d(reg.tokenWeights(ctx)));
+  }
+  inspect?.(ctx, tokenLoss);
+  const pgLoss = aggregate(tokenLoss);
+  let loss: tf.Scalar = pgLoss;
+  if (grpo.entropy_coeff > 0) loss = tf.sub(loss, tf.mul(aggregate(entropy), grpo.entropy_coeff));
+  if (grpo.use_kl_loss && mb.refLogProbs) {
+    const klLoss = aggregate(klPenalty(logProbs, tf.tensor1d(mb.refLogProbs), grpo.kl_loss_type));
+    metrics['actor/kl_loss'] = klLoss.dataSync()[0];
+    loss = tf.add(loss, tf.mul(klLoss, grpo.kl_loss_coef));
+  }
+  for (const reg of regularizers) if (reg.lossTerm) loss = tf.add(loss, reg.lossTerm(ctx, taped));
+
+  metrics['actor/pg_loss'] = pgLoss.dataSync()[0];
+  if (!lossOwner) {
+    // a loss-replacing regularizer reports its own clip fraction (e.g. Clip-Cov's cov-clipped share)
+    metrics['actor/pg_clipfrac'] = clipStats.pgClipfrac;
+    metrics['actor/pg_clipfrac_lower'] = clipStats.pgClipfracLower;
+    metrics['actor/ppo_kl'] = clipStats.ppoKl;
+  }
+  metrics['actor/entropy'] = aggregateValues(entValues, mb.mask, mb.rows, mb.width, grpo.loss_agg_mode);
+  metrics['actor/nll'] = aggregateValues(lpValues.map((x) => -x), mb.mask, mb.rows, mb.width, 'token-mean');
+  metrics['actor/loss'] = loss.dataSync()[0];
+  return loss;
+}
+
 /** One optimizer step on one mini-batch. Throws a UserError if the loss or gradient is not finite. */
 export function updateMiniBatch(
   policy: Policy,
@@ -50,58 +122,12 @@ export function updateMiniBatch(
   regularizers: readonly Regularizer[],
   settings: UpdateSettings,
   info: StepInfo,
-  position: { epoch: number; miniBatch: number },
+  position: LossPosition,
 ): UpdateMetrics {
-  const { grpo } = settings;
-  const clip = { clipRatioLow: grpo.clip_ratio_low, clipRatioHigh: grpo.clip_ratio_high, clipRatioC: grpo.clip_ratio_c };
-  const lossOwner = regularizers.filter((r) => r.policyLoss);
   const metrics: UpdateMetrics = {};
-
   const lossFn = (): tf.Scalar => {
-    const stats = tokenStats(policy.logits(mb.inputs), mb.actions, settings.temperature);
-    const { logProbs, entropy } = stats;
-    // detached copies: tfjs has no stopGradient, tensors rebuilt from data carry none
-    const lpValues = logProbs.dataSync() as Float32Array;
-    const entValues = entropy.dataSync() as Float32Array;
-    const clipStats = ppoClipStats(lpValues, mb.oldLogProbs, mb.advantages, mb.mask, clip);
-    const ctx: TokenContext = {
-      batch: mb,
-      step: info,
-      logProbs: lpValues,
-      entropy: entValues,
-      ppoClipped: clipStats.clipped,
-      ...clip,
-      aggMode: grpo.loss_agg_mode,
-      epoch: position.epoch,
-      miniBatch: position.miniBatch,
-    };
-    const aggregate = (t: tf.Tensor1D) => aggregateLoss(t, mb.mask, mb.rows, mb.width, grpo.loss_agg_mode);
-    const taped: TapedTokens = { logProbs, entropy, mask: tf.tensor1d(mb.mask), aggregate };
-
-    let tokenLoss = lossOwner.length
-      ? lossOwner[0].policyLoss!(ctx, taped)
-      : ppoClipTokenLoss(logProbs, tf.tensor1d(mb.oldLogProbs), tf.tensor1d(mb.advantages), clip);
-    for (const reg of regularizers) {
-      if (reg.tokenWeights) tokenLoss = tf.mul(tokenLoss, tf.tensor1d(reg.tokenWeights(ctx)));
-    }
-    const pgLoss = aggregate(tokenLoss);
-    let loss: tf.Scalar = pgLoss;
-    if (grpo.entropy_coeff > 0) loss = tf.sub(loss, tf.mul(aggregate(entropy), grpo.entropy_coeff));
-    if (grpo.use_kl_loss && mb.refLogProbs) {
-      const klLoss = aggregate(klPenalty(logProbs, tf.tensor1d(mb.refLogProbs), grpo.kl_loss_type));
-      metrics['actor/kl_loss'] = klLoss.dataSync()[0];
-      loss = tf.add(loss, tf.mul(klLoss, grpo.kl_loss_coef));
-    }
-    for (const reg of regularizers) if (reg.lossTerm) loss = tf.add(loss, reg.lossTerm(ctx, taped));
-
-    metrics['actor/pg_loss'] = pgLoss.dataSync()[0];
-    metrics['actor/pg_clipfrac'] = clipStats.pgClipfrac;
-    metrics['actor/pg_clipfrac_lower'] = clipStats.pgClipfracLower;
-    metrics['actor/ppo_kl'] = clipStats.ppoKl;
-    metrics['actor/entropy'] = aggregateValues(entValues, mb.mask, mb.rows, mb.width, grpo.loss_agg_mode);
-    metrics['actor/nll'] = aggregateValues(lpValues.map((x) => -x), mb.mask, mb.rows, mb.width, 'token-mean');
-    metrics['actor/loss'] = loss.dataSync()[0];
-    return loss;
+    const { logProbs, entropy } = tokenStats(policy.logits(mb.inputs), mb.actions, settings.temperature);
+    return composeLoss(logProbs, entropy, mb, regularizers, settings.grpo, info, position, metrics);
   };
 
   const { value, grads } = tf.variableGrads(lossFn, policy.variables);
