@@ -109,8 +109,9 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix:
   const leaf = schemaAt(schema, issue.path);
   const allowed = leaf ? describeAllowed(leaf) : '';
   const got = issue.path.reduce<unknown>((node, k) => (node as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey], value);
-  const message = issue.code === 'invalid_type' ? `expected ${issue.expected}, got ${JSON.stringify(got) ?? 'nothing'}` : issue.message;
-  throw new UserError(`config key '${base}': ${message}${allowed ? ` (allowed: ${allowed})` : ''}`, file);
+  const shown = JSON.stringify(got) ?? 'nothing';
+  const message = issue.code === 'invalid_type' ? `expected ${issue.expected}, got ${shown}` : `got ${shown}`;
+  throw new UserError(`config key '${base}': ${message}${allowed ? `; allowed: ${allowed}` : ` (${issue.message})`}`, file);
 }
 
 function requireBlock(raw: Raw, key: string, file: string): Raw {
@@ -120,14 +121,14 @@ function requireBlock(raw: Raw, key: string, file: string): Raw {
   return block as Raw;
 }
 
-function pickNamed<T>(registry: Record<string, T>, block: Raw, tag: string, section: string, file: string): [string, T] {
-  const name = block[tag];
+function pickNamed<T>(registry: Record<string, T>, block: Raw, tag: string, section: string, noun: string, file: string, fallback?: string): [string, T] {
+  const name = block[tag] ?? fallback;
   const names = Object.keys(registry);
   if (typeof name !== 'string') throw new UserError(`config key '${section}.${tag}' is required (one of ${names.join(', ')})`, file);
   const entry = registry[name];
   if (!entry) {
     const guess = nearest(name, names);
-    throw new UserError(`config key '${section}.${tag}': unknown ${section} '${name}'${guess ? `; did you mean '${guess}'?` : ''} (one of ${names.join(', ')})`, file);
+    throw new UserError(`config key '${section}.${tag}': unknown ${noun} '${name}'${guess ? `; did you mean '${guess}'?` : ''} (one of ${names.join(', ')})`, file);
   }
   return [name, entry];
 }
@@ -140,12 +141,12 @@ export function parseConfig(raw: unknown, file = '<config>'): Config {
   const topParsed = validate(topSchema, top, '', file, ['env', 'policy', 'regularizers']);
 
   const envBlock = requireBlock(blocks, 'env', file);
-  const [envName, envDef] = pickNamed(ENVS, envBlock, 'name', 'env', file);
+  const [envName, envDef] = pickNamed(ENVS, envBlock, 'name', 'env', 'env', file);
   const { name: _n, ...envRest } = envBlock;
   const envParsed = validate(envDef.schema, envRest, 'env', file, ['name']);
 
   const policyBlock = policy === undefined ? { kind: 'mlp' } : requireBlock(blocks, 'policy', file);
-  const [policyKind, policyDef] = pickNamed(POLICIES, policyBlock, 'kind', 'policy', file);
+  const [policyKind, policyDef] = pickNamed(POLICIES, policyBlock, 'kind', 'policy', 'policy', file, 'mlp');
   const { kind: _k, ...policyRest } = policyBlock;
   const policyParsed = validate(policyDef.schema, policyRest, 'policy', file, ['kind']);
 
@@ -155,7 +156,7 @@ export function parseConfig(raw: unknown, file = '<config>'): Config {
   const regs = ((regularizers as unknown[] | undefined) ?? []).map((entry, i) => {
     const section = `regularizers.${i}`;
     if (typeof entry !== 'object' || entry === null) throw new UserError(`config key '${section}' must be a mapping with a 'name'`, file);
-    const [name, def] = pickNamed(REGULARIZERS, entry as Raw, 'name', section, file);
+    const [name, def] = pickNamed(REGULARIZERS, entry as Raw, 'name', section, 'regularizer', file);
     const { name: _r, ...rest } = entry as Raw;
     return { name, ...(validate(def.schema, rest, section, file, ['name']) as Raw) };
   });

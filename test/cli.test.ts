@@ -1,0 +1,77 @@
+// The CLI as a user meets it: one clear line and a non-zero exit for bad input, never a stack trace.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.ts';
+
+function entrolab(args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/entrolab.js', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectOneLineError(r: ReturnType<typeof entrolab>, pattern: RegExp) {
+  expect(r.code).not.toBe(0);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^entrolab: error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('entrolab CLI', () => {
+  const out = tempDir();
+
+  it('trains the quickstart, then eval and play read the run', () => {
+    const r = entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'steps=8', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/outputs: .*quickstart/);
+    expect(r.stderr).toMatch(/backend wasm/);
+    const runDir = path.join(out, 'quickstart');
+    for (const f of ['metrics.jsonl', 'config.resolved.yaml', 'checkpoint.json', 'summary.json', 'status.json']) {
+      expect(fs.existsSync(path.join(runDir, f)), f).toBe(true);
+    }
+    const ev = entrolab(['eval', runDir, '--episodes', '10', '--json']);
+    expect(ev.code).toBe(0);
+    const result = JSON.parse(ev.stdout);
+    expect(result).toMatchObject({ prompts: 10, k: 4, step: 8 });
+    expect(result.passAtK).toBeGreaterThanOrEqual(result.successSampled);
+    const play = entrolab(['play', runDir, '--delay', '0', '--greedy']);
+    expect(play.code).toBe(0);
+    expect(play.stdout).toMatch(/step 1: (up|down|left|right)/);
+    expect(play.stdout).toContain('A');
+    // the same run dir again without --resume is refused, and nothing in it is touched
+    const before = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8');
+    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'steps=8', '--quiet']), /already holds a run.*--resume/);
+    expect(fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')).toBe(before);
+  });
+
+  it('rejects a missing config file', () => {
+    expectOneLineError(entrolab(['train', 'configs/nope.yaml', '--out', out]), /configs\/nope.yaml: config file not found/);
+  });
+
+  it('rejects an unknown key with a suggestion', () => {
+    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'rollout.group_sise=4']), /'rollout.group_sise' does not exist; did you mean 'rollout.group_size'/);
+  });
+
+  it('rejects a negative group size', () => {
+    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'rollout.group_size=-4']), /'rollout.group_size': got -4; allowed: an integer, >= 1/);
+  });
+
+  it('rejects a string where a number belongs', () => {
+    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'optim.lr=fast']), /'optim.lr': expected number, got "fast"/);
+  });
+
+  it('rejects an unknown flag and an unknown run dir', () => {
+    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--bogus']), /Unknown argument: bogus/);
+    expectOneLineError(entrolab(['eval', path.join(out, 'nope')]), /run directory not found/);
+  });
+
+  it('explains itself with --help', () => {
+    const r = entrolab(['train', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--set/);
+    expect(r.stdout).toMatch(/--resume/);
+    expect(r.stdout).toMatch(/--backend/);
+  });
+});

@@ -1,0 +1,108 @@
+// Short real trainings: learning, determinism, resume ≡ uninterrupted, no tensor leaks, NaN safety.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../src/backend.ts';
+import { loadCheckpoint } from '../src/checkpoint.ts';
+import { loadConfig } from '../src/config.ts';
+import { evaluate } from '../src/evaluate.ts';
+import { makeEnvFactory, makePolicy } from '../src/run-setup.ts';
+import { Rng } from '../src/rng.ts';
+import { readStatus, train } from '../src/trainer.ts';
+import { deterministicLines, readJsonl, tempDir } from './helpers.ts';
+
+const QUICK = 'configs/quickstart.yaml';
+const small = ['steps=12', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'policy.hidden=[16]', 'checkpoint.every=4', 'eval.episodes=8'];
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+});
+
+describe('trainer', () => {
+  it('a short run on the 5×5 grid beats the random policy by a wide margin', async () => {
+    const config = loadConfig(QUICK, ['steps=40', 'eval.episodes=200']);
+    const envFactory = makeEnvFactory(config);
+    const untrained = makePolicy(config, envFactory(), new Rng('untrained'));
+    const before = evaluate(envFactory, untrained, { prompts: 200, k: 1, temperature: 1, seed: 'eval:final' });
+    untrained.dispose();
+    const result = await train(config, { runDir: tempDir(), progress: 'quiet', log: () => {} });
+    // the near-uniform initial policy solves ~30% within 16 steps; training should reach ≥ 80%
+    expect(before.successSampled).toBeLessThan(0.45);
+    expect(result.final!.successSampled).toBeGreaterThan(before.successSampled + 0.35);
+    expect(result.final!.successSampled).toBeGreaterThan(0.8);
+    const metrics = readJsonl(path.join(result.runDir, 'metrics.jsonl'));
+    expect(metrics).toHaveLength(40);
+    // entropy falls as the policy commits (GRPO's collapse, the thing regularizers act on)
+    expect(metrics[39]['actor/entropy']).toBeLessThan(metrics[0]['actor/entropy'] - 0.3);
+  });
+
+  it('same config and seed give byte-identical metrics apart from perf/ fields (wasm)', async () => {
+    const [a, b] = [tempDir(), tempDir()];
+    await train(loadConfig(QUICK, small), { runDir: a, progress: 'quiet', log: () => {} });
+    await train(loadConfig(QUICK, small), { runDir: b, progress: 'quiet', log: () => {} });
+    const la = deterministicLines(path.join(a, 'metrics.jsonl'));
+    expect(la).toHaveLength(12);
+    expect(deterministicLines(path.join(b, 'metrics.jsonl'))).toEqual(la);
+    const c = tempDir();
+    await train(loadConfig(QUICK, [...small, 'seed=1']), { runDir: c, progress: 'quiet', log: () => {} });
+    expect(deterministicLines(path.join(c, 'metrics.jsonl'))).not.toEqual(la);
+  });
+
+  it('a run resumed from a checkpoint writes the same metrics as one that never stopped', async () => {
+    const [full, cut] = [tempDir(), tempDir()];
+    const config = loadConfig(QUICK, [...small, 'grpo.mini_batches=2', 'grpo.epochs=2']);
+    await train(config, { runDir: full, progress: 'quiet', log: () => {} });
+    // "killed" after step 6: the last checkpoint is at step 4, so steps 5–6 are redone
+    const stopped = await train(config, { runDir: cut, progress: 'quiet', stopAfterSteps: 6, log: () => {} });
+    expect(stopped.steps).toBe(6);
+    expect(readJsonl(path.join(cut, 'metrics.jsonl'))).toHaveLength(6);
+    expect(loadCheckpoint(cut).step).toBe(4);
+    await expect(train(config, { runDir: cut, progress: 'quiet', log: () => {} })).rejects.toThrow(/--resume/);
+    await train(config, { runDir: cut, resume: true, progress: 'quiet', log: () => {} });
+    expect(deterministicLines(path.join(cut, 'metrics.jsonl'))).toEqual(deterministicLines(path.join(full, 'metrics.jsonl')));
+    expect(loadCheckpoint(cut).policy.weights).toEqual(loadCheckpoint(full).policy.weights);
+    expect(readStatus(cut)?.state).toBe('finished');
+    const again = await train(config, { runDir: cut, resume: true, progress: 'quiet', log: () => {} });
+    expect(again.skipped).toBe(true);
+  });
+
+  it('keeps the number of live tensors flat between step 10 and step 200', async () => {
+    const counts: Record<number, number> = {};
+    const sink = { write: (step: number) => void (counts[step] = tf.memory().numTensors), close() {} };
+    const config = loadConfig(QUICK, ['steps=200', 'rollout.prompts_per_step=2', 'rollout.group_size=4', 'policy.hidden=[8]', 'checkpoint.every=50', 'eval.episodes=4', 'grpo.use_kl_loss=true', 'grpo.mini_batches=2']);
+    await train(config, { runDir: tempDir(), progress: 'quiet', sinks: [sink], log: () => {} });
+    expect(counts[10]).toBeGreaterThan(0);
+    expect(counts[200]).toBe(counts[10]);
+  });
+
+  it('a non-finite loss stops the run with a clear error, keeps the last checkpoint, marks the run failed', async () => {
+    const dir = tempDir();
+    const good = loadConfig(QUICK, [...small, 'checkpoint.every=1']);
+    await train(good, { runDir: dir, progress: 'quiet', stopAfterSteps: 2, log: () => {} });
+    const exploding = loadConfig(QUICK, [...small, 'checkpoint.every=1', 'optim.lr=1e38', 'optim.grad_clip=0']);
+    await expect(train(exploding, { runDir: dir, resume: true, progress: 'quiet', log: () => {} })).rejects.toThrow(/not finite/);
+    const status = readStatus(dir)!;
+    expect(status.state).toBe('failed');
+    expect(status.error).toMatch(/not finite/);
+    const ckpt = loadCheckpoint(dir);
+    expect(ckpt.step).toBe(2);
+    expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(2);
+    // the kept checkpoint still resumes with a sane learning rate
+    await train(good, { runDir: dir, resume: true, progress: 'quiet', log: () => {} });
+    expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(12);
+    expect(fs.existsSync(path.join(dir, 'config.resolved.yaml'))).toBe(true);
+  });
+});
+
+describe('trainer on the cpu backend', () => {
+  it('is deterministic too', async () => {
+    await selectBackend('cpu');
+    const cfg = [...small, 'steps=4'];
+    const [a, b] = [tempDir(), tempDir()];
+    await train(loadConfig(QUICK, cfg), { runDir: a, backend: 'cpu', progress: 'quiet', log: () => {} });
+    await train(loadConfig(QUICK, cfg), { runDir: b, backend: 'cpu', progress: 'quiet', log: () => {} });
+    expect(deterministicLines(path.join(b, 'metrics.jsonl'))).toEqual(deterministicLines(path.join(a, 'metrics.jsonl')));
+    await selectBackend('wasm');
+  });
+});
