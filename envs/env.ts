@@ -6,6 +6,7 @@
 // observe → sample a token → step. A "prompt" is a start state: GRPO draws P prompts per step and
 // runs G episodes from each (spec grpo §1: one group per prompt).
 import type { Rng } from '../src/rng.ts';
+import type { Tokenizer } from '../src/tokenizer.ts';
 
 /** What an observation looks like, so the policy can be built to fit. */
 export type ObservationSpec =
@@ -44,6 +45,8 @@ export interface Env {
   render(): string;
   /** Names of the actions (e.g. 'up', or a token's text) for display. */
   actionName(action: number): string;
+  /** Text environments: the vocabulary behind their token ids (saved with a transformer's checkpoint). */
+  readonly tokenizer?: Tokenizer;
 }
 
 /** A factory builds fresh, independent env instances from a validated env config. */

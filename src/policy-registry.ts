@@ -5,6 +5,7 @@ import type { Env } from '../envs/env.ts';
 import type { Policy } from './policy.ts';
 import type { Rng } from './rng.ts';
 import { mlpPolicyDefinition } from './mlp-policy.ts';
+import { transformerPolicyDefinition } from './transformer-policy.ts';
 
 export interface PolicyDefinition<S extends z.ZodType = z.ZodType> {
   kind: string;
@@ -19,4 +20,5 @@ export interface PolicyDefinition<S extends z.ZodType = z.ZodType> {
 
 export const POLICIES: Record<string, PolicyDefinition> = {
   [mlpPolicyDefinition.kind]: mlpPolicyDefinition as unknown as PolicyDefinition,
+  [transformerPolicyDefinition.kind]: transformerPolicyDefinition as unknown as PolicyDefinition,
 };
