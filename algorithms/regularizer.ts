@@ -101,6 +101,23 @@ export interface Regularizer {
   setState?(state: unknown): void;
   /** A warning to print once at start (e.g. KL-Cov is a no-op with one epoch, one mini-batch). */
   warnings?(run: RunShape): string[];
+  /**
+   * Which tokens the last mini-batch's hooks selected or reweighted (Clip-Cov's cov-clipped
+   * tokens, KL-Cov's top-k, STEER's weights), for `entrolab loss` and debugging. Optional.
+   */
+  lastSelection?(): TokenSelection | undefined;
+}
+
+/** What a regularizer selected or reweighted; indices are flat, row-major into [rows*width]. */
+export interface TokenSelection {
+  /** One line saying what a selected token gets (e.g. 'cov-clipped: loss zeroed'). */
+  label: string;
+  /** Selected tokens, ascending. */
+  tokens?: number[];
+  /** The set the selection was drawn from, when that is informative (Clip-Cov's eligible set). */
+  candidates?: number[];
+  /** Per-token multiplicative weights [rows*width], for regularizers that reweight. */
+  weights?: ArrayLike<number>;
 }
 
 export interface RunShape {
