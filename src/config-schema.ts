@@ -76,6 +76,26 @@ export const checkpointSchema = z
   })
   .strict();
 
+/** `entrolab sft`: supervised warm start on the env's demonstrations (text envs). */
+export const sftSchema = z
+  .object({
+    /** Demonstration episodes generated from the train split. */
+    demos: positiveInt.default(2000),
+    /** Fraction of demonstrations with a wrong answer (so the warm start is imperfect). */
+    wrong_fraction: z.number().min(0).max(1).default(0.3),
+    /** Optimizer steps (one mini-batch each). */
+    steps: positiveInt.default(400),
+    /** Demonstrations per mini-batch. */
+    batch_size: positiveInt.default(64),
+    /** Adam learning rate. */
+    lr: z.number().gt(0).default(3e-3),
+    /** Clip the global gradient norm to this value (0 = off). */
+    grad_clip: z.number().min(0).default(1),
+    /** Write a metrics line every N steps. */
+    log_every: positiveInt.default(20),
+  })
+  .strict();
+
 export const topSchema = z
   .object({
     /** Run name: the run directory is <out>/<name>. */
@@ -91,6 +111,8 @@ export const topSchema = z
     optim: optimSchema.default(optimSchema.parse({})),
     eval: evalSchema.default(evalSchema.parse({})),
     checkpoint: checkpointSchema.default(checkpointSchema.parse({})),
+    /** Settings of `entrolab sft` (ignored by `train`). */
+    sft: sftSchema.optional(),
   })
   .strict();
 
@@ -98,6 +120,7 @@ export type TopConfig = z.infer<typeof topSchema>;
 export type RolloutConfig = z.infer<typeof rolloutSchema>;
 export type GrpoConfig = z.infer<typeof grpoSchema>;
 export type OptimConfig = z.infer<typeof optimSchema>;
+export type SftConfig = z.infer<typeof sftSchema>;
 
 /** A validated config: the top-level sections plus the registry-validated blocks. */
 export interface Config extends TopConfig {
