@@ -13,7 +13,7 @@ import { readStatus, train } from '../src/trainer.ts';
 import { deterministicLines, readJsonl, tempDir } from './helpers.ts';
 
 const QUICK = 'configs/quickstart.yaml';
-const small = ['steps=12', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'policy.hidden=[16]', 'checkpoint.every=4', 'eval.episodes=8'];
+const small = ['steps=12', 'env.preset=open5', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'policy.hidden=[16]', 'checkpoint.every=4', 'eval.episodes=8'];
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -21,7 +21,7 @@ beforeAll(async () => {
 
 describe('trainer', () => {
   it('a short run on the 5×5 grid beats the random policy by a wide margin', async () => {
-    const config = loadConfig(QUICK, ['steps=40', 'eval.episodes=200']);
+    const config = loadConfig(QUICK, ['steps=40', 'env.preset=open5', 'eval.episodes=200']);
     const envFactory = makeEnvFactory(config);
     const untrained = makePolicy(config, envFactory(), new Rng('untrained'));
     const before = evaluate(envFactory, untrained, { prompts: 200, k: 1, temperature: 1, seed: 'eval:final' });
