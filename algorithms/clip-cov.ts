@@ -1,0 +1,216 @@
+// Clip-Cov — spec grpo-clipcov-klcov.md §4 (verl `compute_policy_loss_clip_cov`, loss_mode clip_cov).
+// Replaces the PG loss: PPO-clip without dual clip and without the ±20 log-ratio clamp, and a random
+// handful of tokens whose advantage/log-prob covariance lies strictly inside (ω_lo, ω_hi) get their
+// loss zeroed (no gradient; they still count in the token-mean denominator).
+//
+// Scope: every statistic (Ā, L̄P, N, k) is taken over the valid tokens of ONE mini-batch. entrolab
+// has no separate micro-batches, so `grpo.mini_batches` plays verl's micro-batch role here: more
+// mini-batches = fewer tokens per covariance scope (spec §6 "scale gotcha").
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Rng } from '../src/rng.ts';
+import type { Regularizer, RegularizerDefinition, TapedTokens, TokenContext, TokenSelection } from './regularizer.ts';
+
+export const clipCovSchema = z
+  .object({
+    /** r: fraction of the mini-batch's valid tokens to cov-clip, k = max(⌊r·N⌋, 1) (verl clip_cov_ratio). */
+    ratio: z.number().min(0).max(1).default(2e-4),
+    /** ω_lo: a token is eligible only if its covariance is > this (strict; verl clip_cov_lb). */
+    lower_bound: z.number().default(1),
+    /** ω_hi: ... and < this (strict; excludes outliers; verl clip_cov_ub). */
+    upper_bound: z.number().default(5),
+  })
+  .strict()
+  .refine((c) => c.lower_bound < c.upper_bound, { message: 'lower_bound must be < upper_bound', path: ['upper_bound'] });
+
+export type ClipCovConfig = z.infer<typeof clipCovSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Shared with KL-Cov (spec §5 uses the same centred product)
+
+/**
+ * cov[i,t] = (A − Ā)·(lp − L̄P) on valid tokens (0 elsewhere), with Ā, L̄P plain means over the
+ * valid tokens (spec §4; §9.7: same numbers as KL-Cov's valid-token list). Doubles; lp detached.
+ */
+export function centredCovariance(advantages: ArrayLike<number>, logProbs: ArrayLike<number>, mask: ArrayLike<number>): { cov: Float64Array; valid: number; mean: number } {
+  let n = 0;
+  let meanA = 0;
+  let meanLp = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    n += 1;
+    meanA += advantages[i];
+    meanLp += logProbs[i];
+  }
+  const cov = new Float64Array(mask.length);
+  if (n === 0) return { cov, valid: 0, mean: 0 };
+  meanA /= n;
+  meanLp /= n;
+  let sum = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    cov[i] = (advantages[i] - meanA) * (logProbs[i] - meanLp);
+    sum += cov[i];
+  }
+  return { cov, valid: n, mean: sum / n };
+}
+
+/**
+ * Means over the mini-batches of one training step (the trainer logs regularizer metrics once per
+ * step, after all mini-batches; this matches how it averages composeLoss's own metrics).
+ */
+export class StepMeans {
+  private step = -1;
+  private sums: Record<string, number> = {};
+  private count = 0;
+
+  add(step: number, values: Record<string, number>): void {
+    if (step !== this.step) {
+      this.step = step;
+      this.sums = {};
+      this.count = 0;
+    }
+    for (const [k, v] of Object.entries(values)) this.sums[k] = (this.sums[k] ?? 0) + v;
+    this.count += 1;
+  }
+
+  means(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.sums)) out[k] = v / this.count;
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// §4 selection (detached values only)
+
+export interface ClipCovSelection {
+  /** Flat indices of the eligible tokens, ascending. */
+  eligible: number[];
+  /** Flat indices of the cov-clipped tokens, ascending. */
+  chosen: number[];
+  /** 0 on chosen tokens, 1 elsewhere ([rows*width]). */
+  keep: Float32Array;
+  valid: number;
+  covMean: number;
+  /** Valid tokens the PPO clip already clipped (v > u), computed without the log-ratio clamp. */
+  ppoClipped: number;
+}
+
+export interface ClipCovInputs {
+  logProbs: ArrayLike<number>;
+  oldLogProbs: ArrayLike<number>;
+  advantages: ArrayLike<number>;
+  mask: ArrayLike<number>;
+  clipRatioLow: number;
+  clipRatioHigh: number;
+}
+
+/**
+ * eligible = valid, not PPO-clipped, ω_lo < cov < ω_hi; chosen = a uniform random subset of size
+ * min(max(⌊r·N⌋, 1), |eligible|). The subset is a partial Fisher–Yates shuffle of the eligible list
+ * (ascending flat index) driven by `rng`, so it depends only on the stream's state and the batch's
+ * valid tokens; when k ≥ |eligible| every eligible token is chosen and no draw is made.
+ */
+export function selectClipCov(x: ClipCovInputs, cfg: ClipCovConfig, rng: Rng): ClipCovSelection {
+  const { cov, valid, mean } = centredCovariance(x.advantages, x.logProbs, x.mask);
+  const eligible: number[] = [];
+  let ppoClipped = 0;
+  for (let i = 0; i < x.mask.length; i++) {
+    if (!x.mask[i]) continue;
+    // spec §4: ρ = exp(lp − lp_old) with no clamp; clipped_by_ppo = v > u (strict)
+    const ratio = Math.exp(x.logProbs[i] - x.oldLogProbs[i]);
+    const u = -x.advantages[i] * ratio;
+    const v = -x.advantages[i] * Math.min(Math.max(ratio, 1 - x.clipRatioLow), 1 + x.clipRatioHigh);
+    if (v > u) {
+      ppoClipped += 1;
+      continue;
+    }
+    if (cov[i] > cfg.lower_bound && cov[i] < cfg.upper_bound) eligible.push(i);
+  }
+  // floor of the double product, as verl's int(r · N) (so 0.29·100 → 28)
+  const k = valid > 0 ? Math.max(Math.floor(cfg.ratio * valid), 1) : 0;
+  const take = Math.min(k, eligible.length);
+  let chosen: number[];
+  if (take === eligible.length) {
+    chosen = eligible.slice();
+  } else {
+    const pool = eligible.slice();
+    for (let j = 0; j < take; j++) {
+      const pick = j + rng.int(pool.length - j);
+      [pool[j], pool[pick]] = [pool[pick], pool[j]];
+    }
+    chosen = pool.slice(0, take).sort((a, b) => a - b);
+  }
+  const keep = new Float32Array(x.mask.length).fill(1);
+  for (const i of chosen) keep[i] = 0;
+  return { eligible, chosen, keep, valid, covMean: mean, ppoClipped };
+}
+
+// ---------------------------------------------------------------------------------------------
+// §4 loss (taped)
+
+/** ℓ = max(−A·ρ, −A·clip(ρ, 1−ε_low, 1+ε_high)) · keep, ρ = exp(lp − lp_old) unclamped, no dual clip. */
+export function clipCovTokenLoss(logProbs: tf.Tensor1D, oldLogProbs: tf.Tensor1D, advantages: tf.Tensor1D, keep: tf.Tensor1D, clipRatioLow: number, clipRatioHigh: number): tf.Tensor1D {
+  return tf.tidy(() => {
+    const negA = tf.neg(advantages);
+    const ratio = tf.exp(tf.sub(logProbs, oldLogProbs));
+    const unclipped = tf.mul(negA, ratio);
+    const clipped = tf.mul(negA, tf.clipByValue(ratio, 1 - clipRatioLow, 1 + clipRatioHigh));
+    // keep is data: multiplying by 0 removes both the value and the gradient (spec §4 notes)
+    return tf.mul(tf.maximum(unclipped, clipped), keep) as tf.Tensor1D;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regularizer
+
+export class ClipCov implements Regularizer {
+  readonly name = 'clip_cov';
+  private readonly stepMeans = new StepMeans();
+  private last: ClipCovSelection | null = null;
+
+  constructor(readonly config: ClipCovConfig) {}
+
+  policyLoss(ctx: TokenContext, taped: TapedTokens): tf.Tensor1D {
+    const { batch } = ctx;
+    const sel = selectClipCov(
+      { logProbs: ctx.logProbs, oldLogProbs: batch.oldLogProbs, advantages: batch.advantages, mask: batch.mask, clipRatioLow: ctx.clipRatioLow, clipRatioHigh: ctx.clipRatioHigh },
+      this.config,
+      ctx.step.rng,
+    );
+    this.last = sel;
+    let kl = 0;
+    for (let i = 0; i < batch.mask.length; i++) if (batch.mask[i]) kl += batch.oldLogProbs[i] - ctx.logProbs[i];
+    const n = sel.valid || 1;
+    this.stepMeans.add(ctx.step.step, {
+      // spec §4 metrics: pg_clipfrac is the cov-clipped fraction, not the PPO clip fraction
+      'actor/pg_clipfrac': sel.chosen.length / n,
+      'actor/pg_clipfrac_lower': 0,
+      'actor/ppo_kl': kl / n,
+      'clip_cov/frac': sel.chosen.length / n,
+      'clip_cov/eligible_frac': sel.eligible.length / n,
+      'clip_cov/ppo_clipfrac': sel.ppoClipped / n,
+      'clip_cov/cov_mean': sel.covMean,
+    });
+    return tf.tidy(() =>
+      clipCovTokenLoss(taped.logProbs, tf.tensor1d(batch.oldLogProbs), tf.tensor1d(batch.advantages), tf.tensor1d(sel.keep), ctx.clipRatioLow, ctx.clipRatioHigh),
+    );
+  }
+
+  metrics(): Record<string, number> {
+    return this.stepMeans.means();
+  }
+
+  lastSelection(): TokenSelection | undefined {
+    if (!this.last) return undefined;
+    return { label: 'cov-clipped: loss and gradient zeroed (candidates = eligible tokens)', tokens: this.last.chosen, candidates: this.last.eligible };
+  }
+}
+
+export const clipCovDefinition: RegularizerDefinition<typeof clipCovSchema> = {
+  name: 'clip_cov',
+  summary: 'Clip-Cov (Cui et al. 2025): zero the loss of a few random tokens whose adv/log-prob covariance is in (lower_bound, upper_bound)',
+  schema: clipCovSchema,
+  create: (config) => new ClipCov(config),
+};

@@ -1,0 +1,111 @@
+// Entropy bonus — the classic baseline (spec grpo-clipcov-klcov.md §2 "− entropy_coeff · agg(entropy)",
+// §8 entropy), as an explicit regularizer with an optional adaptive coefficient (Skywork-OR1 style,
+// as in TRL's `use_adaptive_entropy`):
+//
+//   loss += −coef_k · agg(H)                      while the gate is open
+//   after step k, with H_k the measured entropy:
+//     coef_{k+1} = clip(coef_k + delta · sign(target − H_k), min_coef, max_coef)
+//     gate_{k+1} = (H_k ≤ target)                 (no bonus while entropy is above the target)
+//
+// How this differs from `grpo.entropy_coeff`: the core term is a fixed coefficient with no state and no
+// metrics of its own; this regularizer can adapt, logs its coefficient and gate, and saves both in
+// checkpoints (TRL PR #6140's review: restoring the coefficient without the gate skips a window after
+// resume). Use one or the other, not both (they add up).
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Regularizer, RegularizerDefinition, StepSummary, TapedTokens, TokenContext } from './regularizer.ts';
+
+export const entropyBonusSchema = z
+  .object({
+    /** Bonus coefficient (the starting value when adaptive). CleanRL/SB3 PPO use 0.01. */
+    coef: z.number().min(0).default(0.01),
+    /** Adapt coef toward `target` after every step (Skywork-OR1 / TRL adaptive entropy control). */
+    adaptive: z.boolean().default(false),
+    /** Target token-mean entropy in nats (adaptive only). */
+    target: z.number().min(0).default(0.5),
+    /** Step size of the coefficient per training step (adaptive only; TRL default 0.005). */
+    delta: z.number().min(0).default(0.005),
+    /** Lower clip of the adaptive coefficient. */
+    min_coef: z.number().min(0).default(0),
+    /** Upper clip of the adaptive coefficient (TRL default 1). */
+    max_coef: z.number().min(0).default(1),
+    /** Adaptive only: apply the bonus only while the last measured entropy is ≤ target (Skywork's gate). */
+    gate: z.boolean().default(true),
+    /** Which entropy the controller measures: the rollout's (π_old, before the update) or the update's mean. */
+    measure: z.enum(['rollout', 'update']).default('rollout'),
+  })
+  .strict()
+  .refine((c) => c.min_coef <= c.max_coef, { message: 'min_coef must be <= max_coef', path: ['max_coef'] });
+
+export type EntropyBonusConfig = z.infer<typeof entropyBonusSchema>;
+
+/** Controller state saved in checkpoints. */
+export interface EntropyBonusState {
+  coef: number;
+  /** Entropy measured after the last finished step; null before the first (gate open). */
+  lastEntropy: number | null;
+}
+
+/** One controller update: coef ← clip(coef + delta·sign(target − H), min, max). */
+export function nextCoef(coef: number, entropy: number, cfg: Pick<EntropyBonusConfig, 'target' | 'delta' | 'min_coef' | 'max_coef'>): number {
+  return Math.min(cfg.max_coef, Math.max(cfg.min_coef, coef + cfg.delta * Math.sign(cfg.target - entropy)));
+}
+
+export class EntropyBonus implements Regularizer {
+  readonly name = 'entropy_bonus';
+  private state: EntropyBonusState;
+  private appliedCoef = 0;
+  private measured = Number.NaN;
+
+  constructor(readonly config: EntropyBonusConfig) {
+    this.state = { coef: config.coef, lastEntropy: null };
+  }
+
+  /** The coefficient the next loss uses: 0 while an adaptive gate is closed. */
+  effectiveCoef(): number {
+    const { adaptive, gate, target } = this.config;
+    if (adaptive && gate && this.state.lastEntropy !== null && this.state.lastEntropy > target) return 0;
+    return this.state.coef;
+  }
+
+  lossTerm(_ctx: TokenContext, taped: TapedTokens): tf.Scalar {
+    this.appliedCoef = this.effectiveCoef();
+    // spec §9.1: entropy is subtracted (the loss is minimised)
+    return tf.tidy(() => tf.mul(taped.aggregate(taped.entropy), -this.appliedCoef));
+  }
+
+  afterStep(summary: StepSummary): void {
+    this.measured = this.config.measure === 'rollout' ? summary.rolloutEntropy : summary.updateEntropy;
+    if (!this.config.adaptive) return;
+    this.state = { coef: nextCoef(this.state.coef, this.measured, this.config), lastEntropy: this.measured };
+  }
+
+  metrics(): Record<string, number> {
+    const out: Record<string, number> = { coef: this.appliedCoef, active: this.appliedCoef > 0 ? 1 : 0 };
+    if (this.config.adaptive) {
+      // the controller's coefficient for the next step (applied only if the gate is open then)
+      out.controller_coef = this.state.coef;
+      if (Number.isFinite(this.measured)) out.measured_entropy = this.measured;
+    }
+    return out;
+  }
+
+  getState(): EntropyBonusState {
+    return { ...this.state };
+  }
+
+  setState(state: unknown): void {
+    const s = state as Partial<EntropyBonusState> | null;
+    if (!s || typeof s.coef !== 'number' || !(s.lastEntropy === null || typeof s.lastEntropy === 'number')) {
+      throw new Error(`entropy_bonus: malformed checkpoint state ${JSON.stringify(state)}`);
+    }
+    this.state = { coef: s.coef, lastEntropy: s.lastEntropy };
+  }
+}
+
+export const entropyBonusDefinition: RegularizerDefinition<typeof entropyBonusSchema> = {
+  name: 'entropy_bonus',
+  summary: 'entropy bonus −coef·H, optionally adapted toward a target entropy (Skywork-OR1 / TRL style)',
+  schema: entropyBonusSchema,
+  create: (config) => new EntropyBonus(config),
+};
