@@ -9,10 +9,10 @@ import { SUMMARY_COLUMNS, summarizeCells, type CellSummary, type ReportData } fr
 import type { MeanCi } from './stats.ts';
 import { escapeXml } from './svg-plot.ts';
 
-/** Significant digits for table cells: 3 for rates and entropies, whole numbers for steps. */
+/** Three decimals for rates and entropies; steps as whole numbers (one decimal below 10). */
 function formatNumber(value: number, integer: boolean): string {
   if (!Number.isFinite(value)) return '—';
-  if (integer && Math.abs(value) >= 10) return value.toFixed(0);
+  if (integer) return value.toFixed(Math.abs(value) >= 10 ? 0 : 1);
   if (Math.abs(value) >= 100) return value.toFixed(0);
   return value.toFixed(Math.abs(value) >= 10 ? 1 : 3);
 }

@@ -85,7 +85,7 @@ export function k8sManifest(o: EmitOptions): string {
     '            requests: {cpu: "1", memory: 2Gi}',
     '            limits: {memory: 4Gi}',
     '          volumeMounts:',
-    `            - {name: runs, mountPath: ${JSON.stringify(`/app/${o.out.replace(/^\.\//, '')}`)}}`,
+    `            - {name: runs, mountPath: ${JSON.stringify(o.out.startsWith('/') ? o.out : `/app/${o.out.replace(/^\.\//, '')}`)}}`,
     '      volumes:',
     `        - {name: runs, persistentVolumeClaim: {claimName: ${JSON.stringify(o.pvc)}}}`,
     '',

@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { loadConfig } from '../src/config.ts';
 import { UserError } from '../src/errors.ts';
-import { expandSweep, overridesToSets, valueLabel } from '../src/sweep-spec.ts';
+import { expandSweep, loadSweep, overridesToSets, valueLabel } from '../src/sweep-spec.ts';
 
 const FILE = '/tmp/sweeps/ablation.yaml';
 const expand = (yaml: string) => expandSweep(YAML.parse(yaml), FILE);
@@ -127,4 +129,23 @@ axes:
     expect(sets).toEqual(['grpo.clip_ratio_high=0.28', 'regularizers=[{"name":"kl_cov","ratio":0.002}]', 'env.preset="key_door"']);
     expect(YAML.parse(sets[1].split('=').slice(1).join('='))).toEqual([{ name: 'kl_cov', ratio: 0.002 }]);
   });
+});
+
+describe('shipped sweeps', () => {
+  const files = fs.readdirSync('configs/sweeps').filter((f) => f.endsWith('.yaml') && f !== 'ablation-base.yaml');
+  it('include the regularizer ablation and the KL-Cov ratio sweep', () => {
+    expect(files).toEqual(expect.arrayContaining(['ablation.yaml', 'klcov-ratio.yaml']));
+    const ablation = loadSweep('configs/sweeps/ablation.yaml');
+    expect(ablation.seeds).toEqual([0, 1, 2]);
+    expect([...new Set(ablation.runs.map((r) => r.labels.method))]).toEqual(['grpo', 'entropy_bonus', 'clip_cov', 'kl_cov', 'aepo', 'epo', 'steer']);
+  });
+  for (const file of files) {
+    it(`${file}: every run's config is valid`, () => {
+      const sweep = loadSweep(`configs/sweeps/${file}`);
+      for (const run of sweep.runs) {
+        const config = loadConfig(sweep.base, [...overridesToSets(run.overrides), `seed=${run.seed}`]);
+        expect(config.seed).toBe(run.seed);
+      }
+    });
+  }
 });
