@@ -1,0 +1,271 @@
+// AEPO — Arbitrary Entropy Policy Optimization, spec aepo-epo-steer.md §1.2–1.6: a bang-bang
+// temperature controller. Each step, compare the previous step's entropy with the target, sample
+// extra rollouts at T_high (below target) or T_low (above), keep the one-sided (A_reg > τ_sel)
+// samples as REINFORCE rows with advantage 1 on every token, and mix them into the update batch —
+// by replacing the first n_reg GRPO rows (code-faithful, §1.2 step 6) or as a separate term with an
+// explicit α (paper form, §1.3 "additive").
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { selectRows, type Batch } from '../src/batch.ts';
+import { UserError } from '../src/errors.ts';
+import type { Rng } from '../src/rng.ts';
+import { aggregateLoss, ppoClipTokenLoss, type AggMode } from './grpo.ts';
+import type { Regularizer, RegularizerDefinition, RolloutPlan, StepInfo, StepSummary, TapedTokens, TokenContext } from './regularizer.ts';
+
+export const aepoSchema = z
+  .object({
+    /** H*: the entropy the controller steers to, in nats, on the scale of `estimator` (spec §1.4 entropy_base). */
+    target_entropy: z.number().gt(0).default(0.5),
+    /** Temperature of the extra rollouts while the measured entropy is at or below the target. */
+    temperature_high: z.number().gt(0).default(1.2),
+    /** Temperature of the extra rollouts while the measured entropy is above the target. */
+    temperature_low: z.number().gt(0).default(0.8),
+    /** N_reg: at most this many REINFORCE rows per step (spec §1.4 reinforce_sample_num). */
+    reinforce_samples: z.number().int().min(0).default(60),
+    /** Halve n_reg (floor) while the entropy is above the target (spec §1.2 step 5). */
+    halve_above_target: z.boolean().default(true),
+    /** f_reg: fraction of the step's prompts re-rolled at T (at least one prompt). */
+    reg_fraction: z.number().gt(0).max(1).default(0.25),
+    /** Episodes per re-rolled prompt (default: rollout.group_size). */
+    reg_group_size: z.number().int().min(1).optional(),
+    /** τ_sel: keep T-samples whose GRPO advantage within their own group is above this (one-sided). */
+    select_threshold: z.number().default(0.05),
+    /** random: a seeded random subset of prompts and of the selected rows (spec §1.8); order: the first ones (code). */
+    selection: z.enum(['random', 'order']).default('random'),
+    /** replace: drop the first n_reg GRPO rows for the REINFORCE rows (code); additive: L_GRPO + α·L_REINF (paper). */
+    mode: z.enum(['replace', 'additive']).default('replace'),
+    /** α of additive mode: weight of the REINFORCE term, each term a mean over its own tokens. */
+    alpha: z.number().min(0).default(0.05),
+    /** exact: token-mean full entropy of the main rollout under π_old; nll: −mean log π(a) over the update batch (code). */
+    estimator: z.enum(['exact', 'nll']).default('exact'),
+  })
+  .strict();
+export type AepoConfig = z.infer<typeof aepoSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// The controller as small pure functions (spec §1.3 pseudo-code)
+
+/** T = T_high if prevEntropy ≤ H*, else T_low (spec §1.2 step 2; ties go to T_high as in the code). */
+export function chooseTemperature(prevEntropy: number, target: number, high: number, low: number): number {
+  return prevEntropy <= target ? high : low;
+}
+
+/** Prompts to re-roll at T: the first ⌊f·P⌋ (order) or a seeded random subset of that size; at least one. */
+export function regPromptIndices(promptsPerStep: number, fraction: number, selection: 'random' | 'order', rng: Rng): number[] {
+  const count = Math.min(promptsPerStep, Math.max(1, Math.floor(fraction * promptsPerStep)));
+  if (selection === 'order') return Array.from({ length: count }, (_, i) => i);
+  return rng.permutation(promptsPerStep).slice(0, count).sort((a, b) => a - b);
+}
+
+/** The row's advantage a_i, read at its first valid token (A[i,t] = a_i·m[i,t]). */
+export function rowAdvantage(batch: Batch, row: number): number {
+  for (let t = 0; t < batch.width; t++) if (batch.mask[row * batch.width + t]) return batch.advantages[row * batch.width + t];
+  return 0;
+}
+
+/** Extra rows whose own-group advantage is strictly above τ_sel, in batch order (spec §1.2 step 4). */
+export function selectReinforceRows(batch: Batch, threshold: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < batch.rows; r++) if (batch.isExtra[r] && rowAdvantage(batch, r) > threshold) out.push(r);
+  return out;
+}
+
+/** n_reg = min(N_reg, #selected), floor-halved above the target (spec §1.2 step 5). */
+export function reinforceCount(selected: number, maxRows: number, aboveTarget: boolean, halve: boolean): number {
+  const n = Math.min(maxRows, selected);
+  return aboveTarget && halve ? Math.floor(n / 2) : n;
+}
+
+/**
+ * The update batch: the REINFORCE rows first with A = 1 on every valid token, then the main rows —
+ * in replace mode without the first `regRows.length` of them (spec §1.2 step 6), in additive mode
+ * all of them. Unselected extra rows are dropped.
+ */
+export function mixBatch(batch: Batch, regRows: readonly number[], mode: 'replace' | 'additive'): Batch {
+  const mainRows: number[] = [];
+  for (let r = 0; r < batch.rows; r++) if (!batch.isExtra[r]) mainRows.push(r);
+  const kept = mode === 'replace' ? mainRows.slice(regRows.length) : mainRows;
+  const mixed = selectRows(batch, [...regRows, ...kept]);
+  for (let i = 0; i < regRows.length * mixed.width; i++) mixed.advantages[i] = mixed.mask[i];
+  return mixed;
+}
+
+/** The denominator of the run's aggregation over the rows where `include` is true (spec grpo §2). */
+function aggDenominator(mask: Float32Array, rows: number, width: number, mode: AggMode, include: (row: number) => boolean): number {
+  if (mode === 'seq-mean-token-sum-norm') return width;
+  let d = 0;
+  for (let r = 0; r < rows; r++) {
+    if (!include(r)) continue;
+    let n = 0;
+    for (let t = 0; t < width; t++) n += mask[r * width + t];
+    d += mode === 'token-mean' ? n : n > 0 ? 1 : 0;
+  }
+  return d;
+}
+
+/**
+ * Additive mode's weights on the PG token loss: 0 on the REINFORCE rows, D_all/D_main on the main
+ * rows, so that the run's aggregate over the whole mini-batch equals the aggregate over the main
+ * rows alone (L_GRPO(main) of spec §1.3).
+ */
+export function additiveMainWeights(batch: Batch, aggMode: AggMode): Float32Array {
+  const all = aggDenominator(batch.mask, batch.rows, batch.width, aggMode, () => true);
+  const main = aggDenominator(batch.mask, batch.rows, batch.width, aggMode, (r) => !batch.isExtra[r]);
+  const scale = main > 0 ? all / main : 0;
+  const w = new Float32Array(batch.rows * batch.width);
+  for (let i = 0; i < w.length; i++) w[i] = batch.isExtra[Math.floor(i / batch.width)] ? 0 : scale;
+  return w;
+}
+
+/** α · L_REINF: the clipped surrogate with A = 1 aggregated over the REINFORCE rows' tokens only. */
+export function reinforceTerm(ctx: TokenContext, taped: TapedTokens, alpha: number): tf.Scalar {
+  const mb = ctx.batch;
+  const regMask = new Float32Array(mb.mask.length);
+  let any = false;
+  for (let i = 0; i < regMask.length; i++) {
+    if (mb.isExtra[Math.floor(i / mb.width)] && mb.mask[i]) {
+      regMask[i] = 1;
+      any = true;
+    }
+  }
+  if (!any) return tf.scalar(0);
+  return tf.tidy(() => {
+    const tokenLoss = ppoClipTokenLoss(taped.logProbs, tf.tensor1d(mb.oldLogProbs), tf.tensor1d(regMask), ctx);
+    return tf.mul(aggregateLoss(tokenLoss, regMask, mb.rows, mb.width, ctx.aggMode), alpha);
+  });
+}
+
+function meanOverRows(batch: Batch, values: Float32Array, rowFilter: (r: number) => boolean): number | undefined {
+  let sum = 0;
+  let n = 0;
+  for (let r = 0; r < batch.rows; r++) {
+    if (!rowFilter(r)) continue;
+    for (let t = 0; t < batch.width; t++) {
+      const i = r * batch.width + t;
+      sum += values[i] * batch.mask[i];
+      n += batch.mask[i];
+    }
+  }
+  return n > 0 ? sum / n : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The regularizer
+
+interface AepoState {
+  prevEntropy: number;
+}
+
+export class Aepo implements Regularizer {
+  readonly name = 'aepo';
+  /** Starts at 0 so the first step samples at T_high (spec §1.5). */
+  private prevEntropy = 0;
+  private temperature = 0;
+  private aboveTarget = false;
+  private stepMetrics: Record<string, number> = {};
+  private checkedActions = false;
+
+  constructor(private readonly config: AepoConfig) {
+    if (config.mode === 'additive') {
+      this.tokenWeights = (ctx) => additiveMainWeights(ctx.batch, ctx.aggMode);
+      this.lossTerm = (ctx, taped) => reinforceTerm(ctx, taped, config.alpha);
+    }
+  }
+
+  tokenWeights?: (ctx: TokenContext) => Float32Array;
+  lossTerm?: (ctx: TokenContext, taped: TapedTokens) => tf.Scalar;
+
+  planRollout(info: StepInfo): RolloutPlan {
+    const c = this.config;
+    this.aboveTarget = this.prevEntropy > c.target_entropy;
+    this.temperature = chooseTemperature(this.prevEntropy, c.target_entropy, c.temperature_high, c.temperature_low);
+    return {
+      extra: {
+        promptIndices: regPromptIndices(info.promptsPerStep, c.reg_fraction, c.selection, info.rng),
+        groupSize: c.reg_group_size ?? info.groupSize,
+        temperature: this.temperature,
+      },
+    };
+  }
+
+  prepareBatch(batch: Batch, info: StepInfo): Batch {
+    const c = this.config;
+    if (!this.checkedActions) {
+      // no policy over A actions has entropy above ln A: the controller would sit at T_high forever
+      if (c.estimator === 'exact' && c.target_entropy >= Math.log(batch.numActions)) {
+        throw new UserError(`target_entropy ${c.target_entropy} is not below ln(${batch.numActions} actions) = ${Math.log(batch.numActions).toFixed(4)}, the largest entropy any policy here can have`, 'aepo.target_entropy');
+      }
+      this.checkedActions = true;
+    }
+    let selected = selectReinforceRows(batch, c.select_threshold);
+    if (c.selection === 'random') selected = info.rng.permutation(selected.length).map((i) => selected[i]);
+    const nReg = reinforceCount(selected.length, c.reinforce_samples, this.aboveTarget, c.halve_above_target);
+    const regRows = selected.slice(0, nReg);
+    const mixed = mixBatch(batch, regRows, c.mode);
+
+    let extraRows = 0;
+    let extraReward = 0;
+    for (let r = 0; r < batch.rows; r++) {
+      if (!batch.isExtra[r]) continue;
+      extraRows += 1;
+      extraReward += batch.reward[r];
+    }
+    let regTokens = 0;
+    let allTokens = 0;
+    for (let i = 0; i < mixed.mask.length; i++) {
+      allTokens += mixed.mask[i];
+      if (mixed.isExtra[Math.floor(i / mixed.width)]) regTokens += mixed.mask[i];
+    }
+    // nothing selected is a normal step without the regularizer (the reference code crashes here)
+    this.stepMetrics = {
+      temperature: this.temperature,
+      above_target: this.aboveTarget ? 1 : 0,
+      n_selected: selected.length,
+      n_reg: nReg,
+      reg_token_frac: allTokens > 0 ? regTokens / allTokens : 0,
+      reg_reward_mean: extraRows > 0 ? extraReward / extraRows : 0,
+    };
+    const mainNll = meanOverRows(mixed, mixed.oldLogProbs, (r) => !mixed.isExtra[r]);
+    const regNll = meanOverRows(mixed, mixed.oldLogProbs, (r) => mixed.isExtra[r] === 1);
+    if (mainNll !== undefined) this.stepMetrics.main_nll = -mainNll;
+    if (regNll !== undefined) this.stepMetrics.reg_nll = -regNll;
+    return mixed;
+  }
+
+  afterStep(summary: StepSummary): void {
+    const measured = this.config.estimator === 'nll' ? summary.updateNll : summary.rolloutEntropy;
+    this.prevEntropy = measured;
+    this.stepMetrics.entropy_measured = measured;
+    this.stepMetrics.entropy_error = measured - this.config.target_entropy;
+  }
+
+  metrics(): Record<string, number> {
+    return { ...this.stepMetrics };
+  }
+
+  getState(): AepoState {
+    return { prevEntropy: this.prevEntropy };
+  }
+
+  setState(state: unknown): void {
+    this.prevEntropy = (state as AepoState).prevEntropy;
+  }
+
+  warnings(): string[] {
+    const c = this.config;
+    const out: string[] = [];
+    if (c.temperature_high <= c.temperature_low) {
+      out.push(`temperature_high (${c.temperature_high}) is not above temperature_low (${c.temperature_low}); the controller cannot push entropy both ways`);
+    }
+    if (c.reinforce_samples === 0) out.push('reinforce_samples is 0: extra rollouts are sampled but never used');
+    if (c.mode === 'additive' && c.alpha === 0) out.push('alpha is 0 in additive mode: the REINFORCE rows have no effect');
+    return out;
+  }
+}
+
+export const aepoDefinition: RegularizerDefinition<typeof aepoSchema> = {
+  name: 'aepo',
+  summary: 'AEPO: temperature-regulated REINFORCE rows steer entropy to a target (bang-bang on T_high/T_low)',
+  schema: aepoSchema,
+  create: (config) => new Aepo(config),
+};

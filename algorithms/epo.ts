@@ -1,0 +1,267 @@
+// EPO — Entropy-regularized Policy Optimization for multi-turn agents, spec aepo-epo-steer.md §2.3:
+// an entropy bonus averaged token → turn → trajectory (Eq. 2), minus a smoothing penalty that keeps
+// per-token entropy inside [κ_l·H̄, κ_r·H̄] around the cumulative mean H̄ of earlier steps' rollout
+// entropies (Eqs. 3–4), weighted by the phase schedule β_k (Eq. 5):
+//   loss += −λ·(L_H − β_k·L_smooth)                                            (Eq. 6)
+// The reference code's indicator penalty (§2.2 item 3) is kept as a mode: it has no gradient, so it
+// must train exactly like the bonus alone (§2.7 claim 3).
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Batch } from '../src/batch.ts';
+import type { Regularizer, RegularizerDefinition, StepSummary, TapedTokens, TokenContext } from './regularizer.ts';
+
+export const epoSchema = z
+  .object({
+    /** λ: weight of the whole entropy term (spec §2.4 entropy_coeff). */
+    coef: z.number().min(0).default(0.001),
+    /** trajectory: mean over a turn's tokens, then the trajectory's turns, then rows (Eq. 2); token: one token-mean (code). */
+    aggregate: z.enum(['trajectory', 'token']).default('trajectory'),
+    /** hinge: differentiable [κ_l·H̄ − H]_+ + [H − κ_r·H̄]_+ (paper v2); indicator: 1 outside the band, no gradient (code). */
+    smoothing: z.enum(['hinge', 'indicator']).default('hinge'),
+    /** κ_l: lower edge of the corridor as a multiple of H̄ (paper 0). */
+    kappa_low: z.number().min(0).default(0),
+    /** κ_r: upper edge of the corridor as a multiple of H̄ (paper 2). */
+    kappa_high: z.number().min(0).default(2),
+    /** α: penalty weight inside L_smooth (paper 0.05–0.1; code out_range_penalty). */
+    alpha: z.number().min(0).default(0.1),
+    /** previous: H̄ = mean of earlier steps' rollout entropies, none at k = 0 (paper); including_current: also this step's (code). */
+    reference: z.enum(['previous', 'including_current']).default('previous'),
+    /** paper: β_k = 1 + exp(−γ·k/⌊K/2⌋); code: the reference code's epoch weight; const: beta_const. */
+    beta_schedule: z.enum(['paper', 'code', 'const']).default('paper'),
+    /** γ of the paper schedule. */
+    gamma: z.number().min(0).default(3),
+    /** β of the const schedule. */
+    beta_const: z.number().min(0).default(1),
+    /** K of the schedules (default: the run's steps). */
+    horizon: z.number().int().min(1).optional(),
+  })
+  .strict();
+export type EpoConfig = z.infer<typeof epoSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Math (spec §2.1, §2.2 item 5)
+
+/** β_k = 1 + exp(−γ·k/⌊K/2⌋) (Eq. 5). */
+export function paperBeta(k: number, totalSteps: number, gamma: number): number {
+  const mid = Math.max(1, Math.floor(totalSteps / 2));
+  return 1 + Math.exp((-gamma * k) / mid);
+}
+
+/**
+ * The reference code's epoch weight (spec §2.2 item 5), with h = ⌊K/2⌋:
+ * k ≤ h: 1 − 0.2·(1 − e^{−2k/h}); k > h: 0.8·e^{−3(k−h)/(K−h)}; k is clamped to [0, K] as in the code.
+ */
+export function codeEpochWeight(step: number, totalSteps: number): number {
+  const k = Math.max(0, Math.min(step, totalSteps));
+  const half = Math.max(1, Math.floor(totalSteps / 2));
+  if (k <= half) return 1 - 0.2 * (1 - Math.exp((-2 * k) / half));
+  return 0.8 * Math.exp((-3 * (k - half)) / Math.max(1, totalSteps - half));
+}
+
+/**
+ * Per-token weights w such that Σ w·x is the chosen average of x over the valid tokens:
+ * trajectory: 1/(B·T_j·|τ_{j,t}|) with B non-empty rows, T_j the row's turns that hold tokens,
+ * |τ_{j,t}| the tokens of turn t (Eq. 2); token: 1/N.
+ */
+export function averagingWeights(batch: Batch, mode: 'trajectory' | 'token'): Float32Array {
+  const { rows, width, mask, turnIndex } = batch;
+  const w = new Float32Array(rows * width);
+  if (mode === 'token') {
+    let n = 0;
+    for (let i = 0; i < mask.length; i++) n += mask[i];
+    if (n > 0) for (let i = 0; i < mask.length; i++) w[i] = mask[i] / n;
+    return w;
+  }
+  let nonEmpty = 0;
+  const perRow: Map<number, number>[] = [];
+  for (let r = 0; r < rows; r++) {
+    const turnTokens = new Map<number, number>();
+    for (let t = 0; t < width; t++) {
+      const i = r * width + t;
+      if (mask[i]) turnTokens.set(turnIndex[i], (turnTokens.get(turnIndex[i]) ?? 0) + 1);
+    }
+    if (turnTokens.size > 0) nonEmpty += 1;
+    perRow.push(turnTokens);
+  }
+  for (let r = 0; r < rows; r++) {
+    const turns = perRow[r].size;
+    for (let t = 0; t < width; t++) {
+      const i = r * width + t;
+      if (mask[i]) w[i] = 1 / (nonEmpty * turns * perRow[r].get(turnIndex[i])!);
+    }
+  }
+  return w;
+}
+
+/** P = [κ_l·H̄ − H]_+ + [H − κ_r·H̄]_+ on the taped entropies (Eq. 3); differentiable in H. */
+export function hingePenalty(entropy: tf.Tensor1D, reference: number, kappaLow: number, kappaHigh: number): tf.Tensor1D {
+  return tf.tidy(() => tf.add(tf.relu(tf.sub(kappaLow * reference, entropy)), tf.relu(tf.sub(entropy, kappaHigh * reference))) as tf.Tensor1D);
+}
+
+/**
+ * 0 strictly inside (κ_l·H̄, κ_r·H̄), 1 elsewhere (the code's `within_range` is strict), from
+ * detached entropies: a constant without gradient (code, §2.2 item 3).
+ */
+export function indicatorPenalty(entropy: ArrayLike<number>, reference: number, kappaLow: number, kappaHigh: number): Float32Array {
+  const out = new Float32Array(entropy.length);
+  for (let i = 0; i < entropy.length; i++) out[i] = entropy[i] > kappaLow * reference && entropy[i] < kappaHigh * reference ? 0 : 1;
+  return out;
+}
+
+function tokenMeanOfMainRows(batch: Batch, values: Float32Array): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (batch.isExtra[Math.floor(i / batch.width)]) continue;
+    sum += values[i] * batch.mask[i];
+    n += batch.mask[i];
+  }
+  return n > 0 ? sum / n : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The regularizer
+
+interface EpoState {
+  /** H̄_m of every finished step (cumulative, not a window — paper §5.4). */
+  history: number[];
+  k: number;
+}
+
+interface StepSums {
+  calls: number;
+  lH: number;
+  lSmooth: number;
+  gradNorm: number;
+  below: number;
+  above: number;
+  tokens: number;
+}
+
+const emptySums = (): StepSums => ({ calls: 0, lH: 0, lSmooth: 0, gradNorm: 0, below: 0, above: 0, tokens: 0 });
+
+export class Epo implements Regularizer {
+  readonly name = 'epo';
+  private history: number[] = [];
+  private k = 0;
+  /** This step's rollout entropy, when the reference includes it (code). */
+  private current: number | undefined;
+  private sums = emptySums();
+  private lastRef: number | undefined;
+  private lastBeta = 0;
+
+  constructor(private readonly config: EpoConfig) {}
+
+  /** H̄ used at the current step, or undefined when there is none yet (k = 0, paper). */
+  reference(): number | undefined {
+    const values = this.config.reference === 'including_current' && this.current !== undefined ? [...this.history, this.current] : this.history;
+    return values.length > 0 ? values.reduce((s, x) => s + x, 0) / values.length : undefined;
+  }
+
+  beta(totalSteps: number): number {
+    const c = this.config;
+    const K = c.horizon ?? totalSteps;
+    if (c.beta_schedule === 'paper') return paperBeta(this.k, K, c.gamma);
+    if (c.beta_schedule === 'code') return codeEpochWeight(this.k, K);
+    return c.beta_const;
+  }
+
+  prepareBatch(batch: Batch): Batch {
+    // the code appends the step's entropy to the history before the update (§2.2 item 2)
+    this.current = tokenMeanOfMainRows(batch, batch.oldEntropy);
+    this.sums = emptySums();
+    return batch;
+  }
+
+  lossTerm(ctx: TokenContext, taped: TapedTokens): tf.Scalar {
+    const c = this.config;
+    const mb = ctx.batch;
+    const weights = averagingWeights(mb, c.aggregate);
+    const ref = this.reference();
+    const beta = this.beta(ctx.step.totalSteps);
+    this.lastRef = ref;
+    this.lastBeta = beta;
+
+    let gradSq = 0;
+    for (let i = 0; i < mb.mask.length; i++) {
+      if (!mb.mask[i] || ref === undefined) continue;
+      const below = ctx.entropy[i] < c.kappa_low * ref;
+      const above = ctx.entropy[i] > c.kappa_high * ref;
+      this.sums.below += below ? 1 : 0;
+      this.sums.above += above ? 1 : 0;
+      this.sums.tokens += 1;
+      // ∂(λ·β·L_smooth)/∂H_i of the hinge: ±λβα·w_i outside the band; the indicator has none
+      if (c.smoothing === 'hinge' && (below || above)) gradSq += (c.coef * beta * c.alpha * weights[i]) ** 2;
+    }
+
+    const loss = tf.tidy(() => {
+      const w = tf.tensor1d(weights);
+      const lH = tf.sum(tf.mul(taped.entropy, w));
+      let penalty: tf.Tensor1D;
+      if (ref === undefined) penalty = tf.zerosLike(taped.entropy);
+      else if (c.smoothing === 'hinge') penalty = hingePenalty(taped.entropy, ref, c.kappa_low, c.kappa_high);
+      else penalty = tf.tensor1d(indicatorPenalty(ctx.entropy, ref, c.kappa_low, c.kappa_high));
+      const lSmooth = tf.mul(tf.sum(tf.mul(penalty, w)), c.alpha);
+      this.sums.lH += lH.dataSync()[0];
+      this.sums.lSmooth += lSmooth.dataSync()[0];
+      return tf.mul(tf.sub(lH, tf.mul(lSmooth, beta)), -c.coef) as tf.Scalar;
+    });
+    this.sums.gradNorm += Math.sqrt(gradSq);
+    this.sums.calls += 1;
+    return loss;
+  }
+
+  afterStep(summary: StepSummary): void {
+    this.history.push(summary.rolloutEntropy);
+    this.k += 1;
+    this.current = undefined;
+  }
+
+  metrics(): Record<string, number> {
+    const s = this.sums;
+    const out: Record<string, number> = { beta_k: this.lastBeta };
+    if (this.lastRef !== undefined) out.H_ref = this.lastRef;
+    if (s.calls > 0) {
+      out.L_H = s.lH / s.calls;
+      out.L_smooth = s.lSmooth / s.calls;
+      out.smooth_grad_norm = s.gradNorm / s.calls;
+    }
+    if (s.tokens > 0) {
+      out.frac_tokens_below = s.below / s.tokens;
+      out.frac_tokens_above = s.above / s.tokens;
+      out.frac_in_corridor = 1 - (s.below + s.above) / s.tokens;
+    }
+    // rolling std of the step entropy over the last 10 steps (spec §2.6 volatility)
+    const recent = this.history.slice(-10);
+    if (recent.length >= 2) {
+      const m = recent.reduce((a, x) => a + x, 0) / recent.length;
+      out.entropy_volatility = Math.sqrt(recent.reduce((a, x) => a + (x - m) ** 2, 0) / (recent.length - 1));
+    }
+    return out;
+  }
+
+  getState(): EpoState {
+    return { history: [...this.history], k: this.k };
+  }
+
+  setState(state: unknown): void {
+    const s = state as EpoState;
+    this.history = [...s.history];
+    this.k = s.k;
+  }
+
+  warnings(): string[] {
+    const c = this.config;
+    const out: string[] = [];
+    if (c.kappa_low > c.kappa_high) out.push(`kappa_low (${c.kappa_low}) is above kappa_high (${c.kappa_high}): every token is outside the corridor`);
+    if (c.smoothing === 'indicator' && c.alpha > 0) out.push('smoothing: indicator has no gradient (reference code behaviour); it only shifts the loss value');
+    return out;
+  }
+}
+
+export const epoDefinition: RegularizerDefinition<typeof epoSchema> = {
+  name: 'epo',
+  summary: 'EPO: trajectory-averaged entropy bonus with a corridor penalty around the historical mean entropy, phase-weighted by β_k',
+  schema: epoSchema,
+  create: (config) => new Epo(config),
+};

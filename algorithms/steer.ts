@@ -1,0 +1,165 @@
+// STEER — token reweighting by the estimated entropy change, spec aepo-epo-steer.md §3.1–3.4:
+// per token Ω ≈ −ΔH/η of a gradient step on that token, then a weight that shrinks the tokens
+// predicted to move entropy most, multiplied onto the clipped PPO token loss (tokenWeights hook).
+// Everything is computed from detached values (the TokenContext arrays and the stored π_old).
+import { z } from 'zod';
+import { UserError } from '../src/errors.ts';
+import type { Regularizer, RegularizerDefinition, TokenContext } from './regularizer.ts';
+
+export const steerSchema = z
+  .object({
+    /** λ_min: the smallest weight (the README's one knob); 1 turns STEER off exactly (§3.8 claim 5). */
+    lambda_min: z.number().gt(0).max(1).default(0.8),
+    /** λ_max: the largest weight in linear mode (> 1 allowed); exp mode clamps to 1. */
+    lambda_max: z.number().gt(0).default(1.2),
+    /** exp: w = clamp(exp(−k·|Ω|), λ_min, 1), k = −ln λ_min / max(m_max, floor) (paper); linear: min–max map to [λ_min, λ_max]. */
+    weighting: z.enum(['exp', 'linear']).default('exp'),
+    /** code: Ω = (A/π_old)·x(1−x)(log x + H_old); first_order: A·(x/π_old)·(S_k − Σ_v p_v S_v), S_v = p_v(log p_v + H). */
+    estimator: z.enum(['code', 'first_order']).default('code'),
+    /** Floor on m_max in exp mode, so uniformly tiny |Ω| are not heavily down-weighted (code 0.02). */
+    omega_floor: z.number().gt(0).default(0.02),
+  })
+  .strict();
+export type SteerConfig = z.infer<typeof steerSchema>;
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+// ---------------------------------------------------------------------------------------------
+// Ω estimators (spec §3.1, §3.4), all on detached values; non-finite Ω → 0
+
+/** Code Ω: x = clamp(e^{lp},1e-8,1−1e-8), δ = x(1−x)(ln x + H_old), Ω = A/clamp(e^{lp_old},1e-8,1)·δ. */
+export function omegaCode(logProb: number, oldLogProb: number, oldEntropy: number, advantage: number): number {
+  const x = clamp(Math.exp(logProb), 1e-8, 1 - 1e-8);
+  const delta = x * (1 - x) * (Math.log(x) + oldEntropy);
+  const omega = (advantage / clamp(Math.exp(oldLogProb), 1e-8, 1)) * delta;
+  return Number.isFinite(omega) ? omega : 0;
+}
+
+/**
+ * Exact first-order Ω = A·(x/p_old)·(S_k − Σ_v p_v S_v), S_v = p_v(ln p_v + H), p = π_old's
+ * distribution at the slot (`logPolicy[offset .. offset+numActions)`), H its entropy; x as above.
+ */
+export function omegaFirstOrder(logProb: number, action: number, logPolicy: ArrayLike<number>, offset: number, numActions: number, advantage: number): number {
+  let entropy = 0;
+  for (let v = 0; v < numActions; v++) {
+    const lp = logPolicy[offset + v];
+    entropy -= Math.exp(lp) * lp;
+  }
+  let expectedS = 0;
+  for (let v = 0; v < numActions; v++) {
+    const p = Math.exp(logPolicy[offset + v]);
+    expectedS += p * p * (logPolicy[offset + v] + entropy);
+  }
+  const pk = Math.exp(logPolicy[offset + action]);
+  const sk = pk * (logPolicy[offset + action] + entropy);
+  const x = clamp(Math.exp(logProb), 1e-8, 1 - 1e-8);
+  const omega = advantage * (x / clamp(pk, 1e-8, 1)) * (sk - expectedS);
+  return Number.isFinite(omega) ? omega : 0;
+}
+
+/** Ω for every slot of the mini-batch (0 on padded slots). */
+export function omegas(ctx: TokenContext, estimator: SteerConfig['estimator']): Float32Array {
+  const b = ctx.batch;
+  const out = new Float32Array(b.mask.length);
+  if (estimator === 'first_order' && !b.oldLogPolicy) {
+    throw new UserError('estimator first_order needs the old policy\'s full distribution (batch.oldLogPolicy), which this batch lacks', 'steer.estimator');
+  }
+  for (let i = 0; i < out.length; i++) {
+    if (!b.mask[i]) continue;
+    out[i] =
+      estimator === 'code'
+        ? omegaCode(ctx.logProbs[i], b.oldLogProbs[i], b.oldEntropy[i], b.advantages[i])
+        : omegaFirstOrder(ctx.logProbs[i], b.actions[i], b.oldLogPolicy!, i * b.numActions, b.numActions, b.advantages[i]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weighting (spec §3.2): m = |Ω|, min and max over the valid tokens of the unit (the mini-batch)
+
+export function steerWeights(omega: Float32Array, mask: Float32Array, c: Pick<SteerConfig, 'lambda_min' | 'lambda_max' | 'weighting' | 'omega_floor'>): Float32Array {
+  let mMin = Infinity;
+  let mMax = -Infinity;
+  for (let i = 0; i < omega.length; i++) {
+    if (!mask[i]) continue;
+    const m = Math.abs(omega[i]);
+    mMin = Math.min(mMin, m);
+    mMax = Math.max(mMax, m);
+  }
+  const w = new Float32Array(omega.length);
+  if (mMax === -Infinity) return w;
+  const k = -Math.log(c.lambda_min) / Math.max(mMax, c.omega_floor);
+  for (let i = 0; i < omega.length; i++) {
+    if (!mask[i]) continue;
+    const m = Math.abs(omega[i]);
+    let wi: number;
+    if (c.weighting === 'exp') wi = clamp(Math.exp(-k * m), c.lambda_min, 1);
+    else if (mMax > mMin) wi = clamp(c.lambda_max - ((m - mMin) * (c.lambda_max - c.lambda_min)) / (mMax - mMin), c.lambda_min, c.lambda_max);
+    else wi = (c.lambda_min + c.lambda_max) / 2;
+    w[i] = wi * mask[i];
+  }
+  return w;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The regularizer
+
+interface StepStats {
+  step: number;
+  tokens: number;
+  wSum: number;
+  wMin: number;
+  wMax: number;
+  atFloor: number;
+  omegaAbsMax: number;
+  omegaPos: number;
+}
+
+const freshStats = (step: number): StepStats => ({ step, tokens: 0, wSum: 0, wMin: Infinity, wMax: -Infinity, atFloor: 0, omegaAbsMax: 0, omegaPos: 0 });
+
+export class Steer implements Regularizer {
+  readonly name = 'steer';
+  private stats = freshStats(-1);
+
+  constructor(private readonly config: SteerConfig) {}
+
+  tokenWeights(ctx: TokenContext): Float32Array {
+    const omega = omegas(ctx, this.config.estimator);
+    const w = steerWeights(omega, ctx.batch.mask, this.config);
+    if (this.stats.step !== ctx.step.step) this.stats = freshStats(ctx.step.step);
+    const s = this.stats;
+    // a weight counts as "at the floor" within float32 rounding of λ_min
+    const floor = Math.fround(this.config.lambda_min);
+    for (let i = 0; i < w.length; i++) {
+      if (!ctx.batch.mask[i]) continue;
+      s.tokens += 1;
+      s.wSum += w[i];
+      s.wMin = Math.min(s.wMin, w[i]);
+      s.wMax = Math.max(s.wMax, w[i]);
+      if (w[i] <= floor && this.config.lambda_min < 1) s.atFloor += 1;
+      s.omegaAbsMax = Math.max(s.omegaAbsMax, Math.abs(omega[i]));
+      if (omega[i] > 0) s.omegaPos += 1;
+    }
+    return w;
+  }
+
+  metrics(): Record<string, number> {
+    const s = this.stats;
+    if (s.tokens === 0) return {};
+    return {
+      w_mean: s.wSum / s.tokens,
+      w_min: s.wMin,
+      w_max: s.wMax,
+      frac_w_at_floor: s.atFloor / s.tokens,
+      omega_absmax: s.omegaAbsMax,
+      omega_pos_frac: s.omegaPos / s.tokens,
+    };
+  }
+}
+
+export const steerDefinition: RegularizerDefinition<typeof steerSchema> = {
+  name: 'steer',
+  summary: 'STEER: down-weight the PPO loss of tokens predicted to change entropy most (|Ω|, exp or linear)',
+  schema: steerSchema,
+  create: (config) => new Steer(config),
+};
