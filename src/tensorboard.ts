@@ -86,24 +86,30 @@ export function encodeEvent(wallTime: number, step: number, body: { fileVersion:
   return Uint8Array.from(bytes);
 }
 
-/** Appends scalar summaries to `<runDir>/events.out.tfevents.<unix-seconds>.<hostname>`. */
+/**
+ * Appends scalar summaries to `<runDir>/events.out.tfevents.<unix-seconds>.<hostname>`. The file
+ * is created on the first write, so a run that never logs a step leaves no empty event file.
+ */
 export class TensorBoardWriter implements MetricsSink {
   readonly file: string;
   private fd: number | undefined;
+  private closed = false;
 
   constructor(
     runDir: string,
     private readonly now: () => number = () => Date.now() / 1000,
   ) {
-    fs.mkdirSync(runDir, { recursive: true });
     this.file = path.join(runDir, `events.out.tfevents.${Math.floor(now())}.${os.hostname()}`);
-    this.fd = fs.openSync(this.file, 'a');
-    fs.writeSync(this.fd, tfRecord(encodeEvent(now(), 0, { fileVersion: 'brain.Event:2' })));
   }
 
   /** One Event per step; non-finite values and the `step` key itself are skipped. */
   write(step: number, scalars: Record<string, number>): void {
-    if (this.fd === undefined) return;
+    if (this.closed) return;
+    if (this.fd === undefined) {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      this.fd = fs.openSync(this.file, 'a');
+      fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), 0, { fileVersion: 'brain.Event:2' })));
+    }
     const finite: Record<string, number> = {};
     for (const [tag, value] of Object.entries(scalars)) {
       if (tag !== 'step' && typeof value === 'number' && Number.isFinite(value)) finite[tag] = value;
@@ -112,6 +118,7 @@ export class TensorBoardWriter implements MetricsSink {
   }
 
   close(): void {
+    this.closed = true;
     if (this.fd === undefined) return;
     fs.closeSync(this.fd);
     this.fd = undefined;

@@ -114,6 +114,7 @@ describe('TensorBoardWriter', () => {
   it('writes a readable event file named events.out.tfevents.<seconds>.<host>', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-'));
     const tb = new TensorBoardWriter(dir, () => 1700000000.25);
+    expect(fs.existsSync(tb.file)).toBe(false);
     tb.write(1, { step: 1, 'actor/entropy': 1.25, 'success_rate': 0.5, bad: NaN });
     tb.write(2, { step: 2, 'actor/entropy': 1 });
     tb.close();
@@ -124,5 +125,14 @@ describe('TensorBoardWriter', () => {
     expect(events[0].scalars).toEqual({});
     expect(events[1]).toEqual({ step: 1, scalars: { 'actor/entropy': 1.25, success_rate: 0.5 } });
     expect(events[2]).toEqual({ step: 2, scalars: { 'actor/entropy': 1 } });
+    tb.write(3, { x: 1 });
+    expect(readEvents(tb.file)).toHaveLength(3);
+  });
+
+  it('leaves no file when nothing was written', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-'));
+    const tb = new TensorBoardWriter(path.join(dir, 'run'));
+    tb.close();
+    expect(fs.existsSync(path.join(dir, 'run'))).toBe(false);
   });
 });

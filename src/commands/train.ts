@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { BACKENDS, type BackendChoice } from '../backend.ts';
 import { loadConfig } from '../config.ts';
+import { TensorBoardWriter } from '../tensorboard.ts';
 import { train } from '../trainer.ts';
 
 interface TrainArgs {
@@ -39,7 +40,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (args.name !== undefined) sets.push(`name=${args.name}`);
     const config = loadConfig(args.config, sets);
     const runDir = path.join(args.out, config.name);
-    const result = await train(config, { runDir, backend: args.backend, resume: args.resume, force: args.force, progress: args.quiet ? 'quiet' : 'auto' });
+    const result = await train(config, { runDir, backend: args.backend, resume: args.resume, force: args.force, progress: args.quiet ? 'quiet' : 'auto', sinks: [new TensorBoardWriter(runDir)] });
     if (result.skipped) return;
     if (result.final) {
       const f = result.final;
