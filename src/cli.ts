@@ -4,11 +4,12 @@ import { hideBin } from 'yargs/helpers';
 import { evalCommand } from './commands/eval.ts';
 import { lossCommand } from './commands/loss.ts';
 import { playCommand } from './commands/play.ts';
+import { sftCommand } from './commands/sft.ts';
 import { trainCommand } from './commands/train.ts';
 import { UserError } from './errors.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandModule<any, any>[] = [trainCommand, evalCommand, playCommand, lossCommand];
+const COMMANDS: CommandModule<any, any>[] = [trainCommand, evalCommand, playCommand, sftCommand, lossCommand];
 
 function fail(message: string): never {
   process.stderr.write(`entrolab: error: ${message}\n`);
