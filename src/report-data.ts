@@ -93,19 +93,45 @@ export function curve(run: RunData, key: string): { steps: number[]; values: num
   return { steps, values };
 }
 
+/** Centered moving average over `window` points (shrinking at the ends); window 1 = unchanged. */
+export function movingAverage(values: readonly number[], window: number): number[] {
+  const half = Math.floor(Math.max(1, window) / 2);
+  return values.map((_, i) => {
+    const lo = Math.max(0, i - half);
+    const hi = Math.min(values.length - 1, i + half);
+    let sum = 0;
+    for (let j = lo; j <= hi; j++) sum += values[j];
+    return sum / (hi - lo + 1);
+  });
+}
+
+/** A smoothing window for curves over `steps` steps: about 1/25 of the run, odd, at least 1. */
+export function smoothingWindow(steps: number): number {
+  const w = Math.max(1, Math.round(steps / 25));
+  return w % 2 === 1 ? w : w + 1;
+}
+
 export interface AggregatePoint {
   step: number;
   n: number;
   mean: number;
+  /** Mean ± the 95% CI half-width (NaN when n < 2). */
   low: number;
   high: number;
+  /** Smallest and largest run at this step: the band the figures draw. */
+  min: number;
+  max: number;
 }
 
-/** Mean over runs at each step (runs that logged it), with the 95% CI where n ≥ 2. */
-export function aggregateCurve(runs: readonly RunData[], key: string): AggregatePoint[] {
+/**
+ * Mean over runs at each step (runs that logged it), with the 95% CI where n ≥ 2. With
+ * `window` > 1 each run's curve is first smoothed by a centered moving average.
+ */
+export function aggregateCurve(runs: readonly RunData[], key: string, window = 1): AggregatePoint[] {
   const byStep = new Map<number, number[]>();
   for (const run of runs) {
-    const { steps, values } = curve(run, key);
+    const { steps, values: raw } = curve(run, key);
+    const values = movingAverage(raw, window);
     steps.forEach((s, i) => {
       if (!byStep.has(s)) byStep.set(s, []);
       byStep.get(s)!.push(values[i]);
@@ -114,9 +140,9 @@ export function aggregateCurve(runs: readonly RunData[], key: string): Aggregate
   return [...byStep.keys()]
     .sort((a, b) => a - b)
     .map((step) => {
-      const ci = meanCi95(byStep.get(step)!);
-      const half = Number.isFinite(ci.halfWidth) ? ci.halfWidth : NaN;
-      return { step, n: ci.n, mean: ci.mean, low: ci.mean - half, high: ci.mean + half };
+      const values = byStep.get(step)!;
+      const ci = meanCi95(values);
+      return { step, n: ci.n, mean: ci.mean, low: ci.mean - ci.halfWidth, high: ci.mean + ci.halfWidth, min: Math.min(...values), max: Math.max(...values) };
     });
 }
 

@@ -1,6 +1,7 @@
-// The report's figures: which metrics get a plot, and each plot per cell (mean with a 95% CI
-// band over seeds) and per run (one line per seed, coloured by cell).
-import { aggregateCurve, curve, ENTROPY_KEY, SUCCESS_KEY, type ReportData } from './report-data.ts';
+// The report's figures: which metrics get a plot, and each plot per cell (mean over seeds with a
+// band from the lowest to the highest seed — the 95% CIs are in the table, where a t quantile of
+// 12.7 at two seeds does not hide the curves) and per run (one line per seed, coloured by cell).
+import { aggregateCurve, curve, ENTROPY_KEY, movingAverage, smoothingWindow, SUCCESS_KEY, type ReportData } from './report-data.ts';
 import { PALETTE, renderPlot, type Series } from './svg-plot.ts';
 
 export interface Figure {
@@ -54,37 +55,39 @@ export function regularizerGroups(keys: Set<string>): Map<string, string[]> {
 
 export const fileStem = (key: string) => key.replace(/[^A-Za-z0-9_.-]/g, '_');
 
-function cellSeries(data: ReportData, key: string): Series[] {
+function cellSeries(data: ReportData, key: string, window: number): Series[] {
   return data.cells.flatMap(({ cell, runs }, i) => {
-    const points = aggregateCurve(runs, key);
+    const points = aggregateCurve(runs, key, window);
     if (points.length === 0) return [];
-    const color = PALETTE[i % PALETTE.length];
     const seeds = Math.max(...points.map((p) => p.n));
     return [
       {
         label: `${cell} (n=${seeds})`,
-        color,
+        color: PALETTE[i % PALETTE.length],
         points: points.map((p): [number, number] => [p.step, p.mean]),
-        band: points.map((p): [number, number, number] => [p.step, p.low, p.high]),
+        band: points.map((p): [number, number, number] => [p.step, p.min, p.max]),
       },
     ];
   });
 }
 
-function runSeries(data: ReportData, key: string): Series[] {
+function runSeries(data: ReportData, key: string, window: number): Series[] {
   return data.cells.flatMap(({ cell, runs }, i) => {
     const color = PALETTE[i % PALETTE.length];
     return runs
       .map((run) => ({ run, c: curve(run, key) }))
       .filter(({ c }) => c.steps.length > 0)
-      .map(({ run, c }, j) => ({
-        label: data.kind === 'run' ? run.id : cell,
-        color,
-        points: c.steps.map((s, k): [number, number] => [s, c.values[k]]),
-        width: 1.1,
-        opacity: data.kind === 'run' ? 1 : 0.75,
-        hideInLegend: j > 0,
-      }));
+      .map(({ run, c }, j) => {
+        const values = movingAverage(c.values, window);
+        return {
+          label: data.kind === 'run' ? run.id : cell,
+          color,
+          points: c.steps.map((s, k): [number, number] => [s, values[k]]),
+          width: 1.1,
+          opacity: data.kind === 'run' ? 1 : 0.75,
+          hideInLegend: j > 0,
+        };
+      });
   });
 }
 
@@ -104,32 +107,36 @@ function predictedVsMeasured(data: ReportData): Series[] {
 
 export function buildFigures(data: ReportData): Figure[] {
   const keys = metricKeys(data);
-  const figures: Figure[] = [];
+  const lastStep = Math.max(0, ...data.cells.flatMap(({ runs }) => runs.flatMap((r) => r.metrics.map((m) => m.step ?? 0))));
+  const window = smoothingWindow(lastStep);
+  const smoothed = window > 1 ? `, moving average over ${window} steps` : '';
   const perCell = data.kind === 'sweep';
+  const cellFigures: Figure[] = [];
+  const runFigures: Figure[] = [];
   const add = (section: string, key: string, title: string) => {
     if (!keys.has(key)) return;
     if (perCell) {
-      figures.push({
+      cellFigures.push({
         name: `${fileStem(key)}.cells`,
         section,
-        title: `${title} — mean and 95% CI over seeds`,
-        svg: renderPlot({ title: `${key} — mean, 95% CI over seeds`, xLabel: 'step', yLabel: key, series: cellSeries(data, key) }),
+        title: `${title}: mean over seeds, band from the lowest to the highest seed${smoothed}`,
+        svg: renderPlot({ title: `${key}: mean and range over seeds`, xLabel: 'step', yLabel: key, series: cellSeries(data, key, window) }),
       });
     }
-    figures.push({
+    runFigures.push({
       name: `${fileStem(key)}.runs`,
-      section: perCell ? `${section} (per run)` : section,
-      title: perCell ? `${title} — every run` : title,
-      svg: renderPlot({ title: perCell ? `${key} — every run` : key, xLabel: 'step', yLabel: key, series: runSeries(data, key) }),
+      section: perCell ? `Every run: ${section.toLowerCase()}` : section,
+      title: `${title}${perCell ? ': every run, coloured by cell' : ''}${smoothed ? ` (${smoothed.slice(2)})` : ''}`,
+      svg: renderPlot({ title: perCell ? `${key}: every run` : key, xLabel: 'step', yLabel: key, series: runSeries(data, key, window) }),
     });
   };
 
   for (const [key, title] of HEADLINE) add('Reward, success and entropy', key, title);
   if (keys.has('entropy/predicted_delta') && keys.has('entropy/measured_delta')) {
-    figures.push({
+    (perCell ? cellFigures : runFigures).push({
       name: 'entropy_delta.predicted_vs_measured',
       section: 'Entropy dynamics',
-      title: 'predicted vs measured entropy change per step (dashed: y = x)',
+      title: 'predicted vs measured entropy change, one point per step and run (dashed: y = x)',
       svg: renderPlot({
         title: 'entropy change per update: predicted (cov) vs measured',
         xLabel: 'entropy/predicted_delta',
@@ -144,5 +151,5 @@ export function buildFigures(data: ReportData): Figure[] {
   for (const [group, groupKeys] of regularizerGroups(keys)) {
     for (const key of groupKeys) add(`Regularizer: ${group}`, key, key);
   }
-  return figures;
+  return [...cellFigures, ...runFigures];
 }

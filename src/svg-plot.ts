@@ -47,10 +47,11 @@ export function niceTicks(min: number, max: number, count = 5): { ticks: number[
   const raw = (max - min) / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? 10 * magnitude;
-  const first = Math.floor(min / step + 1e-9) * step;
+  const first = Math.floor(min / step + 1e-9);
+  const last = Math.ceil(max / step - 1e-9);
   const ticks: number[] = [];
-  for (let t = first; t <= max + step * 0.999; t += step) ticks.push(Number(t.toPrecision(12)));
-  if (ticks[ticks.length - 1] < max) ticks.push(Number((ticks[ticks.length - 1] + step).toPrecision(12)));
+  // Multiples of the step, rounded so that 0.1 + 0.2 does not print as 0.30000000000000004.
+  for (let i = first; i <= last; i++) ticks.push(i === 0 ? 0 : Number((i * step).toPrecision(12)));
   return { ticks, step };
 }
 

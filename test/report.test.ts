@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aggregateCurve, cellOf, loadReportData, summarizeCells, summarizeRun } from '../src/report-data.ts';
+import { aggregateCurve, cellOf, loadReportData, movingAverage, smoothingWindow, summarizeCells, summarizeRun } from '../src/report-data.ts';
 import { regularizerGroups } from '../src/report-figures.ts';
 import { summaryTable, tableToCsv, tableToMarkdown, writeReport } from '../src/report.ts';
 
@@ -87,6 +87,12 @@ describe('report numbers', () => {
     // Step 2: .25, .5, .25 → mean 1/3, s = √(1/48).
     expect(a[1].mean).toBeCloseTo(1 / 3, 12);
     expect(a[1].high - a[1].mean).toBeCloseTo((T2 * Math.sqrt(1 / 48)) / Math.sqrt(3), 6);
+    expect([a[1].min, a[1].max]).toEqual([0.25, 0.5]);
+    // Smoothed with a 3-step window, step 2 of the seeds becomes (0 + .25 + .5) / 3,
+    // (0 + .5 + .5) / 3 and (.25 + .25 + .75) / 3.
+    const smoothed = aggregateCurve(data.cells[0].runs, 'success_rate', 3);
+    expect([smoothed[1].min, smoothed[1].max]).toEqual([0.25, 1.25 / 3]);
+    expect(smoothed[1].mean).toBeCloseTo((0.25 + (0 + 0.5 + 0.5) / 3 + (0.25 + 0.25 + 0.75) / 3) / 3, 12);
     const b = aggregateCurve(data.cells[1].runs, 'success_rate');
     expect(b.map((p) => p.n)).toEqual([2, 2, 1, 1]);
     expect(b[3].low).toBeNaN();
@@ -101,6 +107,16 @@ describe('report numbers', () => {
     expect(md[3]).toBe('| B | 1 (+1 unfinished) | 0.200 | 0.200 | 0.100 | 1.300 | — (0/1 reached) | 0.300 | 0.250 |');
     const csv = tableToCsv(table).split('\n');
     expect(csv[1]).toBe('A,3,0.750 ± 0.621,0.750 ± 0.621,0.444 ± 0.120,0.800 ± 0.497,2.7 ± 1.4,—,—');
+  });
+});
+
+describe('smoothing', () => {
+  it('is a centered moving average that shrinks at the ends', () => {
+    expect(movingAverage([0, 3, 6, 9], 3)).toEqual([1.5, 3, 6, 7.5]);
+    expect(movingAverage([1, 2], 1)).toEqual([1, 2]);
+    expect(smoothingWindow(10)).toBe(1);
+    expect(smoothingWindow(150)).toBe(7);
+    expect(smoothingWindow(100)).toBe(5);
   });
 });
 

@@ -50,6 +50,9 @@ describe('ticks', () => {
     expect(niceTicks(0.13, 0.87, 5).ticks).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
     expect(niceTicks(1, 150, 6)).toEqual({ ticks: [0, 50, 100, 150], step: 50 });
     expect(niceTicks(-0.003, 0.011, 5).ticks).toEqual([-0.005, 0, 0.005, 0.01, 0.015]);
+    // Zero is exactly zero, not 6.9e-18 from adding steps.
+    expect(niceTicks(-0.06, 0.06, 5).ticks).toEqual([-0.1, -0.05, 0, 0.05, 0.1]);
+    expect(niceTicks(-0.3, 0.3, 6).ticks).toContain(0);
     // A flat series still gets a range.
     expect(niceTicks(2, 2, 5).ticks[0]).toBeLessThan(2);
     expect(formatTick(0.2, 0.2)).toBe('0.2');

@@ -27,6 +27,6 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const out = writeReport(data, { includeUnfinished: args['include-unfinished'] });
     if (args.format === 'md') process.stdout.write(tableToMarkdown(out.table));
     if (args.format === 'csv') process.stdout.write(tableToCsv(out.table));
-    process.stderr.write(`wrote ${path.relative(process.cwd(), out.html) || out.html} and ${out.figures.length} figures in ${path.join(args.dir, 'figures')}\n`);
+    process.stderr.write(`wrote ${out.html} and ${out.figures.length} figures in ${path.join(args.dir, 'figures')}\n`);
   },
 };
