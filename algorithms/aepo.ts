@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { selectRows, type Batch } from '../src/batch.ts';
 import { UserError } from '../src/errors.ts';
 import type { Rng } from '../src/rng.ts';
+import { dcpoAdvantages } from './aepo-dcpo.ts';
 import { aggregateLoss, ppoClipTokenLoss, type AggMode } from './grpo.ts';
 import type { Regularizer, RegularizerDefinition, RolloutPlan, StepInfo, StepSummary, TapedTokens, TokenContext } from './regularizer.ts';
 
@@ -32,8 +33,8 @@ export const aepoSchema = z
     select_threshold: z.number().default(0.05),
     /** random: a seeded random subset of prompts and of the selected rows (spec §1.8); order: the first ones (code). */
     selection: z.enum(['random', 'order']).default('random'),
-    /** replace: drop the first n_reg GRPO rows for the REINFORCE rows (code); additive: L_GRPO + α·L_REINF (paper). */
-    mode: z.enum(['replace', 'additive']).default('replace'),
+    /** replace: drop the first n_reg GRPO rows for the REINFORCE rows (code); additive: L_GRPO + α·L_REINF (paper); is: DCPO, no extra rollouts (§1.9). */
+    mode: z.enum(['replace', 'additive', 'is']).default('replace'),
     /** α of additive mode: weight of the REINFORCE term, each term a mean over its own tokens. */
     alpha: z.number().min(0).default(0.05),
     /** exact: token-mean full entropy of the main rollout under π_old; nll: −mean log π(a) over the update batch (code). */
@@ -175,10 +176,11 @@ export class Aepo implements Regularizer {
   tokenWeights?: (ctx: TokenContext) => Float32Array;
   lossTerm?: (ctx: TokenContext, taped: TapedTokens) => tf.Scalar;
 
-  planRollout(info: StepInfo): RolloutPlan {
+  planRollout(info: StepInfo): RolloutPlan | undefined {
     const c = this.config;
     this.aboveTarget = this.prevEntropy > c.target_entropy;
     this.temperature = chooseTemperature(this.prevEntropy, c.target_entropy, c.temperature_high, c.temperature_low);
+    if (c.mode === 'is') return undefined;
     return {
       extra: {
         promptIndices: regPromptIndices(info.promptsPerStep, c.reg_fraction, c.selection, info.rng),
@@ -196,6 +198,12 @@ export class Aepo implements Regularizer {
         throw new UserError(`target_entropy ${c.target_entropy} is not below ln(${batch.numActions} actions) = ${Math.log(batch.numActions).toFixed(4)}, the largest entropy any policy here can have`, 'aepo.target_entropy');
       }
       this.checkedActions = true;
+    }
+    if (c.mode === 'is') {
+      batch = { ...batch, advantages: new Float32Array(batch.advantages) };
+      const dcpoAlpha = dcpoAdvantages(batch, this.temperature, c.target_entropy, this.prevEntropy, c.select_threshold);
+      this.stepMetrics = { temperature: this.temperature, above_target: this.aboveTarget ? 1 : 0, dcpo_alpha: dcpoAlpha };
+      return batch;
     }
     let selected = selectReinforceRows(batch, c.select_threshold);
     if (c.selection === 'random') selected = info.rng.permutation(selected.length).map((i) => selected[i]);

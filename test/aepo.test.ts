@@ -120,7 +120,7 @@ describe('AEPO batches', () => {
   it('above the target n_reg is halved: floor(1/2) = 0 leaves the main rollout untouched', () => {
     const reg = new Aepo(config({ mode: 'replace', target_entropy: 0.5 }));
     reg.afterStep(summary(0.9, 0, handBatch()));
-    expect(reg.planRollout(info()).extra!.temperature).toBe(0.8);
+    expect(reg.planRollout(info())!.extra!.temperature).toBe(0.8);
     const out = reg.prepareBatch(handBatch(), info());
     expect(Array.from(out.groupId)).toEqual([0, 0, 1, 1]);
     expect(reg.metrics()).toMatchObject({ above_target: 1, n_selected: 1, n_reg: 0, reg_token_frac: 0 });
@@ -184,6 +184,40 @@ describe('AEPO batches', () => {
   }
 });
 
+describe('DCPO, AEPO without extra rollouts (mode: is, spec §1.9)', () => {
+  it('A\' = (1 − α)·A + α·b·ρ with α = min(|H* − H|, 0.1)/p_corr → α/(1+α), ρ = π_old^T/π_old', () => {
+    const fake = fakeInputs(2, 1);
+    const b: Batch = {
+      ...handBatch(),
+      rows: 2,
+      width: 1,
+      inputs: fake,
+      actions: Int32Array.from([0, 1]),
+      mask: Float32Array.from([1, 1]),
+      turnIndex: new Int32Array(2),
+      oldLogProbs: Float32Array.from([Math.log(0.75), Math.log(0.5)]),
+      oldEntropy: new Float32Array(2),
+      oldLogPolicy: Float32Array.from([0.75, 0.25, 0.5, 0.5].map(Math.log)),
+      numActions: 2,
+      advantages: Float32Array.from([0.7071, -0.7071]),
+      groupId: Int32Array.from([0, 0]),
+      reward: Float64Array.from([1, 0]),
+      temperature: Float32Array.from([1, 1]),
+      isExtra: Uint8Array.from([0, 0]),
+    };
+    const reg = new Aepo(config({ mode: 'is', target_entropy: 0.5 }));
+    expect(reg.planRollout(info())).toBeUndefined(); // prevEntropy 0 → T = 1.2, no extra rollout
+    const out = reg.prepareBatch(b, info());
+    const alpha = 0.1 / 0.5 / (1 + 0.1 / 0.5); // = 1/6
+    const q = 0.75 ** (1 / 1.2) / (0.75 ** (1 / 1.2) + 0.25 ** (1 / 1.2));
+    expect(out.advantages[0]).toBeCloseTo((1 - alpha) * 0.7071 + alpha * (q / 0.75), 6);
+    expect(out.advantages[1]).toBeCloseTo((1 - alpha) * -0.7071, 6);
+    expect(b.advantages[0]).toBeCloseTo(0.7071, 6); // the input batch is not modified
+    expect(reg.metrics()).toMatchObject({ temperature: 1.2, above_target: 0 });
+    expect(reg.metrics().dcpo_alpha).toBeCloseTo(1 / 6, 12);
+  });
+});
+
 describe('AEPO state and checks', () => {
   it('estimator nll uses the update NLL, exact the rollout entropy; state round-trips', () => {
     const nll = new Aepo(config({ estimator: 'nll', target_entropy: 1 }));
@@ -197,8 +231,8 @@ describe('AEPO state and checks', () => {
     const restored = new Aepo(config({ estimator: 'nll', target_entropy: 1 }));
     restored.setState(JSON.parse(JSON.stringify(nll.getState())));
     expect(restored.getState()).toEqual({ prevEntropy: 1.3 });
-    expect(restored.planRollout(info()).extra!.temperature).toBe(0.8);
-    expect(new Aepo(config({ target_entropy: 1 })).planRollout(info()).extra!.temperature).toBe(1.2);
+    expect(restored.planRollout(info())!.extra!.temperature).toBe(0.8);
+    expect(new Aepo(config({ target_entropy: 1 })).planRollout(info())!.extra!.temperature).toBe(1.2);
   });
 
   it('rejects a target at or above ln(numActions) and a non-positive target', () => {
