@@ -1,5 +1,6 @@
 // `entrolab sweep <sweep.yaml>`: expand a sweep file into runs and execute them in parallel
 // worker processes (resumable), or list them (--dry-run), or write a cluster job (--emit).
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
@@ -9,7 +10,7 @@ import { UserError } from '../errors.ts';
 import { loadReportData } from '../report-data.ts';
 import { tableToMarkdown, writeReport } from '../report.ts';
 import { k8sManifest, slurmScript } from '../sweep-emit.ts';
-import { prepareState, readRunStatus, runSweep, SWEEP_STATE_FILE } from '../sweep-runner.ts';
+import { LOG_DIR, prepareState, readRunStatus, runSweep, SWEEP_STATE_FILE } from '../sweep-runner.ts';
 import { loadSweep, overridesToSets, type Sweep, type SweepRun } from '../sweep-spec.ts';
 
 interface SweepArgs {
@@ -89,6 +90,8 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     if (args.emit) {
       const state = prepareState(sweep, sweepDir);
       writeJsonAtomic(path.join(sweepDir, SWEEP_STATE_FILE), state);
+      // Slurm does not create the directory of --output files.
+      fs.mkdirSync(path.join(sweepDir, LOG_DIR), { recursive: true });
       const options = {
         sweepFile: args.file,
         out: args.out,
