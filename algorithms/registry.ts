@@ -3,6 +3,7 @@
 import { aepoDefinition } from './aepo.ts';
 import { clipCovDefinition } from './clip-cov.ts';
 import { entropyBonusDefinition } from './entropy-bonus.ts';
+import { entropyFloorDefinition } from './entropy-floor.ts';
 import { epoDefinition } from './epo.ts';
 import { klCovDefinition } from './kl-cov.ts';
 import type { RegularizerDefinition } from './regularizer.ts';
@@ -15,6 +16,7 @@ export const REGULARIZERS: Record<string, RegularizerDefinition> = {
   aepo: aepoDefinition,
   epo: epoDefinition,
   steer: steerDefinition,
+  entropy_floor: entropyFloorDefinition,
 };
 
 export function registerRegularizer(def: RegularizerDefinition): void {
