@@ -67,6 +67,8 @@ export interface RunnerOptions {
   /** Aborting stops launching, sends SIGTERM to running children and waits for them. */
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Every this many ms, log the step each running run has reached (0 = never). */
+  heartbeatMs?: number;
 }
 
 export interface SweepSummary {
@@ -176,6 +178,17 @@ export async function runSweep(sweep: Sweep, options: RunnerOptions): Promise<Sw
   fs.mkdirSync(path.join(sweepDir, LOG_DIR), { recursive: true });
 
   const children = new Set<ReturnType<typeof spawn>>();
+  const active = new Set<string>();
+  const heartbeat = options.heartbeatMs
+    ? setInterval(() => {
+        const progress = [...active].map((id) => {
+          const status = readRunStatus(path.join(sweepDir, id));
+          return `${id} ${status?.step ?? 0}/${status?.total_steps ?? '?'}`;
+        });
+        const done = summary.finished.length + summary.failed.length + summary.interrupted.length;
+        if (progress.length > 0) say(`  ${done}/${queue.length} done; running: ${progress.join(', ')}`);
+      }, options.heartbeatMs)
+    : undefined;
   const onAbort = () => {
     for (const child of children) child.kill('SIGTERM');
   };
@@ -201,11 +214,13 @@ export async function runSweep(sweep: Sweep, options: RunnerOptions): Promise<Sw
       const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', logFd ?? 'inherit', logFd ?? 'inherit'] });
       if (logFd !== undefined) fs.closeSync(logFd);
       children.add(child);
+      active.add(run.id);
       let done = false;
       const finish = (code: number | null, sig: NodeJS.Signals | null, spawnError?: Error) => {
         if (done) return;
         done = true;
         children.delete(child);
+        active.delete(run.id);
         const status = readRunStatus(runDir);
         const wallSeconds = (Date.now() - started) / 1000;
         let outcome: RunOutcome['state'];
@@ -236,5 +251,6 @@ export async function runSweep(sweep: Sweep, options: RunnerOptions): Promise<Sw
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.workers, queue.length)) }, worker));
   signal?.removeEventListener('abort', onAbort);
+  if (heartbeat) clearInterval(heartbeat);
   return summary;
 }

@@ -131,8 +131,9 @@ axes:
     expect(killedAt).toBeLessThan(40);
     expect(readSweepState(t.sweepDir)!.results[id]).toMatchObject({ state: 'interrupted', signal: 'SIGKILL' });
 
-    const second = await runSweep(t.sweep, { ...t.options, workers: 1 });
+    const second = await runSweep(t.sweep, { ...t.options, workers: 1, heartbeatMs: 20 });
     expect(second.finished).toEqual([id]);
+    expect(t.lines.some((l) => /0\/1 done; running: base__seed-0 \d+\/40/.test(l))).toBe(true);
     const [, resumed] = t.invocations(id);
     const resumedFrom = Number(resumed.split(' ')[1]);
     expect(resumedFrom).toBeGreaterThanOrEqual(4);

@@ -123,7 +123,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const workers = Math.max(1, Math.floor(args.workers));
     const started = Date.now();
     if (!only) process.stderr.write(`sweep '${sweep.name}': ${sweep.runs.length} runs, ${workers} workers, into ${sweepDir}\n`);
-    const summary = await runSweep(sweep, { sweepDir, workers, only, trainArgs, inheritStdio: only !== undefined, signal: controller.signal });
+    const summary = await runSweep(sweep, { sweepDir, workers, only, trainArgs, inheritStdio: only !== undefined, signal: controller.signal, heartbeatMs: only ? 0 : 30_000 });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     const minutes = ((Date.now() - started) / 60000).toFixed(1);
