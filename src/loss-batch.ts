@@ -1,61 +1,13 @@
-// `entrolab loss`: the JSON batch format, the loss-only config, and the computation — one mini-batch
-// through composeLoss (the trainer's own loss) with the gradient taken by tf.grad with respect to
-// the log-probs and entropies given in the file. Format: docs/regularizers-a.md "The loss command".
+// The JSON batch format of `entrolab loss` (docs/regularizers-a.md "The loss command"): one
+// mini-batch of per-token values as [B][L] arrays, validated into a Batch with one-line UserErrors
+// that name the field, the expected shape and the offending entry.
 import fs from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
-import { REGULARIZERS } from '../algorithms/registry.ts';
-import type { Regularizer, StepInfo, TokenSelection } from '../algorithms/regularizer.ts';
 import type { Batch } from './batch.ts';
-import { applyOverrides, nearest, readYamlFile, validate } from './config.ts';
-import { topSchema, type GrpoConfig } from './config-schema.ts';
+import { nearest } from './config.ts';
 import { UserError } from './errors.ts';
 import type { PolicyInputs } from './policy.ts';
-import { makeStreams } from './rng.ts';
-import { composeLoss, type UpdateMetrics } from './update.ts';
 
 type Raw = Record<string, unknown>;
-
-// ---------------------------------------------------------------------------------------------
-// Config: only the loss settings matter (grpo.*, seed, regularizers); env/policy are ignored
-
-export interface LossConfig {
-  grpo: GrpoConfig;
-  /** Seeds the regularizer stream exactly as a run with this seed does at its first draw. */
-  seed: number;
-  regularizers: ({ name: string } & Raw)[];
-}
-
-export function parseLossConfig(raw: unknown, file: string): LossConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('config must be a YAML mapping', file);
-  const { env: _env, policy: _policy, regularizers, ...top } = raw as Raw;
-  const parsed = validate(topSchema, top, '', file, ['env', 'policy', 'regularizers']);
-  const names = Object.keys(REGULARIZERS);
-  if (regularizers !== undefined && regularizers !== null && !Array.isArray(regularizers)) {
-    throw new UserError(`config key 'regularizers' must be a list of {name: ..., <settings>} (one of ${names.join(', ')})`, file);
-  }
-  const regs = ((regularizers as unknown[] | undefined) ?? []).map((entry, i) => {
-    const section = `regularizers.${i}`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new UserError(`config key '${section}' must be a mapping with a 'name'`, file);
-    const { name, ...rest } = entry as Raw;
-    const def = typeof name === 'string' ? REGULARIZERS[name] : undefined;
-    if (!def) {
-      const guess = typeof name === 'string' ? nearest(name, names) : undefined;
-      throw new UserError(`config key '${section}.name': unknown regularizer ${JSON.stringify(name)}${guess ? `; did you mean '${guess}'?` : ''} (one of ${names.join(', ')})`, file);
-    }
-    return { name: name as string, ...(validate(def.schema, rest, section, file, ['name']) as Raw) };
-  });
-  return { grpo: parsed.grpo, seed: parsed.seed, regularizers: regs };
-}
-
-/** `--config` file (optional) then `--set` overrides. */
-export function loadLossConfig(file: string | undefined, sets: readonly string[]): LossConfig {
-  const raw = file ? readYamlFile(file) : {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('config must be a YAML mapping', file);
-  return parseLossConfig(applyOverrides(raw as Raw, sets), file ?? '--set');
-}
-
-// ---------------------------------------------------------------------------------------------
-// The batch file
 
 export interface LossBatch {
   batch: Batch;
@@ -221,113 +173,4 @@ export function readLossBatch(file: string): LossBatch {
     throw new UserError(`invalid JSON: ${(e as Error).message}`, file);
   }
   return parseLossBatch(doc, file);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The computation
-
-export interface SelectionOutput {
-  label: string;
-  /** [row, column] pairs. */
-  tokens?: [number, number][];
-  candidates?: [number, number][];
-  weights?: number[][];
-}
-
-export interface LossOutput {
-  loss: number;
-  /** Per-token loss after regularizer weights, before aggregation; 0 on padded slots. [B][L] */
-  token_loss: number[][];
-  /** d loss / d log_probs [B][L]. */
-  grad_log_probs: number[][];
-  /** d loss / d entropy [B][L] (non-zero with entropy terms). */
-  grad_entropy: number[][];
-  metrics: Record<string, number>;
-  /** Per regularizer that reports one (Regularizer.lastSelection). */
-  selections: Record<string, SelectionOutput>;
-}
-
-/** The shortest decimal that reads back as the same float32 (so 0.2f prints as 0.2). */
-export function float32Number(x: number): number {
-  const f = Math.fround(x);
-  for (let p = 1; p < 10; p++) {
-    const y = Number(f.toPrecision(p));
-    if (Math.fround(y) === f) return y;
-  }
-  return f;
-}
-
-function toRows(values: ArrayLike<number>, rows: number, width: number, mask?: ArrayLike<number>): number[][] {
-  return Array.from({ length: rows }, (_, r) =>
-    Array.from({ length: width }, (_, t) => {
-      const i = r * width + t;
-      return mask && !mask[i] ? 0 : float32Number(values[i]) + 0; // + 0 turns −0 into 0
-    }),
-  );
-}
-
-function selectionOutput(sel: TokenSelection, rows: number, width: number): SelectionOutput {
-  const pairs = (idx: number[]) => idx.map((i): [number, number] => [Math.floor(i / width), i % width]);
-  const out: SelectionOutput = { label: sel.label };
-  if (sel.tokens) out.tokens = pairs(sel.tokens);
-  if (sel.candidates) out.candidates = pairs(sel.candidates);
-  if (sel.weights) out.weights = toRows(sel.weights, rows, width);
-  return out;
-}
-
-export function computeLoss(input: LossBatch, config: LossConfig): LossOutput {
-  const { batch } = input;
-  if (config.grpo.use_kl_loss && !batch.refLogProbs) {
-    throw new UserError("grpo.use_kl_loss is on but the batch has no 'ref_log_probs' ([B][L] log-probs under the reference policy)", 'batch');
-  }
-  const regularizers: Regularizer[] = config.regularizers.map(({ name, ...rest }) => REGULARIZERS[name].create(rest));
-  const owners = regularizers.filter((r) => r.policyLoss);
-  if (owners.length > 1) {
-    throw new UserError(`at most one regularizer may replace the policy loss; got ${owners.map((r) => r.name).join(' and ')}`, 'regularizers');
-  }
-  const groups = new Set(batch.groupId).size;
-  const info: StepInfo = {
-    step: input.step,
-    totalSteps: input.totalSteps,
-    rng: makeStreams(config.seed).regularizer,
-    promptsPerStep: groups,
-    groupSize: Math.max(1, Math.round(batch.rows / groups)),
-  };
-  const metrics: UpdateMetrics = {};
-  let tokenLoss: Float32Array = new Float32Array(batch.rows * batch.width);
-  const lp = tf.tensor1d(input.logProbs);
-  const ent = tf.tensor1d(input.entropy);
-  let loss = 0;
-  let grads: tf.Tensor[] = [];
-  try {
-    const f = tf.grads((logProbs: tf.Tensor, entropy: tf.Tensor) => {
-      const value = composeLoss(logProbs as tf.Tensor1D, entropy as tf.Tensor1D, batch, regularizers, config.grpo, info, { epoch: input.epoch, miniBatch: input.miniBatch }, metrics, (_ctx, perToken) => {
-        tokenLoss = perToken.dataSync() as Float32Array;
-      });
-      loss = value.dataSync()[0];
-      // a zero-weight path, so tf.grads has one to the entropies even when no term uses them
-      return tf.add(value, tf.mul(tf.sum(entropy), 0));
-    });
-    grads = tf.tidy(() => f([lp, ent]));
-  } finally {
-    lp.dispose();
-    ent.dispose();
-  }
-  const [gLp, gEnt] = grads.map((g) => g.dataSync() as Float32Array);
-  grads.forEach((g) => g.dispose());
-  const allMetrics: Record<string, number> = { ...metrics };
-  const selections: Record<string, SelectionOutput> = {};
-  for (const reg of regularizers) {
-    for (const [k, v] of Object.entries(reg.metrics?.() ?? {})) allMetrics[k.includes('/') ? k : `${reg.name}/${k}`] = v;
-    const sel = reg.lastSelection?.();
-    if (sel) selections[reg.name] = selectionOutput(sel, batch.rows, batch.width);
-  }
-  return {
-    loss: float32Number(loss),
-    token_loss: toRows(tokenLoss, batch.rows, batch.width, batch.mask),
-    grad_log_probs: toRows(gLp, batch.rows, batch.width),
-    grad_entropy: toRows(gEnt, batch.rows, batch.width),
-    metrics: Object.fromEntries(Object.entries(allMetrics).sort(([a], [b]) => a.localeCompare(b))),
-    selections,
-  };
 }

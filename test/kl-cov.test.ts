@@ -35,7 +35,7 @@ const HAND = {
 
 function runCompose(doc: object, regs: KlCov[], metrics: Record<string, number> = {}) {
   const input = parseLossBatch(doc, 'test');
-  let tokenLoss = new Float32Array(0);
+  let tokenLoss: Float32Array = new Float32Array(0);
   const lp = tf.tensor1d(input.logProbs);
   const ent = tf.tensor1d(input.entropy);
   let loss = 0;
