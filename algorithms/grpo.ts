@@ -198,7 +198,9 @@ const straightThrough = (base: string) =>
   tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [d, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([d]);
-    return { value: klValue(d, base), gradFunc: (dy, [saved]) => tf.mul(dy, saved) };
+    // clone: for k1 klValue returns d itself, and a customGrad value that is its own input
+    // would add the identity's gradient to k2's
+    return { value: tf.clone(klValue(d, base)), gradFunc: (dy, [saved]) => tf.mul(dy, saved) };
   }) as (d: tf.Tensor) => tf.Tensor;
 
 /** Per-token KL penalty between the current and the reference log-probs, d = lp − lp_ref. */

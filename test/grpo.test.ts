@@ -183,11 +183,8 @@ describe('§7 KL estimators', () => {
       expectClose(value, d.map(table[base].value), 2e-6);
       expectClose(grad, d.map(table[base].grad), 2e-6);
     });
-    // KNOWN BUG (reported to the lead): for k1+/kl+ the straight-through customGrad in grpo.ts returns
-    // its input tensor itself as the value, so tfjs adds the identity's gradient: 1 + d instead of d.
-    // Fix in grpo.ts `straightThrough`: `value: tf.clone(klValue(d, base))`. Then make this `it`.
-    const known = base === 'k1' ? it.fails : it;
-    known(`${name}+: the named value with k2's gradient (straight-through)`, () => {
+    // k1+/kl+ once returned d itself as the customGrad value, which gave gradient 1 + d instead of d
+    it(`${name}+: the named value with k2's gradient (straight-through)`, () => {
       const { value, grad } = run(`${name}+` as KlType);
       expectClose(value, d.map(table[base].value), 2e-6);
       expectClose(grad, d, 2e-6);
