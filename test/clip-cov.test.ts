@@ -166,6 +166,19 @@ describe('§4 loss through composeLoss (token-mean)', () => {
 });
 
 describe('in the trainer', () => {
+  it('the shipped config runs as is and logs fractions in range', async () => {
+    await train(loadConfig('configs/clip-cov.yaml', ['steps=3']), { runDir: path.join(tmp, 'shipped'), progress: 'quiet', log: () => {} });
+    const lines = fs.readFileSync(path.join(tmp, 'shipped', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    expect(lines).toHaveLength(3);
+    for (const m of lines) {
+      expect(m['clip_cov/frac']).toBeGreaterThanOrEqual(0);
+      expect(m['clip_cov/frac']).toBeLessThanOrEqual(m['clip_cov/eligible_frac']);
+      expect(m['clip_cov/eligible_frac']).toBeLessThanOrEqual(1);
+      expect(m['clip_cov/ppo_clipfrac']).toBeLessThanOrEqual(1);
+      expect(Number.isFinite(m['clip_cov/cov_mean'])).toBe(true);
+    }
+  }, 30_000);
+
   it('trains 3 gridworld steps with the shipped config and logs its metrics', async () => {
     const cfg = loadConfig('configs/clip-cov.yaml', ['steps=3', 'regularizers=[{name: clip_cov, ratio: 0.1, lower_bound: 0}]']);
     const run = async (dir: string) => {
