@@ -21,7 +21,7 @@ export const clipCovSchema = z
     upper_bound: z.number().default(5),
   })
   .strict()
-  .refine((c) => c.lower_bound < c.upper_bound, { message: 'lower_bound must be < upper_bound', path: ['upper_bound'] });
+  .refine((c) => c.lower_bound < c.upper_bound, { message: 'lower_bound must be < upper_bound' });
 
 export type ClipCovConfig = z.infer<typeof clipCovSchema>;
 

@@ -35,7 +35,7 @@ export const entropyBonusSchema = z
     measure: z.enum(['rollout', 'update']).default('rollout'),
   })
   .strict()
-  .refine((c) => c.min_coef <= c.max_coef, { message: 'min_coef must be <= max_coef', path: ['max_coef'] });
+  .refine((c) => c.min_coef <= c.max_coef, { message: 'min_coef must be <= max_coef' });
 
 export type EntropyBonusConfig = z.infer<typeof entropyBonusSchema>;
 
