@@ -153,7 +153,7 @@ export interface RunSummary {
   /** Trapezoid area under the success curve divided by the step span (in [0, 1]). */
   successArea: number;
   finalEntropy: number;
-  /** First step whose success rate is ≥ the threshold; NaN if never. */
+  /** First step whose success rate (moving average, as in the figures) is ≥ the threshold; NaN if never. */
   stepsToThreshold: number;
   evalGreedy: number;
   evalSampled: number;
@@ -163,7 +163,9 @@ export function summarizeRun(run: RunData, threshold: number): RunSummary {
   const success = curve(run, SUCCESS_KEY);
   const entropy = curve(run, ENTROPY_KEY);
   const last = (xs: number[]) => (xs.length > 0 ? xs[xs.length - 1] : NaN);
-  const reached = success.values.findIndex((v) => v >= threshold);
+  // Smoothed like the figures, so one lucky batch does not count as reaching the threshold.
+  const lastStep = success.steps.length > 0 ? success.steps[success.steps.length - 1] : 0;
+  const reached = movingAverage(success.values, smoothingWindow(lastStep)).findIndex((v) => v >= threshold);
   return {
     finalSuccess: last(success.values),
     bestSuccess: success.values.length > 0 ? Math.max(...success.values) : NaN,

@@ -83,7 +83,7 @@ export function renderHtml(data: ReportData, table: Table, figures: Figure[]): s
   out.push(
     `<p class="note">Mean ± half-width of the 95% confidence interval over seeds (Student t, n − 1 degrees of freedom). ` +
       `Final and best success and the area under the success curve use the training-rollout success rate; ` +
-      `steps to ≥ ${data.threshold} is the first step reaching it, averaged over the runs that did; ` +
+      `steps to ≥ ${data.threshold} is the first step whose smoothed success rate (as plotted) reaches it, averaged over the runs that did; ` +
       `test columns come from the final evaluation in summary.json. Unfinished runs are left out of the table.</p>`,
   );
   out.push('<table><thead><tr>', ...table.header.map((h) => `<th>${escapeXml(h)}</th>`), '</tr></thead><tbody>');

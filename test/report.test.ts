@@ -50,6 +50,11 @@ describe('report numbers', () => {
       stepsToThreshold: 3,
     });
     expect(summarizeRun(data.cells[1].runs[0], 0.5).stepsToThreshold).toBeNaN();
+    // Over 50 steps the curve is smoothed over 3 steps first: a lone 0.9 at step 10 averages to
+    // 0.37 and does not count; 0.9 at steps 20-22 averages (0.1 + 0.9 + 0.9) / 3 = 0.63 at step 20.
+    const success = Array.from({ length: 50 }, (_, i) => (i === 9 || (i >= 19 && i <= 21) ? 0.9 : 0.1));
+    const run = { id: 'r', dir: '', cell: 'r', state: 'finished', metrics: success.map((v, i) => ({ step: i + 1, success_rate: v })) };
+    expect(summarizeRun(run, 0.5).stepsToThreshold).toBe(20);
   });
 
   it('gives mean ± 95% CI per cell, computed by hand', () => {
