@@ -4,12 +4,14 @@ import { hideBin } from 'yargs/helpers';
 import { evalCommand } from './commands/eval.ts';
 import { lossCommand } from './commands/loss.ts';
 import { playCommand } from './commands/play.ts';
+import { reportCommand } from './commands/report.ts';
 import { sftCommand } from './commands/sft.ts';
+import { sweepCommand } from './commands/sweep.ts';
 import { trainCommand } from './commands/train.ts';
 import { UserError } from './errors.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandModule<any, any>[] = [trainCommand, evalCommand, playCommand, sftCommand, lossCommand];
+const COMMANDS: CommandModule<any, any>[] = [trainCommand, evalCommand, playCommand, sftCommand, sweepCommand, reportCommand, lossCommand];
 
 function fail(message: string): never {
   process.stderr.write(`entrolab: error: ${message}\n`);
