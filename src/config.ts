@@ -99,7 +99,7 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix:
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
     const full = base ? `${base}.${key}` : key;
-    const allowed = [...extraKeys, ...keysOf(schemaAt(schema, issue.path))];
+    const allowed = [...(issue.path.length === 0 ? extraKeys : []), ...keysOf(schemaAt(schema, issue.path))];
     const guess = nearest(key, allowed);
     throw new UserError(
       `config key '${full}' does not exist${guess ? `; did you mean '${base ? base + '.' : ''}${guess}'?` : ''} (allowed here: ${allowed.join(', ')})`,
