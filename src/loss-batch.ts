@@ -1,4 +1,4 @@
-// The JSON batch format of `entrolab loss` (docs/regularizers-a.md "The loss command"): one
+// The JSON batch format of `entrolab loss` (docs/bonus-clipcov-klcov-loss.md "The loss command"): one
 // mini-batch of per-token values as [B][L] arrays, validated into a Batch with one-line UserErrors
 // that name the field, the expected shape and the offending entry.
 import fs from 'node:fs';

@@ -23,7 +23,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const config = (over: Partial<ClipCovConfig> = {}): ClipCovConfig => clipCovSchema.parse(over);
 const info = (seed = 'test'): StepInfo => ({ step: 0, totalSteps: 1, rng: new Rng(seed), promptsPerStep: 1, groupSize: 2 });
 
-// The hand example (also the worked example of docs/regularizers-a.md). N = 5 valid tokens.
+// The hand example (also the worked example of docs/bonus-clipcov-klcov-loss.md). N = 5 valid tokens.
 //   Ā = (3·2 − 2·3)/5 = 0, L̄P = −10/5 = −2, so cov = A·(lp + 2) = [2, 3, −4, 6, −4.5]
 //   (0,1): ρ = e^0.4 ≈ 1.49 > 1.2 with A > 0 → PPO-clipped, never eligible
 //   (1,0): cov 6 ≥ ω_hi = 5 → not eligible (the upper bound drops outliers)

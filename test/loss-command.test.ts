@@ -1,4 +1,4 @@
-// `entrolab loss`: the worked examples of docs/regularizers-a.md (doc output blocks and the hand
+// `entrolab loss`: the worked examples of docs/bonus-clipcov-klcov-loss.md (doc output blocks and the hand
 // computation), the CLI end to end, config handling, and one-line errors for malformed batches.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,10 +16,10 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const DOC = fs.readFileSync('docs/regularizers-a.md', 'utf8');
+const DOC = fs.readFileSync('docs/bonus-clipcov-klcov-loss.md', 'utf8');
 function docBlock(name: string): unknown {
   const m = new RegExp('```json ' + name + '\\n([\\s\\S]*?)```').exec(DOC);
-  if (!m) throw new Error(`docs/regularizers-a.md has no block 'json ${name}'`);
+  if (!m) throw new Error(`docs/bonus-clipcov-klcov-loss.md has no block 'json ${name}'`);
   return JSON.parse(m[1]);
 }
 const BATCH = docBlock('example-batch') as Record<string, unknown>;
@@ -45,7 +45,7 @@ function expectSame(actual: unknown, expected: unknown, where = '$'): void {
   }
 }
 
-describe('the worked examples of docs/regularizers-a.md', () => {
+describe('the worked examples of docs/bonus-clipcov-klcov-loss.md', () => {
   it('Clip-Cov: the doc output and the hand computation', () => {
     const out = run(BATCH, CLIP_COV);
     expectSame(out, docBlock('example-clip-cov-output'));

@@ -1,7 +1,7 @@
 // `entrolab loss <batch.json>`: the GRPO loss (+ regularizers) of one mini-batch given as JSON, its
 // per-token values, its gradient with respect to every log-prob and entropy, the metrics, and which
 // tokens each regularizer selected — through composeLoss, the trainer's own loss, with tf.grad. For
-// checking entrolab against another implementation token by token. Format: docs/regularizers-a.md
+// checking entrolab against another implementation token by token. Format: docs/bonus-clipcov-klcov-loss.md
 // "The loss command"; the batch parsing is src/loss-batch.ts.
 import * as tf from '@tensorflow/tfjs';
 import type { CommandModule } from 'yargs';
@@ -181,7 +181,7 @@ export const lossCommand: CommandModule<object, LossArgs> = {
   describe: 'compute the loss, per-token loss, gradient and regularizer selections of one JSON mini-batch',
   builder: (y) =>
     y
-      .positional('batch', { type: 'string', demandOption: true, describe: 'JSON file: log_probs, old_log_probs, advantages, mask as [B][L] arrays (see docs/regularizers-a.md)' })
+      .positional('batch', { type: 'string', demandOption: true, describe: 'JSON file: log_probs, old_log_probs, advantages, mask as [B][L] arrays (see docs/bonus-clipcov-klcov-loss.md)' })
       .option('config', { type: 'string', describe: 'YAML config for grpo.*, seed and regularizers (env/policy may be absent; they are ignored)' })
       .option('set', { type: 'string', array: true, default: [], describe: "override a key: --set grpo.clip_ratio_high=0.28 --set 'regularizers=[{name: clip_cov, ratio: 0.5}]'" })
       .option('backend', { choices: BACKENDS, default: 'cpu' as BackendChoice, describe: 'TensorFlow.js backend (cpu: the reference backend)' })
