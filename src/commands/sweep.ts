@@ -81,9 +81,13 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     validateRuns(sweep, only ? only.map((i) => sweep.runs[i]) : sweep.runs);
 
     if (args['dry-run']) {
-      process.stdout.write(`sweep '${sweep.name}': ${sweep.runs.length} runs (${sweep.runs.length / sweep.seeds.length} cells × ${sweep.seeds.length} seeds) into ${sweepDir}\n`);
-      process.stdout.write(`base config: ${path.relative(process.cwd(), sweep.base)}\n`);
-      for (const run of sweep.runs) if (!only || only.includes(run.index)) process.stdout.write(`${describeRun(sweepDir, run)}\n`);
+      // One write: the listing fits the pipe buffer, so `| head` does not end in EPIPE.
+      const lines = [
+        `sweep '${sweep.name}': ${sweep.runs.length} runs (${sweep.runs.length / sweep.seeds.length} cells × ${sweep.seeds.length} seeds) into ${sweepDir}`,
+        `base config: ${path.relative(process.cwd(), sweep.base)}`,
+        ...sweep.runs.filter((run) => !only || only.includes(run.index)).map((run) => describeRun(sweepDir, run)),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
       return;
     }
 
