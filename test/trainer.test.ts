@@ -15,6 +15,20 @@ import { deterministicLines, readJsonl, tempDir } from './helpers.ts';
 const QUICK = 'configs/quickstart.yaml';
 const small = ['steps=12', 'env.preset=open5', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'policy.hidden=[16]', 'checkpoint.every=4', 'eval.episodes=8'];
 
+function correlation(x: number[], y: number[]): number {
+  const mx = x.reduce((a, b) => a + b) / x.length;
+  const my = y.reduce((a, b) => a + b) / y.length;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  x.forEach((xi, i) => {
+    sxy += (xi - mx) * (y[i] - my);
+    sxx += (xi - mx) ** 2;
+    syy += (y[i] - my) ** 2;
+  });
+  return sxy / Math.sqrt(sxx * syy);
+}
+
 beforeAll(async () => {
   await selectBackend('wasm');
 });
@@ -35,6 +49,10 @@ describe('trainer', () => {
     expect(metrics).toHaveLength(40);
     // entropy falls as the policy commits (GRPO's collapse, the thing regularizers act on)
     expect(metrics[39]['actor/entropy']).toBeLessThan(metrics[0]['actor/entropy'] - 0.3);
+    // spec grpo §10.3: the first-order prediction −Cov(log π, Δz) tracks the measured change
+    const measured = metrics.map((m) => m['entropy/measured_delta']);
+    const predicted = metrics.map((m) => m['entropy/predicted_delta']);
+    expect(correlation(measured, predicted)).toBeGreaterThan(0.8);
   });
 
   it('same config and seed give byte-identical metrics apart from perf/ fields (wasm)', async () => {
