@@ -94,6 +94,16 @@ describe('trainer', () => {
     expect(counts[200]).toBe(counts[10]);
   });
 
+  it('stays leak-free with every kind of regularizer hook active (AEPO, KL-Cov, EPO, STEER, bonus)', async () => {
+    const counts: Record<number, number> = {};
+    const sink = { write: (step: number) => void (counts[step] = tf.memory().numTensors), close() {} };
+    const regs = '[{name: aepo, target_entropy: 1.2, reg_fraction: 0.5}, {name: kl_cov, ratio: 0.05}, {name: epo}, {name: steer}, {name: entropy_bonus, adaptive: true}]';
+    const config = loadConfig(QUICK, ['steps=60', 'env.preset=open5', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'policy.hidden=[8]', 'checkpoint.every=20', 'eval.episodes=4', 'grpo.mini_batches=2', `regularizers=${regs}`]);
+    await train(config, { runDir: tempDir(), progress: 'quiet', sinks: [sink], log: () => {} });
+    expect(counts[10]).toBeGreaterThan(0);
+    expect(counts[60]).toBe(counts[10]);
+  });
+
   it('a non-finite loss stops the run with a clear error, keeps the last checkpoint, marks the run failed', async () => {
     const dir = tempDir();
     const good = loadConfig(QUICK, [...small, 'checkpoint.every=1']);
