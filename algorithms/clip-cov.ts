@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../src/rng.ts';
+import { StepMeans } from './step-means.ts';
+import { centredCovariance } from './token-covariance.ts';
 import type { Regularizer, RegularizerDefinition, TapedTokens, TokenContext, TokenSelection } from './regularizer.ts';
 
 export const clipCovSchema = z
@@ -24,62 +26,6 @@ export const clipCovSchema = z
   .refine((c) => c.lower_bound < c.upper_bound, { message: 'lower_bound must be < upper_bound' });
 
 export type ClipCovConfig = z.infer<typeof clipCovSchema>;
-
-// ---------------------------------------------------------------------------------------------
-// Shared with KL-Cov (spec §5 uses the same centred product)
-
-/**
- * cov[i,t] = (A − Ā)·(lp − L̄P) on valid tokens (0 elsewhere), with Ā, L̄P plain means over the
- * valid tokens (spec §4; §9.7: same numbers as KL-Cov's valid-token list). Doubles; lp detached.
- */
-export function centredCovariance(advantages: ArrayLike<number>, logProbs: ArrayLike<number>, mask: ArrayLike<number>): { cov: Float64Array; valid: number; mean: number } {
-  let n = 0;
-  let meanA = 0;
-  let meanLp = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    n += 1;
-    meanA += advantages[i];
-    meanLp += logProbs[i];
-  }
-  const cov = new Float64Array(mask.length);
-  if (n === 0) return { cov, valid: 0, mean: 0 };
-  meanA /= n;
-  meanLp /= n;
-  let sum = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    cov[i] = (advantages[i] - meanA) * (logProbs[i] - meanLp);
-    sum += cov[i];
-  }
-  return { cov, valid: n, mean: sum / n };
-}
-
-/**
- * Means over the mini-batches of one training step (the trainer logs regularizer metrics once per
- * step, after all mini-batches; this matches how it averages composeLoss's own metrics).
- */
-export class StepMeans {
-  private step = -1;
-  private sums: Record<string, number> = {};
-  private count = 0;
-
-  add(step: number, values: Record<string, number>): void {
-    if (step !== this.step) {
-      this.step = step;
-      this.sums = {};
-      this.count = 0;
-    }
-    for (const [k, v] of Object.entries(values)) this.sums[k] = (this.sums[k] ?? 0) + v;
-    this.count += 1;
-  }
-
-  means(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(this.sums)) out[k] = v / this.count;
-    return out;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // §4 selection (detached values only)

@@ -13,7 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { absSignGrad } from './grpo.ts';
-import { centredCovariance, StepMeans } from './clip-cov.ts';
+import { StepMeans } from './step-means.ts';
+import { centredCovariance } from './token-covariance.ts';
 import type { Regularizer, RegularizerDefinition, RunShape, TapedTokens, TokenContext, TokenSelection } from './regularizer.ts';
 
 export const klCovSchema = z

@@ -2,6 +2,7 @@
 // spec grpo §10.3: for a softmax policy, H(z + Δz) − H(z) = −Cov_{a∼π}(log π(a), Δz_a) + O(|Δz|²).
 // We measure the logit change Δz of the actual update on the same states (log-softmax differences
 // differ from logit differences by a per-state constant, which leaves the covariance unchanged).
+import { centredCovariance } from '../algorithms/token-covariance.ts';
 
 export interface EntropyChange {
   /** Token-mean of H_after − H_before over valid slots. */
@@ -48,19 +49,5 @@ export function entropyChange(
 
 /** Batch covariance mean_valid[(lp − mean lp)(A − mean A)] (spec grpo §10.3 "in training"). */
 export function logProbAdvantageCovariance(logProbs: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>): number {
-  let n = 0;
-  let meanLp = 0;
-  let meanA = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    n += 1;
-    meanLp += logProbs[i];
-    meanA += advantages[i];
-  }
-  if (n === 0) return 0;
-  meanLp /= n;
-  meanA /= n;
-  let cov = 0;
-  for (let i = 0; i < mask.length; i++) if (mask[i]) cov += (logProbs[i] - meanLp) * (advantages[i] - meanA);
-  return cov / n;
+  return centredCovariance(advantages, logProbs, mask).mean;
 }
