@@ -5,6 +5,7 @@
 // which shows as pass@k barely above pass@1. Single turn.
 // Prompt text: `k+r-f` or `k+r-f^s`, e.g. "4+a-c^b".
 import { z } from 'zod';
+import { UserError } from '../src/errors.ts';
 import type { Rng } from '../src/rng.ts';
 import type { Prompt } from './env.ts';
 import type { EnvDefinition } from './registry.ts';
@@ -92,7 +93,7 @@ export class ConstrainedWordsEnv extends TextEnv {
       if (this.validAnswers(c).length < min_answers) continue;
       return { id: `${length}+${required}-${forbidden}${start ? `^${start}` : ''}`, ...c };
     }
-    throw new Error('constrained-words: no prompt with enough valid answers; raise lexicon_density or lower min_answers');
+    throw new UserError('no prompt with enough valid answers in 1000 draws; raise lexicon_density or lower min_answers', 'env.min_answers');
   }
 
   promptText(prompt: Prompt): string {
