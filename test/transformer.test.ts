@@ -166,3 +166,12 @@ for (const backend of ['cpu', 'wasm']) {
     });
   });
 }
+
+describe('transformer config checks', () => {
+  it('rejects a context shorter than the env dialogues, and d_model not divisible by heads', async () => {
+    await tf.setBackend('cpu');
+    const env = new GuessNumberEnv(guessNumberSchema.parse({}));
+    expect(() => transformerPolicyDefinition.create(transformerSchema.parse({ context: 16 }), env, new Rng('x'))).toThrow(/dialogues reach 30 tokens; raise policy.context/);
+    expect(() => transformerSchema.parse({ d_model: 30, heads: 4 })).toThrow(/multiple of heads/);
+  });
+});
