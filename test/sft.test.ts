@@ -1,5 +1,6 @@
 // SFT: demonstrations honour the wrong fraction (single- and multi-turn), and a short
 // SFT → GRPO run on arithmetic raises test-split pass@1 clearly above the SFT checkpoint's.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,4 +70,26 @@ describe('SFT → GRPO on arithmetic', () => {
     expect(grpo.final!.successSampled).toBeGreaterThan(sft.final.successSampled + 0.1);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 120_000);
+});
+
+describe('entrolab sft (CLI)', () => {
+  it('writes a checkpoint that eval reads, and reports a non-text env as a one-line user error', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-sft-cli-'));
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/entrolab.js', ...args], { encoding: 'utf8' });
+    const tiny = ['--set', 'sft.steps=3', '--set', 'sft.demos=40', '--set', 'sft.batch_size=8', '--set', 'eval.episodes=8', '--set', 'policy.d_model=16', '--set', 'policy.heads=2'];
+    const ok = cli('sft', 'configs/sft-arithmetic.yaml', '--out', out, '--quiet', '--backend', 'wasm', ...tiny);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/pass@1\) [01]\.\d{3}/);
+    for (const f of ['checkpoint.json', 'metrics.jsonl', 'summary.json', 'config.resolved.yaml']) expect(fs.existsSync(path.join(out, 'sft-arithmetic', f))).toBe(true);
+    const again = cli('sft', 'configs/sft-arithmetic.yaml', '--out', out, '--quiet', ...tiny);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/already holds a run; pass --force/);
+    const evaluated = cli('eval', path.join(out, 'sft-arithmetic'));
+    expect(evaluated.status, evaluated.stderr).toBe(0);
+    const grid = cli('sft', 'configs/quickstart.yaml', '--out', out, '--quiet');
+    expect(grid.status).toBe(1);
+    expect(grid.stderr.trim().split('\n')).toHaveLength(1);
+    expect(grid.stderr).toMatch(/no demonstration generator/);
+    fs.rmSync(out, { recursive: true, force: true });
+  }, 60_000);
 });
