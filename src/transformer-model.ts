@@ -22,6 +22,10 @@ export const transformerSchema = z
     tied_head: z.boolean().default(false),
     /** Std of the normal weight init (residual projections get std/√(2·layers)). */
     init_std: z.number().gt(0).default(0.02),
+    /** Sample only among the k most likely tokens (0 = off). Training log-probs stay full-distribution. */
+    top_k: z.number().int().min(0).default(0),
+    /** Sample only from the smallest set of tokens with probability ≥ top_p (1 = off). */
+    top_p: z.number().gt(0).max(1).default(1),
   })
   .strict()
   .refine((c) => c.d_model % c.heads === 0, { message: 'd_model must be a multiple of heads', path: ['d_model'] });

@@ -73,7 +73,7 @@ export class TransformerPolicy implements Policy {
 
   startSampling(episodes: number): SamplingSession {
     if (!this.useCache) return new FullRecomputeSession((tokens, rows, len) => forwardFull(this.shape, this.weights, tokens, rows, len), this.numActions);
-    return new KvCacheSession(this.shape, this.weights, episodes);
+    return new KvCacheSession(this.shape, this.weights, episodes, this.config.top_k, this.config.top_p);
   }
 
   snapshot(): TransformerPolicy {
@@ -123,6 +123,7 @@ export const transformerPolicyDefinition: PolicyDefinition<typeof transformerSch
       throw new UserError(`the checkpoint's vocabulary (${tokenizer.tokens.length} tokens) differs from env '${env.name}' (${env.tokenizer.tokens.length}); was it trained on another task?`, 'init_from');
     }
     if (shape.vocabSize !== env.numActions) throw new UserError(`checkpoint vocabulary has ${shape.vocabSize} tokens, env '${env.name}' ${env.numActions}`, 'init_from');
-    return new TransformerPolicy(shape, { ...config, ...savedConfig }, tokenizer ?? env.tokenizer, rng);
+    // sizes come from the checkpoint, sampling filters from the new config
+    return new TransformerPolicy(shape, { ...savedConfig, top_k: config.top_k, top_p: config.top_p }, tokenizer ?? env.tokenizer, rng);
   },
 };

@@ -12,6 +12,30 @@ import { forwardStep, type LayerCache, type TransformerShape, type TransformerWe
 
 const MASKED = -1e9;
 
+/**
+ * Top-k / top-p (nucleus) filtering in place: tokens outside the kept set get −∞ logits, so the
+ * rollout's sampler (at any temperature) never draws them. topK = 0 and topP = 1 leave rows as they are.
+ */
+export function filterLogits(logits: Float32Array, numActions: number, topK: number, topP: number): Float32Array {
+  if (topK <= 0 && topP >= 1) return logits;
+  for (let off = 0; off < logits.length; off += numActions) {
+    const row = logits.subarray(off, off + numActions);
+    const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a]);
+    let keep = topK > 0 ? Math.min(topK, numActions) : numActions;
+    if (topP < 1) {
+      const max = row[order[0]];
+      const weights = order.map((i) => Math.exp(row[i] - max));
+      const total = weights.reduce((a, b) => a + b, 0);
+      let mass = 0;
+      let n = 0;
+      while (n < keep && mass < topP * total) mass += weights[n++];
+      keep = Math.max(1, n);
+    }
+    for (let j = keep; j < numActions; j++) row[order[j]] = -Infinity;
+  }
+  return logits;
+}
+
 export class KvCacheSession implements SamplingSession {
   /** Episode id of each cache row. */
   private rows: number[] = [];
@@ -26,6 +50,8 @@ export class KvCacheSession implements SamplingSession {
     private readonly shape: TransformerShape,
     private readonly weights: TransformerWeights,
     episodes: number,
+    private readonly topK = 0,
+    private readonly topP = 1,
   ) {
     this.consumed = new Array<number>(episodes).fill(0);
   }
@@ -97,9 +123,9 @@ export class KvCacheSession implements SamplingSession {
     });
     this.slots = keys;
     fresh.forEach((f, r) => (this.consumed[ids[r]] += f.length));
-    const logits = out.logits.dataSync() as Float32Array;
+    const logits = Float32Array.from(out.logits.dataSync() as Float32Array);
     out.logits.dispose();
-    return logits;
+    return filterLogits(logits, this.shape.vocabSize, this.topK, this.topP);
   }
 
   dispose(): void {

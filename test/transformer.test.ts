@@ -11,6 +11,7 @@ import { Rng } from '../src/rng.ts';
 import { runEpisodes, type Episode } from '../src/rollout.ts';
 import { shapeFromConfig, transformerSchema } from '../src/transformer-model.ts';
 import { TokenInputs, TransformerPolicy, transformerPolicyDefinition } from '../src/transformer-policy.ts';
+import { filterLogits } from '../src/transformer-sampler.ts';
 
 function makePolicy(env: Env, overrides: Record<string, unknown> = {}): TransformerPolicy {
   // a large init std so logits are far from uniform and any mismatch shows
@@ -173,5 +174,35 @@ describe('transformer config checks', () => {
     const env = new GuessNumberEnv(guessNumberSchema.parse({}));
     expect(() => transformerPolicyDefinition.create(transformerSchema.parse({ context: 16 }), env, new Rng('x'))).toThrow(/dialogues reach 30 tokens; raise policy.context/);
     expect(() => transformerSchema.parse({ d_model: 30, heads: 4 })).toThrow(/multiple of heads/);
+  });
+});
+
+describe('top-k / top-p sampling filters', () => {
+  it('keep the k most likely tokens, or the smallest nucleus reaching p', () => {
+    const kept = (row: number[], k: number, p: number) => Array.from(filterLogits(Float32Array.from(row), row.length, k, p), (x, i) => (x === -Infinity ? -1 : i)).filter((i) => i >= 0);
+    expect(kept([3, 1, 2, 0], 2, 1)).toEqual([0, 2]);
+    expect(kept([3, 1, 2, 0], 0, 1)).toEqual([0, 1, 2, 3]);
+    const logProbs = [0.5, 0.3, 0.15, 0.05].map(Math.log);
+    expect(kept(logProbs, 0, 0.7)).toEqual([0, 1]);
+    expect(kept(logProbs, 0, 0.5)).toEqual([0]);
+    expect(kept(logProbs, 0, 0.96)).toEqual([0, 1, 2, 3]);
+    expect(kept(logProbs, 2, 0.96)).toEqual([0, 1]);
+    // two rows are filtered independently
+    expect(Array.from(filterLogits(Float32Array.from([1, 2, 5, 0]), 2, 1, 1))).toEqual([-Infinity, 2, 5, -Infinity]);
+  });
+
+  it('top_k = 1 sampling reproduces greedy decoding', async () => {
+    await tf.setBackend('cpu');
+    const envFactory = () => new ArithmeticEnv(arithmeticSchema.parse({ digits: 2 }));
+    const env = envFactory();
+    const config = { layers: 1, d_model: 16, heads: 2, context: 16, init_std: 0.5 };
+    const greedyPolicy = transformerPolicyDefinition.create(transformerSchema.parse(config), env, new Rng('w'));
+    const topOne = transformerPolicyDefinition.create(transformerSchema.parse({ ...config, top_k: 1 }), env, new Rng('w'));
+    const rng = new Rng('p');
+    const groups = Array.from({ length: 4 }, (_, g) => ({ prompt: env.samplePrompt(rng, 'test'), count: 2, groupId: g, temperature: 1, isExtra: false }));
+    const greedy = runEpisodes(envFactory, greedyPolicy, groups, { env: new Rng('e'), sampling: new Rng('s') }, true);
+    const sampled = runEpisodes(envFactory, topOne, groups, { env: new Rng('e'), sampling: new Rng('s') });
+    expect(sampled.map((e) => e.actions)).toEqual(greedy.map((e) => e.actions));
+    [greedyPolicy, topOne].forEach((p) => p.dispose());
   });
 });
