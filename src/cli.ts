@@ -18,6 +18,12 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+// `entrolab … | head` closes the pipe early: stop quietly instead of crashing on EPIPE
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 process.on('unhandledRejection', (e) => {
   if (e instanceof UserError) fail(e.message);
   throw e;
@@ -29,7 +35,7 @@ let cli = yargs(hideBin(process.argv))
   .strict()
   .demandCommand(1, 'name a command (see the list above)')
   .recommendCommands()
-  .wrap(Math.min(110, process.stdout.columns ?? 100))
+  .wrap(Math.min(120, process.stdout.columns ?? 120))
   .fail((msg, err) => {
     if (err) throw err;
     fail(`${msg} (see --help)`);

@@ -19,6 +19,7 @@ import { UserError } from './errors.ts';
 import { evaluate, type EvalResult } from './evaluate.ts';
 import { MetricsLog, type MetricsRecord, type MetricsSink } from './metrics-log.ts';
 import { makeProgress } from './progress.ts';
+import { lockRun } from './run-lock.ts';
 import { RESOLVED_CONFIG_FILE, makeEnvFactory, makePolicy } from './run-setup.ts';
 import { makeStreams, streamStates, type RngStreams } from './rng.ts';
 import { buildBatch, oldPass, runEpisodes, type GroupRequest } from './rollout.ts';
@@ -111,10 +112,21 @@ export async function train(config: Config, opts: TrainOptions): Promise<TrainRe
       return { runDir, backend, steps: status.step, skipped: true, wallSeconds: 0 };
     }
   }
-  if (opts.force && fs.existsSync(runDir)) {
-    for (const f of [STATUS_FILE, CHECKPOINT_FILE, 'metrics.jsonl', SUMMARY_FILE]) fs.rmSync(path.join(runDir, f), { force: true });
-  }
   fs.mkdirSync(runDir, { recursive: true });
+  const unlock = lockRun(runDir);
+  try {
+    if (opts.force) {
+      const old = fs.readdirSync(runDir).filter((f) => f.startsWith('events.out.tfevents.'));
+      for (const f of [STATUS_FILE, CHECKPOINT_FILE, 'metrics.jsonl', SUMMARY_FILE, ...old]) fs.rmSync(path.join(runDir, f), { force: true });
+    }
+    return await trainLocked(config, opts, backend, log, started);
+  } finally {
+    unlock();
+  }
+}
+
+async function trainLocked(config: Config, opts: TrainOptions, backend: BackendInfo, log: (line: string) => void, started: number): Promise<TrainResult> {
+  const { runDir } = opts;
   const resumeFrom: Checkpoint | undefined =
     opts.resume && fs.existsSync(path.join(runDir, CHECKPOINT_FILE)) ? loadCheckpoint(runDir) : undefined;
   writeFileAtomic(path.join(runDir, RESOLVED_CONFIG_FILE), configToYaml(config));

@@ -134,3 +134,20 @@ describe('trainer on the cpu backend', () => {
     await selectBackend('wasm');
   });
 });
+
+describe('run directory lock', () => {
+  it('refuses a second trainer while one holds the run, and takes over a stale lock', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = tempDir();
+    // a live process that is not us holds the lock
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    fs.writeFileSync(path.join(dir, 'train.lock'), `${sleeper.pid}\n`);
+    await expect(train(loadConfig(QUICK, small), { runDir: dir, progress: 'quiet', log: () => {} })).rejects.toThrow(/is being trained by process/);
+    sleeper.kill('SIGKILL');
+    await new Promise((r) => sleeper.once('exit', r));
+    // the holder is gone: the lock is stale and the run proceeds, releasing the lock at the end
+    await train(loadConfig(QUICK, [...small, 'steps=2']), { runDir: dir, progress: 'quiet', log: () => {} });
+    expect(fs.existsSync(path.join(dir, 'train.lock'))).toBe(false);
+    expect(readStatus(dir)?.state).toBe('finished');
+  });
+});
