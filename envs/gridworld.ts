@@ -13,13 +13,21 @@ export const gridworldSchema = z
     preset: z.enum(Object.keys(GRIDWORLD_PRESETS) as [string, ...string[]]).default('open5'),
     /** ASCII rows: '#' wall, '.' floor, 'S' start, 'G' goal, 'K' key, 'D' door. */
     map: z.array(z.string().min(1)).min(1).optional(),
+    /** An empty room of this size instead of a preset or map: N (N×N) or [rows, cols]. */
+    size: z.union([z.number().int().min(2), z.tuple([z.number().int().min(1), z.number().int().min(1)])]).optional(),
+    /** Extra wall cells [row, col] added to the layout. */
+    walls: z.array(z.tuple([z.number().int().min(0), z.number().int().min(0)])).default([]),
+    /** Fixed start cell [row, col] (overrides the layout's 'S'). */
+    start: z.tuple([z.number().int().min(0), z.number().int().min(0)]).optional(),
+    /** Fixed goal cell [row, col] (overrides the layout's 'G'). */
+    goal: z.tuple([z.number().int().min(0), z.number().int().min(0)]).optional(),
     /** Sample the start cell per prompt even if the map has an 'S'. */
     random_start: z.boolean().default(false),
     /** Sample the goal cell per prompt even if the map has a 'G'. */
     random_goal: z.boolean().default(false),
     /** Probability that a move is replaced by a uniformly random one. */
     slip: z.number().min(0).max(1).default(0),
-    /** Step limit per episode (default: the preset's). */
+    /** Step limit per episode (default: the preset's; 2·(rows + cols) for a map or size). */
     max_steps: z.number().int().min(1).optional(),
     /** Reward for reaching the goal. */
     goal_reward: z.number().default(1),
@@ -67,6 +75,30 @@ export function parseMap(map: string[], where: string): Layout {
   return layout;
 }
 
+/** The layout's ASCII rows: preset, map or empty room, then walls, start and goal applied. */
+export function resolveMap(config: GridworldConfig): string[] {
+  if (config.map && config.size !== undefined) throw new UserError('give either map or size, not both', 'env.size');
+  let rows: string[];
+  if (config.map) rows = config.map;
+  else if (config.size !== undefined) {
+    const [r, c] = typeof config.size === 'number' ? [config.size, config.size] : config.size;
+    rows = Array.from({ length: r }, () => '.'.repeat(c));
+  } else rows = GRIDWORLD_PRESETS[config.preset].map;
+  const grid = rows.map((line) => [...line]);
+  const put = (cell: [number, number], ch: string, key: string) => {
+    const [r, c] = cell;
+    if (r >= grid.length || c >= (grid[r]?.length ?? 0)) {
+      throw new UserError(`[${r}, ${c}] is outside the ${grid.length}×${grid[0].length} grid (rows 0..${grid.length - 1}, cols 0..${grid[0].length - 1})`, `env.${key}`);
+    }
+    if (ch !== '#') for (const line of grid) for (let i = 0; i < line.length; i++) if (line[i] === ch) line[i] = '.';
+    grid[r][c] = ch;
+  };
+  for (const w of config.walls) put(w, '#', 'walls');
+  if (config.start) put(config.start, 'S', 'start');
+  if (config.goal) put(config.goal, 'G', 'goal');
+  return grid.map((line) => line.join(''));
+}
+
 export class Gridworld implements Env {
   readonly name = 'gridworld';
   readonly numActions = 4;
@@ -82,9 +114,9 @@ export class Gridworld implements Env {
   private readonly testPool: Prompt[] = [];
 
   constructor(private readonly config: GridworldConfig) {
-    const preset = GRIDWORLD_PRESETS[config.preset];
-    this.layout = parseMap(config.map ?? preset.map, 'env.map');
-    this.maxTokens = config.max_steps ?? preset.maxSteps;
+    this.layout = parseMap(resolveMap(config), config.map ? 'env.map' : 'env');
+    const custom = config.map || config.size !== undefined;
+    this.maxTokens = config.max_steps ?? (custom ? 2 * (this.layout.rows + this.layout.cols) : GRIDWORLD_PRESETS[config.preset].maxSteps);
     const cells = this.layout.rows * this.layout.cols;
     this.observation = { kind: 'features', size: 2 * cells + 1 };
   }

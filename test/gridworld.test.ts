@@ -78,6 +78,16 @@ describe('gridworld', () => {
     for (const p of a) expect(test.has(p.id)).toBe(false);
   });
 
+  it('builds empty rooms of a given size, adds walls, fixes start and goal', () => {
+    const env = make({ size: [2, 4], walls: [[0, 1]], start: [1, 0], goal: [0, 3] });
+    env.reset(env.samplePrompt(new Rng('p'), 'train'), new Rng('e'));
+    expect(env.render()).toBe('.#.G\nA...');
+    expect(env.maxTokens).toBe(12); // 2·(rows + cols)
+    expect(make({ size: 3 }).observation).toEqual({ kind: 'features', size: 19 });
+    expect(() => make({ size: 3, goal: [3, 0] })).toThrow(/env.goal: \[3, 0\] is outside the 3×3 grid/);
+    expect(() => make({ size: 3, map: ['S.G'] })).toThrow(/either map or size/);
+  });
+
   it('rejects malformed maps', () => {
     expect(() => make({ map: ['S..', '.G'] })).toThrow(/same length/);
     expect(() => make({ map: ['S?G'] })).toThrow(/unknown map character/);
