@@ -9,7 +9,7 @@ import { GRIDWORLD_PRESETS } from './gridworld-maps.ts';
 
 export const gridworldSchema = z
   .object({
-    /** Named layout (see `entrolab envs`); ignored when `map` is given. */
+    /** Named layout (`entrolab list` shows them); ignored when `map` or `size` is given. */
     preset: z.enum(Object.keys(GRIDWORLD_PRESETS) as [string, ...string[]]).default('open5'),
     /** ASCII rows: '#' wall, '.' floor, 'S' start, 'G' goal, 'K' key, 'D' door. */
     map: z.array(z.string().min(1)).min(1).optional(),

@@ -2,6 +2,7 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { evalCommand } from './commands/eval.ts';
+import { listCommand } from './commands/list.ts';
 import { lossCommand } from './commands/loss.ts';
 import { playCommand } from './commands/play.ts';
 import { reportCommand } from './commands/report.ts';
@@ -11,7 +12,7 @@ import { trainCommand } from './commands/train.ts';
 import { UserError } from './errors.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandModule<any, any>[] = [trainCommand, evalCommand, playCommand, sftCommand, sweepCommand, reportCommand, lossCommand];
+const COMMANDS: CommandModule<any, any>[] = [trainCommand, evalCommand, playCommand, sftCommand, sweepCommand, reportCommand, lossCommand, listCommand];
 
 function fail(message: string): never {
   process.stderr.write(`entrolab: error: ${message}\n`);

@@ -67,6 +67,17 @@ describe('entrolab CLI', () => {
     expectOneLineError(entrolab(['eval', path.join(out, 'nope')]), /run directory not found/);
   });
 
+  it('lists every environment, preset, policy and regularizer a config can name', async () => {
+    const r = entrolab(['list']);
+    expect(r.code).toBe(0);
+    const { REGULARIZERS } = await import('../algorithms/registry.ts');
+    const { ENVS } = await import('../envs/registry.ts');
+    for (const name of [...Object.keys(REGULARIZERS), ...Object.keys(ENVS), 'mlp', 'transformer', 'key_door']) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    }
+    expect(r.stdout).toMatch(/clip_cov .*\n\s+keys: ratio, lower_bound, upper_bound/);
+  });
+
   it('explains itself with --help', () => {
     const r = entrolab(['train', '--help']);
     expect(r.code).toBe(0);
