@@ -12,6 +12,8 @@ export interface Batch {
   mask: Float32Array;
   /** Turn index of each token (EPO: token → turn → trajectory averaging). */
   turnIndex: Int32Array;
+  /** log π of the taken action as the sampler saw it (sampling temperature, incremental pass). */
+  sampleLogProbs?: Float32Array;
   /** log π_old of the taken action at the training temperature (old pass, no grad). */
   oldLogProbs: Float32Array;
   /** Full-distribution entropy of π_old at each slot, training temperature. */
@@ -70,6 +72,7 @@ export function selectRows(batch: Batch, rows: readonly number[]): Batch {
     actions: perToken(batch.actions),
     mask: perToken(batch.mask),
     turnIndex: perToken(batch.turnIndex),
+    sampleLogProbs: batch.sampleLogProbs && perToken(batch.sampleLogProbs),
     oldLogProbs: perToken(batch.oldLogProbs),
     oldEntropy: perToken(batch.oldEntropy),
     refLogProbs: batch.refLogProbs && perToken(batch.refLogProbs),

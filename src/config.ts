@@ -21,7 +21,7 @@ export function readYamlFile(file: string): unknown {
   return doc.toJS() ?? {};
 }
 
-/** Apply `a.b.c=value` overrides; values are parsed as YAML scalars/flow ("0.3", "true", "[1,2]"). */
+/** Apply `a.b.c=value` overrides; values are parsed as YAML ("0.3", "true", "[1,2]"); an empty value or null unsets the key. */
 export function applyOverrides(raw: Raw, sets: readonly string[]): Raw {
   const out = structuredClone(raw);
   for (const set of sets) {
@@ -36,7 +36,9 @@ export function applyOverrides(raw: Raw, sets: readonly string[]): Raw {
       else if (typeof next !== 'object') throw new UserError(`--set ${set}: '${key}' is not a section`);
       node = node[key] as Raw;
     }
-    node[keyPath[keyPath.length - 1]] = value;
+    // `key=` or `key=null` removes the key, so its default applies again
+    if (value === null) delete node[keyPath[keyPath.length - 1]];
+    else node[keyPath[keyPath.length - 1]] = value;
   }
   return out;
 }

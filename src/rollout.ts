@@ -23,6 +23,8 @@ export interface Episode extends EpisodeRecord {
   success: boolean;
   /** Turn index at which each action was taken. */
   turnIndex: number[];
+  /** log π(a) of each sampled action, from the very logits it was drawn from (sampling temperature). */
+  sampleLogProbs: number[];
   turns: number;
   temperature: number;
   isExtra: boolean;
@@ -43,6 +45,15 @@ export function sampleToken(logits: Float32Array, offset: number, numActions: nu
   return rng.categorical(weights);
 }
 
+/** log softmax(logits / T)[action], in doubles. */
+export function sampledLogProb(logits: Float32Array, offset: number, numActions: number, temperature: number, action: number): number {
+  let max = -Infinity;
+  for (let a = 0; a < numActions; a++) max = Math.max(max, logits[offset + a] / temperature);
+  let sum = 0;
+  for (let a = 0; a < numActions; a++) sum += Math.exp(logits[offset + a] / temperature - max);
+  return logits[offset + action] / temperature - max - Math.log(sum);
+}
+
 /** Run every requested episode to the end. Deterministic given the two streams' states. */
 export function runEpisodes(envFactory: EnvFactory, policy: Policy, groups: readonly GroupRequest[], rngs: RolloutRngs, greedy = false): Episode[] {
   const envs: Env[] = [];
@@ -52,7 +63,7 @@ export function runEpisodes(envFactory: EnvFactory, policy: Policy, groups: read
       const env = envFactory();
       env.reset(g.prompt, rngs.env);
       envs.push(env);
-      episodes.push({ observations: [], actions: [], turnIndex: [], groupId: g.groupId, prompt: g.prompt, reward: 0, success: false, turns: 0, temperature: g.temperature, isExtra: g.isExtra });
+      episodes.push({ observations: [], actions: [], turnIndex: [], sampleLogProbs: [], groupId: g.groupId, prompt: g.prompt, reward: 0, success: false, turns: 0, temperature: g.temperature, isExtra: g.isExtra });
     }
   }
   const session = policy.startSampling(episodes.length);
@@ -69,6 +80,7 @@ export function runEpisodes(envFactory: EnvFactory, policy: Policy, groups: read
         ep.observations.push(observations[j]);
         ep.actions.push(action);
         ep.turnIndex.push(env.turn);
+        ep.sampleLogProbs.push(sampledLogProb(logits, j * policy.numActions, policy.numActions, ep.temperature, action));
         const result = env.step(action);
         ep.reward += result.reward;
         if (result.success) ep.success = true;
@@ -94,12 +106,14 @@ export function buildBatch(policy: Policy, episodes: readonly Episode[], trainin
   const actions = new Int32Array(n);
   const mask = new Float32Array(n);
   const turnIndex = new Int32Array(n);
+  const sampleLogProbs = new Float32Array(n);
   episodes.forEach((ep, r) =>
     ep.actions.forEach((a, j) => {
       const s = r * width + slots[r][j];
       actions[s] = a;
       mask[s] = 1;
       turnIndex[s] = ep.turnIndex[j];
+      sampleLogProbs[s] = ep.sampleLogProbs[j];
     }),
   );
   const old = oldPass(policy, inputs, actions, trainingTemperature, keepLogPolicy);
@@ -110,6 +124,7 @@ export function buildBatch(policy: Policy, episodes: readonly Episode[], trainin
     actions,
     mask,
     turnIndex,
+    sampleLogProbs,
     oldLogProbs: old.logProbs,
     oldEntropy: old.entropy,
     oldLogPolicy: old.logPolicy,

@@ -75,7 +75,7 @@ function mean(xs: ArrayLike<number>): number {
   return xs.length ? sum / xs.length : 0;
 }
 
-function rowMetrics(batch: Batch): MetricsRecord {
+function rowMetrics(batch: Batch, temperature: number): MetricsRecord {
   const rewards = Array.from(batch.reward);
   const m = mean(rewards);
   const std = Math.sqrt(mean(rewards.map((r) => (r - m) ** 2)));
@@ -85,7 +85,17 @@ function rowMetrics(batch: Batch): MetricsRecord {
   for (const rs of groups.values()) if (rs.every((r) => r === rs[0])) zeroStd += 1;
   let entropySum = 0;
   for (let i = 0; i < batch.mask.length; i++) entropySum += batch.oldEntropy[i] * batch.mask[i];
+  // the sampler's log-probs (incremental, e.g. KV cache) against the training forward pass's:
+  // equal up to float error when both use the same temperature
+  let mismatch = 0;
+  for (let i = 0; i < batch.mask.length; i++) {
+    const row = Math.floor(i / batch.width);
+    if (batch.mask[i] && batch.sampleLogProbs && batch.temperature[row] === Math.fround(temperature)) {
+      mismatch = Math.max(mismatch, Math.abs(batch.sampleLogProbs[i] - batch.oldLogProbs[i]));
+    }
+  }
   return {
+    'rollout/logprob_diff_max': mismatch,
     'critic/score/mean': m,
     'critic/score/std': std,
     success_rate: mean(batch.success),
@@ -208,7 +218,7 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
       batch.advantages = broadcastToTokens(rowAdvantages, batch.mask, batch.width);
       const mainRows = Array.from({ length: batch.rows }, (_, i) => i).filter((i) => !batch.isExtra[i]);
       const main = extras.length ? selectRows(batch, mainRows) : batch;
-      const record: MetricsRecord = { step: step + 1, ...rowMetrics(main) };
+      const record: MetricsRecord = { step: step + 1, ...rowMetrics(main, temperature) };
       record['entropy/cov_logprob_adv'] = logProbAdvantageCovariance(main.oldLogProbs, main.advantages, main.mask);
 
       // 4. prepare

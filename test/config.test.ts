@@ -54,6 +54,10 @@ describe('config', () => {
     expect(c.policy.hidden).toEqual([8, 8]);
     expect(c.rollout.group_size).toBe(4);
     expect(errorOf(() => applyOverrides(base, ['novalue']))).toContain('key=value');
+    // an empty value unsets a key, so its default applies again
+    const unset = parseConfig(applyOverrides({ ...base, steps: 7, init_from: 'runs/x' }, ['init_from=', 'steps=null']));
+    expect(unset.steps).toBe(50);
+    expect(unset.init_from).toBeUndefined();
   });
 
   it('reports a missing file and invalid YAML with the file name', () => {

@@ -55,6 +55,22 @@ describe('trainer', () => {
     expect(correlation(measured, predicted)).toBeGreaterThan(0.8);
   });
 
+  it("the sampler's log-probs equal the training pass's (MLP; transformer with KV cache, multi-turn)", async () => {
+    const grid = tempDir();
+    await train(loadConfig(QUICK, small), { runDir: grid, progress: 'quiet', log: () => {} });
+    for (const r of readJsonl(path.join(grid, 'metrics.jsonl'))) expect(r['rollout/logprob_diff_max']).toBeLessThan(1e-5);
+    const text = tempDir();
+    const config = loadConfig('configs/text-guess-number.yaml', ['init_from=', 'steps=2', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'policy.d_model=32', 'eval.episodes=4', 'eval.every=0']);
+    expect(config.init_from).toBeUndefined();
+    await train(config, { runDir: text, progress: 'quiet', log: () => {} });
+    const rows = readJsonl(path.join(text, 'metrics.jsonl'));
+    expect(rows).toHaveLength(2);
+    for (const r of rows) {
+      expect(r['num_turns/mean']).toBeGreaterThan(1); // several turns per dialogue went through the cache
+      expect(r['rollout/logprob_diff_max']).toBeLessThan(1e-4);
+    }
+  });
+
   it('same config and seed give byte-identical metrics apart from perf/ fields (wasm)', async () => {
     const [a, b] = [tempDir(), tempDir()];
     await train(loadConfig(QUICK, small), { runDir: a, progress: 'quiet', log: () => {} });
