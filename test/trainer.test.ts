@@ -101,6 +101,17 @@ describe('trainer', () => {
     expect(again.skipped).toBe(true);
   });
 
+  it('resumes a transformer run on a multi-turn text task to the same metrics', async () => {
+    const config = loadConfig('configs/text-guess-number.yaml', ['init_from=', 'steps=4', 'checkpoint.every=2', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'policy.d_model=32', 'eval.episodes=4', 'eval.every=0', 'regularizers=[{name: epo}]']);
+    const [full, cut] = [tempDir(), tempDir()];
+    await train(config, { runDir: full, progress: 'quiet', log: () => {} });
+    await train(config, { runDir: cut, progress: 'quiet', stopAfterSteps: 3, log: () => {} });
+    await train(config, { runDir: cut, resume: true, progress: 'quiet', log: () => {} });
+    const lines = deterministicLines(path.join(full, 'metrics.jsonl'));
+    expect(lines).toHaveLength(4);
+    expect(deterministicLines(path.join(cut, 'metrics.jsonl'))).toEqual(lines);
+  });
+
   it('keeps the number of live tensors flat between step 10 and step 200', async () => {
     const counts: Record<number, number> = {};
     const sink = { write: (step: number) => void (counts[step] = tf.memory().numTensors), close() {} };
