@@ -20,7 +20,7 @@ export const LOG_DIR = 'logs';
 export const DEFAULT_TRAIN_COMMAND = [process.execPath, fileURLToPath(new URL('../bin/entrolab.js', import.meta.url))];
 
 export interface RunStatus {
-  state: 'running' | 'finished' | 'failed';
+  state: 'running' | 'finished' | 'failed' | 'interrupted';
   step: number;
   total_steps: number;
   error?: string;
@@ -225,7 +225,7 @@ export async function runSweep(sweep: Sweep, options: RunnerOptions): Promise<Sw
         const wallSeconds = (Date.now() - started) / 1000;
         let outcome: RunOutcome['state'];
         if (status?.state === 'finished' && code === 0) outcome = 'finished';
-        else if (sig !== null || (code === 0 && status?.state !== 'failed')) outcome = 'interrupted';
+        else if (sig !== null || status?.state === 'interrupted' || (code === 0 && status?.state !== 'failed')) outcome = 'interrupted';
         else outcome = 'failed';
         const error =
           outcome === 'finished'

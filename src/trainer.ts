@@ -49,11 +49,14 @@ export interface TrainResult {
   steps: number;
   final?: EvalResult;
   skipped?: boolean;
+  /** Stopped by a signal; a checkpoint of the last finished step was written. */
+  interrupted?: boolean;
   wallSeconds: number;
 }
 
 interface Status {
-  state: 'running' | 'finished' | 'failed';
+  /** interrupted: stopped by SIGINT/SIGTERM after a checkpoint of the last finished step. */
+  state: 'running' | 'finished' | 'failed' | 'interrupted';
   step: number;
   total_steps: number;
   backend: string;
@@ -181,6 +184,16 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
     });
   };
 
+  // Ctrl-C / SIGTERM: finish the step in flight, checkpoint it, stop; a second signal quits at once
+  let stopRequested = false;
+  const onSignal = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    log('\nentrolab: stopping after this step to write a checkpoint (press Ctrl-C again to quit now)');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   const progress = makeProgress(config.steps, startStep, config.name, opts.progress ?? 'auto');
   const temperature = config.rollout.temperature;
   const { prompts_per_step: P, group_size: G } = config.rollout;
@@ -267,6 +280,13 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
       if ((step + 1) % config.checkpoint.every === 0 || step + 1 === config.steps) checkpoint(step + 1);
       writeStatus(runDir, { state: 'running', step: step + 1, total_steps: config.steps, backend: backend.name });
       stepsThisRun += 1;
+      await new Promise((resolve) => setImmediate(resolve)); // let a pending signal be seen
+      if (stopRequested && step + 1 < config.steps) {
+        progress.stop();
+        if ((step + 1) % config.checkpoint.every !== 0) checkpoint(step + 1);
+        writeStatus(runDir, { state: 'interrupted', step: step + 1, total_steps: config.steps, backend: backend.name });
+        return { runDir, backend, steps: step + 1, interrupted: true, wallSeconds: (performance.now() - started) / 1000 };
+      }
       if (opts.stopAfterSteps !== undefined && stepsThisRun >= opts.stopAfterSteps && step + 1 < config.steps) {
         progress.stop();
         return { runDir, backend, steps: step + 1, wallSeconds: (performance.now() - started) / 1000 };
@@ -283,6 +303,8 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
     writeStatus(runDir, { state: 'failed', step: prev?.step ?? startStep, total_steps: config.steps, backend: backend.name, error: (e as Error).message });
     throw e;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     metrics.close();
     optimizer.dispose();
     policy.dispose();

@@ -46,6 +46,30 @@ describe('entrolab CLI', () => {
     expect(fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')).toBe(before);
   });
 
+  it('Ctrl-C finishes the step, writes a checkpoint there, and --resume continues', async () => {
+    const { spawn } = await import('node:child_process');
+    const runDir = path.join(out, 'interrupted');
+    const args = ['bin/entrolab.js', 'train', 'configs/quickstart.yaml', '--out', out, '--name', 'interrupted', '--set', 'steps=400', '--set', 'checkpoint.every=1000', '--quiet'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const metrics = path.join(runDir, 'metrics.jsonl');
+    while (!fs.existsSync(metrics) || fs.readFileSync(metrics, 'utf8').split('\n').length < 4) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/stopped after step (\d+) \(checkpoint written\); continue with: entrolab train configs\/quickstart.yaml --resume/);
+    const status = JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8'));
+    expect(status.state).toBe('interrupted');
+    const ckpt = JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoint.json'), 'utf8'));
+    expect(ckpt.step).toBe(status.step);
+    expect(ckpt.step).toBeLessThan(400);
+    expect(fs.readFileSync(metrics, 'utf8').trim().split('\n')).toHaveLength(ckpt.step);
+    const resumed = entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--name', 'interrupted', '--set', 'steps=400', '--set', 'checkpoint.every=1000', '--quiet', '--set', `steps=${ckpt.step + 2}`, '--resume']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`resuming at step ${ckpt.step}`));
+  });
+
   it('rejects a missing config file', () => {
     expectOneLineError(entrolab(['train', 'configs/nope.yaml', '--out', out]), /configs\/nope.yaml: config file not found/);
   });
