@@ -82,8 +82,10 @@ axes:
     child.kill('SIGTERM');
     expect(await exited).toBe(130);
     const stoppedAt = readRunStatus(runDir)!;
-    expect(stoppedAt.state).toBe('running');
+    // the trainer finished its step, checkpointed it and marked itself interrupted
+    expect(stoppedAt.state).toBe('interrupted');
     expect(stoppedAt.step).toBeLessThan(200);
+    expect(JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoint.json'), 'utf8')).step).toBe(stoppedAt.step);
     expect(readSweepState(sweepDir)!.results['base__seed-0'].state).toBe('interrupted');
 
     const second = await run(process.execPath, args);
