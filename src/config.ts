@@ -167,6 +167,10 @@ export function parseConfig(raw: unknown, file = '<config>'): Config {
     if (seen.has(r.name)) throw new UserError(`regularizer '${r.name}' is listed twice`, file);
     seen.add(r.name);
   }
+  const lossOwners = regs.filter(({ name, ...rest }) => REGULARIZERS[name].create(rest).policyLoss).map((r) => r.name);
+  if (lossOwners.length > 1) {
+    throw new UserError(`config key 'regularizers': ${lossOwners.join(' and ')} both replace the policy loss; list at most one of them`, file);
+  }
 
   return {
     ...topParsed,

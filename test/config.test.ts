@@ -45,6 +45,8 @@ describe('config', () => {
     expect(errorOf(() => parseConfig({ ...base, policy: { kind: 'mpl' } }))).toContain("did you mean 'mlp'?");
     expect(errorOf(() => parseConfig({ ...base, regularizers: [{ name: 'nonesuch' }] }))).toContain("unknown regularizer 'nonesuch'");
     expect(errorOf(() => parseConfig({}))).toContain("needs an 'env' section");
+    expect(errorOf(() => parseConfig({ ...base, regularizers: [{ name: 'clip_cov' }, { name: 'kl_cov' }] }))).toContain('clip_cov and kl_cov both replace the policy loss');
+    expect(errorOf(() => parseConfig({ ...base, regularizers: [{ name: 'epo' }, { name: 'epo' }] }))).toContain("'epo' is listed twice");
   });
 
   it('applies --set overrides with YAML-typed values', () => {
