@@ -17,7 +17,7 @@ import type { Config } from './config-schema.ts';
 import { entropyChange, logProbAdvantageCovariance } from './entropy-diagnostics.ts';
 import { UserError } from './errors.ts';
 import { evaluate, type EvalResult } from './evaluate.ts';
-import { MetricsLog, type MetricsRecord, type MetricsSink } from './metrics-log.ts';
+import { MetricsLog, readMetrics, type MetricsRecord, type MetricsSink } from './metrics-log.ts';
 import { makeProgress } from './progress.ts';
 import { lockRun } from './run-lock.ts';
 import { RESOLVED_CONFIG_FILE, makeEnvFactory, makePolicy } from './run-setup.ts';
@@ -197,7 +197,8 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
   const progress = makeProgress(config.steps, startStep, config.name, opts.progress ?? 'auto');
   const temperature = config.rollout.temperature;
   const { prompts_per_step: P, group_size: G } = config.rollout;
-  let wall = 0;
+  // wall-clock training time carries on across resumes
+  let wall = resumeFrom ? (readMetrics(runDir).at(-1)?.['perf/wall_s'] ?? 0) : 0;
   let stepsThisRun = 0;
   try {
     for (let step = startStep; step < config.steps; step++) {
