@@ -15,7 +15,14 @@ export {
   type ClipOptions,
   type KlType,
 } from '../algorithms/grpo.ts';
-export type { Regularizer, RegularizerDefinition, StepInfo, TapedTokens, TokenContext } from '../algorithms/regularizer.ts';
+export type { Regularizer, RegularizerDefinition, StepInfo, TapedTokens, TokenContext, TokenSelection } from '../algorithms/regularizer.ts';
+// each regularizer's math on plain arrays/tensors (spec sections cited in each file)
+export { selectClipCov, clipCovTokenLoss } from '../algorithms/clip-cov.ts';
+export { selectKlCov, klCovTokenLoss } from '../algorithms/kl-cov.ts';
+export { omegaCode, omegaFirstOrder, steerWeights } from '../algorithms/steer.ts';
+export { paperBeta, codeEpochWeight, hingePenalty, indicatorPenalty, averagingWeights } from '../algorithms/epo.ts';
+export { chooseTemperature, selectReinforceRows, reinforceCount, mixBatch } from '../algorithms/aepo.ts';
+export { centredCovariance } from '../algorithms/token-covariance.ts';
 export { REGULARIZERS, registerRegularizer } from '../algorithms/registry.ts';
 export type { Env, Prompt, StepResult } from '../envs/env.ts';
 export { ENVS } from '../envs/registry.ts';
@@ -31,3 +38,6 @@ export { POLICIES } from './policy-registry.ts';
 export { Rng } from './rng.ts';
 export { train } from './trainer.ts';
 export { composeLoss } from './update.ts';
+// the `entrolab loss` computation: one JSON mini-batch → loss, per-token loss, gradients, selections
+export { computeLoss } from './commands/loss.ts';
+export { parseLossBatch, readLossBatch } from './loss-batch.ts';
