@@ -54,7 +54,10 @@ describe('entrolab CLI', () => {
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     const metrics = path.join(runDir, 'metrics.jsonl');
-    while (!fs.existsSync(metrics) || fs.readFileSync(metrics, 'utf8').split('\n').length < 4) await new Promise((r) => setTimeout(r, 50));
+    while (!fs.existsSync(metrics) || fs.readFileSync(metrics, 'utf8').split('\n').length < 4) {
+      expect(child.exitCode, 'the trainer exited before its third step').toBeNull();
+      await new Promise((r) => setTimeout(r, 50));
+    }
     child.kill('SIGINT');
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(130);
