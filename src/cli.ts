@@ -20,10 +20,12 @@ function fail(message: string): never {
 }
 
 // `entrolab … | head` closes the pipe early: stop quietly instead of crashing on EPIPE
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
 
 process.on('unhandledRejection', (e) => {
   if (e instanceof UserError) fail(e.message);

@@ -193,6 +193,9 @@ export async function runSweep(sweep: Sweep, options: RunnerOptions): Promise<Sw
     for (const child of children) child.kill('SIGTERM');
   };
   signal?.addEventListener('abort', onAbort);
+  // however this process ends (an error, a closed pipe, process.exit), its trainers stop with it;
+  // each checkpoints the step in flight and a re-run resumes it
+  process.on('exit', onAbort);
   let next = 0;
 
   const execute = (run: ManifestRun, position: number): Promise<void> =>
@@ -251,6 +254,7 @@ export async function runSweep(sweep: Sweep, options: RunnerOptions): Promise<Sw
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.workers, queue.length)) }, worker));
   signal?.removeEventListener('abort', onAbort);
+  process.off('exit', onAbort);
   if (heartbeat) clearInterval(heartbeat);
   return summary;
 }

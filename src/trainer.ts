@@ -185,10 +185,13 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
   };
 
   // Ctrl-C / SIGTERM: finish the step in flight, checkpoint it, stop; a second signal quits at once
-  let stopRequested = false;
+  let stopRequested = 0;
   const onSignal = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
+    // a terminal's Ctrl-C reaches a sweep and its trainers together, and the sweep then sends
+    // SIGTERM too: only a signal well after the first one means "quit now"
+    if (stopRequested && Date.now() - stopRequested > 2000) process.exit(130);
+    if (stopRequested) return;
+    stopRequested = Date.now();
     log('\nentrolab: stopping after this step to write a checkpoint (press Ctrl-C again to quit now)');
   };
   process.on('SIGINT', onSignal);
@@ -282,7 +285,7 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
       writeStatus(runDir, { state: 'running', step: step + 1, total_steps: config.steps, backend: backend.name });
       stepsThisRun += 1;
       await new Promise((resolve) => setImmediate(resolve)); // let a pending signal be seen
-      if (stopRequested && step + 1 < config.steps) {
+      if (stopRequested > 0 && step + 1 < config.steps) {
         progress.stop();
         if ((step + 1) % config.checkpoint.every !== 0) checkpoint(step + 1);
         writeStatus(runDir, { state: 'interrupted', step: step + 1, total_steps: config.steps, backend: backend.name });

@@ -61,7 +61,7 @@ describe('entrolab CLI', () => {
     child.kill('SIGINT');
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(130);
-    expect(stdout).toMatch(/stopped after step (\d+) \(checkpoint written\); continue with: entrolab train configs\/quickstart.yaml --resume/);
+    expect(stdout).toMatch(/stopped after step (\d+) \(checkpoint written\); run the same command with --resume to continue/);
     const status = JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8'));
     expect(status.state).toBe('interrupted');
     const ckpt = JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoint.json'), 'utf8'));
@@ -87,6 +87,11 @@ describe('entrolab CLI', () => {
 
   it('rejects a string where a number belongs', () => {
     expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'optim.lr=fast']), /'optim.lr': expected number, got "fast"/);
+  });
+
+  it('rejects a sweep with no workers before starting anything', () => {
+    expectOneLineError(entrolab(['sweep', 'configs/sweeps/klcov-ratio.yaml', '--workers', '0', '--out', path.join(out, 'sw')]), /--workers: must be a whole number >= 1, got 0/);
+    expect(fs.existsSync(path.join(out, 'sw'))).toBe(false);
   });
 
   it('rejects an unknown flag and an unknown run dir', () => {

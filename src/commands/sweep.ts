@@ -124,7 +124,8 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const workers = Math.max(1, Math.floor(args.workers));
+    if (!Number.isInteger(args.workers) || args.workers < 1) throw new UserError(`must be a whole number >= 1, got ${args.workers}`, '--workers');
+    const workers = args.workers;
     const started = Date.now();
     if (!only) process.stderr.write(`sweep '${sweep.name}': ${sweep.runs.length} runs, ${workers} workers, into ${sweepDir}\n`);
     const summary = await runSweep(sweep, { sweepDir, workers, only, trainArgs, inheritStdio: only !== undefined, signal: controller.signal, heartbeatMs: only ? 0 : 30_000 });

@@ -29,7 +29,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           `next: entrolab eval ${runDir}   |   entrolab play ${runDir}\n`,
       );
     } else {
-      process.stdout.write(`stopped after step ${result.steps} (checkpoint written); continue with: entrolab train ${args.config} --resume${args.out !== 'runs' ? ` --out ${args.out}` : ''}${args.name ? ` --name ${args.name}` : ''}\n`);
+      process.stdout.write(`stopped after step ${result.steps} (checkpoint written); run the same command with --resume to continue\n`);
       if (result.interrupted) process.exitCode = 130;
     }
   },
