@@ -126,7 +126,12 @@ function requireBlock(raw: Raw, key: string, file: string): Raw {
 function pickNamed<T>(registry: Record<string, T>, block: Raw, tag: string, section: string, noun: string, file: string, fallback?: string): [string, T] {
   const name = block[tag] ?? fallback;
   const names = Object.keys(registry);
-  if (typeof name !== 'string') throw new UserError(`config key '${section}.${tag}' is required (one of ${names.join(', ')})`, file);
+  if (typeof name !== 'string') {
+    // YAML reads `{name:clip_cov}` (no space after the colon) as one key 'name:clip_cov'
+    const glued = Object.keys(block).find((k) => k.startsWith(`${tag}:`));
+    const hint = glued ? `; YAML needs a space after the colon: '${tag}: ${glued.slice(tag.length + 1)}'` : '';
+    throw new UserError(`config key '${section}.${tag}' is required (one of ${names.join(', ')})${hint}`, file);
+  }
   const entry = registry[name];
   if (!entry) {
     const guess = nearest(name, names);

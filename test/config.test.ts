@@ -47,6 +47,7 @@ describe('config', () => {
     expect(errorOf(() => parseConfig({}))).toContain("needs an 'env' section");
     expect(errorOf(() => parseConfig({ ...base, regularizers: [{ name: 'clip_cov' }, { name: 'kl_cov' }] }))).toContain('clip_cov and kl_cov both replace the policy loss');
     expect(errorOf(() => parseConfig({ ...base, regularizers: [{ name: 'epo' }, { name: 'epo' }] }))).toContain("'epo' is listed twice");
+    expect(errorOf(() => parseConfig(applyOverrides(base, ['regularizers=[{name:kl_cov}]'])))).toContain("YAML needs a space after the colon: 'name: kl_cov'");
   });
 
   it('applies --set overrides with YAML-typed values', () => {
