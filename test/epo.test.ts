@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config.ts';
 import type { PolicyInputs } from '../src/policy.ts';
 import { Rng } from '../src/rng.ts';
 import { train } from '../src/trainer.ts';
+import { tokenContext } from './helpers.ts';
 
 const fakeInputs = (rows: number, width: number): PolicyInputs => ({ rows, width, selectRows: (r) => fakeInputs(r.length, width) });
 
@@ -50,19 +51,7 @@ const H = [0.2, 0.6, 1.0, 1.5, 0, 0, 0, 0, 0];
 const info: StepInfo = { step: 2, totalSteps: 10, rng: new Rng('epo'), promptsPerStep: 2, groupSize: 2 };
 
 function ctxFor(batch: Batch, entropy: number[]): TokenContext {
-  return {
-    batch,
-    step: info,
-    logProbs: new Float32Array(batch.mask.length),
-    entropy: Float32Array.from(entropy),
-    ppoClipped: new Uint8Array(batch.mask.length),
-    clipRatioLow: 0.2,
-    clipRatioHigh: 0.2,
-    clipRatioC: 3,
-    aggMode: 'token-mean',
-    epoch: 0,
-    miniBatch: 0,
-  };
+  return tokenContext(batch, info, { logProbs: new Float32Array(batch.mask.length), entropy: Float32Array.from(entropy) });
 }
 
 function taped(batch: Batch, entropy: tf.Tensor1D): TapedTokens {

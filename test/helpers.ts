@@ -2,6 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { StepInfo, TokenContext } from '../algorithms/regularizer.ts';
+import type { Batch } from '../src/batch.ts';
 
 export function tempDir(prefix = 'entrolab-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -18,4 +20,25 @@ export function readJsonl(file: string): Record<string, number>[] {
 /** metrics.jsonl lines without the wall-clock fields (spec: those live under perf/). */
 export function deterministicLines(file: string): string[] {
   return readJsonl(file).map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('perf/')))));
+}
+
+/**
+ * A TokenContext for hook unit tests: default clip settings (0.2/0.2, c = 3), token-mean, first
+ * epoch and mini-batch, current log-probs/entropies from the batch's π_old unless given.
+ */
+export function tokenContext(batch: Batch, step: StepInfo, over: Partial<TokenContext> = {}): TokenContext {
+  return {
+    batch,
+    step,
+    logProbs: batch.oldLogProbs,
+    entropy: batch.oldEntropy,
+    ppoClipped: new Uint8Array(batch.mask.length),
+    clipRatioLow: 0.2,
+    clipRatioHigh: 0.2,
+    clipRatioC: 3,
+    aggMode: 'token-mean',
+    epoch: 0,
+    miniBatch: 0,
+    ...over,
+  };
 }

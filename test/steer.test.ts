@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config.ts';
 import type { PolicyInputs } from '../src/policy.ts';
 import { Rng } from '../src/rng.ts';
 import { train } from '../src/trainer.ts';
+import { tokenContext } from './helpers.ts';
 
 const ln = Math.log;
 
@@ -120,19 +121,7 @@ describe('STEER tokenWeights hook', () => {
     temperature: Float32Array.from([1]),
     isExtra: Uint8Array.from([0]),
   });
-  const ctx = (b: Batch): TokenContext => ({
-    batch: b,
-    step: { step: 0, totalSteps: 1, rng: new Rng('s'), promptsPerStep: 1, groupSize: 1 },
-    logProbs: b.oldLogProbs,
-    entropy: b.oldEntropy,
-    ppoClipped: new Uint8Array(3),
-    clipRatioLow: 0.2,
-    clipRatioHigh: 0.2,
-    clipRatioC: 3,
-    aggMode: 'token-mean',
-    epoch: 0,
-    miniBatch: 0,
-  });
+  const ctx = (b: Batch): TokenContext => tokenContext(b, { step: 0, totalSteps: 1, rng: new Rng('s'), promptsPerStep: 1, groupSize: 1 });
 
   it('code estimator: weights and metrics from the mini-batch', () => {
     const reg = new Steer(steerSchema.parse({ lambda_min: 0.8 }));
