@@ -6,9 +6,9 @@
 // explicit α (paper form, §1.3 "additive").
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { selectRows, type Batch } from '../src/batch.ts';
+import { selectRows, type Batch } from '../src/core/batch.ts';
 import { UserError } from '../src/errors.ts';
-import type { Rng } from '../src/rng.ts';
+import type { Rng } from '../src/core/rng.ts';
 import { dcpoAdvantages } from './aepo-dcpo.ts';
 import { aggregateLoss, ppoClipTokenLoss, type AggMode } from './grpo.ts';
 import type { Regularizer, RegularizerDefinition, RolloutPlan, StepInfo, StepSummary, TapedTokens, TokenContext } from './regularizer.ts';

@@ -8,7 +8,7 @@
 // mini-batches = fewer tokens per covariance scope (spec §6 "scale gotcha").
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { Rng } from '../src/rng.ts';
+import type { Rng } from '../src/core/rng.ts';
 import { StepMeans } from './step-means.ts';
 import { centredCovariance } from './token-covariance.ts';
 import type { Regularizer, RegularizerDefinition, TapedTokens, TokenContext, TokenSelection } from './regularizer.ts';

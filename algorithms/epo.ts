@@ -7,7 +7,7 @@
 // must train exactly like the bonus alone (§2.7 claim 3).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { Batch } from '../src/batch.ts';
+import type { Batch } from '../src/core/batch.ts';
 import type { Regularizer, RegularizerDefinition, StepSummary, TapedTokens, TokenContext } from './regularizer.ts';
 
 export const epoSchema = z

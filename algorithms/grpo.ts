@@ -2,7 +2,7 @@
 // aggregation), §3 (PPO-clip with clip-higher and dual clip), §7 (KL estimators), §8 (entropy).
 // This is the library API (`src/index.ts`) that the `loss` command, the trainer and tests call.
 import * as tf from '@tensorflow/tfjs';
-import { AGG_MODES, KL_TYPES } from '../src/config-schema.ts';
+import { AGG_MODES, KL_TYPES } from '../src/config/schema.ts';
 
 export type AggMode = (typeof AGG_MODES)[number];
 export type KlType = (typeof KL_TYPES)[number];

@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { selectBackend } from '../src/backend.ts';
-import { loadConfig } from '../src/config.ts';
-import { readMetrics } from '../src/metrics-log.ts';
-import { train } from '../src/trainer.ts';
+import { selectBackend } from '../src/core/backend.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { readMetrics } from '../src/run/metrics-log.ts';
+import { train } from '../src/train/trainer.ts';
 
 const backend = await selectBackend((process.env.ENTROLAB_BACKEND as 'auto' | undefined) ?? 'auto');
 const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-bench-'));

@@ -6,14 +6,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../algorithms/grpo.ts';
-import { Adam } from '../src/adam.ts';
-import { writeJsonAtomic } from '../src/atomic-write.ts';
-import { selectBackend, type BackendChoice } from '../src/backend.ts';
-import { Rng } from '../src/rng.ts';
-import { sampleToken } from '../src/rollout.ts';
-import { Tokenizer } from '../src/tokenizer.ts';
-import { transformerSchema, shapeFromConfig } from '../src/transformer-model.ts';
-import { TransformerPolicy } from '../src/transformer-policy.ts';
+import { Adam } from '../src/core/adam.ts';
+import { writeJsonAtomic } from '../src/run/atomic-write.ts';
+import { selectBackend, type BackendChoice } from '../src/core/backend.ts';
+import { Rng } from '../src/core/rng.ts';
+import { sampleToken } from '../src/core/rollout.ts';
+import { Tokenizer } from '../src/policies/tokenizer.ts';
+import { transformerSchema, shapeFromConfig } from '../src/policies/transformer-model.ts';
+import { TransformerPolicy } from '../src/policies/transformer.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

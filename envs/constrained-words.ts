@@ -6,7 +6,7 @@
 // Prompt text: `k+r-f` or `k+r-f^s`, e.g. "4+a-c^b".
 import { z } from 'zod';
 import { UserError } from '../src/errors.ts';
-import type { Rng } from '../src/rng.ts';
+import type { Rng } from '../src/core/rng.ts';
 import type { Prompt } from './env.ts';
 import type { EnvDefinition } from './registry.ts';
 import { TextEnv, hashUnit, textSplitShape, type TurnOutcome } from './text-env.ts';

@@ -2,7 +2,7 @@
 // door, a sparse goal reward and an optional step penalty. One action = one token = one turn.
 import { z } from 'zod';
 import { UserError } from '../src/errors.ts';
-import { Rng } from '../src/rng.ts';
+import { Rng } from '../src/core/rng.ts';
 import type { Env, ObservationSpec, Prompt, Split, StepResult } from './env.ts';
 import type { EnvDefinition } from './registry.ts';
 import { GRIDWORLD_PRESETS } from './gridworld-maps.ts';

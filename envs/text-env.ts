@@ -8,8 +8,8 @@
 // config and disjoint. Every task also has an expert (a demonstration generator for SFT).
 import { z } from 'zod';
 import { UserError } from '../src/errors.ts';
-import type { Rng } from '../src/rng.ts';
-import { BOS, EOS, SEP, Tokenizer } from '../src/tokenizer.ts';
+import type { Rng } from '../src/core/rng.ts';
+import { BOS, EOS, SEP, Tokenizer } from '../src/policies/tokenizer.ts';
 import type { Env, ObservationSpec, Prompt, Split, StepResult } from './env.ts';
 
 /** Config keys every text env accepts (spread into each env's schema). */

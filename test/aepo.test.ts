@@ -17,13 +17,13 @@ import {
 } from '../algorithms/aepo.ts';
 import { broadcastToTokens, groupAdvantages } from '../algorithms/grpo.ts';
 import type { StepInfo } from '../algorithms/regularizer.ts';
-import { selectRows, type Batch } from '../src/batch.ts';
-import { loadConfig } from '../src/config.ts';
-import { grpoSchema } from '../src/config-schema.ts';
-import type { PolicyInputs } from '../src/policy.ts';
-import { Rng } from '../src/rng.ts';
-import { train } from '../src/trainer.ts';
-import { composeLoss } from '../src/update.ts';
+import { selectRows, type Batch } from '../src/core/batch.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { grpoSchema } from '../src/config/schema.ts';
+import type { PolicyInputs } from '../src/policies/policy.ts';
+import { Rng } from '../src/core/rng.ts';
+import { train } from '../src/train/trainer.ts';
+import { composeLoss } from '../src/core/update.ts';
 
 const fakeInputs = (rows: number, width: number): PolicyInputs => ({ rows, width, selectRows: (r) => fakeInputs(r.length, width) });
 

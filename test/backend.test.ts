@@ -1,7 +1,7 @@
 // The backend ladder (backends.md §6): tensorflow → wasm → cpu; a backend that cannot load is a
 // clear error naming what to install.
 import { describe, expect, it } from 'vitest';
-import { selectBackend } from '../src/backend.ts';
+import { selectBackend } from '../src/core/backend.ts';
 
 async function nativeAvailable(): Promise<boolean> {
   for (const spec of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, loadConfig, parseConfig } from '../src/config.ts';
+import { applyOverrides, loadConfig, parseConfig } from '../src/config/load.ts';
 import { tempDir } from './helpers.ts';
 
 const base = { env: { name: 'gridworld' } };

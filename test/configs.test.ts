@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../src/backend.ts';
-import { loadConfig } from '../src/config.ts';
-import { runSft } from '../src/sft.ts';
-import { train } from '../src/trainer.ts';
+import { selectBackend } from '../src/core/backend.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { runSft } from '../src/train/sft.ts';
+import { train } from '../src/train/trainer.ts';
 import { readJsonl, tempDir } from './helpers.ts';
 
 const files = fs.readdirSync('configs').filter((f) => f.endsWith('.yaml'));

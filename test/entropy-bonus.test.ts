@@ -8,12 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EntropyBonus, entropyBonusSchema, nextCoef, type EntropyBonusConfig } from '../algorithms/entropy-bonus.ts';
 import type { StepInfo, StepSummary } from '../algorithms/regularizer.ts';
-import { loadConfig } from '../src/config.ts';
-import { grpoSchema } from '../src/config-schema.ts';
-import { parseLossBatch } from '../src/loss-batch.ts';
-import { Rng } from '../src/rng.ts';
-import { train } from '../src/trainer.ts';
-import { composeLoss } from '../src/update.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { grpoSchema } from '../src/config/schema.ts';
+import { parseLossBatch } from '../src/core/loss-batch.ts';
+import { Rng } from '../src/core/rng.ts';
+import { train } from '../src/train/trainer.ts';
+import { composeLoss } from '../src/core/update.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-entropy-bonus-'));
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 // spec grpo §10.3: H(z + Δz) − H(z) = −Cov_{a∼π}(log π(a), Δz_a) + O(|Δz|²).
 import { describe, expect, it } from 'vitest';
-import { entropyChange, logProbAdvantageCovariance } from '../src/entropy-diagnostics.ts';
-import { Rng } from '../src/rng.ts';
+import { entropyChange, logProbAdvantageCovariance } from '../src/core/entropy-diagnostics.ts';
+import { Rng } from '../src/core/rng.ts';
 
 function logSoftmax(z: number[]): number[] {
   const m = Math.max(...z);

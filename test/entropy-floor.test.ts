@@ -4,9 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { aggregateLoss } from '../algorithms/grpo.ts';
 import { entropyFloorPenalty } from '../algorithms/entropy-floor.ts';
-import { selectBackend } from '../src/backend.ts';
-import { loadConfig } from '../src/config.ts';
-import { train } from '../src/trainer.ts';
+import { selectBackend } from '../src/core/backend.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { train } from '../src/train/trainer.ts';
 import { readJsonl, tempDir } from './helpers.ts';
 
 beforeAll(async () => {

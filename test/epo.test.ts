@@ -9,12 +9,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Epo, averagingWeights, codeEpochWeight, epoSchema, paperBeta, type EpoConfig } from '../algorithms/epo.ts';
 import { aggregateLoss } from '../algorithms/grpo.ts';
 import type { StepInfo, TapedTokens, TokenContext } from '../algorithms/regularizer.ts';
-import type { Batch } from '../src/batch.ts';
-import { loadCheckpoint } from '../src/checkpoint.ts';
-import { loadConfig } from '../src/config.ts';
-import type { PolicyInputs } from '../src/policy.ts';
-import { Rng } from '../src/rng.ts';
-import { train } from '../src/trainer.ts';
+import type { Batch } from '../src/core/batch.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.ts';
+import { loadConfig } from '../src/config/load.ts';
+import type { PolicyInputs } from '../src/policies/policy.ts';
+import { Rng } from '../src/core/rng.ts';
+import { train } from '../src/train/trainer.ts';
 import { tokenContext } from './helpers.ts';
 
 const fakeInputs = (rows: number, width: number): PolicyInputs => ({ rows, width, selectRows: (r) => fakeInputs(r.length, width) });

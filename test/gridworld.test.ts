@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Gridworld, gridworldSchema } from '../envs/gridworld.ts';
-import { Rng } from '../src/rng.ts';
+import { Rng } from '../src/core/rng.ts';
 
 const make = (over: Record<string, unknown> = {}) => new Gridworld(gridworldSchema.parse(over));
 const UP = 0;

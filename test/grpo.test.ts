@@ -15,7 +15,7 @@ import {
   tokenStats,
   type KlType,
 } from '../algorithms/grpo.ts';
-import { AGG_MODES } from '../src/config-schema.ts';
+import { AGG_MODES } from '../src/config/schema.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { StepInfo, TokenContext } from '../algorithms/regularizer.ts';
-import type { Batch } from '../src/batch.ts';
+import type { Batch } from '../src/core/batch.ts';
 
 export function tempDir(prefix = 'entrolab-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

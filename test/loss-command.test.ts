@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeLoss, formatLossOutput, loadLossConfig, type LossOutput } from '../src/commands/loss.ts';
+import { computeLoss, formatLossOutput, loadLossConfig, type LossOutput } from '../src/cli/commands/loss.ts';
 import { UserError } from '../src/errors.ts';
-import { parseLossBatch } from '../src/loss-batch.ts';
+import { parseLossBatch } from '../src/core/loss-batch.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-loss-'));
 beforeAll(async () => {

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aggregateCurve, cellOf, loadReportData, movingAverage, smoothingWindow, summarizeCells, summarizeRun } from '../src/report-data.ts';
-import { regularizerGroups } from '../src/report-figures.ts';
-import { summaryTable, tableToCsv, tableToMarkdown, writeReport } from '../src/report.ts';
+import { aggregateCurve, cellOf, loadReportData, movingAverage, smoothingWindow, summarizeCells, summarizeRun } from '../src/report/data.ts';
+import { regularizerGroups } from '../src/report/figures.ts';
+import { summaryTable, tableToCsv, tableToMarkdown, writeReport } from '../src/report/report.ts';
 
 const T2 = 4.30265273; // Student t, 97.5% quantile, 2 degrees of freedom
 

@@ -7,12 +7,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArithmeticEnv, arithmeticSchema } from '../envs/arithmetic.ts';
 import { GuessNumberEnv, guessNumberSchema } from '../envs/guess-number.ts';
-import { parseConfig } from '../src/config.ts';
-import { loadCheckpoint } from '../src/checkpoint.ts';
-import { Rng } from '../src/rng.ts';
-import { makeDemonstrations, runSft } from '../src/sft.ts';
-import { train } from '../src/trainer.ts';
-import { EOS } from '../src/tokenizer.ts';
+import { parseConfig } from '../src/config/load.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.ts';
+import { Rng } from '../src/core/rng.ts';
+import { makeDemonstrations, runSft } from '../src/train/sft.ts';
+import { train } from '../src/train/trainer.ts';
+import { EOS } from '../src/policies/tokenizer.ts';
 
 describe('demonstrations', () => {
   it('a wrong_fraction of arithmetic demonstrations are wrong; each ends with EOS', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mean, meanCi95, normalizedArea, sampleStd, studentTCdf, studentTQuantile } from '../src/stats.ts';
+import { mean, meanCi95, normalizedArea, sampleStd, studentTCdf, studentTQuantile } from '../src/report/stats.ts';
 
 describe('Student t quantiles', () => {
   // Reference values: standard t tables (two-sided 95% ⇒ p = 0.975), 9 significant digits.

@@ -7,12 +7,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TokenContext } from '../algorithms/regularizer.ts';
 import { Steer, omegaCode, omegaFirstOrder, steerSchema, steerWeights } from '../algorithms/steer.ts';
-import type { Batch } from '../src/batch.ts';
-import { loadCheckpoint } from '../src/checkpoint.ts';
-import { loadConfig } from '../src/config.ts';
-import type { PolicyInputs } from '../src/policy.ts';
-import { Rng } from '../src/rng.ts';
-import { train } from '../src/trainer.ts';
+import type { Batch } from '../src/core/batch.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.ts';
+import { loadConfig } from '../src/config/load.ts';
+import type { PolicyInputs } from '../src/policies/policy.ts';
+import { Rng } from '../src/core/rng.ts';
+import { train } from '../src/train/trainer.ts';
 import { tokenContext } from './helpers.ts';
 
 const ln = Math.log;

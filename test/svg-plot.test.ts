@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeXml, formatTick, niceTicks, renderPlot } from '../src/svg-plot.ts';
+import { escapeXml, formatTick, niceTicks, renderPlot } from '../src/report/svg-plot.ts';
 
 /** Well-formedness: one root, balanced tags, quoted attributes, text with only the five entities. */
 function assertWellFormedXml(xml: string): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { k8sManifest, slurmScript, type EmitOptions } from '../src/sweep-emit.ts';
+import { k8sManifest, slurmScript, type EmitOptions } from '../src/sweep/emit.ts';
 
 const options: EmitOptions = {
   sweepFile: 'configs/sweeps/ablation.yaml',

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { readRunStatus, readSweepState, runSweep, trainArgv } from '../src/sweep-runner.ts';
-import { expandSweep } from '../src/sweep-spec.ts';
+import { readRunStatus, readSweepState, runSweep, trainArgv } from '../src/sweep/runner.ts';
+import { expandSweep } from '../src/sweep/spec.ts';
 
 const FAKE_TRAIN = `
 import fs from 'node:fs';

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config/load.ts';
 import { UserError } from '../src/errors.ts';
-import { expandSweep, loadSweep, overridesToSets, valueLabel } from '../src/sweep-spec.ts';
+import { expandSweep, loadSweep, overridesToSets, valueLabel } from '../src/sweep/spec.ts';
 
 const FILE = '/tmp/sweeps/ablation.yaml';
 const expand = (yaml: string) => expandSweep(YAML.parse(yaml), FILE);

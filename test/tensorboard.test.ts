@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32c, encodeEvent, maskedCrc32c, TensorBoardWriter, tfRecord } from '../src/tensorboard.ts';
+import { crc32c, encodeEvent, maskedCrc32c, TensorBoardWriter, tfRecord } from '../src/run/tensorboard.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const unmask = (masked: number) => {

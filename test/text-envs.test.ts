@@ -7,8 +7,8 @@ import { GuessNumberEnv, guessNumberSchema } from '../envs/guess-number.ts';
 import { StringTransformEnv, positionalCredit, stringTransformSchema } from '../envs/string-transform.ts';
 import { demonstrate, type TextEnv } from '../envs/text-env.ts';
 import type { Prompt } from '../envs/env.ts';
-import { Rng } from '../src/rng.ts';
-import { BOS, EOS, SEP } from '../src/tokenizer.ts';
+import { Rng } from '../src/core/rng.ts';
+import { BOS, EOS, SEP } from '../src/policies/tokenizer.ts';
 
 /** Play `answers` (one per turn, each closed with EOS); return the step results' totals. */
 function play(env: TextEnv, prompt: Prompt, answers: string[]) {

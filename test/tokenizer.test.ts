@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BOS, EOS, PAD, SEP, Tokenizer } from '../src/tokenizer.ts';
+import { BOS, EOS, PAD, SEP, Tokenizer } from '../src/policies/tokenizer.ts';
 
 describe('tokenizer', () => {
   it('round-trips text and JSON, with specials first', () => {

@@ -6,12 +6,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ArithmeticEnv, arithmeticSchema } from '../envs/arithmetic.ts';
 import type { Env } from '../envs/env.ts';
 import { GuessNumberEnv, guessNumberSchema } from '../envs/guess-number.ts';
-import type { Policy, SamplingSession } from '../src/policy.ts';
-import { Rng } from '../src/rng.ts';
-import { runEpisodes, type Episode } from '../src/rollout.ts';
-import { shapeFromConfig, transformerSchema } from '../src/transformer-model.ts';
-import { TokenInputs, TransformerPolicy, transformerPolicyDefinition } from '../src/transformer-policy.ts';
-import { filterLogits } from '../src/transformer-sampler.ts';
+import type { Policy, SamplingSession } from '../src/policies/policy.ts';
+import { Rng } from '../src/core/rng.ts';
+import { runEpisodes, type Episode } from '../src/core/rollout.ts';
+import { shapeFromConfig, transformerSchema } from '../src/policies/transformer-model.ts';
+import { TokenInputs, TransformerPolicy, transformerPolicyDefinition } from '../src/policies/transformer.ts';
+import { filterLogits } from '../src/policies/transformer-sampler.ts';
 
 function makePolicy(env: Env, overrides: Record<string, unknown> = {}): TransformerPolicy {
   // a large init std so logits are far from uniform and any mismatch shows

@@ -1,0 +1,58 @@
+// `entrolab play <run-dir>`: watch a trained policy act, one frame per step.
+import type { CommandModule } from 'yargs';
+import { BACKENDS, selectBackend, type BackendChoice } from '../../core/backend.ts';
+import { loadRun } from '../../train/setup.ts';
+import { Rng } from '../../core/rng.ts';
+import { sampleToken } from '../../core/rollout.ts';
+
+interface PlayArgs {
+  run: string;
+  episodes: number;
+  greedy: boolean;
+  delay?: number;
+  seed: number;
+  backend: BackendChoice;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const playCommand: CommandModule<object, PlayArgs> = {
+  command: 'play <run>',
+  describe: 'watch a trained policy in its environment (terminal rendering)',
+  builder: (y) =>
+    y
+      .positional('run', { type: 'string', demandOption: true, describe: 'run directory' })
+      .option('episodes', { type: 'number', default: 1, describe: 'episodes to play' })
+      .option('greedy', { type: 'boolean', default: false, describe: 'take the most likely action instead of sampling' })
+      .option('delay', { type: 'number', describe: 'milliseconds between frames (default 250 on a terminal, 0 otherwise)' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of the test prompts and samples' })
+      .option('backend', { choices: BACKENDS, default: 'auto' as BackendChoice }) as never,
+  handler: async (args) => {
+    await selectBackend(args.backend);
+    const { config, envFactory, policy } = loadRun(args.run);
+    const delay = args.delay ?? (process.stdout.isTTY ? 250 : 0);
+    const rng = new Rng(`play:${args.seed}`);
+    const env = envFactory();
+    for (let e = 0; e < args.episodes; e++) {
+      const prompt = env.samplePrompt(rng, 'test');
+      env.reset(prompt, rng);
+      const session = policy.startSampling(1);
+      let total = 0;
+      process.stdout.write(`episode ${e + 1} (${prompt.id})\n${env.render()}\n`);
+      for (let t = 0; t < env.maxTokens; t++) {
+        const logits = session.nextLogits([0], [env.observe()]);
+        const action = sampleToken(logits, 0, policy.numActions, config.rollout.temperature, args.greedy, rng);
+        const result = env.step(action);
+        total += result.reward;
+        process.stdout.write(`\nstep ${t + 1}: ${env.actionName(action)}  reward ${result.reward}\n${env.render()}\n`);
+        if (delay > 0) await sleep(delay);
+        if (result.done) {
+          process.stdout.write(`${result.success ? 'solved' : 'not solved'}; return ${total}\n\n`);
+          break;
+        }
+      }
+      session.dispose();
+    }
+    policy.dispose();
+  },
+};

@@ -1,0 +1,196 @@
+// Loading and validating run configs: YAML file → `--set key=value` overrides → schema.
+// Unknown keys are rejected with the nearest valid key; wrong types and out-of-range values name
+// the key and what is allowed. Every problem is a UserError carrying the file and key.
+import fs from 'node:fs';
+import { distance } from 'fastest-levenshtein';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { REGULARIZERS } from '../../algorithms/registry.ts';
+import { ENVS } from '../../envs/registry.ts';
+import { UserError } from '../errors.ts';
+import { POLICIES } from '../policies/registry.ts';
+import { topSchema, type Config } from './schema.ts';
+
+type Raw = Record<string, unknown>;
+
+export function readYamlFile(file: string): unknown {
+  if (!fs.existsSync(file)) throw new UserError(`config file not found`, file);
+  const text = fs.readFileSync(file, 'utf8');
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) throw new UserError(`invalid YAML: ${doc.errors[0].message.split('\n')[0]}`, file);
+  return doc.toJS() ?? {};
+}
+
+/** Apply `a.b.c=value` overrides; values are parsed as YAML ("0.3", "true", "[1,2]"); an empty value or null unsets the key. */
+export function applyOverrides(raw: Raw, sets: readonly string[]): Raw {
+  const out = structuredClone(raw);
+  for (const set of sets) {
+    const eq = set.indexOf('=');
+    if (eq <= 0) throw new UserError(`--set expects key=value, got '${set}'`);
+    const keyPath = set.slice(0, eq).split('.');
+    const value = YAML.parse(set.slice(eq + 1));
+    let node: Raw = out;
+    for (const key of keyPath.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined || next === null) node[key] = {};
+      else if (typeof next !== 'object') throw new UserError(`--set ${set}: '${key}' is not a section`);
+      node = node[key] as Raw;
+    }
+    // `key=` or `key=null` removes the key, so its default applies again
+    if (value === null) delete node[keyPath[keyPath.length - 1]];
+    else node[keyPath[keyPath.length - 1]] = value;
+  }
+  return out;
+}
+
+function describeAllowed(schema: z.ZodType): string {
+  const def = (schema as { def?: { type?: string; checks?: { _zod: { def: Record<string, unknown> } }[]; entries?: Record<string, string> } }).def;
+  if (!def) return '';
+  if (def.type === 'enum' && def.entries) return `one of ${Object.values(def.entries).join(', ')}`;
+  const parts: string[] = [];
+  for (const check of def.checks ?? []) {
+    const c = check._zod.def;
+    if (c.check === 'greater_than') parts.push(`${c.inclusive ? '>=' : '>'} ${c.value}`);
+    if (c.check === 'less_than') parts.push(`${c.inclusive ? '<=' : '<'} ${c.value}`);
+    if (c.check === 'number_format' && String(c.format).includes('int')) parts.push('an integer');
+  }
+  return parts.join(', ');
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema as z.ZodType & { def: { type: string; innerType?: z.ZodType } };
+  while (s.def.innerType && ['default', 'optional', 'nullable', 'prefault'].includes(s.def.type)) {
+    s = s.def.innerType as typeof s;
+  }
+  return s;
+}
+
+function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
+  let s: z.ZodType | undefined = unwrap(schema);
+  for (const key of path) {
+    if (!s) return undefined;
+    const def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } = (s as unknown as { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } }).def;
+    if (def.type === 'object' && def.shape) s = def.shape[String(key)] && unwrap(def.shape[String(key)]);
+    else if (def.type === 'array' && def.element) s = unwrap(def.element);
+    else return undefined;
+  }
+  return s;
+}
+
+function keysOf(schema: z.ZodType | undefined): string[] {
+  const def = schema && (schema as unknown as { def: { type: string; shape?: Record<string, unknown> } }).def;
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = distance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** Validate `value` against `schema`; the first issue becomes one readable UserError line. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix: string, file: string, extraKeys: string[] = []): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const base = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0];
+    const full = base ? `${base}.${key}` : key;
+    const allowed = [...(issue.path.length === 0 ? extraKeys : []), ...keysOf(schemaAt(schema, issue.path))];
+    const guess = nearest(key, allowed);
+    throw new UserError(
+      `config key '${full}' does not exist${guess ? `; did you mean '${base ? base + '.' : ''}${guess}'?` : ''} (allowed here: ${allowed.join(', ')})`,
+      file,
+    );
+  }
+  const leaf = schemaAt(schema, issue.path);
+  const allowed = leaf ? describeAllowed(leaf) : '';
+  const got = issue.path.reduce<unknown>((node, k) => (node as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey], value);
+  const shown = JSON.stringify(got) ?? 'nothing';
+  const message = issue.code === 'invalid_type' ? `expected ${issue.expected}, got ${shown}` : `got ${shown}`;
+  throw new UserError(`config key '${base}': ${message}${allowed ? `; allowed: ${allowed}` : ` (${issue.message})`}`, file);
+}
+
+function requireBlock(raw: Raw, key: string, file: string): Raw {
+  const block = raw[key];
+  if (block === undefined) throw new UserError(`config needs an '${key}' section`, file);
+  if (typeof block !== 'object' || block === null || Array.isArray(block)) throw new UserError(`config key '${key}' must be a mapping`, file);
+  return block as Raw;
+}
+
+function pickNamed<T>(registry: Record<string, T>, block: Raw, tag: string, section: string, noun: string, file: string, fallback?: string): [string, T] {
+  const name = block[tag] ?? fallback;
+  const names = Object.keys(registry);
+  if (typeof name !== 'string') {
+    // YAML reads `{name:clip_cov}` (no space after the colon) as one key 'name:clip_cov'
+    const glued = Object.keys(block).find((k) => k.startsWith(`${tag}:`));
+    const hint = glued ? `; YAML needs a space after the colon: '${tag}: ${glued.slice(tag.length + 1)}'` : '';
+    throw new UserError(`config key '${section}.${tag}' is required (one of ${names.join(', ')})${hint}`, file);
+  }
+  const entry = registry[name];
+  if (!entry) {
+    const guess = nearest(name, names);
+    throw new UserError(`config key '${section}.${tag}': unknown ${noun} '${name}'${guess ? `; did you mean '${guess}'?` : ''} (one of ${names.join(', ')})`, file);
+  }
+  return [name, entry];
+}
+
+/** Validate a raw config object (already merged with overrides). */
+export function parseConfig(raw: unknown, file = '<config>'): Config {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('config must be a YAML mapping', file);
+  const { env, policy, regularizers, ...top } = raw as Raw;
+  const blocks = raw as Raw;
+  const topParsed = validate(topSchema, top, '', file, ['env', 'policy', 'regularizers']);
+
+  const envBlock = requireBlock(blocks, 'env', file);
+  const [envName, envDef] = pickNamed(ENVS, envBlock, 'name', 'env', 'env', file);
+  const { name: _n, ...envRest } = envBlock;
+  const envParsed = validate(envDef.schema, envRest, 'env', file, ['name']);
+
+  const policyBlock = policy === undefined ? { kind: 'mlp' } : requireBlock(blocks, 'policy', file);
+  const [policyKind, policyDef] = pickNamed(POLICIES, policyBlock, 'kind', 'policy', 'policy', file, 'mlp');
+  const { kind: _k, ...policyRest } = policyBlock;
+  const policyParsed = validate(policyDef.schema, policyRest, 'policy', file, ['kind']);
+
+  if (regularizers !== undefined && regularizers !== null && !Array.isArray(regularizers)) {
+    throw new UserError(`config key 'regularizers' must be a list of {name: ..., <settings>} (one of ${Object.keys(REGULARIZERS).join(', ')})`, file);
+  }
+  const regs = ((regularizers as unknown[] | undefined) ?? []).map((entry, i) => {
+    const section = `regularizers.${i}`;
+    if (typeof entry !== 'object' || entry === null) throw new UserError(`config key '${section}' must be a mapping with a 'name'`, file);
+    const [name, def] = pickNamed(REGULARIZERS, entry as Raw, 'name', section, 'regularizer', file);
+    const { name: _r, ...rest } = entry as Raw;
+    return { name, ...(validate(def.schema, rest, section, file, ['name']) as Raw) };
+  });
+  const seen = new Set<string>();
+  for (const r of regs) {
+    if (seen.has(r.name)) throw new UserError(`regularizer '${r.name}' is listed twice`, file);
+    seen.add(r.name);
+  }
+  const lossOwners = regs.filter(({ name, ...rest }) => REGULARIZERS[name].create(rest).policyLoss).map((r) => r.name);
+  if (lossOwners.length > 1) {
+    throw new UserError(`config key 'regularizers': ${lossOwners.join(' and ')} both replace the policy loss; list at most one of them`, file);
+  }
+
+  return {
+    ...topParsed,
+    env: { name: envName, ...(envParsed as Raw) },
+    policy: { kind: policyKind, ...(policyParsed as Raw) },
+    regularizers: regs,
+  };
+}
+
+export function loadConfig(file: string, sets: readonly string[] = []): Config {
+  const raw = readYamlFile(file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('config must be a YAML mapping', file);
+  return parseConfig(applyOverrides(raw as Raw, sets), file);
+}
+
+export function configToYaml(config: Config): string {
+  return YAML.stringify(config, { lineWidth: 0 });
+}

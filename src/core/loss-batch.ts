@@ -1,0 +1,176 @@
+// The JSON batch format of `entrolab loss` (docs/bonus-clipcov-klcov-loss.md "The loss command"): one
+// mini-batch of per-token values as [B][L] arrays, validated into a Batch with one-line UserErrors
+// that name the field, the expected shape and the offending entry.
+import fs from 'node:fs';
+import type { Batch } from './batch.ts';
+import { nearest } from '../config/load.ts';
+import { UserError } from '../errors.ts';
+import type { PolicyInputs } from '../policies/policy.ts';
+
+type Raw = Record<string, unknown>;
+
+export interface LossBatch {
+  batch: Batch;
+  logProbs: Float32Array;
+  entropy: Float32Array;
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  miniBatch: number;
+}
+
+const TOKEN_FIELDS = ['log_probs', 'old_log_probs', 'advantages', 'mask', 'ref_log_probs', 'entropy', 'old_entropy', 'turn_index', 'old_log_policy'] as const;
+const ROW_FIELDS = ['group_ids', 'rewards', 'is_extra'] as const;
+const SCALAR_FIELDS = ['step', 'total_steps', 'epoch', 'mini_batch'] as const;
+const ALL_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...ROW_FIELDS, ...SCALAR_FIELDS];
+const REQUIRED = ['log_probs', 'old_log_probs', 'advantages', 'mask'] as const;
+
+/** A batch that only carries data: no policy reads it (the loss command has no policy). */
+function dataOnlyInputs(rows: number, width: number): PolicyInputs {
+  return { rows, width, selectRows: (r) => dataOnlyInputs(r.length, width) };
+}
+
+class FieldReader {
+  constructor(
+    private readonly doc: Raw,
+    private readonly file: string,
+  ) {}
+
+  fail(field: string, message: string): never {
+    throw new UserError(`field '${field}' ${message}`, this.file);
+  }
+
+  private number(field: string, value: unknown, where: string, integer: boolean): number {
+    if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+      this.fail(field, `must hold ${integer ? 'integers' : 'finite numbers'}; ${where} is ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
+
+  /** A [B][L] (or [B][L][A] when depth = 3) array of numbers, flattened row-major. */
+  tokens(field: string, rows: number, width: number, opts: { integer?: boolean; binary?: boolean } = {}): Float32Array {
+    const value = this.doc[field];
+    const shape = `a [B][L] array of ${opts.binary ? '0/1' : 'numbers'} with B = ${rows} rows of L = ${width} entries (the shape of 'log_probs')`;
+    if (!Array.isArray(value)) this.fail(field, `must be ${shape}; got ${value === null ? 'null' : typeof value}`);
+    if (value.length !== rows) this.fail(field, `must be ${shape}; it has ${value.length} rows`);
+    const out = new Float32Array(rows * width);
+    value.forEach((row, r) => {
+      if (!Array.isArray(row)) this.fail(field, `must be ${shape}; row ${r} is ${JSON.stringify(row)}`);
+      if (row.length !== width) this.fail(field, `must be ${shape}; row ${r} has ${row.length} entries`);
+      row.forEach((x, t) => {
+        const v = this.number(field, x, `[${r}][${t}]`, opts.integer ?? false);
+        if (opts.binary && v !== 0 && v !== 1) this.fail(field, `must hold 0 or 1; [${r}][${t}] is ${v}`);
+        out[r * width + t] = v;
+      });
+    });
+    return out;
+  }
+
+  /** [B][L][A], flattened. */
+  distributions(field: string, rows: number, width: number): { values: Float32Array; numActions: number } {
+    const value = this.doc[field];
+    const shape = `a [B][L][A] array of numbers (B = ${rows}, L = ${width}, the same A everywhere)`;
+    if (!Array.isArray(value) || value.length !== rows) this.fail(field, `must be ${shape}`);
+    const first = (value as unknown[][])[0]?.[0];
+    if (!Array.isArray(first) || first.length === 0) this.fail(field, `must be ${shape}; [0][0] is ${JSON.stringify(first)}`);
+    const a = first.length;
+    const out = new Float32Array(rows * width * a);
+    (value as unknown[]).forEach((row, r) => {
+      if (!Array.isArray(row) || row.length !== width) this.fail(field, `must be ${shape}; row ${r} does not have ${width} entries`);
+      row.forEach((dist, t) => {
+        if (!Array.isArray(dist) || dist.length !== a) this.fail(field, `must be ${shape}; [${r}][${t}] does not have ${a} entries`);
+        dist.forEach((x, k) => (out[(r * width + t) * a + k] = this.number(field, x, `[${r}][${t}][${k}]`, false)));
+      });
+    });
+    return { values: out, numActions: a };
+  }
+
+  perRow(field: string, rows: number, integer: boolean): number[] {
+    const value = this.doc[field];
+    if (!Array.isArray(value) || value.length !== rows) this.fail(field, `must be a [B] array of ${integer ? 'integers' : 'numbers'} with B = ${rows}`);
+    return value.map((x, r) => this.number(field, x, `[${r}]`, integer));
+  }
+
+  scalar(field: string, fallback: number, min: number): number {
+    const value = this.doc[field];
+    if (value === undefined) return fallback;
+    const v = this.number(field, value, 'the value', true);
+    if (v < min) this.fail(field, `must be an integer >= ${min}; got ${v}`);
+    return v;
+  }
+}
+
+/** Validate a parsed JSON document into a Batch plus the taped values. */
+export function parseLossBatch(doc: unknown, file: string): LossBatch {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new UserError(`must be a JSON object with fields ${REQUIRED.join(', ')} ([B][L] arrays) and optional ${ALL_FIELDS.filter((f) => !(REQUIRED as readonly string[]).includes(f)).join(', ')}`, file);
+  }
+  const raw = doc as Raw;
+  for (const key of Object.keys(raw)) {
+    if (!ALL_FIELDS.includes(key)) {
+      const guess = nearest(key, ALL_FIELDS);
+      throw new UserError(`unknown field '${key}'${guess ? `; did you mean '${guess}'?` : ''} (allowed: ${ALL_FIELDS.join(', ')})`, file);
+    }
+  }
+  const reader: FieldReader = new FieldReader(raw, file);
+  for (const field of REQUIRED) if (raw[field] === undefined) reader.fail(field, 'is required: a [B][L] array of numbers (rows = responses, columns = token slots)');
+  const lp = raw.log_probs;
+  if (!Array.isArray(lp) || lp.length === 0 || !Array.isArray(lp[0]) || lp[0].length === 0) {
+    return reader.fail('log_probs', `must be a non-empty [B][L] array of numbers; got ${JSON.stringify(lp)?.slice(0, 60)}`);
+  }
+  const rows = lp.length;
+  const width = (lp[0] as unknown[]).length;
+  const tokens = (field: string, opts?: { integer?: boolean; binary?: boolean }) => reader.tokens(field, rows, width, opts);
+  const has = (field: string) => raw[field] !== undefined;
+
+  const logProbs = tokens('log_probs');
+  const mask = tokens('mask', { binary: true });
+  const entropy = has('entropy') ? tokens('entropy') : has('old_entropy') ? tokens('old_entropy') : new Float32Array(rows * width);
+  const oldEntropy = has('old_entropy') ? tokens('old_entropy') : entropy.slice();
+  const turnIndex = has('turn_index') ? Int32Array.from(tokens('turn_index', { integer: true })) : new Int32Array(rows * width);
+  const policy = has('old_log_policy') ? reader.distributions('old_log_policy', rows, width) : undefined;
+  const length = new Int32Array(rows);
+  const turns = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < width; t++) {
+      if (!mask[r * width + t]) continue;
+      length[r] += 1;
+      turns[r] = Math.max(turns[r], turnIndex[r * width + t] + 1);
+    }
+  }
+  const batch: Batch = {
+    rows,
+    width,
+    inputs: dataOnlyInputs(rows, width),
+    actions: new Int32Array(rows * width),
+    mask,
+    turnIndex,
+    oldLogProbs: tokens('old_log_probs'),
+    oldEntropy,
+    refLogProbs: has('ref_log_probs') ? tokens('ref_log_probs') : undefined,
+    oldLogPolicy: policy?.values,
+    numActions: policy?.numActions ?? 0,
+    advantages: tokens('advantages'),
+    groupId: has('group_ids') ? Int32Array.from(reader.perRow('group_ids', rows, true)) : Int32Array.from({ length: rows }, (_, i) => i),
+    reward: has('rewards') ? Float64Array.from(reader.perRow('rewards', rows, false)) : new Float64Array(rows),
+    success: new Uint8Array(rows),
+    length,
+    turns,
+    temperature: new Float32Array(rows).fill(1),
+    isExtra: has('is_extra') ? Uint8Array.from(reader.perRow('is_extra', rows, true)) : new Uint8Array(rows),
+  };
+  const step = reader.scalar('step', 0, 0);
+  const totalSteps = reader.scalar('total_steps', Math.max(1, step + 1), 1);
+  return { batch, logProbs, entropy, step, totalSteps, epoch: reader.scalar('epoch', 0, 0), miniBatch: reader.scalar('mini_batch', 0, 0) };
+}
+
+export function readLossBatch(file: string): LossBatch {
+  if (!fs.existsSync(file)) throw new UserError('batch file not found', file);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`invalid JSON: ${(e as Error).message}`, file);
+  }
+  return parseLossBatch(doc, file);
+}

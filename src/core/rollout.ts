@@ -1,0 +1,162 @@
+// Rollouts: run groups of episodes in lock-step, sampling one token per active episode per step
+// from the policy at a temperature (or greedily), and turn them into a padded training Batch.
+import * as tf from '@tensorflow/tfjs';
+import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
+import { tokenStats } from '../../algorithms/grpo.ts';
+import type { Batch } from './batch.ts';
+import type { EpisodeRecord, Policy } from '../policies/policy.ts';
+import type { Rng } from './rng.ts';
+
+export interface GroupRequest {
+  prompt: Prompt;
+  /** Episodes to run from this prompt. */
+  count: number;
+  groupId: number;
+  temperature: number;
+  isExtra: boolean;
+}
+
+export interface Episode extends EpisodeRecord {
+  groupId: number;
+  prompt: Prompt;
+  reward: number;
+  success: boolean;
+  /** Turn index at which each action was taken. */
+  turnIndex: number[];
+  /** log π(a) of each sampled action, from the very logits it was drawn from (sampling temperature). */
+  sampleLogProbs: number[];
+  turns: number;
+  temperature: number;
+  isExtra: boolean;
+}
+
+export interface RolloutRngs {
+  env: Rng;
+  sampling: Rng;
+}
+
+/** Sample from softmax(logits / T) (or argmax when greedy), in doubles. */
+export function sampleToken(logits: Float32Array, offset: number, numActions: number, temperature: number, greedy: boolean, rng: Rng): number {
+  let best = 0;
+  for (let a = 1; a < numActions; a++) if (logits[offset + a] > logits[offset + best]) best = a;
+  if (greedy) return best;
+  const weights = new Float64Array(numActions);
+  for (let a = 0; a < numActions; a++) weights[a] = Math.exp((logits[offset + a] - logits[offset + best]) / temperature);
+  return rng.categorical(weights);
+}
+
+/** log softmax(logits / T)[action], in doubles. */
+export function sampledLogProb(logits: Float32Array, offset: number, numActions: number, temperature: number, action: number): number {
+  let max = -Infinity;
+  for (let a = 0; a < numActions; a++) max = Math.max(max, logits[offset + a] / temperature);
+  let sum = 0;
+  for (let a = 0; a < numActions; a++) sum += Math.exp(logits[offset + a] / temperature - max);
+  return logits[offset + action] / temperature - max - Math.log(sum);
+}
+
+/** Run every requested episode to the end. Deterministic given the two streams' states. */
+export function runEpisodes(envFactory: EnvFactory, policy: Policy, groups: readonly GroupRequest[], rngs: RolloutRngs, greedy = false): Episode[] {
+  const envs: Env[] = [];
+  const episodes: Episode[] = [];
+  for (const g of groups) {
+    for (let k = 0; k < g.count; k++) {
+      const env = envFactory();
+      env.reset(g.prompt, rngs.env);
+      envs.push(env);
+      episodes.push({ observations: [], actions: [], turnIndex: [], sampleLogProbs: [], groupId: g.groupId, prompt: g.prompt, reward: 0, success: false, turns: 0, temperature: g.temperature, isExtra: g.isExtra });
+    }
+  }
+  const session = policy.startSampling(episodes.length);
+  try {
+    let active = episodes.map((_, i) => i);
+    while (active.length > 0) {
+      const observations = active.map((i) => envs[i].observe());
+      const logits = session.nextLogits(active, observations);
+      const next: number[] = [];
+      active.forEach((i, j) => {
+        const ep = episodes[i];
+        const env = envs[i];
+        const action = sampleToken(logits, j * policy.numActions, policy.numActions, ep.temperature, greedy, rngs.sampling);
+        ep.observations.push(observations[j]);
+        ep.actions.push(action);
+        ep.turnIndex.push(env.turn);
+        ep.sampleLogProbs.push(sampledLogProb(logits, j * policy.numActions, policy.numActions, ep.temperature, action));
+        const result = env.step(action);
+        ep.reward += result.reward;
+        if (result.success) ep.success = true;
+        if (result.done || ep.actions.length >= env.maxTokens) ep.turns = env.turn + (result.turnEnded ? 0 : 1);
+        else next.push(i);
+      });
+      active = next;
+    }
+  } finally {
+    session.dispose();
+  }
+  return episodes;
+}
+
+/**
+ * Lay episodes out as a padded Batch and run the "old pass": log-probs and full entropy of π_old at
+ * the training temperature for every slot (spec grpo §8: the same scaled logits as the loss).
+ */
+export function buildBatch(policy: Policy, episodes: readonly Episode[], trainingTemperature: number, keepLogPolicy: boolean): Batch {
+  const { inputs, slots } = policy.encodeEpisodes(episodes);
+  const { rows, width } = inputs;
+  const n = rows * width;
+  const actions = new Int32Array(n);
+  const mask = new Float32Array(n);
+  const turnIndex = new Int32Array(n);
+  const sampleLogProbs = new Float32Array(n);
+  episodes.forEach((ep, r) =>
+    ep.actions.forEach((a, j) => {
+      const s = r * width + slots[r][j];
+      actions[s] = a;
+      mask[s] = 1;
+      turnIndex[s] = ep.turnIndex[j];
+      sampleLogProbs[s] = ep.sampleLogProbs[j];
+    }),
+  );
+  const old = oldPass(policy, inputs, actions, trainingTemperature, keepLogPolicy);
+  return {
+    rows,
+    width,
+    inputs,
+    actions,
+    mask,
+    turnIndex,
+    sampleLogProbs,
+    oldLogProbs: old.logProbs,
+    oldEntropy: old.entropy,
+    oldLogPolicy: old.logPolicy,
+    numActions: policy.numActions,
+    advantages: new Float32Array(n),
+    groupId: Int32Array.from(episodes, (e) => e.groupId),
+    reward: Float64Array.from(episodes, (e) => e.reward),
+    success: Uint8Array.from(episodes, (e) => (e.success ? 1 : 0)),
+    length: Int32Array.from(episodes, (e) => e.actions.length),
+    turns: Int32Array.from(episodes, (e) => e.turns),
+    temperature: Float32Array.from(episodes, (e) => e.temperature),
+    isExtra: Uint8Array.from(episodes, (e) => (e.isExtra ? 1 : 0)),
+  };
+}
+
+export interface PassValues {
+  logProbs: Float32Array;
+  entropy: Float32Array;
+  logPolicy?: Float32Array;
+}
+
+/** A forward pass without gradient, read back into arrays. */
+export function oldPass(policy: Policy, inputs: Batch['inputs'], actions: Int32Array, temperature: number, keepLogPolicy: boolean): PassValues {
+  const stats = tf.tidy(() => {
+    const s = tokenStats(policy.logits(inputs), actions, temperature);
+    return [s.logProbs, s.entropy, s.logPolicy] as const;
+  });
+  const out: PassValues = {
+    logProbs: stats[0].dataSync() as Float32Array,
+    entropy: stats[1].dataSync() as Float32Array,
+    logPolicy: keepLogPolicy ? (stats[2].dataSync() as Float32Array) : undefined,
+  };
+  stats.forEach((t) => t.dispose());
+  return out;
+}

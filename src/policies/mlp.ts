@@ -1,0 +1,125 @@
+// MLP categorical policy over feature observations (gridworlds): obs → hidden layers → logits.
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Env } from '../../envs/env.ts';
+import { UserError } from '../errors.ts';
+import { matMul } from './fast-matmul.ts';
+import { initMatrix } from './init.ts';
+import type { EncodedEpisodes, EpisodeRecord, Policy, PolicyInputs, SamplingSession } from './policy.ts';
+import type { PolicyDefinition } from './registry.ts';
+import type { Rng } from '../core/rng.ts';
+
+export const mlpSchema = z
+  .object({
+    /** Hidden layer sizes. */
+    hidden: z.array(z.number().int().min(1)).default([64, 64]),
+    activation: z.enum(['tanh', 'relu']).default('tanh'),
+    /** Weight init; the output layer gets gain 0.01 so the first policy is near uniform. */
+    init: z.enum(['orthogonal', 'glorot']).default('orthogonal'),
+  })
+  .strict();
+export type MlpConfig = z.infer<typeof mlpSchema>;
+
+/** Feature observations laid out [rows × width × obsSize]; slot t of a row is step t. */
+export class FeatureInputs implements PolicyInputs {
+  constructor(
+    readonly rows: number,
+    readonly width: number,
+    readonly obsSize: number,
+    readonly features: Float32Array,
+  ) {}
+
+  selectRows(rows: readonly number[]): FeatureInputs {
+    const stride = this.width * this.obsSize;
+    const out = new Float32Array(rows.length * stride);
+    rows.forEach((r, i) => out.set(this.features.subarray(r * stride, (r + 1) * stride), i * stride));
+    return new FeatureInputs(rows.length, this.width, this.obsSize, out);
+  }
+}
+
+export class MlpPolicy implements Policy {
+  readonly kind = 'mlp';
+  readonly variables: tf.Variable[];
+
+  constructor(
+    readonly obsSize: number,
+    readonly numActions: number,
+    private readonly config: MlpConfig,
+    weights: Float32Array[] | Rng,
+    trainable = true,
+  ) {
+    const sizes = [obsSize, ...config.hidden, numActions];
+    this.variables = [];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const last = l + 2 === sizes.length;
+      const w = weights instanceof Array ? weights[2 * l] : initMatrix(config.init, sizes[l], sizes[l + 1], weights, last ? 0.01 : Math.SQRT2);
+      const b = weights instanceof Array ? weights[2 * l + 1] : new Float32Array(sizes[l + 1]);
+      this.variables.push(tf.variable(tf.tensor2d(w, [sizes[l], sizes[l + 1]]), trainable));
+      this.variables.push(tf.variable(tf.tensor1d(b), trainable));
+    }
+  }
+
+  private forward(x: tf.Tensor2D): tf.Tensor2D {
+    let h = x;
+    const layers = this.variables.length / 2;
+    for (let l = 0; l < layers; l++) {
+      h = tf.add(matMul(h, this.variables[2 * l] as tf.Tensor2D), this.variables[2 * l + 1]) as tf.Tensor2D;
+      if (l + 1 < layers) h = this.config.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);
+    }
+    return h;
+  }
+
+  logits(inputs: PolicyInputs): tf.Tensor2D {
+    const f = inputs as FeatureInputs;
+    return tf.tidy(() => this.forward(tf.tensor2d(f.features, [f.rows * f.width, f.obsSize])));
+  }
+
+  encodeEpisodes(episodes: readonly EpisodeRecord[]): EncodedEpisodes {
+    const width = Math.max(1, ...episodes.map((e) => e.actions.length));
+    const features = new Float32Array(episodes.length * width * this.obsSize);
+    const slots = episodes.map((e, r) => {
+      e.observations.forEach((obs, t) => features.set(obs, (r * width + t) * this.obsSize));
+      return Int32Array.from(e.actions, (_, t) => t);
+    });
+    return { inputs: new FeatureInputs(episodes.length, width, this.obsSize, features), slots };
+  }
+
+  startSampling(): SamplingSession {
+    return {
+      nextLogits: (ids, observations) => {
+        const x = new Float32Array(ids.length * this.obsSize);
+        observations.forEach((o, i) => x.set(o, i * this.obsSize));
+        const out = tf.tidy(() => this.forward(tf.tensor2d(x, [ids.length, this.obsSize])));
+        const values = out.dataSync() as Float32Array;
+        out.dispose();
+        return values;
+      },
+      dispose: () => {},
+    };
+  }
+
+  snapshot(): MlpPolicy {
+    const weights = this.variables.map((v) => v.dataSync() as Float32Array);
+    return new MlpPolicy(this.obsSize, this.numActions, this.config, weights.map((w) => w.slice()), false);
+  }
+
+  describe(): Record<string, unknown> {
+    return { kind: this.kind, obsSize: this.obsSize, numActions: this.numActions };
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}
+
+export const mlpPolicyDefinition: PolicyDefinition<typeof mlpSchema> = {
+  kind: 'mlp',
+  summary: 'multi-layer perceptron over feature observations (gridworlds)',
+  schema: mlpSchema,
+  create(config, env: Env, rng: Rng) {
+    if (env.observation.kind !== 'features') {
+      throw new UserError(`policy 'mlp' needs feature observations; env '${env.name}' gives tokens (use policy.kind: transformer)`, 'policy.kind');
+    }
+    return new MlpPolicy(env.observation.size, env.numActions, config, rng);
+  },
+};

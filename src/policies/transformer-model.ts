@@ -1,0 +1,273 @@
+// The tiny causal transformer as pure functions over its weights: token + learned position
+// embeddings, pre-LayerNorm blocks (multi-head causal self-attention, then a sigmoid-GELU MLP), a
+// final LayerNorm and a tied or untied output head.
+// Written for the wasm backend (backends.md): embeddings are oneHot·matMul (tf.gather has no
+// gradient there), every 2-D matMul goes through fast-matmul, attention's batched matMuls get the
+// same explicit-transpose gradient, GELU is x·σ(1.702x) (tanh is 6× slower on wasm).
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { matMul } from './fast-matmul.ts';
+import type { Rng } from '../core/rng.ts';
+
+export const transformerSchema = z
+  .object({
+    layers: z.number().int().min(1).default(2),
+    d_model: z.number().int().min(2).default(64),
+    heads: z.number().int().min(1).default(4),
+    /** MLP hidden size (default 4·d_model). */
+    d_ff: z.number().int().min(1).optional(),
+    /** Longest token sequence (prompt + dialogue) the model can read. */
+    context: z.number().int().min(2).default(64),
+    /** Output head = token embedding transposed (fewer weights). */
+    tied_head: z.boolean().default(false),
+    /** Std of the normal weight init (residual projections get std/√(2·layers)). */
+    init_std: z.number().gt(0).default(0.02),
+    /** Sample only among the k most likely tokens (0 = off). Training log-probs stay full-distribution. */
+    top_k: z.number().int().min(0).default(0),
+    /** Sample only from the smallest set of tokens with probability ≥ top_p (1 = off). */
+    top_p: z.number().gt(0).max(1).default(1),
+  })
+  .strict()
+  .refine((c) => c.d_model % c.heads === 0, { message: 'd_model must be a multiple of heads', path: ['d_model'] });
+export type TransformerConfig = z.infer<typeof transformerSchema>;
+
+/** Everything that fixes the weight shapes. */
+export interface TransformerShape {
+  vocabSize: number;
+  layers: number;
+  dModel: number;
+  heads: number;
+  dFF: number;
+  context: number;
+  tiedHead: boolean;
+}
+
+export function shapeFromConfig(config: TransformerConfig, vocabSize: number): TransformerShape {
+  return { vocabSize, layers: config.layers, dModel: config.d_model, heads: config.heads, dFF: config.d_ff ?? 4 * config.d_model, context: config.context, tiedHead: config.tied_head };
+}
+
+export interface BlockWeights {
+  ln1Gain: tf.Variable;
+  ln1Bias: tf.Variable;
+  wq: tf.Variable;
+  wk: tf.Variable;
+  wv: tf.Variable;
+  wo: tf.Variable;
+  ln2Gain: tf.Variable;
+  ln2Bias: tf.Variable;
+  w1: tf.Variable;
+  b1: tf.Variable;
+  w2: tf.Variable;
+  b2: tf.Variable;
+}
+
+export interface TransformerWeights {
+  tokenEmbedding: tf.Variable; // [V, D]
+  positionEmbedding: tf.Variable; // [C, D]
+  blocks: BlockWeights[];
+  lnfGain: tf.Variable;
+  lnfBias: tf.Variable;
+  head?: tf.Variable; // [D, V], absent when tied
+}
+
+/** Shapes and init std of every weight, in the fixed variable order. */
+function weightSpecs(s: TransformerShape, std: number): { shape: number[]; std: number; fill?: number }[] {
+  const residual = std / Math.sqrt(2 * s.layers);
+  const D = s.dModel;
+  const specs: { shape: number[]; std: number; fill?: number }[] = [
+    { shape: [s.vocabSize, D], std },
+    { shape: [s.context, D], std },
+  ];
+  for (let l = 0; l < s.layers; l++) {
+    specs.push(
+      { shape: [D], std: 0, fill: 1 },
+      { shape: [D], std: 0, fill: 0 },
+      { shape: [D, D], std },
+      { shape: [D, D], std },
+      { shape: [D, D], std },
+      { shape: [D, D], std: residual },
+      { shape: [D], std: 0, fill: 1 },
+      { shape: [D], std: 0, fill: 0 },
+      { shape: [D, s.dFF], std },
+      { shape: [s.dFF], std: 0, fill: 0 },
+      { shape: [s.dFF, D], std: residual },
+      { shape: [D], std: 0, fill: 0 },
+    );
+  }
+  specs.push({ shape: [D], std: 0, fill: 1 }, { shape: [D], std: 0, fill: 0 });
+  if (!s.tiedHead) specs.push({ shape: [D, s.vocabSize], std });
+  return specs;
+}
+
+/** Fresh weights drawn from `rng` (same seed → same weights on every backend), or given values. */
+export function makeVariables(s: TransformerShape, init: Rng | Float32Array[], std: number, trainable: boolean): tf.Variable[] {
+  return weightSpecs(s, std).map((spec, i) => {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    let values: Float32Array;
+    if (Array.isArray(init)) {
+      values = init[i];
+      if (!values || values.length !== size) throw new Error(`transformer weight ${i}: expected ${size} values`);
+    } else {
+      values = new Float32Array(size);
+      for (let j = 0; j < size; j++) values[j] = spec.fill ?? spec.std * init.normal();
+    }
+    return tf.variable(tf.tensor(values, spec.shape), trainable);
+  });
+}
+
+export function structure(s: TransformerShape, vars: readonly tf.Variable[]): TransformerWeights {
+  let i = 0;
+  const next = () => vars[i++];
+  const tokenEmbedding = next();
+  const positionEmbedding = next();
+  const blocks: BlockWeights[] = [];
+  for (let l = 0; l < s.layers; l++) {
+    blocks.push({ ln1Gain: next(), ln1Bias: next(), wq: next(), wk: next(), wv: next(), wo: next(), ln2Gain: next(), ln2Bias: next(), w1: next(), b1: next(), w2: next(), b2: next() });
+  }
+  const lnfGain = next();
+  const lnfBias = next();
+  const head = s.tiedHead ? undefined : next();
+  return { tokenEmbedding, positionEmbedding, blocks, lnfGain, lnfBias, head };
+}
+
+// ---------------------------------------------------------------------------------------------
+// building blocks
+
+/** Batched matMul (rank ≥ 3, no transpose flags) whose gradient transposes explicitly (wasm). */
+export const batchMatMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([a, b]);
+  const swapLast = (x: tf.Tensor) => {
+    const perm = x.shape.map((_, i) => i);
+    [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+    return tf.transpose(x, perm);
+  };
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
+  };
+}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), gain), bias) as tf.Tensor2D;
+}
+
+/** GELU, sigmoid approximation x·σ(1.702x). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+}
+
+function mlp(b: BlockWeights, h: tf.Tensor2D): tf.Tensor2D {
+  const hidden = gelu(tf.add(matMul(h, b.w1 as tf.Tensor2D), b.b1)) as tf.Tensor2D;
+  return tf.add(matMul(hidden, b.w2 as tf.Tensor2D), b.b2) as tf.Tensor2D;
+}
+
+function headLogits(s: TransformerShape, w: TransformerWeights, x: tf.Tensor2D): tf.Tensor2D {
+  const h = layerNorm(x, w.lnfGain, w.lnfBias);
+  const head = w.head ?? tf.transpose(w.tokenEmbedding);
+  return matMul(h, head as tf.Tensor2D);
+}
+
+/**
+ * Attention of `queryCount` new positions per row over `keyCount` keys.
+ * q: [B·Tq, D]; kT: [B, H, Dh, Tk] (keys pre-transposed); v: [B, H, Tk, Dh];
+ * maskAdd: additive mask broadcastable to [B, H, Tq, Tk] (0 = may attend, −1e9 = may not).
+ */
+function attend(s: TransformerShape, q: tf.Tensor2D, kT: tf.Tensor, v: tf.Tensor, maskAdd: tf.Tensor, rows: number, queryCount: number): tf.Tensor2D {
+  const H = s.heads;
+  const Dh = s.dModel / H;
+  const qh = tf.transpose(tf.reshape(q, [rows, queryCount, H, Dh]), [0, 2, 1, 3]); // [B, H, Tq, Dh]
+  const scores = tf.add(tf.mul(batchMatMul(qh, kT), 1 / Math.sqrt(Dh)), maskAdd);
+  const out = batchMatMul(tf.softmax(scores), v); // [B, H, Tq, Dh]
+  return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [rows * queryCount, s.dModel]) as tf.Tensor2D;
+}
+
+/** Keys as [B, H, Dh, T] and values as [B, H, T, Dh] from [B·T, D] projections. */
+function splitHeads(s: TransformerShape, k: tf.Tensor2D, v: tf.Tensor2D, rows: number, len: number): { kT: tf.Tensor4D; v: tf.Tensor4D } {
+  const H = s.heads;
+  const Dh = s.dModel / H;
+  return {
+    kT: tf.transpose(tf.reshape(k, [rows, len, H, Dh]), [0, 2, 3, 1]) as tf.Tensor4D,
+    v: tf.transpose(tf.reshape(v, [rows, len, H, Dh]), [0, 2, 1, 3]) as tf.Tensor4D,
+  };
+}
+
+/** Additive causal mask [T, T]: position t may attend to positions ≤ t. */
+export function causalMask(len: number): tf.Tensor2D {
+  const values = new Float32Array(len * len);
+  for (let i = 0; i < len; i++) for (let j = i + 1; j < len; j++) values[i * len + j] = -1e9;
+  return tf.tensor2d(values, [len, len]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// full forward pass (training, old pass, reference)
+
+/**
+ * Logits [rows·len, V] for token ids [rows·len] (row-major, right-padded). Causal attention alone
+ * keeps padding out: pads only follow a row's real tokens, and their own outputs are never used.
+ */
+export function forwardFull(s: TransformerShape, w: TransformerWeights, tokens: Int32Array, rows: number, len: number): tf.Tensor2D {
+  const D = s.dModel;
+  const ids = tf.tensor1d(tokens, 'int32');
+  const tokenEmb = matMul(tf.oneHot(ids, s.vocabSize).toFloat() as tf.Tensor2D, w.tokenEmbedding as tf.Tensor2D);
+  const pos = tf.slice(w.positionEmbedding, [0, 0], [len, D]);
+  let x = tf.reshape(tf.add(tf.reshape(tokenEmb, [rows, len, D]), pos), [rows * len, D]) as tf.Tensor2D;
+  const mask = causalMask(len);
+  for (const b of w.blocks) {
+    const h = layerNorm(x, b.ln1Gain, b.ln1Bias);
+    const q = matMul(h, b.wq as tf.Tensor2D);
+    const { kT, v } = splitHeads(s, matMul(h, b.wk as tf.Tensor2D), matMul(h, b.wv as tf.Tensor2D), rows, len);
+    x = tf.add(x, matMul(attend(s, q, kT, v, mask, rows, len), b.wo as tf.Tensor2D)) as tf.Tensor2D;
+    x = tf.add(x, mlp(b, layerNorm(x, b.ln2Gain, b.ln2Bias))) as tf.Tensor2D;
+  }
+  return headLogits(s, w, x);
+}
+
+// ---------------------------------------------------------------------------------------------
+// incremental forward pass (sampling with a key/value cache)
+
+export type LayerCache = {
+  kT: tf.Tensor4D; // [B, H, Dh, S]
+  v: tf.Tensor4D; // [B, H, S, Dh]
+};
+
+export interface StepInput {
+  rows: number;
+  /** New positions per row (the longest row's count; shorter rows are padded). */
+  newCount: number;
+  /** Token ids [rows·newCount]. */
+  tokens: Int32Array;
+  /** Absolute position of each new token [rows·newCount] (pads: 0). */
+  positions: Int32Array;
+  /** Additive mask [rows·newCount·(S + newCount)] over cached slots then new slots. */
+  maskAdd: Float32Array;
+  /** Index (in rows·newCount) of the position whose logits each row wants [rows]. */
+  readout: Int32Array;
+}
+
+/**
+ * Run only the new tokens through the model, attending to the cached keys/values too.
+ * Returns the logits [rows, V] at the readout positions and the caches extended by `newCount`
+ * slots (call inside tf.tidy; forward only).
+ */
+export function forwardStep(s: TransformerShape, w: TransformerWeights, input: StepInput, cache: LayerCache[] | null): { logits: tf.Tensor2D; cache: LayerCache[] } {
+  const { rows, newCount } = input;
+  const cached = cache ? cache[0].v.shape[2] : 0;
+  const ids = tf.tensor1d(input.tokens, 'int32');
+  let x = tf.add(tf.gather(w.tokenEmbedding, ids), tf.gather(w.positionEmbedding, tf.tensor1d(input.positions, 'int32'))) as tf.Tensor2D;
+  const mask = tf.tensor4d(input.maskAdd, [rows, 1, newCount, cached + newCount]);
+  const next: LayerCache[] = [];
+  w.blocks.forEach((b, l) => {
+    const h = layerNorm(x, b.ln1Gain, b.ln1Bias);
+    const q = tf.matMul(h, b.wq as tf.Tensor2D) as tf.Tensor2D;
+    const fresh = splitHeads(s, tf.matMul(h, b.wk as tf.Tensor2D), tf.matMul(h, b.wv as tf.Tensor2D), rows, newCount);
+    const kT = cache ? (tf.concat([cache[l].kT, fresh.kT], 3) as tf.Tensor4D) : fresh.kT;
+    const v = cache ? (tf.concat([cache[l].v, fresh.v], 2) as tf.Tensor4D) : fresh.v;
+    next.push({ kT, v });
+    x = tf.add(x, tf.matMul(attend(s, q, kT, v, mask, rows, newCount), b.wo as tf.Tensor2D)) as tf.Tensor2D;
+    x = tf.add(x, mlp(b, layerNorm(x, b.ln2Gain, b.ln2Bias))) as tf.Tensor2D;
+  });
+  const last = tf.gather(x, tf.tensor1d(input.readout, 'int32')) as tf.Tensor2D;
+  return { logits: headLogits(s, w, last), cache: next };
+}

@@ -1,0 +1,129 @@
+// The transformer as an entrolab Policy over token observations (text environments).
+// A row of the policy input is one episode's whole token sequence (its last observation: the
+// dialogue up to the final action); the logits at position s predict token s+1, so the slot of
+// action j is (length of observation j) − 1. Prompt and feedback positions are simply unmasked
+// slots. Sampling uses the key/value-cache session of transformer-sampler.ts.
+import * as tf from '@tensorflow/tfjs';
+import type { Env } from '../../envs/env.ts';
+import { UserError } from '../errors.ts';
+import type { EncodedEpisodes, EpisodeRecord, Policy, PolicyInputs, SamplingSession } from './policy.ts';
+import type { PolicyDefinition } from './registry.ts';
+import type { Rng } from '../core/rng.ts';
+import { PAD, Tokenizer } from './tokenizer.ts';
+import { forwardFull, makeVariables, shapeFromConfig, structure, transformerSchema, type TransformerConfig, type TransformerShape, type TransformerWeights } from './transformer-model.ts';
+import { FullRecomputeSession, KvCacheSession } from './transformer-sampler.ts';
+
+/** Token ids laid out [rows × width], right-padded with PAD. */
+export class TokenInputs implements PolicyInputs {
+  constructor(
+    readonly rows: number,
+    readonly width: number,
+    readonly tokens: Int32Array,
+  ) {}
+
+  selectRows(rows: readonly number[]): TokenInputs {
+    const out = new Int32Array(rows.length * this.width);
+    rows.forEach((r, i) => out.set(this.tokens.subarray(r * this.width, (r + 1) * this.width), i * this.width));
+    return new TokenInputs(rows.length, this.width, out);
+  }
+}
+
+export class TransformerPolicy implements Policy {
+  readonly kind = 'transformer';
+  readonly numActions: number;
+  readonly variables: tf.Variable[];
+  private readonly weights: TransformerWeights;
+  /** Sample by re-running the whole context each step (benchmarks only). */
+  useCache = true;
+
+  constructor(
+    readonly shape: TransformerShape,
+    readonly config: TransformerConfig,
+    readonly tokenizer: Tokenizer | undefined,
+    init: Rng | Float32Array[],
+    trainable = true,
+  ) {
+    this.numActions = shape.vocabSize;
+    this.variables = makeVariables(shape, init, config.init_std, trainable);
+    this.weights = structure(shape, this.variables);
+  }
+
+  /** Logits [rows·len, V] of a right-padded token batch. */
+  forward(tokens: Int32Array, rows: number, len: number): tf.Tensor2D {
+    return tf.tidy(() => forwardFull(this.shape, this.weights, tokens, rows, len));
+  }
+
+  logits(inputs: PolicyInputs): tf.Tensor2D {
+    const t = inputs as TokenInputs;
+    return this.forward(t.tokens, t.rows, t.width);
+  }
+
+  encodeEpisodes(episodes: readonly EpisodeRecord[]): EncodedEpisodes {
+    const sequences = episodes.map((e) => {
+      if (e.actions.length === 0) throw new Error('cannot encode an episode without actions');
+      return e.observations[e.observations.length - 1] as Int32Array;
+    });
+    const width = Math.max(...sequences.map((s) => s.length));
+    if (width > this.shape.context) throw new UserError(`an episode has ${width} tokens; policy.context is ${this.shape.context}`, 'policy.context');
+    const tokens = new Int32Array(episodes.length * width).fill(PAD);
+    sequences.forEach((s, r) => tokens.set(s, r * width));
+    const slots = episodes.map((e) => Int32Array.from(e.observations, (o) => o.length - 1));
+    return { inputs: new TokenInputs(episodes.length, width, tokens), slots };
+  }
+
+  startSampling(episodes: number): SamplingSession {
+    if (!this.useCache) return new FullRecomputeSession((tokens, rows, len) => forwardFull(this.shape, this.weights, tokens, rows, len), this.numActions);
+    return new KvCacheSession(this.shape, this.weights, episodes, this.config.top_k, this.config.top_p);
+  }
+
+  snapshot(): TransformerPolicy {
+    const values = this.variables.map((v) => Float32Array.from(v.dataSync() as Float32Array));
+    return new TransformerPolicy(this.shape, this.config, this.tokenizer, values, false);
+  }
+
+  describe(): Record<string, unknown> {
+    return { kind: this.kind, shape: this.shape, config: this.config, tokenizer: this.tokenizer?.toJSON() ?? null, parameters: this.parameterCount() };
+  }
+
+  parameterCount(): number {
+    return this.variables.reduce((n, v) => n + v.size, 0);
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}
+
+function checkEnv(env: Env, context: number): void {
+  if (env.observation.kind !== 'tokens') {
+    throw new UserError(`policy 'transformer' needs token observations; env '${env.name}' gives features (use policy.kind: mlp)`, 'policy.kind');
+  }
+  if (env.numActions !== env.observation.vocabSize) throw new Error(`env '${env.name}': numActions must equal the vocabulary size`);
+  if (env.observation.maxLength > context) {
+    throw new UserError(`env '${env.name}' dialogues reach ${env.observation.maxLength} tokens; raise policy.context to at least that`, 'policy.context');
+  }
+}
+
+export const transformerPolicyDefinition: PolicyDefinition<typeof transformerSchema> = {
+  kind: 'transformer',
+  summary: 'tiny causal transformer over token observations (text environments), KV-cache sampling',
+  schema: transformerSchema as unknown as typeof transformerSchema,
+  create(config, env: Env, rng: Rng) {
+    checkEnv(env, config.context);
+    return new TransformerPolicy(shapeFromConfig(config, env.observation.kind === 'tokens' ? env.observation.vocabSize : 0), config, env.tokenizer, rng);
+  },
+  /** Rebuild with the checkpoint's sizes (a GRPO config may leave them at their defaults). */
+  restore(config, env: Env, described: Record<string, unknown>, rng: Rng) {
+    const shape = described.shape as TransformerShape | undefined;
+    const savedConfig = described.config as TransformerConfig | undefined;
+    if (!shape || !savedConfig) throw new UserError('checkpoint has no transformer shape (not a transformer checkpoint?)', 'init_from');
+    checkEnv(env, shape.context);
+    const tokenizer = described.tokenizer ? Tokenizer.fromJSON(described.tokenizer) : undefined;
+    if (tokenizer && env.tokenizer && !tokenizer.equals(env.tokenizer)) {
+      throw new UserError(`the checkpoint's vocabulary (${tokenizer.tokens.length} tokens) differs from env '${env.name}' (${env.tokenizer.tokens.length}); was it trained on another task?`, 'init_from');
+    }
+    if (shape.vocabSize !== env.numActions) throw new UserError(`checkpoint vocabulary has ${shape.vocabSize} tokens, env '${env.name}' ${env.numActions}`, 'init_from');
+    // sizes come from the checkpoint, sampling filters from the new config
+    return new TransformerPolicy(shape, { ...savedConfig, top_k: config.top_k, top_p: config.top_p }, tokenizer ?? env.tokenizer, rng);
+  },
+};

@@ -1,0 +1,155 @@
+// The report's figures: which metrics get a plot, and each plot per cell (mean over seeds with a
+// band from the lowest to the highest seed — the 95% CIs are in the table, where a t quantile of
+// 12.7 at two seeds does not hide the curves) and per run (one line per seed, coloured by cell).
+import { aggregateCurve, curve, ENTROPY_KEY, movingAverage, smoothingWindow, SUCCESS_KEY, type ReportData } from './data.ts';
+import { PALETTE, renderPlot, type Series } from './svg-plot.ts';
+
+export interface Figure {
+  /** File stem under figures/, e.g. `success_rate.cells`. */
+  name: string;
+  section: string;
+  title: string;
+  svg: string;
+}
+
+/** Metric groups the trainer always logs; any other `<group>/...` belongs to a regularizer. */
+const CORE_GROUPS = new Set(['actor', 'critic', 'entropy', 'perf', 'eval', 'response_length', 'clip_ratio', 'timing_s', 'num_turns']);
+
+const HEADLINE: [string, string][] = [
+  [SUCCESS_KEY, 'success rate (training rollouts)'],
+  ['critic/score/mean', 'mean reward'],
+  [ENTROPY_KEY, 'policy entropy (nats/token)'],
+  ['eval/success_greedy', 'greedy success (eval)'],
+];
+
+const DIAGNOSTICS: [string, string][] = [
+  ['entropy/measured_delta', 'entropy change over the update (measured)'],
+  ['entropy/cov_logprob_adv', 'cov(log π, A)'],
+  ['actor/pg_clipfrac', 'PPO clip fraction'],
+  ['actor/ppo_kl', 'KL(old ‖ new)'],
+  ['actor/grad_norm', 'gradient norm'],
+  ['response_length/mean', 'episode length'],
+  ['frac_reward_zero_std', 'groups with zero reward spread'],
+];
+
+export function metricKeys(data: ReportData): Set<string> {
+  const keys = new Set<string>();
+  for (const { runs } of data.cells) for (const run of runs) for (const record of run.metrics) for (const k of Object.keys(record)) keys.add(k);
+  keys.delete('step');
+  return keys;
+}
+
+/** Regularizer groups present (`clip_cov`, `aepo`, …) → their metric keys, sorted. */
+export function regularizerGroups(keys: Set<string>): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const key of [...keys].sort()) {
+    const slash = key.indexOf('/');
+    if (slash <= 0) continue;
+    const group = key.slice(0, slash);
+    if (CORE_GROUPS.has(group)) continue;
+    if (!groups.has(group)) groups.set(group, []);
+    groups.get(group)!.push(key);
+  }
+  return groups;
+}
+
+export const fileStem = (key: string) => key.replace(/[^A-Za-z0-9_.-]/g, '_');
+
+function cellSeries(data: ReportData, key: string, window: number): Series[] {
+  return data.cells.flatMap(({ cell, runs }, i) => {
+    const points = aggregateCurve(runs, key, window);
+    if (points.length === 0) return [];
+    const seeds = Math.max(...points.map((p) => p.n));
+    return [
+      {
+        label: `${cell} (n=${seeds})`,
+        color: PALETTE[i % PALETTE.length],
+        points: points.map((p): [number, number] => [p.step, p.mean]),
+        band: points.map((p): [number, number, number] => [p.step, p.min, p.max]),
+      },
+    ];
+  });
+}
+
+function runSeries(data: ReportData, key: string, window: number): Series[] {
+  return data.cells.flatMap(({ cell, runs }, i) => {
+    const color = PALETTE[i % PALETTE.length];
+    return runs
+      .map((run) => ({ run, c: curve(run, key) }))
+      .filter(({ c }) => c.steps.length > 0)
+      .map(({ run, c }, j) => {
+        const values = movingAverage(c.values, window);
+        return {
+          label: data.kind === 'run' ? run.id : cell,
+          color,
+          points: c.steps.map((s, k): [number, number] => [s, values[k]]),
+          width: 1.1,
+          opacity: data.kind === 'run' ? 1 : 0.75,
+          hideInLegend: j > 0,
+        };
+      });
+  });
+}
+
+function predictedVsMeasured(data: ReportData): Series[] {
+  return data.cells.flatMap(({ cell, runs }, i) => {
+    const points: [number, number][] = [];
+    for (const run of runs) {
+      for (const r of run.metrics) {
+        const p = r['entropy/predicted_delta'];
+        const m = r['entropy/measured_delta'];
+        if (Number.isFinite(p) && Number.isFinite(m)) points.push([p, m]);
+      }
+    }
+    return points.length > 0 ? [{ label: cell, color: PALETTE[i % PALETTE.length], points, opacity: 0.6 }] : [];
+  });
+}
+
+export function buildFigures(data: ReportData): Figure[] {
+  const keys = metricKeys(data);
+  const lastStep = Math.max(0, ...data.cells.flatMap(({ runs }) => runs.flatMap((r) => r.metrics.map((m) => m.step ?? 0))));
+  const window = smoothingWindow(lastStep);
+  const smoothed = window > 1 ? `, moving average over ${window} steps` : '';
+  const perCell = data.kind === 'sweep';
+  const cellFigures: Figure[] = [];
+  const runFigures: Figure[] = [];
+  const add = (section: string, key: string, title: string) => {
+    if (!keys.has(key)) return;
+    if (perCell) {
+      cellFigures.push({
+        name: `${fileStem(key)}.cells`,
+        section,
+        title: `${title}: mean over seeds, band from the lowest to the highest seed${smoothed}`,
+        svg: renderPlot({ title: `${key}: mean and range over seeds`, xLabel: 'step', yLabel: key, series: cellSeries(data, key, window) }),
+      });
+    }
+    runFigures.push({
+      name: `${fileStem(key)}.runs`,
+      section: perCell ? `Every run: ${section.toLowerCase()}` : section,
+      title: `${title}${perCell ? ': every run, coloured by cell' : ''}${smoothed ? ` (${smoothed.slice(2)})` : ''}`,
+      svg: renderPlot({ title: perCell ? `${key}: every run` : key, xLabel: 'step', yLabel: key, series: runSeries(data, key, window) }),
+    });
+  };
+
+  for (const [key, title] of HEADLINE) add('Reward, success and entropy', key, title);
+  if (keys.has('entropy/predicted_delta') && keys.has('entropy/measured_delta')) {
+    (perCell ? cellFigures : runFigures).push({
+      name: 'entropy_delta.predicted_vs_measured',
+      section: 'Entropy dynamics',
+      title: 'predicted vs measured entropy change, one point per step and run (dashed: y = x)',
+      svg: renderPlot({
+        title: 'entropy change per update: predicted (cov) vs measured',
+        xLabel: 'entropy/predicted_delta',
+        yLabel: 'entropy/measured_delta',
+        kind: 'scatter',
+        diagonal: true,
+        series: predictedVsMeasured(data),
+      }),
+    });
+  }
+  for (const [key, title] of DIAGNOSTICS) add('Entropy dynamics', key, title);
+  for (const [group, groupKeys] of regularizerGroups(keys)) {
+    for (const key of groupKeys) add(`Regularizer: ${group}`, key, key);
+  }
+  return [...cellFigures, ...runFigures];
+}
