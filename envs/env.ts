@@ -4,7 +4,7 @@
 // the policy's tokens one at a time and ends a turn when the policy emits its end-of-turn token,
 // then appends its own feedback to the observation. Either way the trainer sees the same loop:
 // observe → sample a token → step. A "prompt" is a start state: GRPO draws P prompts per step and
-// runs G episodes from each (spec grpo §1: one group per prompt).
+// runs G episodes from each (docs/grpo.md "Group advantages": one group per prompt).
 import type { Rng } from '../src/core/rng.ts';
 import type { Tokenizer } from '../src/policies/tokenizer.ts';
 

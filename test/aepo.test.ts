@@ -1,4 +1,4 @@
-// AEPO (spec aepo-epo-steer §1): controller rules, one-sided selection, the replace and additive
+// AEPO (docs/aepo-epo-steer.md "AEPO"): controller rules, one-sided selection, the replace and additive
 // batches, the no-sample case, state round trip and a short gridworld run.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -70,9 +70,9 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-describe('AEPO controller (spec §1.2, §1.3)', () => {
+describe('AEPO controller', () => {
   it('samples at T_high while the entropy is at or below the target, T_low above it', () => {
-    expect(chooseTemperature(0, 0.5, 1.2, 0.8)).toBe(1.2); // prevEntropy starts at 0 (§1.5)
+    expect(chooseTemperature(0, 0.5, 1.2, 0.8)).toBe(1.2); // prevEntropy starts at 0, as in the reference code
     expect(chooseTemperature(0.5, 0.5, 1.2, 0.8)).toBe(1.2); // code: entropy <= entropy_base
     expect(chooseTemperature(0.50001, 0.5, 1.2, 0.8)).toBe(0.8);
   });
@@ -184,7 +184,7 @@ describe('AEPO batches', () => {
   }
 });
 
-describe('DCPO, AEPO without extra rollouts (mode: is, spec §1.9)', () => {
+describe('DCPO, AEPO without extra rollouts (mode: is)', () => {
   it('A\' = (1 − α)·A + α·b·ρ with α = min(|H* − H|, 0.1)/p_corr → α/(1+α), ρ = π_old^T/π_old', () => {
     const fake = fakeInputs(2, 1);
     const b: Batch = {

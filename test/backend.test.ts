@@ -1,5 +1,5 @@
-// The backend ladder (backends.md §6): tensorflow → wasm → cpu; a backend that cannot load is a
-// clear error naming what to install.
+// The backend ladder (docs/tfjs-notes.md "Backend ladder"): tensorflow → wasm → cpu; a backend that
+// cannot load is a clear error naming what to install.
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/core/backend.ts';
 

@@ -1,5 +1,6 @@
-// Clip-Cov against spec grpo-clipcov-klcov.md §4: selection (eligibility, strict bounds, k rule,
-// seeded random subset), loss values and gradients worked by hand, metrics, and a short training run.
+// Clip-Cov against verl `compute_policy_loss_clip_cov` (docs/bonus-clipcov-klcov-loss.md): selection
+// (eligibility, strict bounds, k rule, seeded random subset), loss values and gradients worked by
+// hand, metrics, and a short training run.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,7 +56,7 @@ function runCompose(doc: object, reg: ClipCov, grpoOver: object = {}) {
   return out;
 }
 
-describe('§4 selection', () => {
+describe('Clip-Cov selection', () => {
   const flat = (rows: number[][]) => rows.flat();
 
   it('the hand example: eligible and chosen sets, exactly', () => {
@@ -126,7 +127,7 @@ describe('§4 selection', () => {
   });
 });
 
-describe('§4 loss through composeLoss (token-mean)', () => {
+describe('Clip-Cov loss through composeLoss (token-mean)', () => {
   it('the hand example: values, gradients and metrics', () => {
     const out = runCompose(HAND, new ClipCov(config()));
     const e15 = Math.exp(1.5);

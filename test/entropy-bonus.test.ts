@@ -1,4 +1,4 @@
-// Entropy bonus (spec grpo-clipcov-klcov.md §2 "− entropy_coeff · agg(entropy)", §9.1 sign): the loss
+// Entropy bonus (verl's "− entropy_coeff · agg(entropy)"; sign as in docs/grpo.md "Sign conventions"): the loss
 // term and its gradient by hand, the adaptive controller and its gate, state save/restore, and short
 // training runs (metrics, and a resumed run equal to an uninterrupted one).
 import fs from 'node:fs';

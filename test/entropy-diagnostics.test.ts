@@ -1,4 +1,4 @@
-// spec grpo §10.3: H(z + Δz) − H(z) = −Cov_{a∼π}(log π(a), Δz_a) + O(|Δz|²).
+// docs/grpo.md "Entropy dynamics": H(z + Δz) − H(z) = −Cov_{a∼π}(log π(a), Δz_a) + O(|Δz|²).
 import { describe, expect, it } from 'vitest';
 import { entropyChange, logProbAdvantageCovariance } from '../src/core/entropy-diagnostics.ts';
 import { Rng } from '../src/core/rng.ts';

@@ -1,6 +1,6 @@
-// EPO (spec aepo-epo-steer §2): β_k schedules, token → turn → trajectory averaging, the hinge and
-// indicator penalties against hand-computed values and tf.grad, state round trip, and §2.7
-// claim 3 on real training: indicator mode updates the parameters exactly like the bonus alone.
+// EPO (docs/aepo-epo-steer.md "EPO"): β_k schedules, token → turn → trajectory averaging, the hinge and
+// indicator penalties against hand-computed values and tf.grad, state round trip, and the
+// released code's property on real training: indicator mode updates the parameters exactly like the bonus alone.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,7 +83,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-describe('EPO phase weight β_k (spec §2.1 Eq. 5, §2.2 item 5, Appendix A check 4)', () => {
+describe('EPO phase weight β_k (paper Eq. 5 and the reference code\'s epoch weight)', () => {
   it('paper: γ = 3, K = 150 → 2.0, 1.368, 1.050, 1.003', () => {
     expect(paperBeta(0, 150, 3)).toBe(2);
     expect(paperBeta(25, 150, 3)).toBeCloseTo(1.368, 3);
@@ -100,7 +100,7 @@ describe('EPO phase weight β_k (spec §2.1 Eq. 5, §2.2 item 5, Appendix A chec
   });
 });
 
-describe('EPO averaging and loss (spec §2.1 Eqs. 2–4, §2.3)', () => {
+describe('EPO averaging and loss (paper Eqs. 2–4, 6)', () => {
   it('trajectory weights average a turn\'s tokens, then turns, then rows; token weights are 1/N', () => {
     expect(Array.from(averagingWeights(handBatch(), 'trajectory'))).toEqual([0.125, 0.125, 0.25, 0.5, 0, 0, 0, 0, 0]);
     expect(Array.from(averagingWeights(handBatch(), 'token'))).toEqual([0.25, 0.25, 0.25, 0.25, 0, 0, 0, 0, 0]);
@@ -184,7 +184,7 @@ describe('EPO on the gridworld (configs/epo.yaml)', () => {
   // includes the current step: the penalty acts on every token from step 1 on
   const narrow = ['regularizers.0.reference=including_current', 'regularizers.0.kappa_low=1', 'regularizers.0.kappa_high=1', 'regularizers.0.alpha=0.5'];
 
-  it('trains with sane epo/ metrics; indicator mode updates exactly like the bonus alone (§2.7 claim 3)', async () => {
+  it('trains with sane epo/ metrics; indicator mode updates exactly like the bonus alone', async () => {
     const hinge = await run(narrow);
     const indicator = await run([...narrow, 'regularizers.0.smoothing=indicator']);
     const bonus = await run([...narrow, 'regularizers.0.alpha=0']);

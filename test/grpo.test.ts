@@ -1,6 +1,6 @@
-// algorithms/grpo.ts against spec grpo-clipcov-klcov.md: §1 worked advantages, §3 PPO-clip values and
-// gradients worked by hand, §2 every aggregation mode, §7 every KL estimator (value and gradient,
-// "+" forms, abs' zero gradient at 0), §8 log-probs and entropy.
+// algorithms/grpo.ts against docs/grpo.md: worked group advantages, PPO-clip values and gradients
+// worked by hand, every aggregation mode, every KL estimator (value and gradient, "+" forms, abs'
+// zero gradient at 0), log-probs and entropy.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -41,10 +41,10 @@ function valueAndGrad(f: (x: tf.Tensor1D) => tf.Tensor1D, x: number[]): { value:
   return out;
 }
 
-describe('§1 group advantages', () => {
+describe('group advantages', () => {
   const opts = { normByStd: true, epsilon: 1e-6 };
 
-  it('reproduces the spec worked numbers', () => {
+  it('reproduces the worked numbers of docs/grpo.md', () => {
     // [1,0,0,1]: μ = 0.5, unbiased σ = √(1/3) → ±0.5/(0.57735 + 1e-6)
     expectClose(groupAdvantages([1, 0, 0, 1], [0, 0, 0, 0], opts), [0.866024, -0.866024, -0.866024, 0.866024]);
     // [1,0,0,0]: μ = 0.25, σ = 0.5 → 0.75/0.500001, −0.25/0.500001
@@ -65,7 +65,7 @@ describe('§1 group advantages', () => {
   });
 });
 
-describe('§3 PPO-clip with clip-higher and dual clip', () => {
+describe('PPO-clip with clip-higher and dual clip', () => {
   // ε_low 0.2, ε_high 0.28, c 3; lp_old = −2, lp = −2 + ln ρ
   const opts = { clipRatioLow: 0.2, clipRatioHigh: 0.28, clipRatioC: 3 };
   const ratios = [1.5, 0.5, 0.5, 2.5, 4, 1];
@@ -111,7 +111,7 @@ describe('§3 PPO-clip with clip-higher and dual clip', () => {
   });
 });
 
-describe('§2 loss aggregation', () => {
+describe('loss aggregation', () => {
   // 3 rows × 4 slots; row 2 fully masked; padded slots hold garbage
   const loss = [1, 2, 30, 40, 4, 50, 60, 70, 80, 90, 100, 110];
   const mask = new Float32Array([1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
@@ -154,7 +154,7 @@ describe('§2 loss aggregation', () => {
   });
 });
 
-describe('§7 KL estimators', () => {
+describe('KL estimators', () => {
   // d = lp − lp_ref; the k3 clamps bite at d = −3 (value) and d = −25 (both)
   const d = [0.5, -0.3, 0, -3, -25, 2];
   const k3Value = (x: number) => Math.min(10, Math.max(-10, Math.exp(Math.min(20, Math.max(-20, -x))) + x - 1));
@@ -200,7 +200,7 @@ describe('§7 KL estimators', () => {
   });
 });
 
-describe('§8 log-probs and entropy from temperature-scaled logits', () => {
+describe('log-probs and entropy from temperature-scaled logits', () => {
   it('matches softmax by hand, at T = 1 and T = 2', () => {
     // logits [0, ln 3] → π = [1/4, 3/4]; at T = 2 → [0, ln 3 / 2] → π = [1/(1+√3), √3/(1+√3)]
     const logits = tf.tensor2d([[0, Math.log(3)], [0, Math.log(3)]]);

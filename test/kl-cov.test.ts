@@ -1,6 +1,7 @@
-// KL-Cov against spec grpo-clipcov-klcov.md §5: top-k selection (k rule, tie-breaking), loss values
-// and gradients by hand, the |δ| tolerance, the on-policy no-op (exactly unclipped vanilla PG, both
-// on a hand batch and for whole training runs), the one-epoch/one-mini-batch warning, metrics.
+// KL-Cov against verl `compute_policy_loss_kl_cov` (docs/bonus-clipcov-klcov-loss.md): top-k
+// selection (k rule, tie-breaking), loss values and gradients by hand, the |δ| tolerance, the
+// on-policy no-op (exactly unclipped vanilla PG, both on a hand batch and for whole training runs),
+// the one-epoch/one-mini-batch warning, metrics.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,7 +52,7 @@ function runCompose(doc: object, regs: KlCov[], metrics: Record<string, number> 
   return out;
 }
 
-describe('§5 selection', () => {
+describe('KL-Cov selection', () => {
   const flat = (d: typeof HAND) => [d.log_probs.flat(), d.old_log_probs.flat(), d.advantages.flat(), d.mask.flat()] as const;
 
   it('n = max(1, ⌊k·N⌋) tokens with the largest covariance, whatever their advantage sign', () => {
@@ -76,7 +77,7 @@ describe('§5 selection', () => {
   });
 });
 
-describe('§5 loss through composeLoss (token-mean)', () => {
+describe('KL-Cov loss through composeLoss (token-mean)', () => {
   it('the hand example: values, gradients and metrics (k = 0.4, β = 1)', () => {
     const out = runCompose(HAND, [new KlCov(config({ ratio: 0.4 }))]);
     const e04 = Math.exp(0.4);

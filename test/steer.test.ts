@@ -1,5 +1,5 @@
-// STEER (spec aepo-epo-steer §3): both Ω estimators against hand values (and the first-order one
-// against a measured entropy change), the exp and linear weights, λ_min = 1 ≡ GRPO (§3.8 claim 5)
+// STEER (docs/aepo-epo-steer.md "STEER"): both Ω estimators against hand values (and the first-order one
+// against a measured entropy change), the exp and linear weights, λ_min = 1 ≡ GRPO (exact no-op)
 // and a short gridworld run.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,7 +26,7 @@ function entropyOf(logits: number[]): number {
   }, 0);
 }
 
-describe('STEER Ω (spec §3.1)', () => {
+describe('STEER Ω', () => {
   it('code estimator by hand', () => {
     // x = 0.5, δ = 0.25·(ln 0.5 + 1), Ω = 2/0.5·δ
     expect(omegaCode(ln(0.5), ln(0.5), 1.0, 2)).toBeCloseTo(4 * 0.25 * (1 - ln(2)), 12);
@@ -49,7 +49,7 @@ describe('STEER Ω (spec §3.1)', () => {
     expect(omegaFirstOrder(ln(0.5), 0, logPolicy, 0, 3, 1)).toBeCloseTo(want, 12);
   });
 
-  it('first-order Ω = −ΔH/η of a small softmax policy-gradient step (spec §3.1, Appendix A check 1)', () => {
+  it('first-order Ω = −ΔH/η of a small softmax policy-gradient step', () => {
     const rng = new Rng('steer-fo');
     for (let trial = 0; trial < 20; trial++) {
       const V = 3 + rng.int(8);
@@ -70,7 +70,7 @@ describe('STEER Ω (spec §3.1)', () => {
   });
 });
 
-describe('STEER weights (spec §3.2)', () => {
+describe('STEER weights', () => {
   const mask = Float32Array.from([1, 1, 1, 1, 0]);
   const omega = Float32Array.from([0.3, -0.1, 0, 0.15, 9]);
 
@@ -158,7 +158,7 @@ describe('STEER on the gridworld (configs/steer.yaml)', () => {
     return { rows, weights: JSON.stringify(loadCheckpoint(dir).policy.weights) };
   };
 
-  it('λ_min = 1 reproduces GRPO exactly (§3.8 claim 5); λ_min = 0.8 trains with sane steer/ metrics', async () => {
+  it('λ_min = 1 reproduces GRPO exactly; λ_min = 0.8 trains with sane steer/ metrics', async () => {
     const grpo = await run(['regularizers=[]']);
     const off = await run(['regularizers.0.lambda_min=1']);
     const on = await run([]);

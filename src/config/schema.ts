@@ -20,24 +20,24 @@ export const rolloutSchema = z
 
 export const grpoSchema = z
   .object({
-    /** Divide by the group's (unbiased) std; false = Dr.GRPO mean-only (spec grpo §1). */
+    /** Divide by the group's (unbiased) std; false = Dr.GRPO mean-only (docs/grpo.md "Group advantages"). */
     norm_adv_by_std: z.boolean().default(true),
     /** ε added to the group std. */
     epsilon: z.number().min(0).default(1e-6),
-    /** ε_low of the PPO clip (spec grpo §3). */
+    /** ε_low of the PPO clip (docs/grpo.md "PPO-clip with clip-higher and dual clip"). */
     clip_ratio_low: z.number().min(0).default(0.2),
     /** ε_high of the PPO clip; > ε_low is DAPO's clip-higher. */
     clip_ratio_high: z.number().min(0).default(0.2),
     /** Dual-clip c (> 1): caps the loss of negative-advantage tokens at c·|A|. */
     clip_ratio_c: z.number().gt(1).default(3),
-    /** How per-token losses are reduced (spec grpo §2). */
+    /** How per-token losses are reduced (docs/grpo.md "Loss aggregation"). */
     loss_agg_mode: z.enum(AGG_MODES).default('token-mean'),
     /** Entropy bonus coefficient; entropy is always computed and logged. */
     entropy_coeff: z.number().min(0).default(0),
     /** Add coef · KL(π‖π_ref) to the loss, π_ref = the initial policy. */
     use_kl_loss: z.boolean().default(false),
     kl_loss_coef: z.number().min(0).default(0.001),
-    /** KL estimator (spec grpo §7); a "+" suffix takes k2's gradient (straight-through). */
+    /** KL estimator (docs/grpo.md "KL estimators"); a "+" suffix takes k2's gradient (straight-through). */
     kl_loss_type: z.enum(KL_TYPES).default('low_var_kl'),
     /** Passes over each rollout. */
     epochs: positiveInt.default(1),

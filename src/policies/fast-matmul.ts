@@ -1,5 +1,5 @@
 // 2-D matMul whose gradient transposes explicitly: on wasm the transposed-matMul kernels that
-// tfjs-core's own gradient uses are 6–8× slower than a plain matMul (backends.md §3.1).
+// tfjs-core's own gradient uses are 6–8× slower than a plain matMul (docs/tfjs-notes.md "Speed on wasm").
 // Gradients are identical to tf.matMul's.
 import * as tf from '@tensorflow/tfjs';
 

@@ -1,7 +1,7 @@
 // The tiny causal transformer as pure functions over its weights: token + learned position
 // embeddings, pre-LayerNorm blocks (multi-head causal self-attention, then a sigmoid-GELU MLP), a
 // final LayerNorm and a tied or untied output head.
-// Written for the wasm backend (backends.md): embeddings are oneHot·matMul (tf.gather has no
+// Written for the wasm backend (docs/tfjs-notes.md): embeddings are oneHot·matMul (tf.gather has no
 // gradient there), every 2-D matMul goes through fast-matmul, attention's batched matMuls get the
 // same explicit-transpose gradient, GELU is x·σ(1.702x) (tanh is 6× slower on wasm).
 import * as tf from '@tensorflow/tfjs';

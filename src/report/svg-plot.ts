@@ -1,4 +1,4 @@
-// Hand-written SVG line and scatter plots (anchors §4.3): no dependencies, and the same input
+// Hand-written SVG line and scatter plots: no dependencies, and the same input
 // gives the same bytes, so figures can be compared in tests and diffed in reviews.
 
 export interface Series {
