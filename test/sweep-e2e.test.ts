@@ -7,7 +7,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { readRunStatus, readSweepState } from '../src/sweep/runner.ts';
+import { readRunStatus } from '../src/run/run-state.ts';
+import { readSweepState } from '../src/sweep/manifest.ts';
 
 const CLI = path.resolve('bin/entrolab.js');
 const run = promisify(execFile);

@@ -1,14 +1,18 @@
 // The sweep runner's process management, against a fake `train` that behaves like the real one
 // (status.json, checkpoint.json, metrics.jsonl, --resume) and can be told to fail or wait.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { readRunStatus, readSweepState, runSweep, trainArgv } from '../src/sweep/runner.ts';
+import { readRunStatus } from '../src/run/run-state.ts';
+import { readSweepState } from '../src/sweep/manifest.ts';
+import { runSweep, trainArgv } from '../src/sweep/runner.ts';
 import { expandSweep } from '../src/sweep/spec.ts';
 
 const FAKE_TRAIN = `
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 const argv = process.argv.slice(2);
@@ -43,6 +47,11 @@ for (let step = start + 1; step <= steps; step++) {
 }
 `;
 
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 4000 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(condition()).toBe(true);
+}
+
 function setup(sweepYaml: string) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-runner-'));
   const fake = path.join(root, 'fake-train.mjs');
@@ -54,9 +63,10 @@ function setup(sweepYaml: string) {
   const sweepDir = path.join(root, 'out', sweep.name);
   const lines: string[] = [];
   const options = { sweepDir, workers: 2, trainCommand: [process.execPath, fake], log: (l: string) => lines.push(l) };
+  const pid = (id: string) => Number(fs.readFileSync(path.join(sweepDir, id, 'pid'), 'utf8'));
   const invocations = (id: string) => fs.readFileSync(path.join(sweepDir, id, 'invocations.log'), 'utf8').trim().split('\n');
   const steps = (id: string) => fs.readFileSync(path.join(sweepDir, id, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
-  return { sweep, sweepDir, options, lines, invocations, steps };
+  return { sweep, sweepDir, options, lines, invocations, steps, pid };
 }
 
 describe('sweep runner', () => {
@@ -117,30 +127,80 @@ axes:
     expect(summary.finished).toHaveLength(2);
   });
 
-  it('resumes a killed worker from its checkpoint', async () => {
-    const t = setup('base: base.yaml\nset: {steps: 40, fake.step_ms: 25}\n');
+  it('marks a trainer killed with -9 failed, retries it once from its checkpoint, and lets the others go on', async () => {
+    const t = setup('base: base.yaml\nseeds: 2\nset: {steps: 40, fake.step_ms: 25}\n');
     const id = 'base__seed-0';
-    const running = runSweep(t.sweep, { ...t.options, workers: 1 });
+    const running = runSweep(t.sweep, { ...t.options, workers: 2, heartbeatMs: 20 });
     const runDir = path.join(t.sweepDir, id);
     // Kill the trainer process (not the sweep) once it has checkpointed a few steps.
-    for (let i = 0; i < 2000 && !((readRunStatus(runDir)?.step ?? 0) >= 5); i++) await new Promise((r) => setTimeout(r, 5));
-    process.kill(Number(fs.readFileSync(path.join(runDir, 'pid'), 'utf8')), 'SIGKILL');
-    const first = await running;
-    expect(first.interrupted).toEqual([id]);
-    const killedAt = readRunStatus(runDir)!.step;
-    expect(killedAt).toBeLessThan(40);
-    expect(readSweepState(t.sweepDir)!.results[id]).toMatchObject({ state: 'interrupted', signal: 'SIGKILL' });
-
-    const second = await runSweep(t.sweep, { ...t.options, workers: 1, heartbeatMs: 20 });
-    expect(second.finished).toEqual([id]);
-    expect(t.lines.some((l) => /0\/1 done; running: base__seed-0 \d+\/40/.test(l))).toBe(true);
+    await until(() => (readRunStatus(runDir)?.step ?? 0) >= 5);
+    process.kill(t.pid(id), 'SIGKILL');
+    const summary = await running;
+    expect(summary.retried).toEqual([id]);
+    expect(summary.finished.sort()).toEqual(['base__seed-0', 'base__seed-1']);
+    expect(summary.failed).toEqual([]);
+    expect(t.lines.some((l) => l.includes(`FAILED ${id}`) && l.includes('killed by SIGKILL'))).toBe(true);
+    expect(t.lines.some((l) => l.includes(`retry  ${id} once`))).toBe(true);
+    expect(t.lines.some((l) => /done; running: .*base__seed-0 \d+\/40/.test(l))).toBe(true);
+    expect(readSweepState(t.sweepDir)!.results[id]).toMatchObject({ state: 'finished', attempts: 2 });
     const [, resumed] = t.invocations(id);
     const resumedFrom = Number(resumed.split(' ')[1]);
     expect(resumedFrom).toBeGreaterThanOrEqual(4);
     expect(resumedFrom % 2).toBe(0);
-    expect(t.lines.some((l) => l.includes(`resume ${id}`))).toBe(true);
     // Every step exactly once: the resumed trainer cut metrics back to its checkpoint.
     expect(t.steps(id)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(t.invocations('base__seed-1')).toEqual(['start 0 seed 1']);
+  });
+
+  it('gives up on a run whose retry crashes too; a re-run resumes only that run', async () => {
+    const t = setup('base: base.yaml\nseeds: 2\nset: {steps: 60, fake.step_ms: 20}\n');
+    const id = 'base__seed-0';
+    const runDir = path.join(t.sweepDir, id);
+    const running = runSweep(t.sweep, { ...t.options, workers: 2 });
+    await until(() => (readRunStatus(runDir)?.step ?? 0) >= 3);
+    const first = t.pid(id);
+    process.kill(first, 'SIGKILL');
+    await until(() => fs.existsSync(path.join(runDir, 'pid')) && t.pid(id) !== first && t.invocations(id).length === 2);
+    process.kill(t.pid(id), 'SIGKILL');
+    const summary = await running;
+    expect(summary.failed).toEqual([id]);
+    expect(summary.finished).toEqual(['base__seed-1']);
+    expect(readSweepState(t.sweepDir)!.results[id]).toMatchObject({ state: 'failed', attempts: 2, signal: 'SIGKILL' });
+
+    const again = await runSweep(t.sweep, { ...t.options, workers: 2 });
+    expect(again.skipped).toEqual(['base__seed-1']);
+    expect(again.finished).toEqual([id]);
+    expect(t.invocations('base__seed-1')).toHaveLength(1);
+    expect(t.invocations(id)).toHaveLength(3);
+    expect(t.steps(id)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+
+  it('refuses a second sweep on the same directory while the first runs', async () => {
+    const t = setup('base: base.yaml\nset: {steps: 30, fake.step_ms: 10}\n');
+    const first = runSweep(t.sweep, t.options);
+    await expect(runSweep(t.sweep, t.options)).rejects.toThrow(/another sweep is running here: process \d+ on /);
+    expect((await first).finished).toEqual(['base__seed-0']);
+    // released at the end: a later sweep may run
+    expect((await runSweep(t.sweep, t.options)).skipped).toEqual(['base__seed-0']);
+  });
+
+  it('leaves a run alone while another live process trains it, and resumes it once that process is gone', async () => {
+    const t = setup('base: base.yaml\nseeds: 2\n');
+    const runDir = path.join(t.sweepDir, 'base__seed-0');
+    fs.mkdirSync(runDir, { recursive: true });
+    fs.writeFileSync(path.join(runDir, 'status.json'), JSON.stringify({ state: 'running', step: 1, total_steps: 4 }));
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    const lock = { host: os.hostname(), pid: holder.pid, started: new Date().toISOString(), what: 'trainer' };
+    fs.writeFileSync(path.join(runDir, 'train.lock'), JSON.stringify(lock));
+    const busy = await runSweep(t.sweep, t.options);
+    expect(busy.busy).toEqual(['base__seed-0']);
+    expect(busy.finished).toEqual(['base__seed-1']);
+    expect(t.lines.some((l) => l.includes(`busy   base__seed-0: being trained by process ${holder.pid} on ${os.hostname()}`))).toBe(true);
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.once('exit', r));
+    const resumed = await runSweep(t.sweep, t.options);
+    expect(resumed.finished).toEqual(['base__seed-0']);
+    expect(t.lines.some((l) => l.includes('resume (stale: its trainer was gone) base__seed-0'))).toBe(true);
   });
 
   it('stops launching and terminates children when aborted; a re-run completes the sweep', async () => {
@@ -148,7 +208,7 @@ axes:
     const controller = new AbortController();
     const running = runSweep(t.sweep, { ...t.options, workers: 1, signal: controller.signal });
     const firstDir = path.join(t.sweepDir, 'base__seed-0');
-    for (let i = 0; i < 2000 && !((readRunStatus(firstDir)?.step ?? 0) >= 3); i++) await new Promise((r) => setTimeout(r, 5));
+    await until(() => (readRunStatus(firstDir)?.step ?? 0) >= 3);
     controller.abort();
     const first = await running;
     expect(first.interrupted).toEqual(['base__seed-0']);
@@ -165,11 +225,18 @@ axes:
     await expect(runSweep(t.sweep, t.options)).rejects.toThrow(/changed since 1 run\(s\) were made \(e\.g\. base__seed-0\)/);
   });
 
-  it('--only runs one index and leaves sweep.json to the local runner', async () => {
+  it('--only runs one index and records itself where readers of the sweep find it', async () => {
     const t = setup('name: s\nbase: base.yaml\nseeds: 3\n');
     const summary = await runSweep(t.sweep, { ...t.options, only: [2] });
     expect(summary.finished).toEqual(['base__seed-2']);
     expect(fs.existsSync(path.join(t.sweepDir, 'base__seed-0'))).toBe(false);
-    expect(readSweepState(t.sweepDir)!.results).toEqual({});
+    expect(JSON.parse(fs.readFileSync(path.join(t.sweepDir, 'sweep.json'), 'utf8')).results).toEqual({});
+    expect(readSweepState(t.sweepDir)!.results['base__seed-2']).toMatchObject({ state: 'finished', attempts: 1 });
+    expect(fs.readFileSync(path.join(t.sweepDir, 'logs', 'base__seed-2.log'), 'utf8')).toContain('=== attempt 1');
+
+    // a task of a sweep that grew since sweep.json was written still shows up in the run list
+    const grown = expandSweep(YAML.parse('name: s\nbase: base.yaml\nseeds: 4\n'), t.sweep.file);
+    await runSweep(grown, { ...t.options, only: [3] });
+    expect(readSweepState(t.sweepDir)!.runs.map((r) => r.id)).toEqual(['base__seed-0', 'base__seed-1', 'base__seed-2', 'base__seed-3']);
   });
 });

@@ -88,7 +88,7 @@ axes:
   it('labels structured values readably, and hashes long ones', () => {
     expect(valueLabel([])).toBe('none');
     expect(valueLabel([{ name: 'clip_cov' }])).toBe('clip_cov');
-    expect(valueLabel([{ name: 'kl_cov', ratio: 0.01 }, { name: 'aepo' }])).toBe('kl_cov.ratio-0.01+aepo');
+    expect(valueLabel([{ name: 'kl_cov', ratio: 0.01 }, { name: 'aepo' }])).toBe('kl_cov.ratio-0.01_aepo');
     expect(valueLabel('a b/c')).toBe('a_b_c');
     expect(valueLabel(true)).toBe('true');
     expect(valueLabel(1e-7)).toBe('1e-7');

@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { readMetrics, type MetricsRecord } from '../run/metrics-log.ts';
+import { readRunState } from '../run/run-state.ts';
+import { readSweepState } from '../sweep/manifest.ts';
 import { meanCi95, normalizedArea, type MeanCi } from './stats.ts';
-import { readRunStatus, readSweepState } from '../sweep/runner.ts';
 
 export const SUCCESS_KEY = 'success_rate';
 export const ENTROPY_KEY = 'actor/entropy';
@@ -15,7 +16,10 @@ export interface RunData {
   id: string;
   dir: string;
   cell: string;
-  /** 'finished' | 'running' | 'failed' | 'unknown' (no status.json). */
+  /**
+   * 'finished' | 'running' | 'failed' | 'interrupted' | 'unknown' (no status.json) | 'stale'
+   * (status.json says running but no live trainer holds the run: it crashed or was killed).
+   */
   state: string;
   metrics: MetricsRecord[];
   /** summary.json's final evaluation, when the run finished. */
@@ -32,7 +36,7 @@ export interface ReportData {
 }
 
 function loadRun(dir: string, id: string, cell: string): RunData {
-  const status = readRunStatus(dir);
+  const run = readRunState(dir);
   let finalEval: Record<string, number> | undefined;
   try {
     const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { eval?: Record<string, unknown> };
@@ -40,7 +44,8 @@ function loadRun(dir: string, id: string, cell: string): RunData {
   } catch {
     finalEval = undefined;
   }
-  return { id, dir, cell, state: status?.state ?? 'unknown', metrics: readMetrics(dir), finalEval };
+  const state = run?.stale ? 'stale' : (run?.status.state ?? 'unknown');
+  return { id, dir, cell, state, metrics: readMetrics(dir), finalEval };
 }
 
 const hasMetrics = (dir: string) => fs.existsSync(path.join(dir, 'metrics.jsonl'));
@@ -48,6 +53,11 @@ const hasMetrics = (dir: string) => fs.existsSync(path.join(dir, 'metrics.jsonl'
 /** `method-grpo__seed-2` → `method-grpo`; names without a seed suffix are their own cell. */
 export function cellOf(runId: string): string {
   return runId.replace(/(__|_|-)?seed-?\d+$/, '') || runId;
+}
+
+/** Runs whose status.json says running with no live trainer behind it. */
+export function staleRuns(data: ReportData): RunData[] {
+  return data.cells.flatMap((c) => c.runs.filter((r) => r.state === 'stale'));
 }
 
 export function loadReportData(dir: string, threshold?: number): ReportData {

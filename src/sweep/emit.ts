@@ -1,93 +1,96 @@
-// Cluster emitters (anchors §4.5): a Slurm array script or a Kubernetes Indexed Job whose task
-// i runs `entrolab sweep <file> --out <dir> --only i` — the same run ids as a local sweep,
-// the same idempotent skip/resume, no scheduler of our own. Paths are relative to the
-// directory the command was run from, which the cluster job must reproduce (a checkout of the
-// repository on a shared filesystem, or the same layout inside the image).
+// Cluster job files: a Slurm array script (emit-slurm.ts) or a Kubernetes Indexed Job
+// (emit-k8s.ts) whose task i runs `entrolab sweep <file> --only i` — the same run ids as a local
+// sweep, the same idempotent skip/resume, no scheduler of our own. This file holds what both
+// share: the resources a task asks for, validated once, and the task's command line.
+import { UserError } from '../errors.ts';
 
-export interface EmitOptions {
-  /** Sweep file path as the task should pass it (relative to the working directory). */
-  sweepFile: string;
-  /** `--out` as the task should pass it. */
-  out: string;
-  /** The sweep's name (job name). */
+/** Measured on one gridworld run (the shipped ablation): what the documented defaults rest on. */
+export const MEASURED_RUN = { cpus: 1.1, memGb: 0.55 };
+
+export interface TaskResources {
+  /** At most this many tasks at once (Slurm `%P`, Kubernetes `parallelism`). */
+  parallel: number;
+  /** CPUs per task. */
+  cpus: number;
+  /** Memory per task in MiB. */
+  memMb: number;
+  /** Wall-clock limit per task in seconds. */
+  timeSeconds: number;
+}
+
+export interface EmitOptions extends TaskResources {
+  /** The sweep's name (job name, sweep directory name). */
   name: string;
   /** Number of runs (array size / completions). */
   runs: number;
-  /** At most this many tasks at once. */
-  parallel: number;
+  /** Hash of the expanded run list; tasks refuse to run when the sweep no longer has it. */
+  runsHash: string;
   /** Extra arguments for each task's `entrolab sweep` (e.g. `--backend wasm`). */
   extraArgs: string[];
-  /** Absolute working directory for Slurm tasks. */
-  workdir: string;
-  /** Container image holding the repository with dependencies installed (Kubernetes). */
-  image: string;
-  /** PersistentVolumeClaim mounted at the `--out` directory (Kubernetes). */
-  pvc: string;
 }
 
-function shellQuote(word: string): string {
+export interface ResourceFlags {
+  parallel?: number;
+  cpus: number;
+  mem: string;
+  time: string;
+}
+
+export const DEFAULT_RESOURCES = { cpus: 1, mem: '2G', time: '02:00:00' };
+
+function wholeNumber(value: number, flag: string, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new UserError(`must be a whole number >= ${min}, got ${value}`, flag);
+  return value;
+}
+
+/** `512M`, `2G` (Slurm's units, powers of 1024). */
+export function parseMem(text: string): number {
+  const match = /^(\d+)([MG])$/i.exec(text.trim());
+  if (!match || Number(match[1]) === 0) throw new UserError(`expected a size like 512M or 2G, got '${text}'`, '--mem');
+  return Number(match[1]) * (match[2].toUpperCase() === 'G' ? 1024 : 1);
+}
+
+/** Slurm's time formats: minutes, `HH:MM:SS` or `D-HH:MM:SS`. */
+export function parseTime(text: string): number {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed) && Number(trimmed) > 0) return Number(trimmed) * 60;
+  const match = /^(?:(\d+)-)?(\d{1,2}):([0-5]\d):([0-5]\d)$/.exec(trimmed);
+  const seconds = match ? Number(match[1] ?? 0) * 86400 + Number(match[2]) * 3600 + Number(match[3]) * 60 + Number(match[4]) : 0;
+  if (seconds <= 0) throw new UserError(`expected minutes, HH:MM:SS or D-HH:MM:SS (more than zero), got '${text}'`, '--time');
+  return seconds;
+}
+
+export function parseResources(flags: ResourceFlags, runs: number): TaskResources {
+  const parallel = flags.parallel === undefined ? runs : wholeNumber(flags.parallel, '--parallel', 1);
+  return {
+    parallel: Math.min(parallel, runs),
+    cpus: wholeNumber(flags.cpus, '--cpus', 1),
+    memMb: parseMem(flags.mem),
+    timeSeconds: parseTime(flags.time),
+  };
+}
+
+/** `HH:MM:SS` (or `D-HH:MM:SS`) for Slurm. */
+export function slurmTime(seconds: number): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const days = Math.floor(seconds / 86400);
+  const rest = seconds % 86400;
+  const hms = `${pad(Math.floor(rest / 3600))}:${pad(Math.floor((rest % 3600) / 60))}:${pad(rest % 60)}`;
+  return days > 0 ? `${days}-${hms}` : hms;
+}
+
+/** One line for the job file's header. */
+export function resourceNote(o: TaskResources): string {
+  return `one run measured ~${MEASURED_RUN.cpus} CPU and ~${MEASURED_RUN.memGb} GB (gridworld); ` +
+    `asked per task: ${o.cpus} CPU, ${o.memMb} MiB, ${slurmTime(o.timeSeconds)}`;
+}
+
+/** `sweep` arguments of task `index` (a shell or Kubernetes variable reference). */
+export function taskArgs(o: EmitOptions, sweepFile: string, out: string, index: string): string[] {
+  return ['sweep', sweepFile, '--out', out, '--only', index, '--runs-hash', o.runsHash, ...o.extraArgs];
+}
+
+/** A word for bash, single-quoted unless it is plainly safe. */
+export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_./=:,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-function taskArgs(o: EmitOptions, index: string): string[] {
-  return ['sweep', o.sweepFile, '--out', o.out, '--only', index, ...o.extraArgs];
-}
-
-export function slurmScript(o: EmitOptions): string {
-  const args = taskArgs(o, '"$SLURM_ARRAY_TASK_ID"').map((a) => (a.startsWith('"') ? a : shellQuote(a)));
-  return [
-    '#!/bin/bash',
-    `# entrolab sweep '${o.name}': ${o.runs} runs as a Slurm job array (task i runs sweep index i).`,
-    '# Submit with: sbatch <this file>.  Re-submitting skips finished runs and resumes the rest.',
-    '# Edit the resources below for your cluster; each run is one single-process trainer.',
-    `#SBATCH --job-name=entrolab-${o.name}`,
-    `#SBATCH --array=0-${o.runs - 1}%${o.parallel}`,
-    '#SBATCH --ntasks=1',
-    '#SBATCH --cpus-per-task=1',
-    '#SBATCH --mem=4G',
-    '#SBATCH --time=02:00:00',
-    `#SBATCH --chdir=${shellQuote(o.workdir)}`,
-    `#SBATCH --output=${shellQuote(o.out)}/${o.name}/logs/slurm-%A_%a.log`,
-    'set -euo pipefail',
-    `node bin/entrolab.js ${args.join(' ')}`,
-    '',
-  ].join('\n');
-}
-
-export function k8sManifest(o: EmitOptions): string {
-  const jobName = `entrolab-${o.name.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 63).replace(/-+$/, '');
-  // Kubernetes expands $(VAR) in args from the container's environment.
-  const args = ['bin/entrolab.js', ...taskArgs(o, '$(JOB_COMPLETION_INDEX)')];
-  return [
-    `# entrolab sweep '${o.name}': ${o.runs} runs as a Kubernetes Indexed Job (pod i runs sweep index i).`,
-    '# Apply with: kubectl apply -f <this file>.  The image must hold the repository (with node_modules)',
-    `# at /app; the claim '${o.pvc}' holds the sweep directory so runs survive pods and can be resumed.`,
-    'apiVersion: batch/v1',
-    'kind: Job',
-    'metadata:',
-    `  name: ${jobName}`,
-    'spec:',
-    '  completionMode: Indexed',
-    `  completions: ${o.runs}`,
-    `  parallelism: ${o.parallel}`,
-    '  backoffLimitPerIndex: 2',
-    `  maxFailedIndexes: ${o.runs}`,
-    '  template:',
-    '    spec:',
-    '      restartPolicy: Never',
-    '      containers:',
-    '        - name: train',
-    `          image: ${JSON.stringify(o.image)}`,
-    '          workingDir: /app',
-    '          command: ["node"]',
-    `          args: [${args.map((a) => JSON.stringify(a)).join(', ')}]`,
-    '          resources:',
-    '            requests: {cpu: "1", memory: 2Gi}',
-    '            limits: {memory: 4Gi}',
-    '          volumeMounts:',
-    `            - {name: runs, mountPath: ${JSON.stringify(o.out.startsWith('/') ? o.out : `/app/${o.out.replace(/^\.\//, '')}`)}}`,
-    '      volumes:',
-    `        - {name: runs, persistentVolumeClaim: {claimName: ${JSON.stringify(o.pvc)}}}`,
-    '',
-  ].join('\n');
 }

@@ -1,58 +1,27 @@
 // Runs a sweep's runs as parallel `entrolab train` child processes, one run directory each
 // (<sweepDir>/<run id>). Truth about a run lives in its own status.json, written atomically by
-// the trainer; sweep.json (also atomic) records the manifest and the last outcome of each run.
+// the trainer; sweep.json (manifest.ts) records the run list and the last outcome of each run.
 // So the sweep survives being killed anywhere: re-running skips finished runs and passes
-// `--resume` to the rest, which continue from their checkpoints (anchors §4.5: local
-// processes, idempotent runs, no scheduler).
+// `--resume` to the rest, which continue from their checkpoints. A trainer that crashes (killed
+// by a signal the sweep did not send, or dead without recording an error) is retried once, from
+// its checkpoint; a run whose trainer recorded an error (a NaN loss) would fail again and is not.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeJsonAtomic } from '../run/atomic-write.ts';
-import { UserError } from '../errors.ts';
+import { acquireLock, describeHolder, runLock, STALE_AFTER_MS } from '../run/lock.ts';
+import { readRunState, readRunStatus } from '../run/run-state.ts';
 import { overridesToSets, type Sweep, type SweepRun } from './spec.ts';
+import {
+  LOG_DIR, prepareState, recordTask, writeSweepState, writeSweepStateIfMissing,
+  type ManifestRun, type RunOutcome, type SweepState,
+} from './manifest.ts';
 
-export const SWEEP_STATE_FILE = 'sweep.json';
-export const LOG_DIR = 'logs';
+export const SWEEP_LOCK_FILE = 'sweep.lock';
 
 /** argv prefix that runs the entrolab CLI in a child process. */
 export const DEFAULT_TRAIN_COMMAND = [process.execPath, fileURLToPath(new URL('../../bin/entrolab.js', import.meta.url))];
-
-export interface RunStatus {
-  state: 'running' | 'finished' | 'failed' | 'interrupted';
-  step: number;
-  total_steps: number;
-  error?: string;
-}
-
-export interface RunOutcome {
-  state: 'finished' | 'failed' | 'interrupted';
-  /** How many times this sweep launched the run (over all invocations). */
-  attempts: number;
-  exit_code: number | null;
-  signal: string | null;
-  wall_s: number;
-  step?: number;
-  error?: string;
-  log: string;
-}
-
-interface ManifestRun extends SweepRun {
-  /** Hash of the base config's text, the overrides and the seed: detects edited sweeps. */
-  fingerprint: string;
-}
-
-export interface SweepState {
-  version: 1;
-  name: string;
-  sweep_file: string;
-  base: string;
-  threshold: number;
-  axis_names: string[];
-  runs: ManifestRun[];
-  results: Record<string, RunOutcome>;
-}
 
 export interface RunnerOptions {
   sweepDir: string;
@@ -62,13 +31,15 @@ export interface RunnerOptions {
   trainCommand?: string[];
   /** Extra arguments for every `train` (e.g. `--backend wasm`). */
   trainArgs?: string[];
-  /** Children write to the terminal instead of logs/<id>.log (one run per cluster task). */
-  inheritStdio?: boolean;
+  /** Also copy each child's output to this process's stdout/stderr (one run per cluster task). */
+  echo?: boolean;
   /** Aborting stops launching, sends SIGTERM to running children and waits for them. */
   signal?: AbortSignal;
   log?: (line: string) => void;
   /** Every this many ms, log the step each running run has reached (0 = never). */
   heartbeatMs?: number;
+  /** How often a task polls a run locked from another host (tests shorten it). */
+  lockPollMs?: number;
 }
 
 export interface SweepSummary {
@@ -77,58 +48,14 @@ export interface SweepSummary {
   finished: string[];
   failed: string[];
   interrupted: string[];
-}
-
-export function readRunStatus(runDir: string): RunStatus | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8')) as RunStatus;
-  } catch {
-    return undefined;
-  }
-}
-
-export function readSweepState(sweepDir: string): SweepState | undefined {
-  const file = path.join(sweepDir, SWEEP_STATE_FILE);
-  if (!fs.existsSync(file)) return undefined;
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as SweepState;
-}
-
-function fingerprint(baseText: string, run: SweepRun): string {
-  return createHash('sha256').update(JSON.stringify([baseText, run.overrides, run.seed])).digest('hex').slice(0, 16);
-}
-
-/** The manifest for `sweep`; refuses when an existing run was made with other settings. */
-export function prepareState(sweep: Sweep, sweepDir: string): SweepState {
-  if (!fs.existsSync(sweep.base)) throw new UserError(`base config not found: ${sweep.base}`, sweep.file);
-  const baseText = fs.readFileSync(sweep.base, 'utf8');
-  const previous = readSweepState(sweepDir);
-  const before = new Map(previous?.runs.map((r) => [r.id, r]) ?? []);
-  const runs = sweep.runs.map((run) => ({ ...run, fingerprint: fingerprint(baseText, run) }));
-  const changed = runs.filter((r) => {
-    const old = before.get(r.id);
-    return old && old.fingerprint !== r.fingerprint && readRunStatus(path.join(sweepDir, r.id)) !== undefined;
-  });
-  if (changed.length > 0) {
-    throw new UserError(
-      `the sweep file or base config changed since ${changed.length} run(s) were made (e.g. ${changed[0].id}); ` +
-        `use another --out, or delete those run directories under ${sweepDir} to redo them`,
-      sweep.file,
-    );
-  }
-  return {
-    version: 1,
-    name: sweep.name,
-    sweep_file: sweep.file,
-    base: sweep.base,
-    threshold: sweep.threshold,
-    axis_names: sweep.axisNames,
-    runs,
-    results: previous?.results ?? {},
-  };
+  /** Runs another live process was training, left alone. */
+  busy: string[];
+  /** Runs whose trainer crashed and were started once more. */
+  retried: string[];
 }
 
 /** `train` argv for one run of the sweep. */
-export function trainArgv(state: SweepState, run: SweepRun, sweepDir: string, extra: readonly string[] = []): string[] {
+export function trainArgv(state: Pick<SweepState, 'base'>, run: SweepRun, sweepDir: string, extra: readonly string[] = []): string[] {
   return [
     'train',
     state.base,
@@ -154,28 +81,47 @@ function lastLine(file: string): string | undefined {
   }
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export async function runSweep(sweep: Sweep, options: RunnerOptions): Promise<SweepSummary> {
+  const { sweepDir } = options;
+  const state = prepareState(sweep, sweepDir);
+  fs.mkdirSync(path.join(sweepDir, LOG_DIR), { recursive: true });
+  // Cluster tasks (--only) share the directory with each other: each records only itself, and
+  // run locks keep them apart. A whole local sweep owns the directory.
+  const shared = options.only !== undefined;
+  if (shared) {
+    writeSweepStateIfMissing(sweepDir, state);
+    return execute(state, options);
+  }
+  const unlock = acquireLock(path.join(sweepDir, SWEEP_LOCK_FILE), 'sweep', 'another sweep is running here:');
+  try {
+    writeSweepState(sweepDir, state);
+    return await execute(state, options);
+  } finally {
+    unlock();
+  }
+}
+
+async function execute(state: SweepState, options: RunnerOptions): Promise<SweepSummary> {
   const { sweepDir, signal } = options;
   const say = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const command = options.trainCommand ?? DEFAULT_TRAIN_COMMAND;
-  const state = prepareState(sweep, sweepDir);
-  // Cluster tasks (--only) share the directory: they write the manifest only if it is missing,
-  // and leave outcomes to each run's own status.json.
   const shared = options.only !== undefined;
-  const saveState = () => {
-    if (!shared) writeJsonAtomic(path.join(sweepDir, SWEEP_STATE_FILE), state);
+  const saveOutcome = (run: ManifestRun, outcome: RunOutcome) => {
+    state.results[run.id] = outcome;
+    if (shared) recordTask(sweepDir, run, outcome);
+    else writeSweepState(sweepDir, state);
   };
-  if (!shared || !fs.existsSync(path.join(sweepDir, SWEEP_STATE_FILE))) writeJsonAtomic(path.join(sweepDir, SWEEP_STATE_FILE), state);
 
   const selected = options.only ? state.runs.filter((r) => options.only!.includes(r.index)) : state.runs;
-  const summary: SweepSummary = { total: selected.length, skipped: [], finished: [], failed: [], interrupted: [] };
-  const queue: typeof selected = [];
+  const summary: SweepSummary = { total: selected.length, skipped: [], finished: [], failed: [], interrupted: [], busy: [], retried: [] };
+  const queue: ManifestRun[] = [];
   for (const run of selected) {
     if (readRunStatus(path.join(sweepDir, run.id))?.state === 'finished') summary.skipped.push(run.id);
     else queue.push(run);
   }
   if (summary.skipped.length > 0) say(`skipping ${summary.skipped.length} finished run(s)`);
-  fs.mkdirSync(path.join(sweepDir, LOG_DIR), { recursive: true });
 
   const children = new Set<ReturnType<typeof spawn>>();
   const active = new Set<string>();
@@ -196,60 +142,89 @@ export async function runSweep(sweep: Sweep, options: RunnerOptions): Promise<Sw
   // however this process ends (an error, a closed pipe, process.exit), its trainers stop with it;
   // each checkpoints the step in flight and a re-run resumes it
   process.on('exit', onAbort);
+  const retries = new Set<string>();
   let next = 0;
 
-  const execute = (run: ManifestRun, position: number): Promise<void> =>
+  /** False when another live process trains the run; a task waits out a lock from another host. */
+  const claimable = async (run: ManifestRun): Promise<boolean> => {
+    const runDir = path.join(sweepDir, run.id);
+    const deadline = Date.now() + STALE_AFTER_MS + 30_000;
+    for (let lock = runLock(runDir); lock?.live; lock = runLock(runDir)) {
+      const remote = lock.holder.host !== os.hostname();
+      if (!shared || !remote || Date.now() > deadline || signal?.aborted) {
+        say(`busy   ${run.id}: being trained by ${describeHolder(lock.holder)}; left alone`);
+        return false;
+      }
+      say(`wait   ${run.id}: locked by ${describeHolder(lock.holder)} (heartbeat ${lock.heartbeatAge.toFixed(0)} s ago)`);
+      await sleep(options.lockPollMs ?? 5000);
+    }
+    return true;
+  };
+
+  const launch = (run: ManifestRun, position: number): Promise<void> =>
     new Promise((resolve) => {
       const runDir = path.join(sweepDir, run.id);
       const logFile = path.join(sweepDir, LOG_DIR, `${run.id}.log`);
-      const previous = state.results[run.id];
-      const attempts = (previous?.attempts ?? 0) + 1;
-      const resuming = readRunStatus(runDir) !== undefined;
+      const attempts = (state.results[run.id]?.attempts ?? 0) + 1;
+      const before = readRunState(runDir);
       const argv = [...command, ...trainArgv(state, run, sweepDir, options.trainArgs)];
       const tag = `[${position}/${queue.length}]`;
-      say(`${tag} ${resuming ? 'resume' : 'start '} ${run.id}`);
+      const how = !before ? 'start ' : before.stale ? 'resume (stale: its trainer was gone)' : 'resume';
+      say(`${tag} ${how} ${run.id}`);
       const started = Date.now();
-      let logFd: number | undefined;
-      if (!options.inheritStdio) {
-        logFd = fs.openSync(logFile, 'a');
-        fs.writeSync(logFd, `=== attempt ${attempts}: ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`);
+      const logFd = fs.openSync(logFile, 'a');
+      fs.writeSync(logFd, `=== attempt ${attempts}: ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`);
+      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', options.echo ? 'pipe' : logFd, options.echo ? 'pipe' : logFd] });
+      if (options.echo) {
+        child.stdout?.on('data', (d: Buffer) => (fs.writeSync(logFd, d), process.stdout.write(d)));
+        child.stderr?.on('data', (d: Buffer) => (fs.writeSync(logFd, d), process.stderr.write(d)));
       }
-      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', logFd ?? 'inherit', logFd ?? 'inherit'] });
-      if (logFd !== undefined) fs.closeSync(logFd);
       children.add(child);
       active.add(run.id);
       let done = false;
       const finish = (code: number | null, sig: NodeJS.Signals | null, spawnError?: Error) => {
         if (done) return;
         done = true;
+        fs.closeSync(logFd);
         children.delete(child);
         active.delete(run.id);
         const status = readRunStatus(runDir);
         const wallSeconds = (Date.now() - started) / 1000;
         let outcome: RunOutcome['state'];
         if (status?.state === 'finished' && code === 0) outcome = 'finished';
-        else if (sig !== null || status?.state === 'interrupted' || (code === 0 && status?.state !== 'failed')) outcome = 'interrupted';
+        else if (signal?.aborted || status?.state === 'interrupted' || (code === 0 && status?.state !== 'failed')) outcome = 'interrupted';
         else outcome = 'failed';
+        // the trainer records its own errors (status failed); anything else is a crash
+        const crashed = outcome === 'failed' && status?.state !== 'failed' && !spawnError;
         const error =
           outcome === 'finished'
             ? undefined
             : spawnError?.message ?? (status?.state === 'failed' ? status.error : undefined) ?? (sig ? `killed by ${sig}` : lastLine(logFile)) ?? `exit code ${code}`;
-        state.results[run.id] = { state: outcome, attempts, exit_code: code, signal: sig, wall_s: Math.round(wallSeconds * 10) / 10, step: status?.step, error, log: path.relative(sweepDir, logFile) };
-        summary[outcome].push(run.id);
-        saveState();
-        const where = options.inheritStdio ? '' : ` (log: ${path.relative(process.cwd(), logFile)})`;
+        saveOutcome(run, {
+          state: outcome, attempts, exit_code: code, signal: sig, wall_s: Math.round(wallSeconds * 10) / 10,
+          step: status?.step, error, log: path.relative(sweepDir, logFile), ended: new Date().toISOString(),
+        });
+        const where = ` (log: '${path.relative(process.cwd(), logFile)}')`;
         if (outcome === 'finished') say(`${tag} done   ${run.id} in ${wallSeconds.toFixed(1)} s`);
         else say(`${tag} ${outcome === 'failed' ? 'FAILED' : 'stopped'} ${run.id} at step ${status?.step ?? 0}: ${error}${where}`);
+        if (crashed && !retries.has(run.id) && !signal?.aborted) {
+          retries.add(run.id);
+          summary.retried.push(run.id);
+          say(`${tag} retry  ${run.id} once, from its checkpoint`);
+          queue.push(run);
+        } else summary[outcome].push(run.id);
         resolve();
       };
       child.once('error', (e) => finish(null, null, e));
-      child.once('exit', (code, sig) => finish(code, sig));
+      child.once('close', (code, sig) => finish(code, sig));
     });
 
   const worker = async () => {
     while (next < queue.length && !signal?.aborted) {
       const position = ++next;
-      await execute(queue[position - 1], position);
+      const run = queue[position - 1];
+      if (await claimable(run)) await launch(run, position);
+      else summary.busy.push(run.id);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.workers, queue.length)) }, worker));

@@ -38,7 +38,7 @@ type Axis = SimpleAxis | { zip: SimpleAxis[] };
 const sweepTopSchema = z
   .object({
     /** Sweep name: its directory is <out>/<name>; default: the sweep file's base name. */
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+    name: z.string().optional(),
     /** Base run config, relative to the sweep file. */
     base: z.string().min(1),
     /** A count (seeds 0..n-1) or an explicit list of seeds. */
@@ -94,8 +94,13 @@ interface Point {
 
 const LABEL_MAX = 48;
 
+// Run ids and sweep names become directory names, and sweep files are shared between people:
+// each must be one safe path segment (the rule of a run's `name`), never `.` or `..`.
+const SEGMENT = /^[A-Za-z0-9._-]+$/;
+const isSegment = (text: string) => SEGMENT.test(text) && text !== '.' && text !== '..';
+
 function slug(text: string): string {
-  return text.replace(/[^A-Za-z0-9._+-]/g, '_');
+  return text.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 function shortHash(value: unknown): string {
@@ -112,7 +117,7 @@ function rawLabel(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return slug(value) || 'empty';
-  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(rawLabel).join('+');
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(rawLabel).join('_');
   const entries = Object.entries(value as Record<string, unknown>);
   const named = entries.find(([k, v]) => k === 'name' && typeof v === 'string');
   const rest = entries.filter(([k]) => k !== 'name' || !named).map(([k, v]) => `${slug(k)}-${rawLabel(v)}`);
@@ -128,7 +133,7 @@ function parseSimpleAxis(raw: unknown, where: string, file: string): Point[] {
     const labels = Object.keys(axis.options);
     if (labels.length === 0) throw new UserError(`'${where}.options' needs at least one option`, file);
     return labels.map((label) => {
-      if (slug(label) !== label) throw new UserError(`'${where}.options': label '${label}' may use only letters, digits and . _ + -`, file);
+      if (slug(label) !== label) throw new UserError(`'${where}.options': label '${label}' may use only letters, digits and . _ -`, file);
       return { labels: [[axis.name, label]], overrides: Object.entries(axis.options[label] ?? {}) };
     });
   }
@@ -186,7 +191,7 @@ export function expandSweep(doc: unknown, file: string): Sweep {
   const dupe = axisNames.find((n, i) => axisNames.indexOf(n) !== i);
   if (dupe) throw new UserError(`two axes are both named '${dupe}' in run ids; give one a 'name:'`, file);
   for (const n of axisNames) {
-    if (slug(n) !== n) throw new UserError(`axis name '${n}' may use only letters, digits and . _ + -`, file);
+    if (slug(n) !== n) throw new UserError(`axis name '${n}' may use only letters, digits and . _ -`, file);
   }
 
   const seeds = typeof top.seeds === 'number' ? Array.from({ length: top.seeds }, (_, i) => i) : top.seeds;
@@ -215,8 +220,16 @@ export function expandSweep(doc: unknown, file: string): Sweep {
     ids.add(run.id);
   }
 
+  const name = top.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
+  if (!isSegment(name)) {
+    const from = top.name === undefined ? ' (from the file name; set name: in the sweep file)' : '';
+    throw new UserError(`sweep name '${name}'${from} must be one path segment: letters, digits, '.', '_', '-', not '.' or '..'`, file);
+  }
+  const unsafe = runs.find((r) => !isSegment(r.id));
+  if (unsafe) throw new UserError(`run id '${unsafe.id}' is not one path segment; rename the axis labels`, file);
+
   return {
-    name: top.name ?? path.basename(file).replace(/\.ya?ml$/i, ''),
+    name,
     file: path.resolve(file),
     base: path.resolve(path.dirname(file), top.base),
     seeds,

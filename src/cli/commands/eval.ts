@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { BACKENDS, selectBackend, type BackendChoice } from '../../core/backend.ts';
 import { evaluate } from '../../core/evaluate.ts';
+import { describeRunState } from '../../run/run-state.ts';
 import { loadRun } from '../../train/setup.ts';
 
 interface EvalArgs {
@@ -25,6 +26,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('backend', { choices: BACKENDS, default: 'auto' as BackendChoice })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as never,
   handler: async (args) => {
+    const note = describeRunState(args.run);
+    if (note) process.stderr.write(`note: ${note}; evaluating its last checkpoint\n`);
     const backend = await selectBackend(args.backend);
     const { config, envFactory, policy, ckpt } = loadRun(args.run);
     const result = evaluate(envFactory, policy, {

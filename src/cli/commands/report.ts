@@ -1,7 +1,7 @@
 // `entrolab report <run-or-sweep-dir>`: report.html + figures/*.svg, and the summary table on stdout.
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { loadReportData } from '../../report/data.ts';
+import { loadReportData, staleRuns } from '../../report/data.ts';
 import { tableToCsv, tableToMarkdown, writeReport } from '../../report/report.ts';
 
 interface ReportArgs {
@@ -27,6 +27,10 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const out = writeReport(data, { includeUnfinished: args['include-unfinished'] });
     if (args.format === 'md') process.stdout.write(tableToMarkdown(out.table));
     if (args.format === 'csv') process.stdout.write(tableToCsv(out.table));
+    const stale = staleRuns(data).map((r) => r.id);
+    if (stale.length > 0) {
+      process.stderr.write(`note: ${stale.length} run(s) say running but their trainer is gone (crashed or killed): ${stale.join(', ')}; resume them with --resume or by re-running the sweep\n`);
+    }
     process.stderr.write(`wrote ${out.html} and ${out.figures.length} figures in ${path.join(args.dir, 'figures')}\n`);
   },
 };

@@ -4,22 +4,35 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { writeFileAtomic, writeJsonAtomic } from '../../run/atomic-write.ts';
+import { writeFileAtomic } from '../../run/atomic-write.ts';
 import { loadConfig } from '../../config/load.ts';
 import { UserError } from '../../errors.ts';
 import { loadReportData } from '../../report/data.ts';
 import { tableToMarkdown, writeReport } from '../../report/report.ts';
-import { k8sManifest, slurmScript } from '../../sweep/emit.ts';
-import { LOG_DIR, prepareState, readRunStatus, runSweep, SWEEP_STATE_FILE } from '../../sweep/runner.ts';
+import { readRunState } from '../../run/run-state.ts';
+import { DEFAULT_RESOURCES, MEASURED_RUN, parseResources, shellQuote } from '../../sweep/emit.ts';
+import { k8sManifest } from '../../sweep/emit-k8s.ts';
+import { slurmScript } from '../../sweep/emit-slurm.ts';
+import { LOG_DIR, prepareState, sweepRunsHash, writeSweepState } from '../../sweep/manifest.ts';
+import { DEFAULT_TRAIN_COMMAND, runSweep, type SweepSummary } from '../../sweep/runner.ts';
 import { loadSweep, overridesToSets, type Sweep, type SweepRun } from '../../sweep/spec.ts';
+import { resumeHint } from '../scheduler.ts';
 
 interface SweepArgs {
   file: string;
-  workers: number;
+  workers?: number;
   out: string;
   'dry-run': boolean;
   only?: string;
+  'runs-hash'?: string;
   emit?: 'slurm' | 'k8s';
+  parallel?: number;
+  cpus: number;
+  mem: string;
+  time: string;
+  node: string;
+  setup: string[];
+  requeue: boolean;
   image: string;
   pvc: string;
   backend?: string;
@@ -49,10 +62,54 @@ function selectOnly(sweep: Sweep, only: string): number[] {
 }
 
 function describeRun(sweepDir: string, run: SweepRun): string {
-  const status = readRunStatus(path.join(sweepDir, run.id));
-  const state = !status ? 'new' : status.state === 'finished' ? 'finished' : `${status.state} at ${status.step}/${status.total_steps}`;
+  const state = readRunState(path.join(sweepDir, run.id));
+  const status = state?.status;
+  const at = `at ${status?.step}/${status?.total_steps}`;
+  const text = !status ? 'new' : status.state === 'finished' ? 'finished' : state.stale ? `stale ${at} (trainer gone)` : `${status.state} ${at}`;
   const sets = overridesToSets(run.overrides).join(' ');
-  return `${String(run.index).padStart(4)}  ${run.id.padEnd(40)} ${state.padEnd(20)} seed=${run.seed} ${sets}`;
+  return `${String(run.index).padStart(4)}  ${run.id.padEnd(40)} ${text.padEnd(20)} seed=${run.seed} ${sets}`;
+}
+
+function emit(args: SweepArgs, sweep: Sweep, sweepDir: string, extraArgs: string[]): void {
+  if (args.workers !== undefined) throw new UserError('with --emit, say how many tasks run at once with --parallel', '--workers');
+  const resources = parseResources(args, sweep.runs.length);
+  const common = { ...resources, name: sweep.name, runs: sweep.runs.length, runsHash: sweepRunsHash(sweep), extraArgs };
+  let file: string;
+  let submit: string;
+  if (args.emit === 'slurm') {
+    const state = prepareState(sweep, sweepDir);
+    const absoluteDir = path.resolve(sweepDir);
+    file = path.join(absoluteDir, 'sweep.slurm.sh');
+    const [node, cli] = [args.node, DEFAULT_TRAIN_COMMAND[1]];
+    const script = slurmScript({
+      ...common, node, cli, sweepFile: sweep.file, out: path.resolve(args.out), sweepDir: absoluteDir, setup: args.setup, requeue: args.requeue,
+    });
+    writeSweepState(sweepDir, state);
+    // Slurm does not create the directory of --output files.
+    fs.mkdirSync(path.join(sweepDir, LOG_DIR), { recursive: true });
+    writeFileAtomic(file, script);
+    fs.chmodSync(file, 0o755);
+    submit = `sbatch ${shellQuote(file)}`;
+  } else {
+    const [sweepText, baseText] = [fs.readFileSync(sweep.file, 'utf8'), fs.readFileSync(sweep.base, 'utf8')];
+    file = path.resolve(sweepDir, 'sweep.k8s.yaml');
+    writeFileAtomic(file, k8sManifest({ ...common, sweepText, baseText, image: args.image, pvc: args.pvc }));
+    submit = `kubectl apply -f ${shellQuote(file)}`;
+  }
+  const where = args.emit === 'slurm' ? shellQuote(path.resolve(sweepDir)) : `'<the claim's mount>/${sweep.name}'`;
+  process.stdout.write(`wrote ${shellQuote(file)} (${sweep.runs.length} tasks); submit with: ${submit}\nthen: entrolab report ${where}\n`);
+}
+
+function summaryError(summary: SweepSummary, sweepDir: string): UserError | undefined {
+  const name = (ids: string[]) => `${ids.slice(0, 10).join(', ')}${ids.length > 10 ? `, and ${ids.length - 10} more` : ''}`;
+  const parts = [
+    summary.failed.length > 0 ? `${summary.failed.length} run(s) failed: ${name(summary.failed)}` : '',
+    summary.interrupted.length > 0 ? `${summary.interrupted.length} stopped: ${name(summary.interrupted)}` : '',
+    summary.busy.length > 0 ? `${summary.busy.length} being trained by another process: ${name(summary.busy)}` : '',
+  ].filter(Boolean);
+  if (parts.length === 0) return undefined;
+  const logs = shellQuote(path.join(sweepDir, LOG_DIR));
+  return new UserError(`${parts.join('; ')} (logs in ${logs}); ${resumeHint('run the same command again to retry them (finished runs are skipped)')}`);
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
@@ -61,90 +118,85 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   builder: (y) =>
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'sweep file (see configs/sweeps/ and docs/sweeps.md)' })
-      .option('workers', { type: 'number', default: os.availableParallelism(), describe: 'runs at once (one process each)' })
+      .option('workers', { type: 'number', describe: 'runs at once, one process each (default: the number of cores)' })
       .option('out', { type: 'string', default: 'runs', describe: 'parent directory; the sweep directory is <out>/<sweep name>' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'list the runs (index, id, state, overrides) and exit' })
       .option('only', { type: 'string', describe: 'run just this run index or id (what cluster tasks call)' })
+      .option('runs-hash', { type: 'string', describe: 'with --only: refuse unless the sweep still expands to this run list (emitted jobs pass it)' })
       .option('emit', { choices: ['slurm', 'k8s'] as const, describe: 'write a Slurm array script or a Kubernetes Indexed Job instead of running' })
+      .option('parallel', { type: 'number', describe: '--emit: tasks at once (default: all)' })
+      .option('cpus', { type: 'number', default: DEFAULT_RESOURCES.cpus, describe: `--emit: CPUs per task (one run measured ~${MEASURED_RUN.cpus})` })
+      .option('mem', { type: 'string', default: DEFAULT_RESOURCES.mem, describe: `--emit: memory per task, e.g. 512M, 2G (one run measured ~${MEASURED_RUN.memGb} GB)` })
+      .option('time', { type: 'string', default: DEFAULT_RESOURCES.time, describe: '--emit: time limit per task: minutes, HH:MM:SS or D-HH:MM:SS' })
+      .option('node', { type: 'string', default: process.execPath, describe: '--emit slurm: node on the compute nodes (absolute path, or a name --setup puts on PATH)' })
+      .option('setup', { type: 'string', array: true, default: [] as string[], describe: "--emit slurm: a shell line run first, e.g. 'module load nodejs/20' (repeatable)" })
+      .option('requeue', { type: 'boolean', default: true, describe: '--emit slurm: let Slurm requeue a task after a node failure or preemption' })
       .option('image', { type: 'string', default: 'entrolab:latest', describe: '--emit k8s: container image holding the repository at /app' })
-      .option('pvc', { type: 'string', default: 'entrolab-runs', describe: '--emit k8s: PersistentVolumeClaim mounted at the --out directory' })
+      .option('pvc', { type: 'string', default: 'entrolab-runs', describe: '--emit k8s: PersistentVolumeClaim for the runs, mounted at /runs' })
       .option('backend', { type: 'string', describe: 'passed to every train run (auto|tensorflow|wasm|cpu)' })
       .option('report', { type: 'boolean', default: true, describe: 'write report.html and print the summary table when the sweep ends' })
       .example('$0 sweep configs/sweeps/ablation.yaml', 'run the regularizer ablation on all cores')
       .example('$0 sweep configs/sweeps/ablation.yaml --dry-run', 'list its runs')
-      .example('$0 sweep configs/sweeps/ablation.yaml --emit slurm', 'write a Slurm array script') as never,
+      .example('$0 sweep configs/sweeps/ablation.yaml --emit slurm --parallel 8', 'write a Slurm array script') as never,
   handler: async (args) => {
     const sweep = loadSweep(args.file);
     const sweepDir = path.join(args.out, sweep.name);
     const trainArgs = args.backend ? ['--backend', args.backend] : [];
     const only = args.only !== undefined ? selectOnly(sweep, args.only) : undefined;
+    if (args['runs-hash'] !== undefined) {
+      const hash = sweepRunsHash(sweep);
+      if (hash !== args['runs-hash']) {
+        throw new UserError(
+          `the sweep changed since this job was emitted (its runs now hash to ${hash}, the job expects ${args['runs-hash']}), ` +
+            'so indices would name other runs; emit the job again and submit that',
+          sweep.file,
+        );
+      }
+    }
     validateRuns(sweep, only ? only.map((i) => sweep.runs[i]) : sweep.runs);
 
     if (args['dry-run']) {
       // One write: the listing fits the pipe buffer, so `| head` does not end in EPIPE.
       const lines = [
-        `sweep '${sweep.name}': ${sweep.runs.length} runs (${sweep.runs.length / sweep.seeds.length} cells × ${sweep.seeds.length} seeds) into ${sweepDir}`,
-        `base config: ${path.relative(process.cwd(), sweep.base)}`,
+        `sweep '${sweep.name}': ${sweep.runs.length} runs (${sweep.runs.length / sweep.seeds.length} cells × ${sweep.seeds.length} seeds) into ${shellQuote(sweepDir)}`,
+        `base config: ${shellQuote(path.relative(process.cwd(), sweep.base))}`,
         ...sweep.runs.filter((run) => !only || only.includes(run.index)).map((run) => describeRun(sweepDir, run)),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
       return;
     }
-
-    if (args.emit) {
-      const state = prepareState(sweep, sweepDir);
-      writeJsonAtomic(path.join(sweepDir, SWEEP_STATE_FILE), state);
-      // Slurm does not create the directory of --output files.
-      fs.mkdirSync(path.join(sweepDir, LOG_DIR), { recursive: true });
-      const options = {
-        sweepFile: args.file,
-        out: args.out,
-        name: sweep.name,
-        runs: sweep.runs.length,
-        parallel: Math.max(1, Math.min(args.workers, sweep.runs.length)),
-        extraArgs: [...trainArgs, '--no-report'],
-        workdir: process.cwd(),
-        image: args.image,
-        pvc: args.pvc,
-      };
-      const file = path.join(sweepDir, args.emit === 'slurm' ? 'sweep.slurm.sh' : 'sweep.k8s.yaml');
-      writeFileAtomic(file, args.emit === 'slurm' ? slurmScript(options) : k8sManifest(options));
-      const submit = args.emit === 'slurm' ? `sbatch ${file}` : `kubectl apply -f ${file}`;
-      process.stdout.write(`wrote ${file} (${sweep.runs.length} tasks); submit with: ${submit}\nthen: entrolab report ${sweepDir}\n`);
-      return;
-    }
+    if (args.emit) return emit(args, sweep, sweepDir, [...trainArgs, '--no-report']);
 
     const controller = new AbortController();
     let interrupts = 0;
     const onSignal = (sig: NodeJS.Signals) => {
       interrupts += 1;
       if (interrupts > 1) process.exit(130);
-      process.stderr.write(`\n${sig}: stopping the running trainers; run the same command again to resume\n`);
+      process.stderr.write(`\n${sig}: stopping the running trainers; ${resumeHint('run the same command again to resume')}\n`);
       controller.abort();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    if (!Number.isInteger(args.workers) || args.workers < 1) throw new UserError(`must be a whole number >= 1, got ${args.workers}`, '--workers');
-    const workers = args.workers;
+    const workers = args.workers ?? os.availableParallelism();
+    if (!Number.isInteger(workers) || workers < 1) throw new UserError(`must be a whole number >= 1, got ${workers}`, '--workers');
     const started = Date.now();
-    if (!only) process.stderr.write(`sweep '${sweep.name}': ${sweep.runs.length} runs, ${workers} workers, into ${sweepDir}\n`);
-    const summary = await runSweep(sweep, { sweepDir, workers, only, trainArgs, inheritStdio: only !== undefined, signal: controller.signal, heartbeatMs: only ? 0 : 30_000 });
+    if (!only) process.stderr.write(`sweep '${sweep.name}': ${sweep.runs.length} runs, ${workers} workers, into ${shellQuote(sweepDir)}\n`);
+    const summary = await runSweep(sweep, { sweepDir, workers, only, trainArgs, echo: only !== undefined, signal: controller.signal, heartbeatMs: only ? 0 : 30_000 });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     const minutes = ((Date.now() - started) / 60000).toFixed(1);
+    const retried = summary.retried.length > 0 ? ` (${summary.retried.length} retried after a crash)` : '';
     process.stderr.write(
       `sweep '${sweep.name}': ${summary.finished.length} finished, ${summary.skipped.length} already done, ` +
-        `${summary.failed.length} failed, ${summary.interrupted.length} interrupted in ${minutes} min\n`,
+        `${summary.failed.length} failed, ${summary.interrupted.length} interrupted in ${minutes} min${retried}\n`,
     );
     if (controller.signal.aborted) process.exit(130);
     if (args.report && !only) {
       const out = writeReport(loadReportData(sweepDir));
       process.stdout.write(tableToMarkdown(out.table));
-      process.stderr.write(`report: ${out.html}\n`);
+      process.stderr.write(`report: ${shellQuote(out.html)}\n`);
     }
-    if (summary.failed.length > 0 || summary.interrupted.length > 0) {
-      const bad = [...summary.failed, ...summary.interrupted];
-      throw new UserError(`${bad.length} run(s) did not finish (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''}); see ${path.join(sweepDir, 'logs')}/ and re-run to retry`);
-    }
+    const error = summaryError(summary, sweepDir);
+    if (error) throw error;
   },
 };

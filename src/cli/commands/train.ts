@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { TensorBoardWriter } from '../../run/tensorboard.ts';
 import { train } from '../../train/trainer.ts';
+import { resumeHint } from '../scheduler.ts';
 import { resolveRun, withRunOptions, type RunArgs } from './run-options.ts';
 
 interface TrainArgs extends RunArgs {
@@ -29,7 +30,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           `next: entrolab eval ${runDir}   |   entrolab play ${runDir}\n`,
       );
     } else {
-      process.stdout.write(`stopped after step ${result.steps} (checkpoint written); run the same command with --resume to continue\n`);
+      process.stdout.write(`stopped after step ${result.steps} (checkpoint written); ${resumeHint('run the same command with --resume to continue')}\n`);
       if (result.interrupted) process.exitCode = 130;
     }
   },
