@@ -167,3 +167,26 @@ describe('report files', () => {
     expect(() => loadReportData(fs.mkdtempSync(path.join(os.tmpdir(), 'empty-')))).toThrow(/no runs with metrics.jsonl/);
   });
 });
+
+describe('stale runs', () => {
+  it("tells a run whose trainer is gone from one still training, though both say 'running'", async () => {
+    const { spawn } = await import('node:child_process');
+    const { staleRuns } = await import('../src/report/data.ts');
+    const root = fixture();
+    const lock = (pid: number) => JSON.stringify({ host: os.hostname(), pid, started: new Date().toISOString(), what: 'trainer' });
+    // B__seed-1 says running; first its trainer is this (live) process, then a process that has exited
+    fs.writeFileSync(path.join(root, 'B__seed-1', 'train.lock'), lock(process.pid));
+    expect(loadReportData(root).cells[1].runs.map((r) => r.state)).toEqual(['finished', 'running']);
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((r) => gone.once('exit', r));
+    fs.writeFileSync(path.join(root, 'B__seed-1', 'train.lock'), lock(gone.pid!));
+    const data = loadReportData(root);
+    expect(data.cells[1].runs.map((r) => r.state)).toEqual(['finished', 'stale']);
+    expect(staleRuns(data).map((r) => r.id)).toEqual(['B__seed-1']);
+    // a run that says running with no lock at all has no trainer either
+    fs.rmSync(path.join(root, 'B__seed-1', 'train.lock'));
+    expect(staleRuns(loadReportData(root)).map((r) => r.id)).toEqual(['B__seed-1']);
+    expect(writeReport(data).html).toBeTruthy();
+    expect(fs.readFileSync(path.join(root, 'report.html'), 'utf8')).toContain('1 stale');
+  });
+});

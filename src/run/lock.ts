@@ -137,7 +137,8 @@ export function acquireLock(file: string, what: string, busy: string): () => voi
     const state = inspectLock(file);
     if (state?.live || attempt >= 3) {
       const who = state ? describeHolder(state.holder) : 'another process';
-      throw new UserError(`${busy} ${who}; stop it first, or wait ${STALE_AFTER_MS / 1000} s after it died (a lock without heartbeat is then stale)`, path.dirname(file));
+      const remote = state?.holder.host !== HOST ? ` (if it died, its lock is stale ${STALE_AFTER_MS / 1000} s after its last heartbeat)` : '';
+      throw new UserError(`${busy} ${who}; stop it first${remote}`, path.dirname(file));
     }
     if (state) removeStale(file, state);
   }
