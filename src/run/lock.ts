@@ -53,7 +53,12 @@ function parseHolder(text: string): LockHolder | undefined {
   try {
     const value = JSON.parse(trimmed) as Partial<LockHolder>;
     if (typeof value.host === 'string' && Number.isInteger(value.pid)) {
-      return { host: value.host, pid: value.pid!, started: String(value.started ?? ''), what: String(value.what ?? 'trainer') };
+      return {
+        host: value.host,
+        pid: value.pid!,
+        started: String(value.started ?? ''),
+        what: String(value.what ?? 'trainer'),
+      };
     }
   } catch {
     // a holder between creating the file and writing it, or a damaged file: judged by age below
@@ -115,7 +120,8 @@ function removeStale(file: string, judged: LockState): void {
     return;
   }
   const moved = inspectLock(aside);
-  const same = moved && moved.holder.host === judged.holder.host && moved.holder.pid === judged.holder.pid && !moved.live;
+  const same =
+    moved && moved.holder.host === judged.holder.host && moved.holder.pid === judged.holder.pid && !moved.live;
   if (same) fs.rmSync(aside, { force: true });
   else {
     try {
@@ -137,14 +143,22 @@ export function acquireLock(file: string, what: string, busy: string): () => voi
     const state = inspectLock(file);
     if (state?.live || attempt >= 3) {
       const who = state ? describeHolder(state.holder) : 'another process';
-      const remote = state?.holder.host !== HOST ? ` (if it died, its lock is stale ${STALE_AFTER_MS / 1000} s after its last heartbeat)` : '';
+      const remote =
+        state?.holder.host !== HOST
+          ? ` (if it died, its lock is stale ${STALE_AFTER_MS / 1000} s after its last heartbeat)`
+          : '';
       throw new UserError(`${busy} ${who}; stop it first${remote}`, path.dirname(file));
     }
     if (state) removeStale(file, state);
   }
   const ours = () => {
     const now = inspectLock(file);
-    return now !== undefined && now.holder.host === HOST && now.holder.pid === process.pid && now.holder.started === holder.started;
+    return (
+      now !== undefined &&
+      now.holder.host === HOST &&
+      now.holder.pid === process.pid &&
+      now.holder.started === holder.started
+    );
   };
   const heartbeat = setInterval(() => {
     try {

@@ -39,7 +39,12 @@ export function readRunState(runDir: string): RunState | undefined {
   if (!status) return undefined;
   const lock = runLock(runDir);
   const live = lock?.live ?? false;
-  return { status, live: status.state === 'running' && live, stale: status.state === 'running' && !live, holder: lock?.holder };
+  return {
+    status,
+    live: status.state === 'running' && live,
+    stale: status.state === 'running' && !live,
+    holder: lock?.holder,
+  };
 }
 
 /** One line for a run that is not simply finished or stopped: still training, or stale. */

@@ -31,16 +31,24 @@ function sbatchValue(text: string): string {
 export function checkSlurmPaths(o: Pick<SlurmOptions, 'sweepDir' | 'node'>): void {
   // '%' is a filename pattern in --output, and '"' or '\' would end sbatch's quoting
   if (/[%"\\\n]/.test(o.sweepDir)) {
-    throw new UserError(`Slurm cannot take this path in #SBATCH lines (it holds %, ", \\ or a newline); choose another --out`, o.sweepDir);
+    throw new UserError(
+      `Slurm cannot take this path in #SBATCH lines (it holds %, ", \\ or a newline); choose another --out`,
+      o.sweepDir,
+    );
   }
   if (o.node.includes('/') && !o.node.startsWith('/')) {
-    throw new UserError(`must be an absolute path or a bare command name that --setup puts on PATH, got '${o.node}'`, '--node');
+    throw new UserError(
+      `must be an absolute path or a bare command name that --setup puts on PATH, got '${o.node}'`,
+      '--node',
+    );
   }
 }
 
 export function slurmScript(o: SlurmOptions): string {
   checkSlurmPaths(o);
-  const args = taskArgs(o, o.sweepFile, o.out, '__INDEX__').map((a) => (a === '__INDEX__' ? '"$SLURM_ARRAY_TASK_ID"' : shellQuote(a)));
+  const args = taskArgs(o, o.sweepFile, o.out, '__INDEX__').map((a) =>
+    a === '__INDEX__' ? '"$SLURM_ARRAY_TASK_ID"' : shellQuote(a),
+  );
   const fail = (message: string) => `{ echo "entrolab: error: ${message}" >&2; exit 2; }`;
   return [
     '#!/bin/bash',

@@ -39,7 +39,8 @@ export interface ResourceFlags {
 export const DEFAULT_RESOURCES = { cpus: 1, mem: '2G', time: '02:00:00' };
 
 function wholeNumber(value: number, flag: string, min: number): number {
-  if (!Number.isInteger(value) || value < min) throw new UserError(`must be a whole number >= ${min}, got ${value}`, flag);
+  if (!Number.isInteger(value) || value < min)
+    throw new UserError(`must be a whole number >= ${min}, got ${value}`, flag);
   return value;
 }
 
@@ -55,8 +56,11 @@ export function parseTime(text: string): number {
   const trimmed = text.trim();
   if (/^\d+$/.test(trimmed) && Number(trimmed) > 0) return Number(trimmed) * 60;
   const match = /^(?:(\d+)-)?(\d{1,2}):([0-5]\d):([0-5]\d)$/.exec(trimmed);
-  const seconds = match ? Number(match[1] ?? 0) * 86400 + Number(match[2]) * 3600 + Number(match[3]) * 60 + Number(match[4]) : 0;
-  if (seconds <= 0) throw new UserError(`expected minutes, HH:MM:SS or D-HH:MM:SS (more than zero), got '${text}'`, '--time');
+  const seconds = match
+    ? Number(match[1] ?? 0) * 86400 + Number(match[2]) * 3600 + Number(match[3]) * 60 + Number(match[4])
+    : 0;
+  if (seconds <= 0)
+    throw new UserError(`expected minutes, HH:MM:SS or D-HH:MM:SS (more than zero), got '${text}'`, '--time');
   return seconds;
 }
 
@@ -81,8 +85,10 @@ export function slurmTime(seconds: number): string {
 
 /** One line for the job file's header. */
 export function resourceNote(o: TaskResources): string {
-  return `one run measured ~${MEASURED_RUN.cpus} CPU and ~${MEASURED_RUN.memGb} GB (gridworld); ` +
-    `asked per task: ${o.cpus} CPU, ${o.memMb} MiB, ${slurmTime(o.timeSeconds)}`;
+  return (
+    `one run measured ~${MEASURED_RUN.cpus} CPU and ~${MEASURED_RUN.memGb} GB (gridworld); ` +
+    `asked per task: ${o.cpus} CPU, ${o.memMb} MiB, ${slurmTime(o.timeSeconds)}`
+  );
 }
 
 /** `sweep` arguments of task `index` (a shell or Kubernetes variable reference). */

@@ -14,14 +14,23 @@ import { acquireLock, describeHolder, runLock, STALE_AFTER_MS } from '../run/loc
 import { readRunState, readRunStatus } from '../run/run-state.ts';
 import { overridesToSets, type Sweep, type SweepRun } from './spec.ts';
 import {
-  LOG_DIR, prepareState, recordTask, writeSweepState, writeSweepStateIfMissing,
-  type ManifestRun, type RunOutcome, type SweepState,
+  LOG_DIR,
+  prepareState,
+  recordTask,
+  writeSweepState,
+  writeSweepStateIfMissing,
+  type ManifestRun,
+  type RunOutcome,
+  type SweepState,
 } from './manifest.ts';
 
 export const SWEEP_LOCK_FILE = 'sweep.lock';
 
 /** argv prefix that runs the entrolab CLI in a child process. */
-export const DEFAULT_TRAIN_COMMAND = [process.execPath, fileURLToPath(new URL('../../bin/entrolab.js', import.meta.url))];
+export const DEFAULT_TRAIN_COMMAND = [
+  process.execPath,
+  fileURLToPath(new URL('../../bin/entrolab.js', import.meta.url)),
+];
 
 export interface RunnerOptions {
   sweepDir: string;
@@ -55,7 +64,12 @@ export interface SweepSummary {
 }
 
 /** `train` argv for one run of the sweep. */
-export function trainArgv(state: Pick<SweepState, 'base'>, run: SweepRun, sweepDir: string, extra: readonly string[] = []): string[] {
+export function trainArgv(
+  state: Pick<SweepState, 'base'>,
+  run: SweepRun,
+  sweepDir: string,
+  extra: readonly string[] = [],
+): string[] {
   return [
     'train',
     state.base,
@@ -74,7 +88,11 @@ export function trainArgv(state: Pick<SweepState, 'base'>, run: SweepRun, sweepD
 
 function lastLine(file: string): string | undefined {
   try {
-    const lines = fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     return lines.filter((l) => !l.startsWith('=== attempt')).pop();
   } catch {
     return undefined;
@@ -115,7 +133,15 @@ async function execute(state: SweepState, options: RunnerOptions): Promise<Sweep
   };
 
   const selected = options.only ? state.runs.filter((r) => options.only!.includes(r.index)) : state.runs;
-  const summary: SweepSummary = { total: selected.length, skipped: [], finished: [], failed: [], interrupted: [], busy: [], retried: [] };
+  const summary: SweepSummary = {
+    total: selected.length,
+    skipped: [],
+    finished: [],
+    failed: [],
+    interrupted: [],
+    busy: [],
+    retried: [],
+  };
   const queue: ManifestRun[] = [];
   for (const run of selected) {
     if (readRunStatus(path.join(sweepDir, run.id))?.state === 'finished') summary.skipped.push(run.id);
@@ -155,7 +181,9 @@ async function execute(state: SweepState, options: RunnerOptions): Promise<Sweep
         say(`busy   ${run.id}: being trained by ${describeHolder(lock.holder)}; left alone`);
         return false;
       }
-      say(`wait   ${run.id}: locked by ${describeHolder(lock.holder)} (heartbeat ${lock.heartbeatAge.toFixed(0)} s ago)`);
+      say(
+        `wait   ${run.id}: locked by ${describeHolder(lock.holder)} (heartbeat ${lock.heartbeatAge.toFixed(0)} s ago)`,
+      );
       await sleep(options.lockPollMs ?? 5000);
     }
     return true;
@@ -174,7 +202,9 @@ async function execute(state: SweepState, options: RunnerOptions): Promise<Sweep
       const started = Date.now();
       const logFd = fs.openSync(logFile, 'a');
       fs.writeSync(logFd, `=== attempt ${attempts}: ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`);
-      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', options.echo ? 'pipe' : logFd, options.echo ? 'pipe' : logFd] });
+      const child = spawn(argv[0], argv.slice(1), {
+        stdio: ['ignore', options.echo ? 'pipe' : logFd, options.echo ? 'pipe' : logFd],
+      });
       if (options.echo) {
         child.stdout?.on('data', (d: Buffer) => (fs.writeSync(logFd, d), process.stdout.write(d)));
         child.stderr?.on('data', (d: Buffer) => (fs.writeSync(logFd, d), process.stderr.write(d)));
@@ -192,21 +222,35 @@ async function execute(state: SweepState, options: RunnerOptions): Promise<Sweep
         const wallSeconds = (Date.now() - started) / 1000;
         let outcome: RunOutcome['state'];
         if (status?.state === 'finished' && code === 0) outcome = 'finished';
-        else if (signal?.aborted || status?.state === 'interrupted' || (code === 0 && status?.state !== 'failed')) outcome = 'interrupted';
+        else if (signal?.aborted || status?.state === 'interrupted' || (code === 0 && status?.state !== 'failed'))
+          outcome = 'interrupted';
         else outcome = 'failed';
         // the trainer records its own errors (status failed); anything else is a crash
         const crashed = outcome === 'failed' && status?.state !== 'failed' && !spawnError;
         const error =
           outcome === 'finished'
             ? undefined
-            : spawnError?.message ?? (status?.state === 'failed' ? status.error : undefined) ?? (sig ? `killed by ${sig}` : lastLine(logFile)) ?? `exit code ${code}`;
+            : (spawnError?.message ??
+              (status?.state === 'failed' ? status.error : undefined) ??
+              (sig ? `killed by ${sig}` : lastLine(logFile)) ??
+              `exit code ${code}`);
         saveOutcome(run, {
-          state: outcome, attempts, exit_code: code, signal: sig, wall_s: Math.round(wallSeconds * 10) / 10,
-          step: status?.step, error, log: path.relative(sweepDir, logFile), ended: new Date().toISOString(),
+          state: outcome,
+          attempts,
+          exit_code: code,
+          signal: sig,
+          wall_s: Math.round(wallSeconds * 10) / 10,
+          step: status?.step,
+          error,
+          log: path.relative(sweepDir, logFile),
+          ended: new Date().toISOString(),
         });
         const where = ` (log: '${path.relative(process.cwd(), logFile)}')`;
         if (outcome === 'finished') say(`${tag} done   ${run.id} in ${wallSeconds.toFixed(1)} s`);
-        else say(`${tag} ${outcome === 'failed' ? 'FAILED' : 'stopped'} ${run.id} at step ${status?.step ?? 0}: ${error}${where}`);
+        else
+          say(
+            `${tag} ${outcome === 'failed' ? 'FAILED' : 'stopped'} ${run.id} at step ${status?.step ?? 0}: ${error}${where}`,
+          );
         if (crashed && !retries.has(run.id) && !signal?.aborted) {
           retries.add(run.id);
           summary.retried.push(run.id);

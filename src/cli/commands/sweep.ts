@@ -56,7 +56,10 @@ function selectOnly(sweep: Sweep, only: string): number[] {
   if (byId) return [byId.index];
   const index = Number(only);
   if (!Number.isInteger(index) || index < 0 || index >= sweep.runs.length) {
-    throw new UserError(`--only ${only}: expected a run index 0..${sweep.runs.length - 1} or a run id (see --dry-run)`, sweep.file);
+    throw new UserError(
+      `--only ${only}: expected a run index 0..${sweep.runs.length - 1} or a run id (see --dry-run)`,
+      sweep.file,
+    );
   }
   return [index];
 }
@@ -65,13 +68,20 @@ function describeRun(sweepDir: string, run: SweepRun): string {
   const state = readRunState(path.join(sweepDir, run.id));
   const status = state?.status;
   const at = `at ${status?.step}/${status?.total_steps}`;
-  const text = !status ? 'new' : status.state === 'finished' ? 'finished' : state.stale ? `stale ${at} (trainer gone)` : `${status.state} ${at}`;
+  const text = !status
+    ? 'new'
+    : status.state === 'finished'
+      ? 'finished'
+      : state.stale
+        ? `stale ${at} (trainer gone)`
+        : `${status.state} ${at}`;
   const sets = overridesToSets(run.overrides).join(' ');
   return `${String(run.index).padStart(4)}  ${run.id.padEnd(40)} ${text.padEnd(20)} seed=${run.seed} ${sets}`;
 }
 
 function emit(args: SweepArgs, sweep: Sweep, sweepDir: string, extraArgs: string[]): void {
-  if (args.workers !== undefined) throw new UserError('with --emit, say how many tasks run at once with --parallel', '--workers');
+  if (args.workers !== undefined)
+    throw new UserError('with --emit, say how many tasks run at once with --parallel', '--workers');
   const resources = parseResources(args, sweep.runs.length);
   const common = { ...resources, name: sweep.name, runs: sweep.runs.length, runsHash: sweepRunsHash(sweep), extraArgs };
   let file: string;
@@ -82,7 +92,14 @@ function emit(args: SweepArgs, sweep: Sweep, sweepDir: string, extraArgs: string
     file = path.join(absoluteDir, 'sweep.slurm.sh');
     const [node, cli] = [args.node, DEFAULT_TRAIN_COMMAND[1]];
     const script = slurmScript({
-      ...common, node, cli, sweepFile: sweep.file, out: path.resolve(args.out), sweepDir: absoluteDir, setup: args.setup, requeue: args.requeue,
+      ...common,
+      node,
+      cli,
+      sweepFile: sweep.file,
+      out: path.resolve(args.out),
+      sweepDir: absoluteDir,
+      setup: args.setup,
+      requeue: args.requeue,
     });
     writeSweepState(sweepDir, state);
     // Slurm does not create the directory of --output files.
@@ -97,11 +114,14 @@ function emit(args: SweepArgs, sweep: Sweep, sweepDir: string, extraArgs: string
     submit = `kubectl apply -f ${shellQuote(file)}`;
   }
   const where = args.emit === 'slurm' ? shellQuote(path.resolve(sweepDir)) : `'<the claim's mount>/${sweep.name}'`;
-  process.stdout.write(`wrote ${shellQuote(file)} (${sweep.runs.length} tasks); submit with: ${submit}\nthen: entrolab report ${where}\n`);
+  process.stdout.write(
+    `wrote ${shellQuote(file)} (${sweep.runs.length} tasks); submit with: ${submit}\nthen: entrolab report ${where}\n`,
+  );
 }
 
 function summaryError(summary: SweepSummary, sweepDir: string): UserError | undefined {
-  const name = (ids: string[]) => `${ids.slice(0, 10).join(', ')}${ids.length > 10 ? `, and ${ids.length - 10} more` : ''}`;
+  const name = (ids: string[]) =>
+    `${ids.slice(0, 10).join(', ')}${ids.length > 10 ? `, and ${ids.length - 10} more` : ''}`;
   const parts = [
     summary.failed.length > 0 ? `${summary.failed.length} run(s) failed: ${name(summary.failed)}` : '',
     summary.interrupted.length > 0 ? `${summary.interrupted.length} stopped: ${name(summary.interrupted)}` : '',
@@ -109,7 +129,9 @@ function summaryError(summary: SweepSummary, sweepDir: string): UserError | unde
   ].filter(Boolean);
   if (parts.length === 0) return undefined;
   const logs = shellQuote(path.join(sweepDir, LOG_DIR));
-  return new UserError(`${parts.join('; ')} (logs in ${logs}); ${resumeHint('run the same command again to retry them (finished runs are skipped)')}`);
+  return new UserError(
+    `${parts.join('; ')} (logs in ${logs}); ${resumeHint('run the same command again to retry them (finished runs are skipped)')}`,
+  );
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
@@ -117,27 +139,85 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   describe: 'run a grid of configs × seeds in parallel processes (resumable), then report',
   builder: (y) =>
     y
-      .positional('file', { type: 'string', demandOption: true, describe: 'sweep file (see configs/sweeps/ and docs/sweeps.md)' })
+      .positional('file', {
+        type: 'string',
+        demandOption: true,
+        describe: 'sweep file (see configs/sweeps/ and docs/sweeps.md)',
+      })
       .option('workers', { type: 'number', describe: 'runs at once, one process each (default: the number of cores)' })
-      .option('out', { type: 'string', default: 'runs', describe: 'parent directory; the sweep directory is <out>/<sweep name>' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'list the runs (index, id, state, overrides) and exit' })
+      .option('out', {
+        type: 'string',
+        default: 'runs',
+        describe: 'parent directory; the sweep directory is <out>/<sweep name>',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'list the runs (index, id, state, overrides) and exit',
+      })
       .option('only', { type: 'string', describe: 'run just this run index or id (what cluster tasks call)' })
-      .option('runs-hash', { type: 'string', describe: 'with --only: refuse unless the sweep still expands to this run list (emitted jobs pass it)' })
-      .option('emit', { choices: ['slurm', 'k8s'] as const, describe: 'write a Slurm array script or a Kubernetes Indexed Job instead of running' })
+      .option('runs-hash', {
+        type: 'string',
+        describe: 'with --only: refuse unless the sweep still expands to this run list (emitted jobs pass it)',
+      })
+      .option('emit', {
+        choices: ['slurm', 'k8s'] as const,
+        describe: 'write a Slurm array script or a Kubernetes Indexed Job instead of running',
+      })
       .option('parallel', { type: 'number', describe: '--emit: tasks at once (default: all)' })
-      .option('cpus', { type: 'number', default: DEFAULT_RESOURCES.cpus, describe: `--emit: CPUs per task (one run measured ~${MEASURED_RUN.cpus})` })
-      .option('mem', { type: 'string', default: DEFAULT_RESOURCES.mem, describe: `--emit: memory per task, e.g. 512M, 2G (one run measured ~${MEASURED_RUN.memGb} GB)` })
-      .option('time', { type: 'string', default: DEFAULT_RESOURCES.time, describe: '--emit: time limit per task: minutes, HH:MM:SS or D-HH:MM:SS' })
-      .option('node', { type: 'string', default: process.execPath, describe: '--emit slurm: node on the compute nodes (absolute path, or a name --setup puts on PATH)' })
-      .option('setup', { type: 'string', array: true, default: [] as string[], describe: "--emit slurm: a shell line run first, e.g. 'module load nodejs/20' (repeatable)" })
-      .option('requeue', { type: 'boolean', default: true, describe: '--emit slurm: let Slurm requeue a task after a node failure or preemption' })
-      .option('image', { type: 'string', default: 'entrolab:latest', describe: '--emit k8s: container image holding the repository at /app' })
-      .option('pvc', { type: 'string', default: 'entrolab-runs', describe: '--emit k8s: PersistentVolumeClaim for the runs, mounted at /runs' })
+      .option('cpus', {
+        type: 'number',
+        default: DEFAULT_RESOURCES.cpus,
+        describe: `--emit: CPUs per task (one run measured ~${MEASURED_RUN.cpus})`,
+      })
+      .option('mem', {
+        type: 'string',
+        default: DEFAULT_RESOURCES.mem,
+        describe: `--emit: memory per task, e.g. 512M, 2G (one run measured ~${MEASURED_RUN.memGb} GB)`,
+      })
+      .option('time', {
+        type: 'string',
+        default: DEFAULT_RESOURCES.time,
+        describe: '--emit: time limit per task: minutes, HH:MM:SS or D-HH:MM:SS',
+      })
+      .option('node', {
+        type: 'string',
+        default: process.execPath,
+        describe: '--emit slurm: node on the compute nodes (absolute path, or a name --setup puts on PATH)',
+      })
+      .option('setup', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: "--emit slurm: a shell line run first, e.g. 'module load nodejs/20' (repeatable)",
+      })
+      .option('requeue', {
+        type: 'boolean',
+        default: true,
+        describe: '--emit slurm: let Slurm requeue a task after a node failure or preemption',
+      })
+      .option('image', {
+        type: 'string',
+        default: 'entrolab:latest',
+        describe: '--emit k8s: container image holding the repository at /app',
+      })
+      .option('pvc', {
+        type: 'string',
+        default: 'entrolab-runs',
+        describe: '--emit k8s: PersistentVolumeClaim for the runs, mounted at /runs',
+      })
       .option('backend', { type: 'string', describe: 'passed to every train run (auto|tensorflow|wasm|cpu)' })
-      .option('report', { type: 'boolean', default: true, describe: 'write report.html and print the summary table when the sweep ends' })
+      .option('report', {
+        type: 'boolean',
+        default: true,
+        describe: 'write report.html and print the summary table when the sweep ends',
+      })
       .example('$0 sweep configs/sweeps/ablation.yaml', 'run the regularizer ablation on all cores')
       .example('$0 sweep configs/sweeps/ablation.yaml --dry-run', 'list its runs')
-      .example('$0 sweep configs/sweeps/ablation.yaml --emit slurm --parallel 8', 'write a Slurm array script') as never,
+      .example(
+        '$0 sweep configs/sweeps/ablation.yaml --emit slurm --parallel 8',
+        'write a Slurm array script',
+      ) as never,
   handler: async (args) => {
     const sweep = loadSweep(args.file);
     const sweepDir = path.join(args.out, sweep.name);
@@ -172,16 +252,30 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const onSignal = (sig: NodeJS.Signals) => {
       interrupts += 1;
       if (interrupts > 1) process.exit(130);
-      process.stderr.write(`\n${sig}: stopping the running trainers; ${resumeHint('run the same command again to resume')}\n`);
+      process.stderr.write(
+        `\n${sig}: stopping the running trainers; ${resumeHint('run the same command again to resume')}\n`,
+      );
       controller.abort();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const workers = args.workers ?? os.availableParallelism();
-    if (!Number.isInteger(workers) || workers < 1) throw new UserError(`must be a whole number >= 1, got ${workers}`, '--workers');
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new UserError(`must be a whole number >= 1, got ${workers}`, '--workers');
     const started = Date.now();
-    if (!only) process.stderr.write(`sweep '${sweep.name}': ${sweep.runs.length} runs, ${workers} workers, into ${shellQuote(sweepDir)}\n`);
-    const summary = await runSweep(sweep, { sweepDir, workers, only, trainArgs, echo: only !== undefined, signal: controller.signal, heartbeatMs: only ? 0 : 30_000 });
+    if (!only)
+      process.stderr.write(
+        `sweep '${sweep.name}': ${sweep.runs.length} runs, ${workers} workers, into ${shellQuote(sweepDir)}\n`,
+      );
+    const summary = await runSweep(sweep, {
+      sweepDir,
+      workers,
+      only,
+      trainArgs,
+      echo: only !== undefined,
+      signal: controller.signal,
+      heartbeatMs: only ? 0 : 30_000,
+    });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     const minutes = ((Date.now() - started) / 60000).toFixed(1);
