@@ -10,8 +10,21 @@ import { selectRows, type Batch } from '../src/core/batch.ts';
 import { UserError } from '../src/errors.ts';
 import type { Rng } from '../src/core/rng.ts';
 import { dcpoAdvantages } from './aepo-dcpo.ts';
-import { aggregateLoss, ppoClipTokenLoss, type AggMode } from './grpo.ts';
-import type { Regularizer, RegularizerDefinition, RolloutPlan, StepInfo, StepSummary, TapedTokens, TokenContext } from './regularizer.ts';
+import { aggDenominator, aggregateLoss, maskCounts, maskedMean, type AggMode } from './aggregate.ts';
+import { ppoClipTokenLoss } from './grpo.ts';
+import {
+  defineRegularizer,
+  parseState,
+  type LossHookResult,
+  type Metrics,
+  type Regularizer,
+  type Reported,
+  type RolloutPlan,
+  type StepInfo,
+  type StepSummary,
+  type TapedTokens,
+  type TokenContext,
+} from './regularizer.ts';
 
 export const aepoSchema = z
   .object({
@@ -92,16 +105,9 @@ export function mixBatch(batch: Batch, regRows: readonly number[], mode: 'replac
 }
 
 /** The denominator of the run's aggregation over the rows where `include` is true (spec grpo §2). */
-function aggDenominator(mask: Float32Array, rows: number, width: number, mode: AggMode, include: (row: number) => boolean): number {
-  if (mode === 'seq-mean-token-sum-norm') return width;
-  let d = 0;
-  for (let r = 0; r < rows; r++) {
-    if (!include(r)) continue;
-    let n = 0;
-    for (let t = 0; t < width; t++) n += mask[r * width + t];
-    d += mode === 'token-mean' ? n : n > 0 ? 1 : 0;
-  }
-  return d;
+function rowsDenominator(batch: Batch, mode: AggMode, include: (row: number) => boolean): number {
+  const mask = batch.mask.map((m, i) => (include(Math.floor(i / batch.width)) ? m : 0));
+  return aggDenominator(maskCounts(mask, batch.rows, batch.width), batch.width, mode);
 }
 
 /**
@@ -110,8 +116,8 @@ function aggDenominator(mask: Float32Array, rows: number, width: number, mode: A
  * rows alone (L_GRPO(main) of spec §1.3).
  */
 export function additiveMainWeights(batch: Batch, aggMode: AggMode): Float32Array {
-  const all = aggDenominator(batch.mask, batch.rows, batch.width, aggMode, () => true);
-  const main = aggDenominator(batch.mask, batch.rows, batch.width, aggMode, (r) => !batch.isExtra[r]);
+  const all = rowsDenominator(batch, aggMode, () => true);
+  const main = rowsDenominator(batch, aggMode, (r) => !batch.isExtra[r]);
   const scale = main > 0 ? all / main : 0;
   const w = new Float32Array(batch.rows * batch.width);
   for (let i = 0; i < w.length; i++) w[i] = batch.isExtra[Math.floor(i / batch.width)] ? 0 : scale;
@@ -136,78 +142,68 @@ export function reinforceTerm(ctx: TokenContext, taped: TapedTokens, alpha: numb
   });
 }
 
-function meanOverRows(batch: Batch, values: Float32Array, rowFilter: (r: number) => boolean): number | undefined {
-  let sum = 0;
-  let n = 0;
-  for (let r = 0; r < batch.rows; r++) {
-    if (!rowFilter(r)) continue;
-    for (let t = 0; t < batch.width; t++) {
-      const i = r * batch.width + t;
-      sum += values[i] * batch.mask[i];
-      n += batch.mask[i];
-    }
-  }
-  return n > 0 ? sum / n : undefined;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The regularizer
 
-interface AepoState {
-  prevEntropy: number;
+const stateSchema = z.object({ prevEntropy: z.number() }).strict();
+type AepoState = z.infer<typeof stateSchema>;
+
+/** The step's controller decision, from the previous step's entropy. */
+interface Control {
+  temperature: number;
+  aboveTarget: boolean;
 }
 
 export class Aepo implements Regularizer {
-  readonly name = 'aepo';
   /** Starts at 0 so the first step samples at T_high (spec §1.5). */
   private prevEntropy = 0;
-  private temperature = 0;
-  private aboveTarget = false;
-  private stepMetrics: Record<string, number> = {};
-  private checkedActions = false;
 
   constructor(private readonly config: AepoConfig) {
     if (config.mode === 'additive') {
-      this.tokenWeights = (ctx) => additiveMainWeights(ctx.batch, ctx.aggMode);
-      this.lossTerm = (ctx, taped) => reinforceTerm(ctx, taped, config.alpha);
+      this.tokenWeights = (ctx) => ({ value: additiveMainWeights(ctx.batch, ctx.aggMode) });
+      this.lossTerm = (ctx, taped) => ({ value: reinforceTerm(ctx, taped, config.alpha) });
     }
   }
 
-  tokenWeights?: (ctx: TokenContext) => Float32Array;
-  lossTerm?: (ctx: TokenContext, taped: TapedTokens) => tf.Scalar;
+  tokenWeights?: (ctx: TokenContext) => LossHookResult<Float32Array>;
+  lossTerm?: (ctx: TokenContext, taped: TapedTokens) => LossHookResult<tf.Scalar>;
+
+  private control(): Control {
+    const c = this.config;
+    return {
+      temperature: chooseTemperature(this.prevEntropy, c.target_entropy, c.temperature_high, c.temperature_low),
+      aboveTarget: this.prevEntropy > c.target_entropy,
+    };
+  }
 
   planRollout(info: StepInfo): RolloutPlan | undefined {
     const c = this.config;
-    this.aboveTarget = this.prevEntropy > c.target_entropy;
-    this.temperature = chooseTemperature(this.prevEntropy, c.target_entropy, c.temperature_high, c.temperature_low);
     if (c.mode === 'is') return undefined;
     return {
       extra: {
         promptIndices: regPromptIndices(info.promptsPerStep, c.reg_fraction, c.selection, info.rng),
         groupSize: c.reg_group_size ?? info.groupSize,
-        temperature: this.temperature,
+        temperature: this.control().temperature,
       },
     };
   }
 
-  prepareBatch(batch: Batch, info: StepInfo): Batch {
+  prepareBatch(batch: Batch, info: StepInfo): Reported<Batch> {
     const c = this.config;
-    if (!this.checkedActions) {
-      // no policy over A actions has entropy above ln A: the controller would sit at T_high forever
-      if (c.estimator === 'exact' && c.target_entropy >= Math.log(batch.numActions)) {
-        throw new UserError(`target_entropy ${c.target_entropy} is not below ln(${batch.numActions} actions) = ${Math.log(batch.numActions).toFixed(4)}, the largest entropy any policy here can have`, 'aepo.target_entropy');
-      }
-      this.checkedActions = true;
+    // no policy over A actions has entropy above ln A: the controller would sit at T_high forever
+    if (c.estimator === 'exact' && c.target_entropy >= Math.log(batch.numActions)) {
+      throw new UserError(`target_entropy ${c.target_entropy} is not below ln(${batch.numActions} actions) = ${Math.log(batch.numActions).toFixed(4)}, the largest entropy any policy here can have`, 'aepo.target_entropy');
     }
+    const { temperature, aboveTarget } = this.control();
+    const controlMetrics: Metrics = { temperature, above_target: aboveTarget ? 1 : 0 };
     if (c.mode === 'is') {
       batch = { ...batch, advantages: new Float32Array(batch.advantages) };
-      const dcpoAlpha = dcpoAdvantages(batch, this.temperature, c.target_entropy, this.prevEntropy, c.select_threshold);
-      this.stepMetrics = { temperature: this.temperature, above_target: this.aboveTarget ? 1 : 0, dcpo_alpha: dcpoAlpha };
-      return batch;
+      const dcpoAlpha = dcpoAdvantages(batch, temperature, c.target_entropy, this.prevEntropy, c.select_threshold);
+      return { value: batch, metrics: { ...controlMetrics, dcpo_alpha: dcpoAlpha } };
     }
     let selected = selectReinforceRows(batch, c.select_threshold);
     if (c.selection === 'random') selected = info.rng.permutation(selected.length).map((i) => selected[i]);
-    const nReg = reinforceCount(selected.length, c.reinforce_samples, this.aboveTarget, c.halve_above_target);
+    const nReg = reinforceCount(selected.length, c.reinforce_samples, aboveTarget, c.halve_above_target);
     const regRows = selected.slice(0, nReg);
     const mixed = mixBatch(batch, regRows, c.mode);
 
@@ -218,37 +214,26 @@ export class Aepo implements Regularizer {
       extraRows += 1;
       extraReward += batch.reward[r];
     }
-    let regTokens = 0;
-    let allTokens = 0;
-    for (let i = 0; i < mixed.mask.length; i++) {
-      allTokens += mixed.mask[i];
-      if (mixed.isExtra[Math.floor(i / mixed.width)]) regTokens += mixed.mask[i];
-    }
+    const isReg = mixed.mask.map((_, i) => mixed.isExtra[Math.floor(i / mixed.width)]);
     // nothing selected is a normal step without the regularizer (the reference code crashes here)
-    this.stepMetrics = {
-      temperature: this.temperature,
-      above_target: this.aboveTarget ? 1 : 0,
+    const metrics: Metrics = {
+      ...controlMetrics,
       n_selected: selected.length,
       n_reg: nReg,
-      reg_token_frac: allTokens > 0 ? regTokens / allTokens : 0,
+      reg_token_frac: maskedMean(isReg, mixed.mask),
       reg_reward_mean: extraRows > 0 ? extraReward / extraRows : 0,
     };
-    const mainNll = meanOverRows(mixed, mixed.oldLogProbs, (r) => !mixed.isExtra[r]);
-    const regNll = meanOverRows(mixed, mixed.oldLogProbs, (r) => mixed.isExtra[r] === 1);
-    if (mainNll !== undefined) this.stepMetrics.main_nll = -mainNll;
-    if (regNll !== undefined) this.stepMetrics.reg_nll = -regNll;
-    return mixed;
+    const rowsWhere = (extra: boolean) => ({ width: mixed.width, row: (r: number) => (mixed.isExtra[r] === 1) === extra });
+    const hasTokens = (extra: boolean) => mixed.mask.some((m, i) => m > 0 && (mixed.isExtra[Math.floor(i / mixed.width)] === 1) === extra);
+    if (hasTokens(false)) metrics.main_nll = -maskedMean(mixed.oldLogProbs, mixed.mask, rowsWhere(false));
+    if (hasTokens(true)) metrics.reg_nll = -maskedMean(mixed.oldLogProbs, mixed.mask, rowsWhere(true));
+    return { value: mixed, metrics };
   }
 
-  afterStep(summary: StepSummary): void {
+  afterStep(summary: StepSummary): Metrics {
     const measured = this.config.estimator === 'nll' ? summary.updateNll : summary.rolloutEntropy;
     this.prevEntropy = measured;
-    this.stepMetrics.entropy_measured = measured;
-    this.stepMetrics.entropy_error = measured - this.config.target_entropy;
-  }
-
-  metrics(): Record<string, number> {
-    return { ...this.stepMetrics };
+    return { entropy_measured: measured, entropy_error: measured - this.config.target_entropy };
   }
 
   getState(): AepoState {
@@ -256,7 +241,7 @@ export class Aepo implements Regularizer {
   }
 
   setState(state: unknown): void {
-    this.prevEntropy = (state as AepoState).prevEntropy;
+    this.prevEntropy = parseState(stateSchema, state).prevEntropy;
   }
 
   warnings(): string[] {
@@ -271,9 +256,10 @@ export class Aepo implements Regularizer {
   }
 }
 
-export const aepoDefinition: RegularizerDefinition<typeof aepoSchema> = {
+export const aepoDefinition = defineRegularizer({
   name: 'aepo',
   summary: 'AEPO: temperature-regulated REINFORCE rows steer entropy to a target (bang-bang on T_high/T_low)',
   schema: aepoSchema,
+  replacesPolicyLoss: false,
   create: (config) => new Aepo(config),
-};
+});

@@ -9,9 +9,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../src/core/rng.ts';
-import { StepMeans } from './step-means.ts';
+import { maskedMean } from './aggregate.ts';
 import { centredCovariance } from './token-covariance.ts';
-import type { Regularizer, RegularizerDefinition, TapedTokens, TokenContext, TokenSelection } from './regularizer.ts';
+import { defineRegularizer, type PolicyLossResult, type Regularizer, type TapedTokens, type TokenContext } from './regularizer.ts';
 
 export const clipCovSchema = z
   .object({
@@ -112,51 +112,33 @@ export function clipCovTokenLoss(logProbs: tf.Tensor1D, oldLogProbs: tf.Tensor1D
 // Regularizer
 
 export class ClipCov implements Regularizer {
-  readonly name = 'clip_cov';
-  private readonly stepMeans = new StepMeans();
-  private last: ClipCovSelection | null = null;
-
   constructor(readonly config: ClipCovConfig) {}
 
-  policyLoss(ctx: TokenContext, taped: TapedTokens): tf.Tensor1D {
+  policyLoss(ctx: TokenContext, taped: TapedTokens): PolicyLossResult {
     const { batch } = ctx;
     const sel = selectClipCov(
       { logProbs: ctx.logProbs, oldLogProbs: batch.oldLogProbs, advantages: batch.advantages, mask: batch.mask, clipRatioLow: ctx.clipRatioLow, clipRatioHigh: ctx.clipRatioHigh },
       this.config,
       ctx.step.rng,
     );
-    this.last = sel;
-    let kl = 0;
-    for (let i = 0; i < batch.mask.length; i++) if (batch.mask[i]) kl += batch.oldLogProbs[i] - ctx.logProbs[i];
     const n = sel.valid || 1;
-    this.stepMeans.add(ctx.step.step, {
-      // spec §4 metrics: pg_clipfrac is the cov-clipped fraction, not the PPO clip fraction
-      'actor/pg_clipfrac': sel.chosen.length / n,
-      'actor/pg_clipfrac_lower': 0,
-      'actor/ppo_kl': kl / n,
-      'clip_cov/frac': sel.chosen.length / n,
-      'clip_cov/eligible_frac': sel.eligible.length / n,
-      'clip_cov/ppo_clipfrac': sel.ppoClipped / n,
-      'clip_cov/cov_mean': sel.covMean,
-    });
-    return tf.tidy(() =>
+    const value = tf.tidy(() =>
       clipCovTokenLoss(taped.logProbs, tf.tensor1d(batch.oldLogProbs), tf.tensor1d(batch.advantages), tf.tensor1d(sel.keep), ctx.clipRatioLow, ctx.clipRatioHigh),
     );
-  }
-
-  metrics(): Record<string, number> {
-    return this.stepMeans.means();
-  }
-
-  lastSelection(): TokenSelection | undefined {
-    if (!this.last) return undefined;
-    return { label: 'cov-clipped: loss and gradient zeroed (candidates = eligible tokens)', tokens: this.last.chosen, candidates: this.last.eligible };
+    return {
+      value,
+      // spec §4 metrics: pg_clipfrac is the cov-clipped fraction, not the PPO clip fraction
+      actor: { pgClipfrac: sel.chosen.length / n, pgClipfracLower: 0, ppoKl: maskedMean(Float64Array.from(batch.oldLogProbs, (old, i) => old - ctx.logProbs[i]), batch.mask) },
+      metrics: { frac: sel.chosen.length / n, eligible_frac: sel.eligible.length / n, ppo_clipfrac: sel.ppoClipped / n, cov_mean: sel.covMean },
+      selection: { label: 'cov-clipped: loss and gradient zeroed (candidates = eligible tokens)', tokens: sel.chosen, candidates: sel.eligible },
+    };
   }
 }
 
-export const clipCovDefinition: RegularizerDefinition<typeof clipCovSchema> = {
+export const clipCovDefinition = defineRegularizer({
   name: 'clip_cov',
   summary: 'Clip-Cov (Cui et al. 2025): zero the loss of a few random tokens whose adv/log-prob covariance is in (lower_bound, upper_bound)',
   schema: clipCovSchema,
+  replacesPolicyLoss: true,
   create: (config) => new ClipCov(config),
-};
+});

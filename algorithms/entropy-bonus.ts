@@ -13,7 +13,16 @@
 // resume). Use one or the other, not both (they add up).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { Regularizer, RegularizerDefinition, StepSummary, TapedTokens, TokenContext } from './regularizer.ts';
+import {
+  defineRegularizer,
+  parseState,
+  type LossHookResult,
+  type Metrics,
+  type Regularizer,
+  type StepSummary,
+  type TapedTokens,
+  type TokenContext,
+} from './regularizer.ts';
 
 export const entropyBonusSchema = z
   .object({
@@ -51,11 +60,10 @@ export function nextCoef(coef: number, entropy: number, cfg: Pick<EntropyBonusCo
   return Math.min(cfg.max_coef, Math.max(cfg.min_coef, coef + cfg.delta * Math.sign(cfg.target - entropy)));
 }
 
+const stateSchema = z.object({ coef: z.number(), lastEntropy: z.number().nullable() }).strict();
+
 export class EntropyBonus implements Regularizer {
-  readonly name = 'entropy_bonus';
   private state: EntropyBonusState;
-  private appliedCoef = 0;
-  private measured = Number.NaN;
 
   constructor(readonly config: EntropyBonusConfig) {
     this.state = { coef: config.coef, lastEntropy: null };
@@ -68,25 +76,20 @@ export class EntropyBonus implements Regularizer {
     return this.state.coef;
   }
 
-  lossTerm(_ctx: TokenContext, taped: TapedTokens): tf.Scalar {
-    this.appliedCoef = this.effectiveCoef();
+  lossTerm(_ctx: TokenContext, taped: TapedTokens): LossHookResult<tf.Scalar> {
+    const coef = this.effectiveCoef();
     // spec §9.1: entropy is subtracted (the loss is minimised)
-    return tf.tidy(() => tf.mul(taped.aggregate(taped.entropy), -this.appliedCoef));
+    const value = tf.tidy(() => tf.mul(taped.aggregate(taped.entropy), -coef) as tf.Scalar);
+    return { value, metrics: { coef, active: coef > 0 ? 1 : 0 } };
   }
 
-  afterStep(summary: StepSummary): void {
-    this.measured = this.config.measure === 'rollout' ? summary.rolloutEntropy : summary.updateEntropy;
-    if (!this.config.adaptive) return;
-    this.state = { coef: nextCoef(this.state.coef, this.measured, this.config), lastEntropy: this.measured };
-  }
-
-  metrics(): Record<string, number> {
-    const out: Record<string, number> = { coef: this.appliedCoef, active: this.appliedCoef > 0 ? 1 : 0 };
-    if (this.config.adaptive) {
-      // the controller's coefficient for the next step (applied only if the gate is open then)
-      out.controller_coef = this.state.coef;
-      if (Number.isFinite(this.measured)) out.measured_entropy = this.measured;
-    }
+  afterStep(summary: StepSummary): Metrics | undefined {
+    if (!this.config.adaptive) return undefined;
+    const measured = this.config.measure === 'rollout' ? summary.rolloutEntropy : summary.updateEntropy;
+    this.state = { coef: nextCoef(this.state.coef, measured, this.config), lastEntropy: measured };
+    // the controller's coefficient for the next step (applied only if the gate is open then)
+    const out: Metrics = { controller_coef: this.state.coef };
+    if (Number.isFinite(measured)) out.measured_entropy = measured;
     return out;
   }
 
@@ -95,17 +98,14 @@ export class EntropyBonus implements Regularizer {
   }
 
   setState(state: unknown): void {
-    const s = state as Partial<EntropyBonusState> | null;
-    if (!s || typeof s.coef !== 'number' || !(s.lastEntropy === null || typeof s.lastEntropy === 'number')) {
-      throw new Error(`entropy_bonus: malformed checkpoint state ${JSON.stringify(state)}`);
-    }
-    this.state = { coef: s.coef, lastEntropy: s.lastEntropy };
+    this.state = parseState(stateSchema, state);
   }
 }
 
-export const entropyBonusDefinition: RegularizerDefinition<typeof entropyBonusSchema> = {
+export const entropyBonusDefinition = defineRegularizer({
   name: 'entropy_bonus',
   summary: 'entropy bonus −coef·H, optionally adapted toward a target entropy (Skywork-OR1 / TRL style)',
   schema: entropyBonusSchema,
+  replacesPolicyLoss: false,
   create: (config) => new EntropyBonus(config),
-};
+});

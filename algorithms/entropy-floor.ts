@@ -4,7 +4,8 @@
 // entropy back up. Not from a paper; a minimal template for new methods.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { Regularizer, RegularizerDefinition, TapedTokens, TokenContext } from './regularizer.ts';
+import { maskedMean } from './aggregate.ts';
+import { defineRegularizer, type TapedTokens } from './regularizer.ts';
 
 // 1. The config block: strict, every field with a default and a doc comment.
 export const entropyFloorSchema = z
@@ -15,41 +16,23 @@ export const entropyFloorSchema = z
     coef: z.number().min(0).default(0.01),
   })
   .strict();
-export type EntropyFloorConfig = z.infer<typeof entropyFloorSchema>;
 
 // 2. The math as a pure function over tensors: per-token hinge, aggregated like the PG loss.
 export function entropyFloorPenalty(entropy: tf.Tensor1D, floor: number, aggregate: TapedTokens['aggregate']): tf.Scalar {
   return tf.tidy(() => aggregate(tf.relu(tf.sub(floor, entropy)) as tf.Tensor1D));
 }
 
-// 3. The regularizer: one hook for the loss, one for metrics.
-class EntropyFloor implements Regularizer {
-  readonly name = 'entropy_floor';
-  private below = 0;
-
-  constructor(private readonly config: EntropyFloorConfig) {}
-
-  lossTerm(ctx: TokenContext, taped: TapedTokens): tf.Scalar {
-    // which tokens are below the floor is read from detached values (no gradient needed)
-    let n = 0;
-    let below = 0;
-    ctx.batch.mask.forEach((m, i) => {
-      n += m;
-      if (m && ctx.entropy[i] < this.config.floor) below += 1;
-    });
-    this.below = n ? below / n : 0;
-    return tf.mul(entropyFloorPenalty(taped.entropy, this.config.floor, taped.aggregate), this.config.coef);
-  }
-
-  metrics(): Record<string, number> {
-    return { frac_below_floor: this.below };
-  }
-}
-
-// 4. Registration: algorithms/registry.ts maps the config name to this definition.
-export const entropyFloorDefinition: RegularizerDefinition<typeof entropyFloorSchema> = {
+// 3. The definition, which registers the name: one hook returning the loss term and its metric.
+export const entropyFloor = defineRegularizer({
   name: 'entropy_floor',
   summary: 'hinge penalty on tokens whose entropy fell below a floor (the README example)',
   schema: entropyFloorSchema,
-  create: (config) => new EntropyFloor(config),
-};
+  replacesPolicyLoss: false,
+  create: (config) => ({
+    lossTerm: (ctx, taped) => ({
+      value: tf.mul(entropyFloorPenalty(taped.entropy, config.floor, taped.aggregate), config.coef),
+      // which tokens are below the floor is read from detached values (no gradient needed)
+      metrics: { frac_below_floor: maskedMean(ctx.entropy.map((h) => (h < config.floor ? 1 : 0)), ctx.batch.mask) },
+    }),
+  }),
+});

@@ -8,7 +8,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Batch } from '../src/core/batch.ts';
-import type { Regularizer, RegularizerDefinition, StepSummary, TapedTokens, TokenContext } from './regularizer.ts';
+import { maskedMean } from './aggregate.ts';
+import {
+  defineRegularizer,
+  parseState,
+  type LossHookResult,
+  type Metrics,
+  type Regularizer,
+  type Reported,
+  type StepSummary,
+  type TapedTokens,
+  type TokenContext,
+} from './regularizer.ts';
 
 export const epoSchema = z
   .object({
@@ -108,47 +119,23 @@ export function indicatorPenalty(entropy: ArrayLike<number>, reference: number, 
   return out;
 }
 
-function tokenMeanOfMainRows(batch: Batch, values: Float32Array): number {
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (batch.isExtra[Math.floor(i / batch.width)]) continue;
-    sum += values[i] * batch.mask[i];
-    n += batch.mask[i];
-  }
-  return n > 0 ? sum / n : 0;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The regularizer
 
-interface EpoState {
-  /** H̄_m of every finished step (cumulative, not a window — paper §5.4). */
-  history: number[];
-  k: number;
-}
-
-interface StepSums {
-  calls: number;
-  lH: number;
-  lSmooth: number;
-  gradNorm: number;
-  below: number;
-  above: number;
-  tokens: number;
-}
-
-const emptySums = (): StepSums => ({ calls: 0, lH: 0, lSmooth: 0, gradNorm: 0, below: 0, above: 0, tokens: 0 });
+const stateSchema = z
+  .object({
+    /** H̄_m of every finished step (cumulative, not a window — paper §5.4). */
+    history: z.array(z.number()),
+    k: z.number().int().min(0),
+  })
+  .strict();
+type EpoState = z.infer<typeof stateSchema>;
 
 export class Epo implements Regularizer {
-  readonly name = 'epo';
   private history: number[] = [];
   private k = 0;
   /** This step's rollout entropy, when the reference includes it (code). */
   private current: number | undefined;
-  private sums = emptySums();
-  private lastRef: number | undefined;
-  private lastBeta = 0;
 
   constructor(private readonly config: EpoConfig) {}
 
@@ -166,35 +153,37 @@ export class Epo implements Regularizer {
     return c.beta_const;
   }
 
-  prepareBatch(batch: Batch): Batch {
+  prepareBatch(batch: Batch): Reported<Batch> {
     // the code appends the step's entropy to the history before the update (§2.2 item 2)
-    this.current = tokenMeanOfMainRows(batch, batch.oldEntropy);
-    this.sums = emptySums();
-    return batch;
+    this.current = maskedMean(batch.oldEntropy, batch.mask, { width: batch.width, row: (r) => !batch.isExtra[r] });
+    return { value: batch };
   }
 
-  lossTerm(ctx: TokenContext, taped: TapedTokens): tf.Scalar {
+  lossTerm(ctx: TokenContext, taped: TapedTokens): LossHookResult<tf.Scalar> {
     const c = this.config;
     const mb = ctx.batch;
     const weights = averagingWeights(mb, c.aggregate);
     const ref = this.reference();
     const beta = this.beta(ctx.step.totalSteps);
-    this.lastRef = ref;
-    this.lastBeta = beta;
 
     let gradSq = 0;
+    let below = 0;
+    let above = 0;
+    let tokens = 0;
     for (let i = 0; i < mb.mask.length; i++) {
       if (!mb.mask[i] || ref === undefined) continue;
-      const below = ctx.entropy[i] < c.kappa_low * ref;
-      const above = ctx.entropy[i] > c.kappa_high * ref;
-      this.sums.below += below ? 1 : 0;
-      this.sums.above += above ? 1 : 0;
-      this.sums.tokens += 1;
+      const isBelow = ctx.entropy[i] < c.kappa_low * ref;
+      const isAbove = ctx.entropy[i] > c.kappa_high * ref;
+      below += isBelow ? 1 : 0;
+      above += isAbove ? 1 : 0;
+      tokens += 1;
       // ∂(λ·β·L_smooth)/∂H_i of the hinge: ±λβα·w_i outside the band; the indicator has none
-      if (c.smoothing === 'hinge' && (below || above)) gradSq += (c.coef * beta * c.alpha * weights[i]) ** 2;
+      if (c.smoothing === 'hinge' && (isBelow || isAbove)) gradSq += (c.coef * beta * c.alpha * weights[i]) ** 2;
     }
 
-    const loss = tf.tidy(() => {
+    const metrics: Metrics = { beta_k: beta };
+    if (ref !== undefined) metrics.H_ref = ref;
+    const value = tf.tidy(() => {
       const w = tf.tensor1d(weights);
       const lH = tf.sum(tf.mul(taped.entropy, w));
       let penalty: tf.Tensor1D;
@@ -202,42 +191,28 @@ export class Epo implements Regularizer {
       else if (c.smoothing === 'hinge') penalty = hingePenalty(taped.entropy, ref, c.kappa_low, c.kappa_high);
       else penalty = tf.tensor1d(indicatorPenalty(ctx.entropy, ref, c.kappa_low, c.kappa_high));
       const lSmooth = tf.mul(tf.sum(tf.mul(penalty, w)), c.alpha);
-      this.sums.lH += lH.dataSync()[0];
-      this.sums.lSmooth += lSmooth.dataSync()[0];
+      metrics.L_H = lH.dataSync()[0];
+      metrics.L_smooth = lSmooth.dataSync()[0];
       return tf.mul(tf.sub(lH, tf.mul(lSmooth, beta)), -c.coef) as tf.Scalar;
     });
-    this.sums.gradNorm += Math.sqrt(gradSq);
-    this.sums.calls += 1;
-    return loss;
+    metrics.smooth_grad_norm = Math.sqrt(gradSq);
+    if (tokens > 0) {
+      metrics.frac_tokens_below = below / tokens;
+      metrics.frac_tokens_above = above / tokens;
+      metrics.frac_in_corridor = 1 - (below + above) / tokens;
+    }
+    return { value, metrics };
   }
 
-  afterStep(summary: StepSummary): void {
+  afterStep(summary: StepSummary): Metrics {
     this.history.push(summary.rolloutEntropy);
     this.k += 1;
     this.current = undefined;
-  }
-
-  metrics(): Record<string, number> {
-    const s = this.sums;
-    const out: Record<string, number> = { beta_k: this.lastBeta };
-    if (this.lastRef !== undefined) out.H_ref = this.lastRef;
-    if (s.calls > 0) {
-      out.L_H = s.lH / s.calls;
-      out.L_smooth = s.lSmooth / s.calls;
-      out.smooth_grad_norm = s.gradNorm / s.calls;
-    }
-    if (s.tokens > 0) {
-      out.frac_tokens_below = s.below / s.tokens;
-      out.frac_tokens_above = s.above / s.tokens;
-      out.frac_in_corridor = 1 - (s.below + s.above) / s.tokens;
-    }
     // rolling std of the step entropy over the last 10 steps (spec §2.6 volatility)
     const recent = this.history.slice(-10);
-    if (recent.length >= 2) {
-      const m = recent.reduce((a, x) => a + x, 0) / recent.length;
-      out.entropy_volatility = Math.sqrt(recent.reduce((a, x) => a + (x - m) ** 2, 0) / (recent.length - 1));
-    }
-    return out;
+    if (recent.length < 2) return {};
+    const m = recent.reduce((a, x) => a + x, 0) / recent.length;
+    return { entropy_volatility: Math.sqrt(recent.reduce((a, x) => a + (x - m) ** 2, 0) / (recent.length - 1)) };
   }
 
   getState(): EpoState {
@@ -245,7 +220,7 @@ export class Epo implements Regularizer {
   }
 
   setState(state: unknown): void {
-    const s = state as EpoState;
+    const s = parseState(stateSchema, state);
     this.history = [...s.history];
     this.k = s.k;
   }
@@ -259,9 +234,10 @@ export class Epo implements Regularizer {
   }
 }
 
-export const epoDefinition: RegularizerDefinition<typeof epoSchema> = {
+export const epoDefinition = defineRegularizer({
   name: 'epo',
   summary: 'EPO: trajectory-averaged entropy bonus with a corridor penalty around the historical mean entropy, phase-weighted by β_k',
   schema: epoSchema,
+  replacesPolicyLoss: false,
   create: (config) => new Epo(config),
-};
+});

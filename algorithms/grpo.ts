@@ -2,9 +2,11 @@
 // aggregation), §3 (PPO-clip with clip-higher and dual clip), §7 (KL estimators), §8 (entropy).
 // This is the library API (`src/index.ts`) that the `loss` command, the trainer and tests call.
 import * as tf from '@tensorflow/tfjs';
-import { AGG_MODES, KL_TYPES } from '../src/config/schema.ts';
 
-export type AggMode = (typeof AGG_MODES)[number];
+// §2 aggregation lives in its own file; re-exported here as part of the GRPO library API
+export { AGG_MODES, aggregateLoss, aggregateValues, maskedMean, type AggMode } from './aggregate.ts';
+
+export const KL_TYPES = ['kl', 'k1', 'abs', 'mse', 'k2', 'low_var_kl', 'k3', 'kl+', 'k1+', 'abs+', 'mse+', 'k2+', 'low_var_kl+', 'k3+'] as const;
 export type KlType = (typeof KL_TYPES)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -110,57 +112,6 @@ export function ppoClipStats(logProbs: ArrayLike<number>, oldLogProbs: ArrayLike
   }
   const d = n || 1;
   return { clipped, pgClipfrac: clip / d, pgClipfracLower: lower / d, ppoKl: kl / d };
-}
-
-// ---------------------------------------------------------------------------------------------
-// §2 Loss aggregation
-
-/** Aggregate a per-token loss [rows*width] with mask m (data) following verl's agg_loss. */
-export function aggregateLoss(tokenLoss: tf.Tensor1D, mask: Float32Array, rows: number, width: number, mode: AggMode): tf.Scalar {
-  return tf.tidy(() => {
-    const m = tf.tensor1d(mask);
-    const masked = tf.mul(tokenLoss, m);
-    if (mode === 'token-mean') {
-      let count = 0;
-      for (let i = 0; i < mask.length; i++) count += mask[i];
-      return count > 0 ? tf.div(tf.sum(masked), count) : tf.mul(tf.sum(masked), 0);
-    }
-    if (mode === 'seq-mean-token-sum-norm') return tf.div(tf.sum(masked), width);
-    const rowCounts = new Float32Array(rows);
-    for (let i = 0; i < mask.length; i++) rowCounts[Math.floor(i / width)] += mask[i];
-    const nonEmpty = rowCounts.reduce((s, c) => s + (c > 0 ? 1 : 0), 0);
-    const rowSums = tf.sum(tf.reshape(masked, [rows, width]), 1);
-    const perRow = mode === 'seq-mean-token-sum' ? rowSums : tf.div(rowSums, tf.tensor1d(rowCounts.map((c) => c + 1e-8)));
-    // rows with no valid token contribute 0 to the sum and are left out of the count (verl)
-    return nonEmpty > 0 ? tf.div(tf.sum(perRow), nonEmpty) : tf.mul(tf.sum(perRow), 0);
-  });
-}
-
-/** The same aggregation on plain numbers, for metrics (e.g. `actor/entropy`). */
-export function aggregateValues(values: ArrayLike<number>, mask: ArrayLike<number>, rows: number, width: number, mode: AggMode): number {
-  if (mode === 'token-mean' || mode === 'seq-mean-token-sum-norm') {
-    let sum = 0;
-    let count = 0;
-    for (let i = 0; i < mask.length; i++) {
-      sum += values[i] * mask[i];
-      count += mask[i];
-    }
-    return mode === 'token-mean' ? (count > 0 ? sum / count : 0) : sum / width;
-  }
-  let total = 0;
-  let nonEmpty = 0;
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    let count = 0;
-    for (let t = 0; t < width; t++) {
-      sum += values[r * width + t] * mask[r * width + t];
-      count += mask[r * width + t];
-    }
-    if (count === 0) continue;
-    nonEmpty += 1;
-    total += mode === 'seq-mean-token-sum' ? sum : sum / (count + 1e-8);
-  }
-  return nonEmpty > 0 ? total / nonEmpty : 0;
 }
 
 // ---------------------------------------------------------------------------------------------

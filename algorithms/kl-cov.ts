@@ -13,9 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { absSignGrad } from './grpo.ts';
-import { StepMeans } from './step-means.ts';
 import { centredCovariance } from './token-covariance.ts';
-import type { Regularizer, RegularizerDefinition, RunShape, TapedTokens, TokenContext, TokenSelection } from './regularizer.ts';
+import { defineRegularizer, type PolicyLossResult, type Regularizer, type RunShape, type TapedTokens, type TokenContext } from './regularizer.ts';
 
 export const klCovSchema = z
   .object({
@@ -70,16 +69,11 @@ export function klCovTokenLoss(logProbs: tf.Tensor1D, oldLogProbs: tf.Tensor1D, 
 }
 
 export class KlCov implements Regularizer {
-  readonly name = 'kl_cov';
-  private readonly stepMeans = new StepMeans();
-  private last: KlCovSelection | null = null;
-
   constructor(readonly config: KlCovConfig) {}
 
-  policyLoss(ctx: TokenContext, taped: TapedTokens): tf.Tensor1D {
+  policyLoss(ctx: TokenContext, taped: TapedTokens): PolicyLossResult {
     const { batch } = ctx;
     const sel = selectKlCov(ctx.logProbs, batch.oldLogProbs, batch.advantages, batch.mask, this.config);
-    this.last = sel;
     let penalty = 0;
     let penalisedCount = 0;
     for (const i of sel.selected) {
@@ -88,21 +82,17 @@ export class KlCov implements Regularizer {
       penalty += this.config.coef * Math.abs(ctx.logProbs[i] - batch.oldLogProbs[i]);
     }
     const n = sel.valid || 1;
-    this.stepMeans.add(ctx.step.step, {
+    const value = tf.tidy(() => klCovTokenLoss(taped.logProbs, tf.tensor1d(batch.oldLogProbs), tf.tensor1d(batch.advantages), tf.tensor1d(sel.penalised), this.config.coef));
+    return {
+      value,
       // spec §5: no clipping at all; ppo_kl is the mean |δ| here (not mean lp_old − lp)
-      'actor/pg_clipfrac': 0,
-      'actor/pg_clipfrac_lower': 0,
-      'actor/ppo_kl': sel.meanAbsDelta,
-      'kl_cov/selected_frac': sel.selected.length / n,
-      'kl_cov/penalised_frac': penalisedCount / n,
-      'kl_cov/penalty_mean': penalty / n,
-      'kl_cov/cov_mean': sel.covMean,
-    });
-    return tf.tidy(() => klCovTokenLoss(taped.logProbs, tf.tensor1d(batch.oldLogProbs), tf.tensor1d(batch.advantages), tf.tensor1d(sel.penalised), this.config.coef));
-  }
-
-  metrics(): Record<string, number> {
-    return this.stepMeans.means();
+      actor: { pgClipfrac: 0, pgClipfracLower: 0, ppoKl: sel.meanAbsDelta },
+      metrics: { selected_frac: sel.selected.length / n, penalised_frac: penalisedCount / n, penalty_mean: penalty / n, cov_mean: sel.covMean },
+      selection: {
+        label: `top-k by covariance: loss + ${this.config.coef}·|lp − lp_old| (nothing where |lp − lp_old| <= ${this.config.delta_tol})`,
+        tokens: sel.selected.slice().sort((a, b) => a - b),
+      },
+    };
   }
 
   warnings(run: RunShape): string[] {
@@ -114,19 +104,12 @@ export class KlCov implements Regularizer {
     }
     return [];
   }
-
-  lastSelection(): TokenSelection | undefined {
-    if (!this.last) return undefined;
-    return {
-      label: `top-k by covariance: loss + ${this.config.coef}·|lp − lp_old| (nothing where |lp − lp_old| <= ${this.config.delta_tol})`,
-      tokens: this.last.selected.slice().sort((a, b) => a - b),
-    };
-  }
 }
 
-export const klCovDefinition: RegularizerDefinition<typeof klCovSchema> = {
+export const klCovDefinition = defineRegularizer({
   name: 'kl_cov',
   summary: 'KL-Cov (Cui et al. 2025): unclipped PG plus coef·|lp − lp_old| on the top-ratio tokens by adv/log-prob covariance',
   schema: klCovSchema,
+  replacesPolicyLoss: true,
   create: (config) => new KlCov(config),
-};
+});

@@ -1,24 +1,12 @@
-// Maps the `name` of each entry under `regularizers:` in a config to its implementation
-// (verl's register_policy_loss idea). Adding a regularizer is one file plus one line here.
-import { aepoDefinition } from './aepo.ts';
-import { clipCovDefinition } from './clip-cov.ts';
-import { entropyBonusDefinition } from './entropy-bonus.ts';
-import { entropyFloorDefinition } from './entropy-floor.ts';
-import { epoDefinition } from './epo.ts';
-import { klCovDefinition } from './kl-cov.ts';
-import type { RegularizerDefinition } from './regularizer.ts';
-import { steerDefinition } from './steer.ts';
+// The built-in regularizers: importing this file registers each one (its file calls
+// defineRegularizer), in the order `entrolab list` shows them. Adding a built-in is one file plus
+// one import line here; a program using the library imports its own file instead.
+import './entropy-bonus.ts';
+import './clip-cov.ts';
+import './kl-cov.ts';
+import './aepo.ts';
+import './epo.ts';
+import './steer.ts';
+import './entropy-floor.ts';
 
-export const REGULARIZERS: Record<string, RegularizerDefinition> = {
-  entropy_bonus: entropyBonusDefinition,
-  clip_cov: clipCovDefinition,
-  kl_cov: klCovDefinition,
-  aepo: aepoDefinition,
-  epo: epoDefinition,
-  steer: steerDefinition,
-  entropy_floor: entropyFloorDefinition,
-};
-
-export function registerRegularizer(def: RegularizerDefinition): void {
-  REGULARIZERS[def.name] = def;
-}
+export { REGULARIZERS, defineRegularizer, registerRegularizer } from './regularizer.ts';

@@ -1,19 +1,21 @@
-// The interface every entropy regularizer implements: a handful of optional hooks that the
-// trainer calls at fixed points of a step (see ../shared DESIGN: plan → rollout → advantage →
-// prepare → update → observe → after). The trainer never names a regularizer; it only calls hooks.
+// The contract every entropy regularizer implements: a handful of optional hooks that the trainer
+// calls at fixed points of a step (plan → rollout → advantage → prepare → update → observe → after),
+// and `defineRegularizer`, which names and registers one. The trainer never names a regularizer; it
+// only calls hooks, prefixes the metrics they return with the regularizer's name, and hands each
+// regularizer its own random stream.
 //
 // Order of application, when several regularizers are active (documented in the README):
 //   1. planRollout    in config order; the last temperature wins, extra rollouts are all made
 //   2. prepareBatch   in config order, each sees the previous one's batch
 //   3. policyLoss     at most one active regularizer may replace the per-token PG loss
 //   4. tokenWeights   multiplied together (in config order) onto the per-token PG loss
-//   5. lossTerms      added to the aggregated loss
+//   5. lossTerm       added to the aggregated loss
 //   6. afterStep      in config order
 import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { Batch } from '../src/core/batch.ts';
 import type { Rng } from '../src/core/rng.ts';
-import type { AggMode } from './grpo.ts';
+import type { AggMode } from './aggregate.ts';
 
 /** Extra episodes sampled next to the main rollout, flagged `isExtra` in the batch. */
 export interface ExtraRollout {
@@ -33,7 +35,7 @@ export interface StepInfo {
   /** 0-based index of the current training step and the configured number of steps. */
   step: number;
   totalSteps: number;
-  /** The regularizer's own seeded stream (saved in checkpoints). */
+  /** This regularizer's own seeded stream (saved in checkpoints); other regularizers never draw from it. */
   rng: Rng;
   /** Prompts drawn this step. */
   promptsPerStep: number;
@@ -82,30 +84,59 @@ export interface StepSummary {
   batch: Batch;
 }
 
+/** Scalars a hook measured. Keys are relative to the regularizer: `frac` is logged as `clip_cov/frac`. */
+export type Metrics = Record<string, number>;
+
+/**
+ * What a hook returns: its value and the metrics it measured computing it. A key containing '/' is
+ * an error (a regularizer cannot write another's or the core's metrics by accident). Loss hooks run
+ * once per mini-batch; the step logs the mean of each metric over its mini-batches, except keys
+ * ending in `_min` (minimum) and `_max` or `_absmax` (maximum).
+ */
+export interface Reported<T> {
+  value: T;
+  metrics?: Metrics;
+}
+
+/** A loss hook's result; `selection` says which tokens it selected or reweighted (`entrolab loss`). */
+export interface LossHookResult<T> extends Reported<T> {
+  selection?: TokenSelection;
+}
+
+/**
+ * The statistics of the loss that replaced PPO-clip, logged as `actor/pg_clipfrac`,
+ * `actor/pg_clipfrac_lower` and `actor/ppo_kl` in place of the core's PPO-clip ones. This is the
+ * one documented way a regularizer writes a metric outside its own namespace.
+ */
+export interface PolicyLossStats {
+  pgClipfrac: number;
+  pgClipfracLower: number;
+  ppoKl: number;
+}
+
+export interface PolicyLossResult extends LossHookResult<tf.Tensor1D> {
+  actor: PolicyLossStats;
+}
+
+/** The hooks of one configured regularizer; every hook is optional. */
 export interface Regularizer {
-  readonly name: string;
   planRollout?(info: StepInfo): RolloutPlan | undefined;
-  /** May drop rows or rewrite advantages (spec aepo §1.3); returns the batch to train on. */
-  prepareBatch?(batch: Batch, info: StepInfo): Batch;
-  /** Replaces the per-token PG loss. Returns the [rows*width] loss before weights and masking. */
-  policyLoss?(ctx: TokenContext, taped: TapedTokens): tf.Tensor1D;
+  /** May drop rows or rewrite advantages (AEPO); returns the batch to train on. */
+  prepareBatch?(batch: Batch, info: StepInfo): Reported<Batch>;
+  /** Replaces the per-token PG loss: the [rows*width] loss before weights and masking. */
+  policyLoss?(ctx: TokenContext, taped: TapedTokens): PolicyLossResult;
   /** Per-token multiplicative weights from detached values ([rows*width]). */
-  tokenWeights?(ctx: TokenContext): Float32Array;
+  tokenWeights?(ctx: TokenContext): LossHookResult<Float32Array>;
   /** A scalar added to the loss (already weighted by the regularizer's own coefficients). */
-  lossTerm?(ctx: TokenContext, taped: TapedTokens): tf.Scalar;
-  afterStep?(summary: StepSummary): void;
-  /** Metrics of the last step, merged into metrics.jsonl (names like `clip_cov/frac`). */
-  metrics?(): Record<string, number>;
+  lossTerm?(ctx: TokenContext, taped: TapedTokens): LossHookResult<tf.Scalar>;
+  /** After the update: advance controller state; returns the step's metrics from it. */
+  afterStep?(summary: StepSummary): Metrics | undefined;
   /** Controller state, JSON-serialisable; restored exactly on resume. */
   getState?(): unknown;
+  /** Restores getState's value; throws (naming what is wrong) when `state` does not have its shape. */
   setState?(state: unknown): void;
   /** A warning to print once at start (e.g. KL-Cov is a no-op with one epoch, one mini-batch). */
   warnings?(run: RunShape): string[];
-  /**
-   * Which tokens the last mini-batch's hooks selected or reweighted (Clip-Cov's cov-clipped
-   * tokens, KL-Cov's top-k, STEER's weights), for `entrolab loss` and debugging. Optional.
-   */
-  lastSelection?(): TokenSelection | undefined;
 }
 
 /** What a regularizer selected or reweighted; indices are flat, row-major into [rows*width]. */
@@ -126,11 +157,46 @@ export interface RunShape {
   totalSteps: number;
 }
 
-/** What a registry entry provides: a zod schema for its config block and a constructor. */
+/** A regularizer's definition: its name (written only here), config schema and constructor. */
 export interface RegularizerDefinition<S extends z.ZodType = z.ZodType> {
+  /** The config name (`regularizers: [{name: ...}]`) and the prefix of its metrics. */
   name: string;
   /** One line for `--help` and the README. */
   summary: string;
   schema: S;
+  /** True when the regularizer has a policyLoss hook; at most one such regularizer per run. */
+  replacesPolicyLoss: boolean;
   create(config: z.infer<S>): Regularizer;
+}
+
+const DEFINITIONS: Record<string, RegularizerDefinition> = {};
+
+/** Every registered definition by name (built-ins register when algorithms/registry.ts is imported). */
+export const REGULARIZERS: Readonly<Record<string, RegularizerDefinition>> = DEFINITIONS;
+
+/** Adds a definition to REGULARIZERS; a name that is taken or not snake_case is refused. */
+export function registerRegularizer(def: RegularizerDefinition): void {
+  if (!/^[a-z][a-z0-9_]*$/.test(def.name)) {
+    throw new Error(`regularizer name '${def.name}' must be snake_case (it prefixes metric names)`);
+  }
+  if (Object.hasOwn(DEFINITIONS, def.name)) throw new Error(`regularizer '${def.name}' is already registered`);
+  DEFINITIONS[def.name] = def;
+}
+
+/** Registers `def` and returns it (the one place a regularizer's name is written). */
+export function defineRegularizer<S extends z.ZodType>(def: RegularizerDefinition<S>): RegularizerDefinition<S> {
+  registerRegularizer(def as unknown as RegularizerDefinition);
+  return def;
+}
+
+/**
+ * `state` checked against `schema` for setState, or an Error saying in one line what does not match
+ * (the trainer adds the regularizer's name and the checkpoint file).
+ */
+export function parseState<S extends z.ZodType>(schema: S, state: unknown): z.infer<S> {
+  const parsed = schema.safeParse(state);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const at = issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : '';
+  throw new Error(`saved state ${JSON.stringify(state)?.slice(0, 80)} does not match${at}: ${issue.message}`);
 }

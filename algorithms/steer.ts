@@ -4,7 +4,7 @@
 // Everything is computed from detached values (the TokenContext arrays and the stored π_old).
 import { z } from 'zod';
 import { UserError } from '../src/errors.ts';
-import type { Regularizer, RegularizerDefinition, TokenContext } from './regularizer.ts';
+import { defineRegularizer, type LossHookResult, type Metrics, type Regularizer, type TokenContext } from './regularizer.ts';
 
 export const steerSchema = z
   .object({
@@ -104,62 +104,52 @@ export function steerWeights(omega: Float32Array, mask: Float32Array, c: Pick<St
 // ---------------------------------------------------------------------------------------------
 // The regularizer
 
-interface StepStats {
-  step: number;
-  tokens: number;
-  wSum: number;
-  wMin: number;
-  wMax: number;
-  atFloor: number;
-  omegaAbsMax: number;
-  omegaPos: number;
+/** The weights' and Ω's summary over the valid tokens of one mini-batch. */
+export function steerMetrics(w: Float32Array, omega: Float32Array, mask: Float32Array, lambdaMin: number): Metrics {
+  let tokens = 0;
+  let wSum = 0;
+  let wMin = Infinity;
+  let wMax = -Infinity;
+  let atFloor = 0;
+  let omegaAbsMax = 0;
+  let omegaPos = 0;
+  // a weight counts as "at the floor" within float32 rounding of λ_min
+  const floor = Math.fround(lambdaMin);
+  for (let i = 0; i < w.length; i++) {
+    if (!mask[i]) continue;
+    tokens += 1;
+    wSum += w[i];
+    wMin = Math.min(wMin, w[i]);
+    wMax = Math.max(wMax, w[i]);
+    if (w[i] <= floor && lambdaMin < 1) atFloor += 1;
+    omegaAbsMax = Math.max(omegaAbsMax, Math.abs(omega[i]));
+    if (omega[i] > 0) omegaPos += 1;
+  }
+  if (tokens === 0) return {};
+  return {
+    w_mean: wSum / tokens,
+    w_min: wMin,
+    w_max: wMax,
+    frac_w_at_floor: atFloor / tokens,
+    omega_absmax: omegaAbsMax,
+    omega_pos_frac: omegaPos / tokens,
+  };
 }
-
-const freshStats = (step: number): StepStats => ({ step, tokens: 0, wSum: 0, wMin: Infinity, wMax: -Infinity, atFloor: 0, omegaAbsMax: 0, omegaPos: 0 });
 
 export class Steer implements Regularizer {
-  readonly name = 'steer';
-  private stats = freshStats(-1);
-
   constructor(private readonly config: SteerConfig) {}
 
-  tokenWeights(ctx: TokenContext): Float32Array {
+  tokenWeights(ctx: TokenContext): LossHookResult<Float32Array> {
     const omega = omegas(ctx, this.config.estimator);
     const w = steerWeights(omega, ctx.batch.mask, this.config);
-    if (this.stats.step !== ctx.step.step) this.stats = freshStats(ctx.step.step);
-    const s = this.stats;
-    // a weight counts as "at the floor" within float32 rounding of λ_min
-    const floor = Math.fround(this.config.lambda_min);
-    for (let i = 0; i < w.length; i++) {
-      if (!ctx.batch.mask[i]) continue;
-      s.tokens += 1;
-      s.wSum += w[i];
-      s.wMin = Math.min(s.wMin, w[i]);
-      s.wMax = Math.max(s.wMax, w[i]);
-      if (w[i] <= floor && this.config.lambda_min < 1) s.atFloor += 1;
-      s.omegaAbsMax = Math.max(s.omegaAbsMax, Math.abs(omega[i]));
-      if (omega[i] > 0) s.omegaPos += 1;
-    }
-    return w;
-  }
-
-  metrics(): Record<string, number> {
-    const s = this.stats;
-    if (s.tokens === 0) return {};
-    return {
-      w_mean: s.wSum / s.tokens,
-      w_min: s.wMin,
-      w_max: s.wMax,
-      frac_w_at_floor: s.atFloor / s.tokens,
-      omega_absmax: s.omegaAbsMax,
-      omega_pos_frac: s.omegaPos / s.tokens,
-    };
+    return { value: w, metrics: steerMetrics(w, omega, ctx.batch.mask, this.config.lambda_min) };
   }
 }
 
-export const steerDefinition: RegularizerDefinition<typeof steerSchema> = {
+export const steerDefinition = defineRegularizer({
   name: 'steer',
   summary: 'STEER: down-weight the PPO loss of tokens predicted to change entropy most (|Ω|, exp or linear)',
   schema: steerSchema,
+  replacesPolicyLoss: false,
   create: (config) => new Steer(config),
-};
+});

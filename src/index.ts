@@ -1,9 +1,12 @@
 // entrolab's library API: the GRPO math, the regularizer interface and registry, the trainer and
 // its building blocks, for users who compute losses on their own tensors or add a regularizer.
+// importing the registry first registers the built-ins in their documented order
+export { REGULARIZERS, defineRegularizer, registerRegularizer } from '../algorithms/registry.ts';
 export {
   absSignGrad,
   aggregateLoss,
   aggregateValues,
+  maskedMean,
   broadcastToTokens,
   groupAdvantages,
   klPenalty,
@@ -15,7 +18,19 @@ export {
   type ClipOptions,
   type KlType,
 } from '../algorithms/grpo.ts';
-export type { Regularizer, RegularizerDefinition, StepInfo, TapedTokens, TokenContext, TokenSelection } from '../algorithms/regularizer.ts';
+export {
+  parseState,
+  type LossHookResult,
+  type Metrics,
+  type PolicyLossResult,
+  type Regularizer,
+  type RegularizerDefinition,
+  type Reported,
+  type StepInfo,
+  type TapedTokens,
+  type TokenContext,
+  type TokenSelection,
+} from '../algorithms/regularizer.ts';
 // each regularizer's math on plain arrays/tensors (spec sections cited in each file)
 export { selectClipCov, clipCovTokenLoss } from '../algorithms/clip-cov.ts';
 export { selectKlCov, klCovTokenLoss } from '../algorithms/kl-cov.ts';
@@ -23,7 +38,6 @@ export { omegaCode, omegaFirstOrder, steerWeights } from '../algorithms/steer.ts
 export { paperBeta, codeEpochWeight, hingePenalty, indicatorPenalty, averagingWeights } from '../algorithms/epo.ts';
 export { chooseTemperature, selectReinforceRows, reinforceCount, mixBatch } from '../algorithms/aepo.ts';
 export { centredCovariance } from '../algorithms/token-covariance.ts';
-export { REGULARIZERS, registerRegularizer } from '../algorithms/registry.ts';
 export type { Env, Prompt, StepResult } from '../envs/env.ts';
 export { ENVS } from '../envs/registry.ts';
 export { selectBackend } from './core/backend.ts';
@@ -37,7 +51,9 @@ export type { Policy } from './policies/policy.ts';
 export { POLICIES } from './policies/registry.ts';
 export { Rng } from './core/rng.ts';
 export { train } from './train/trainer.ts';
-export { composeLoss } from './core/update.ts';
+export { composeLoss, type ComposedLoss, type LossInputs } from './core/update.ts';
+export { createRegularizers, type ActiveRegularizer } from './core/regularizer-set.ts';
 // the `entrolab loss` computation: one JSON mini-batch → loss, per-token loss, gradients, selections
-export { computeLoss } from './cli/commands/loss.ts';
+export { computeLoss } from './core/loss-check.ts';
+export { parseLossConfig, type LossConfig } from './config/loss-config.ts';
 export { parseLossBatch, readLossBatch } from './core/loss-batch.ts';

@@ -24,6 +24,7 @@ import type { PolicyInputs } from '../src/policies/policy.ts';
 import { Rng } from '../src/core/rng.ts';
 import { train } from '../src/train/trainer.ts';
 import { composeLoss } from '../src/core/update.ts';
+import { active } from './helpers.ts';
 
 const fakeInputs = (rows: number, width: number): PolicyInputs => ({ rows, width, selectRows: (r) => fakeInputs(r.length, width) });
 
@@ -106,24 +107,24 @@ describe('AEPO batches', () => {
   it('replace mode: the REINFORCE row (A = 1 on every token) replaces the first main row', () => {
     const reg = new Aepo(config({ mode: 'replace' }));
     reg.planRollout(info());
-    const out = reg.prepareBatch(handBatch(), info());
+    const { value: out, metrics: m = {} } = reg.prepareBatch(handBatch(), info());
     expect(out.rows).toBe(4);
     expect(Array.from(out.groupId)).toEqual([2, 0, 1, 1]);
     expect(Array.from(out.isExtra)).toEqual([1, 0, 0, 0]);
     expect(Array.from(out.advantages.slice(0, 3))).toEqual([1, 1, 1]);
     // the kept main rows keep their own-group advantages: group 0 row 1 has A = −0.7071
     expect(out.advantages[3]).toBeCloseTo(-0.707106, 5);
-    expect(reg.metrics()).toMatchObject({ temperature: 1.2, above_target: 0, n_selected: 1, n_reg: 1, reg_reward_mean: 0.6 });
-    expect(reg.metrics().reg_token_frac).toBeCloseTo(3 / (3 + 2 + 1 + 3), 6);
+    expect(m).toMatchObject({ temperature: 1.2, above_target: 0, n_selected: 1, n_reg: 1, reg_reward_mean: 0.6 });
+    expect(m.reg_token_frac).toBeCloseTo(3 / (3 + 2 + 1 + 3), 6);
   });
 
   it('above the target n_reg is halved: floor(1/2) = 0 leaves the main rollout untouched', () => {
     const reg = new Aepo(config({ mode: 'replace', target_entropy: 0.5 }));
     reg.afterStep(summary(0.9, 0, handBatch()));
     expect(reg.planRollout(info())!.extra!.temperature).toBe(0.8);
-    const out = reg.prepareBatch(handBatch(), info());
+    const { value: out, metrics: m = {} } = reg.prepareBatch(handBatch(), info());
     expect(Array.from(out.groupId)).toEqual([0, 0, 1, 1]);
-    expect(reg.metrics()).toMatchObject({ above_target: 1, n_selected: 1, n_reg: 0, reg_token_frac: 0 });
+    expect(m).toMatchObject({ above_target: 1, n_selected: 1, n_reg: 0, reg_token_frac: 0 });
   });
 
   it('no selected sample (the reference code crashes): trains on the main rows, logs n_reg = 0', () => {
@@ -134,18 +135,18 @@ describe('AEPO batches', () => {
     for (const mode of ['replace', 'additive'] as const) {
       const reg = new Aepo(config({ mode }));
       reg.planRollout(info());
-      const out = reg.prepareBatch(b, info());
+      const { value: out, metrics: m = {} } = reg.prepareBatch(b, info());
       expect(out.rows).toBe(4);
       expect(Array.from(out.isExtra)).toEqual([0, 0, 0, 0]);
-      expect(reg.metrics()).toMatchObject({ n_selected: 0, n_reg: 0, reg_token_frac: 0 });
-      expect(reg.metrics().reg_nll).toBeUndefined();
+      expect(m).toMatchObject({ n_selected: 0, n_reg: 0, reg_token_frac: 0 });
+      expect(m.reg_nll).toBeUndefined();
     }
   });
 
   it('additive mode keeps every main row and adds the REINFORCE row', () => {
     const reg = new Aepo(config({ mode: 'additive' }));
     reg.planRollout(info());
-    const out = reg.prepareBatch(handBatch(), info());
+    const { value: out } = reg.prepareBatch(handBatch(), info());
     expect(Array.from(out.groupId)).toEqual([2, 0, 0, 1, 1]);
     // token-mean: 12 tokens in all, 9 in main rows → main weight 12/9, REINFORCE rows 0
     const w = additiveMainWeights(out, 'token-mean');
@@ -159,7 +160,7 @@ describe('AEPO batches', () => {
       const alpha = 0.3;
       const reg = new Aepo(config({ mode: 'additive', alpha }));
       reg.planRollout(info());
-      const mixed = reg.prepareBatch(handBatch(), info());
+      const { value: mixed } = reg.prepareBatch(handBatch(), info());
       const grpo = grpoSchema.parse({ loss_agg_mode: aggMode, clip_ratio_low: 0.1, clip_ratio_high: 0.1 });
       // current log-probs away from the old ones so that some tokens clip
       const lpValues = mixed.oldLogProbs.map((x, i) => x + 0.15 * Math.sin(3 * i));
@@ -168,11 +169,13 @@ describe('AEPO batches', () => {
       const mainBatch = selectRows(mixed, [1, 2, 3, 4]);
       const regBatch = selectRows(mixed, [0]);
       const pos = { epoch: 0, miniBatch: 0 };
-      const combined = (lp: tf.Tensor1D) => composeLoss(lp, entropy, mixed, [reg], grpo, info(), pos, {});
+      const loss = (logProbs: tf.Tensor1D, ent: tf.Tensor1D, batch: Batch, regs: Aepo[]) =>
+        composeLoss({ logProbs, entropy: ent, batch, regularizers: regs.map((r) => active('aepo', r)), grpo, step: info(), position: pos }).loss;
+      const combined = (lp: tf.Tensor1D) => loss(lp, entropy, mixed, [reg]);
       const separate = (lp: tf.Tensor1D) =>
         tf.add(
-          composeLoss(tf.slice(lp, w, 4 * w), tf.slice(entropy, w, 4 * w), mainBatch, [], grpo, info(), pos, {}),
-          tf.mul(composeLoss(tf.slice(lp, 0, w), tf.slice(entropy, 0, w), regBatch, [], grpo, info(), pos, {}), alpha),
+          loss(tf.slice(lp, w, 4 * w), tf.slice(entropy, w, 4 * w), mainBatch, []),
+          tf.mul(loss(tf.slice(lp, 0, w), tf.slice(entropy, 0, w), regBatch, []), alpha),
         ) as tf.Scalar;
       const lp = tf.tensor1d(lpValues);
       expect(combined(lp).dataSync()[0]).toBeCloseTo(separate(lp).dataSync()[0], 6);
@@ -207,26 +210,25 @@ describe('DCPO, AEPO without extra rollouts (mode: is)', () => {
     };
     const reg = new Aepo(config({ mode: 'is', target_entropy: 0.5 }));
     expect(reg.planRollout(info())).toBeUndefined(); // prevEntropy 0 → T = 1.2, no extra rollout
-    const out = reg.prepareBatch(b, info());
+    const { value: out, metrics: m = {} } = reg.prepareBatch(b, info());
     const alpha = 0.1 / 0.5 / (1 + 0.1 / 0.5); // = 1/6
     const q = 0.75 ** (1 / 1.2) / (0.75 ** (1 / 1.2) + 0.25 ** (1 / 1.2));
     expect(out.advantages[0]).toBeCloseTo((1 - alpha) * 0.7071 + alpha * (q / 0.75), 6);
     expect(out.advantages[1]).toBeCloseTo((1 - alpha) * -0.7071, 6);
     expect(b.advantages[0]).toBeCloseTo(0.7071, 6); // the input batch is not modified
-    expect(reg.metrics()).toMatchObject({ temperature: 1.2, above_target: 0 });
-    expect(reg.metrics().dcpo_alpha).toBeCloseTo(1 / 6, 12);
+    expect(m).toMatchObject({ temperature: 1.2, above_target: 0 });
+    expect(m.dcpo_alpha).toBeCloseTo(1 / 6, 12);
   });
 });
 
 describe('AEPO state and checks', () => {
   it('estimator nll uses the update NLL, exact the rollout entropy; state round-trips', () => {
     const nll = new Aepo(config({ estimator: 'nll', target_entropy: 1 }));
-    nll.afterStep(summary(0.7, 1.3, handBatch()));
-    expect(nll.metrics()).toMatchObject({ entropy_measured: 1.3 });
-    expect(nll.metrics().entropy_error).toBeCloseTo(0.3, 12);
+    const after = nll.afterStep(summary(0.7, 1.3, handBatch()));
+    expect(after).toMatchObject({ entropy_measured: 1.3 });
+    expect(after.entropy_error).toBeCloseTo(0.3, 12);
     const exact = new Aepo(config({ estimator: 'exact', target_entropy: 1 }));
-    exact.afterStep(summary(0.7, 1.3, handBatch()));
-    expect(exact.metrics()).toMatchObject({ entropy_measured: 0.7 });
+    expect(exact.afterStep(summary(0.7, 1.3, handBatch()))).toMatchObject({ entropy_measured: 0.7 });
 
     const restored = new Aepo(config({ estimator: 'nll', target_entropy: 1 }));
     restored.setState(JSON.parse(JSON.stringify(nll.getState())));

@@ -14,6 +14,7 @@ import { parseLossBatch } from '../src/core/loss-batch.ts';
 import { Rng } from '../src/core/rng.ts';
 import { train } from '../src/train/trainer.ts';
 import { composeLoss } from '../src/core/update.ts';
+import { active } from './helpers.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-clip-cov-'));
 beforeAll(async () => {
@@ -45,13 +46,24 @@ function runCompose(doc: object, reg: ClipCov, grpoOver: object = {}) {
   const grpo = grpoSchema.parse(grpoOver);
   let loss = 0;
   const grad = tf.grad((x: tf.Tensor) => {
-    const value = composeLoss(x as tf.Tensor1D, ent, input.batch, [reg], grpo, info(), { epoch: 0, miniBatch: 0 }, metrics, (_c, t) => {
-      tokenLoss = t.dataSync() as Float32Array;
+    const step = info();
+    const out = composeLoss({
+      logProbs: x as tf.Tensor1D,
+      entropy: ent,
+      batch: input.batch,
+      regularizers: [active('clip_cov', reg, step.rng)],
+      grpo,
+      step,
+      position: { epoch: 0, miniBatch: 0 },
+      inspect: (t) => {
+        tokenLoss = t.dataSync() as Float32Array;
+      },
     });
-    loss = value.dataSync()[0];
-    return value;
+    Object.assign(metrics, out.metrics);
+    loss = out.loss.dataSync()[0];
+    return out.loss;
   })(lp);
-  const out = { loss, tokenLoss, grad: grad.dataSync() as Float32Array, metrics: { ...metrics, ...reg.metrics() } };
+  const out = { loss, tokenLoss, grad: grad.dataSync() as Float32Array, metrics };
   tf.dispose([lp, ent, grad]);
   return out;
 }

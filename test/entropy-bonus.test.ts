@@ -14,6 +14,7 @@ import { parseLossBatch } from '../src/core/loss-batch.ts';
 import { Rng } from '../src/core/rng.ts';
 import { train } from '../src/train/trainer.ts';
 import { composeLoss } from '../src/core/update.ts';
+import { active } from './helpers.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-entropy-bonus-'));
 beforeAll(async () => {
@@ -41,12 +42,22 @@ function lossAndEntropyGrad(reg: EntropyBonus | null, grpoOver: object = {}) {
   const lp = tf.tensor1d(input.logProbs);
   const ent = tf.tensor1d(input.entropy);
   let loss = 0;
+  let metrics: Record<string, number> = {};
   const grad = tf.grad((h: tf.Tensor) => {
-    const value = composeLoss(lp, h as tf.Tensor1D, input.batch, reg ? [reg] : [], grpoSchema.parse(grpoOver), info, { epoch: 0, miniBatch: 0 }, {});
-    loss = value.dataSync()[0];
-    return tf.add(value, tf.mul(tf.sum(h), 0));
+    const out = composeLoss({
+      logProbs: lp,
+      entropy: h as tf.Tensor1D,
+      batch: input.batch,
+      regularizers: reg ? [active('entropy_bonus', reg)] : [],
+      grpo: grpoSchema.parse(grpoOver),
+      step: info,
+      position: { epoch: 0, miniBatch: 0 },
+    });
+    metrics = out.metrics;
+    loss = out.loss.dataSync()[0];
+    return tf.add(out.loss, tf.mul(tf.sum(h), 0));
   })(ent);
-  const out = { loss, grad: Array.from(grad.dataSync(), (g) => g + 0) };
+  const out = { loss, metrics, grad: Array.from(grad.dataSync(), (g) => g + 0) };
   tf.dispose([lp, ent, grad]);
   return out;
 }
@@ -87,12 +98,13 @@ describe('adaptive controller', () => {
   it('gates the bonus off while the last measured entropy is above the target', () => {
     const reg = new EntropyBonus(config({ coef: 0.01, adaptive: true, target: 1, delta: 0.004 }));
     expect(reg.effectiveCoef()).toBe(0.01); // no measurement yet: open
-    reg.afterStep(summary(1.3));
+    expect(reg.afterStep(summary(1.3))).toEqual({ controller_coef: 0.006, measured_entropy: 1.3 });
     expect(reg.getState()).toEqual({ coef: 0.006, lastEntropy: 1.3 });
     expect(reg.effectiveCoef()).toBe(0); // gate closed
     const base = lossAndEntropyGrad(null);
-    expect(lossAndEntropyGrad(reg).loss).toBe(base.loss);
-    expect(reg.metrics()).toMatchObject({ coef: 0, active: 0, controller_coef: 0.006, measured_entropy: 1.3 });
+    const gated = lossAndEntropyGrad(reg);
+    expect(gated.loss).toBe(base.loss);
+    expect(gated.metrics).toMatchObject({ 'entropy_bonus/coef': 0, 'entropy_bonus/active': 0 });
     reg.afterStep(summary(0.7));
     expect(reg.effectiveCoef()).toBeCloseTo(0.01, 15);
   });
@@ -125,7 +137,7 @@ describe('adaptive controller', () => {
     b.setState(JSON.parse(JSON.stringify(a.getState())));
     expect(b.getState()).toEqual(a.getState());
     expect(b.effectiveCoef()).toBe(0);
-    expect(() => b.setState({ coef: 'x' })).toThrow(/malformed/);
+    expect(() => b.setState({ coef: 'x' })).toThrow(/does not match at 'coef'/);
   });
 
   it('rejects min_coef > max_coef', () => {

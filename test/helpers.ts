@@ -2,8 +2,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { StepInfo, TokenContext } from '../algorithms/regularizer.ts';
+import type { Regularizer, StepInfo, TokenContext } from '../algorithms/regularizer.ts';
 import type { Batch } from '../src/core/batch.ts';
+import type { ActiveRegularizer } from '../src/core/regularizer-set.ts';
+import { Rng } from '../src/core/rng.ts';
 
 export function tempDir(prefix = 'entrolab-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -41,4 +43,9 @@ export function tokenContext(batch: Batch, step: StepInfo, over: Partial<TokenCo
     miniBatch: 0,
     ...over,
   };
+}
+
+/** A regularizer instance as the trainer holds it: name, hooks and its own stream. */
+export function active(name: string, hooks: Regularizer, rng = new Rng(`test:${name}`)): ActiveRegularizer {
+  return { name, hooks, rng };
 }

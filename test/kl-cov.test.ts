@@ -15,6 +15,7 @@ import { parseLossBatch } from '../src/core/loss-batch.ts';
 import { Rng } from '../src/core/rng.ts';
 import { train } from '../src/train/trainer.ts';
 import { composeLoss } from '../src/core/update.ts';
+import { active } from './helpers.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-kl-cov-'));
 beforeAll(async () => {
@@ -41,13 +42,23 @@ function runCompose(doc: object, regs: KlCov[], metrics: Record<string, number> 
   const ent = tf.tensor1d(input.entropy);
   let loss = 0;
   const grad = tf.grad((x: tf.Tensor) => {
-    const value = composeLoss(x as tf.Tensor1D, ent, input.batch, regs, grpoSchema.parse({}), info, { epoch: 1, miniBatch: 0 }, metrics, (_c, t) => {
-      tokenLoss = t.dataSync() as Float32Array;
+    const out = composeLoss({
+      logProbs: x as tf.Tensor1D,
+      entropy: ent,
+      batch: input.batch,
+      regularizers: regs.map((r) => active('kl_cov', r, info.rng)),
+      grpo: grpoSchema.parse({}),
+      step: info,
+      position: { epoch: 1, miniBatch: 0 },
+      inspect: (t) => {
+        tokenLoss = t.dataSync() as Float32Array;
+      },
     });
-    loss = value.dataSync()[0];
-    return value;
+    Object.assign(metrics, out.metrics);
+    loss = out.loss.dataSync()[0];
+    return out.loss;
   })(lp);
-  const out = { loss, tokenLoss, grad: grad.dataSync() as Float32Array, metrics: { ...metrics, ...(regs[0]?.metrics() ?? {}) } };
+  const out = { loss, tokenLoss, grad: grad.dataSync() as Float32Array, metrics };
   tf.dispose([lp, ent, grad]);
   return out;
 }

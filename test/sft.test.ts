@@ -4,13 +4,17 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ArithmeticEnv, arithmeticSchema } from '../envs/arithmetic.ts';
 import { GuessNumberEnv, guessNumberSchema } from '../envs/guess-number.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { loadCheckpoint } from '../src/run/checkpoint.ts';
 import { Rng } from '../src/core/rng.ts';
-import { makeDemonstrations, runSft } from '../src/train/sft.ts';
+import { Adam } from '../src/core/adam.ts';
+import { selectBackend } from '../src/core/backend.ts';
+import { makeDemonstrations, runSft, sftStep } from '../src/train/sft.ts';
+import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
 import { train } from '../src/train/trainer.ts';
 import { EOS } from '../src/policies/tokenizer.ts';
 
@@ -36,6 +40,27 @@ describe('demonstrations', () => {
     // between turns the observation grows by more than the action: the env's feedback was appended
     const eosAt = long.actions.indexOf(EOS);
     expect(long.observations[eosAt + 1].length).toBe(long.observations[eosAt].length + 3);
+  });
+});
+
+describe('sftStep', () => {
+  it('leaves no tensor behind: the live count is flat over five steps (it used to grow by one a step)', async () => {
+    await selectBackend('cpu');
+    const config = parseConfig({ env: { name: 'arithmetic', digits: 1, ops: ['+'] }, policy: { kind: 'transformer', layers: 1, d_model: 16, heads: 2, context: 16 } });
+    const envFactory = makeEnvFactory(config);
+    const policy = makePolicy(config, envFactory(), new Rng('init'));
+    const optimizer = new Adam(policy.variables, { lr: 0.003, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+    const demos = makeDemonstrations(envFactory, 8, 0, new Rng('p'), new Rng('c')).episodes;
+    // gradClip 1e-3 forces the clipping branch too
+    for (const clip of [0, 1e-3]) {
+      sftStep(policy, optimizer, demos, clip);
+      const before = tf.memory().numTensors;
+      const losses = Array.from({ length: 5 }, () => sftStep(policy, optimizer, demos, clip).loss);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(losses.every(Number.isFinite)).toBe(true);
+    }
+    optimizer.dispose();
+    policy.dispose();
   });
 });
 

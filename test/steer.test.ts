@@ -125,14 +125,13 @@ describe('STEER tokenWeights hook', () => {
 
   it('code estimator: weights and metrics from the mini-batch', () => {
     const reg = new Steer(steerSchema.parse({ lambda_min: 0.8 }));
-    const w = reg.tokenWeights(ctx(batch(false)));
+    const { value: w, metrics: m = {} } = reg.tokenWeights(ctx(batch(false)));
     // Ω = [0.25·(1 − ln 2)/0.5 = 0.153426, (0.1875/0.25)·(1 − ln 4) = −0.289721]
     const o = [0.5 * (1 - ln(2)), 0.75 * (1 - ln(4))];
     const k = -ln(0.8) / Math.abs(o[1]);
     expect(w[0]).toBeCloseTo(Math.exp(-k * Math.abs(o[0])), 6);
     expect(w[1]).toBeCloseTo(0.8, 6);
     expect(w[2]).toBe(0);
-    const m = reg.metrics();
     expect(m.omega_absmax).toBeCloseTo(Math.abs(o[1]), 6);
     expect(m).toMatchObject({ frac_w_at_floor: 0.5, omega_pos_frac: 0.5 });
     expect(m.w_min).toBeCloseTo(0.8, 6);
@@ -141,11 +140,11 @@ describe('STEER tokenWeights hook', () => {
 
   it('first-order estimator reads batch.oldLogPolicy, and says so when it is missing', () => {
     const reg = new Steer(steerSchema.parse({ estimator: 'first_order' }));
-    const w = reg.tokenWeights(ctx(batch(true)));
+    const { value: w, metrics: m = {} } = reg.tokenWeights(ctx(batch(true)));
     // p = [½, ¼, ¼] at both slots: Ω = S_0 − E[S] = 0.129965 for action 0, S_1 − E[S] = −0.129965 for action 1
     expect(Array.from(w).map((x) => Number(x.toFixed(6)))).toEqual([0.8, 0.8, 0]);
-    expect(reg.metrics().omega_absmax).toBeCloseTo(0.129965, 6);
-    expect(reg.metrics().omega_pos_frac).toBe(0.5);
+    expect(m.omega_absmax).toBeCloseTo(0.129965, 6);
+    expect(m.omega_pos_frac).toBe(0.5);
     expect(() => reg.tokenWeights(ctx(batch(false)))).toThrow(/steer.estimator.*oldLogPolicy/);
   });
 });

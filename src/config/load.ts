@@ -140,6 +140,35 @@ function pickNamed<T>(registry: Record<string, T>, block: Raw, tag: string, sect
   return [name, entry];
 }
 
+/**
+ * The one validator of a `regularizers:` list, used by every command (train, sft, sweep, loss) and
+ * again by the trainer: each entry is a mapping whose `name` is registered (nearest name suggested,
+ * the `{name:x}` missing-space hint), its keys valid for that regularizer, no name twice, and at
+ * most one regularizer that replaces the policy loss. Returns the entries with defaults filled in.
+ */
+export function validateRegularizers(regularizers: unknown, file: string): Config['regularizers'] {
+  if (regularizers !== undefined && regularizers !== null && !Array.isArray(regularizers)) {
+    throw new UserError(`config key 'regularizers' must be a list of {name: ..., <settings>} (one of ${Object.keys(REGULARIZERS).join(', ')})`, file);
+  }
+  const regs = ((regularizers as unknown[] | undefined) ?? []).map((entry, i) => {
+    const section = `regularizers.${i}`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new UserError(`config key '${section}' must be a mapping with a 'name'`, file);
+    const [name, def] = pickNamed(REGULARIZERS, entry as Raw, 'name', section, 'regularizer', file);
+    const { name: _r, ...rest } = entry as Raw;
+    return { name, ...(validate(def.schema, rest, section, file, ['name']) as Raw) };
+  });
+  const seen = new Set<string>();
+  for (const r of regs) {
+    if (seen.has(r.name)) throw new UserError(`config key 'regularizers': '${r.name}' is listed twice`, file);
+    seen.add(r.name);
+  }
+  const lossOwners = regs.filter((r) => REGULARIZERS[r.name].replacesPolicyLoss).map((r) => r.name);
+  if (lossOwners.length > 1) {
+    throw new UserError(`config key 'regularizers': ${lossOwners.join(' and ')} both replace the policy loss; list at most one of them`, file);
+  }
+  return regs;
+}
+
 /** Validate a raw config object (already merged with overrides). */
 export function parseConfig(raw: unknown, file = '<config>'): Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('config must be a YAML mapping', file);
@@ -157,25 +186,7 @@ export function parseConfig(raw: unknown, file = '<config>'): Config {
   const { kind: _k, ...policyRest } = policyBlock;
   const policyParsed = validate(policyDef.schema, policyRest, 'policy', file, ['kind']);
 
-  if (regularizers !== undefined && regularizers !== null && !Array.isArray(regularizers)) {
-    throw new UserError(`config key 'regularizers' must be a list of {name: ..., <settings>} (one of ${Object.keys(REGULARIZERS).join(', ')})`, file);
-  }
-  const regs = ((regularizers as unknown[] | undefined) ?? []).map((entry, i) => {
-    const section = `regularizers.${i}`;
-    if (typeof entry !== 'object' || entry === null) throw new UserError(`config key '${section}' must be a mapping with a 'name'`, file);
-    const [name, def] = pickNamed(REGULARIZERS, entry as Raw, 'name', section, 'regularizer', file);
-    const { name: _r, ...rest } = entry as Raw;
-    return { name, ...(validate(def.schema, rest, section, file, ['name']) as Raw) };
-  });
-  const seen = new Set<string>();
-  for (const r of regs) {
-    if (seen.has(r.name)) throw new UserError(`regularizer '${r.name}' is listed twice`, file);
-    seen.add(r.name);
-  }
-  const lossOwners = regs.filter(({ name, ...rest }) => REGULARIZERS[name].create(rest).policyLoss).map((r) => r.name);
-  if (lossOwners.length > 1) {
-    throw new UserError(`config key 'regularizers': ${lossOwners.join(' and ')} both replace the policy loss; list at most one of them`, file);
-  }
+  const regs = validateRegularizers(regularizers, file);
 
   return {
     ...topParsed,

@@ -1,9 +1,10 @@
 // The typed run configuration: every field with its default and a one-line doc (CleanRL style).
 // The env, policy and regularizer blocks are validated by the schema their registry entry owns.
 import { z } from 'zod';
+import { AGG_MODES } from '../../algorithms/aggregate.ts';
+import { KL_TYPES } from '../../algorithms/grpo.ts';
 
-export const AGG_MODES = ['token-mean', 'seq-mean-token-sum', 'seq-mean-token-mean', 'seq-mean-token-sum-norm'] as const;
-export const KL_TYPES = ['kl', 'k1', 'abs', 'mse', 'k2', 'low_var_kl', 'k3', 'kl+', 'k1+', 'abs+', 'mse+', 'k2+', 'low_var_kl+', 'k3+'] as const;
+export { AGG_MODES, KL_TYPES };
 
 const positiveInt = z.number().int().min(1);
 
@@ -100,7 +101,7 @@ export const topSchema = z
   .object({
     /** Run name: the run directory is <out>/<name>. */
     name: z.string().min(1).default('run'),
-    /** One seed for every random stream (init, prompts, env, sampling, shuffle, regularizer). */
+    /** One seed for every random stream (init, prompts, env, sampling, shuffle, one per regularizer). */
     seed: z.number().int().min(0).default(0),
     /** Training steps (each: rollout, advantages, update). */
     steps: positiveInt.default(50),

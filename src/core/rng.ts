@@ -60,8 +60,11 @@ export class Rng {
   }
 }
 
-/** The run's independent streams, each derived from the run seed and its name. */
-export const STREAM_NAMES = ['init', 'prompts', 'env', 'sampling', 'shuffle', 'regularizer'] as const;
+/**
+ * The run's independent streams, each derived from the run seed and its name. Each regularizer has
+ * its own on top of these (src/core/regularizer-set.ts).
+ */
+export const STREAM_NAMES = ['init', 'prompts', 'env', 'sampling', 'shuffle'] as const;
 export type StreamName = (typeof STREAM_NAMES)[number];
 export type RngStreams = Record<StreamName, Rng>;
 

@@ -1,16 +1,19 @@
 // Step 5 of a training step: epochs × mini-batches of the GRPO loss plus regularizer hooks,
 // one Adam step per mini-batch (spec grpo §2 "How a step's gradient is formed").
 import * as tf from '@tensorflow/tfjs';
-import {
-  aggregateLoss,
-  aggregateValues,
-  klPenalty,
-  ppoClipStats,
-  ppoClipTokenLoss,
-  tokenStats,
-} from '../../algorithms/grpo.ts';
-import type { Regularizer, StepInfo, TapedTokens, TokenContext } from '../../algorithms/regularizer.ts';
+import { aggregateLoss, aggregateValues, maskedMean } from '../../algorithms/aggregate.ts';
+import { klPenalty, ppoClipStats, ppoClipTokenLoss, tokenStats } from '../../algorithms/grpo.ts';
+import type {
+  LossHookResult,
+  PolicyLossStats,
+  StepInfo,
+  TapedTokens,
+  TokenContext,
+  TokenSelection,
+} from '../../algorithms/regularizer.ts';
 import type { Adam } from './adam.ts';
+import { optimizerStep } from './optimizer-step.ts';
+import { prefixMetrics, type ActiveRegularizer } from './regularizer-set.ts';
 import { selectRows, type Batch } from './batch.ts';
 import type { GrpoConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
@@ -22,6 +25,9 @@ export interface UpdateSettings {
   gradClip: number;
   temperature: number;
 }
+
+/** The step as every hook sees it, less the random stream (each regularizer has its own). */
+export type StepPosition = Omit<StepInfo, 'rng'>;
 
 /** Scalars of one mini-batch update; the step logs their mean over mini-batches. */
 export type UpdateMetrics = Record<string, number>;
@@ -35,62 +41,83 @@ export function miniBatchRows(rows: number, parts: number, rng: Rng): number[][]
   return out;
 }
 
-function globalNorm(grads: tf.Tensor[]): number {
-  const sq = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
-  const value = Math.sqrt(sq.dataSync()[0]);
-  sq.dispose();
-  return value;
-}
-
 export interface LossPosition {
   epoch: number;
   miniBatch: number;
 }
 
+/** Everything the loss of one mini-batch depends on. */
+export interface LossInputs {
+  /** Taped log-probs and entropies of the taken actions, [rows*width]. */
+  logProbs: tf.Tensor1D;
+  entropy: tf.Tensor1D;
+  batch: Batch;
+  regularizers: readonly ActiveRegularizer[];
+  grpo: GrpoConfig;
+  /** The step; each regularizer's hooks see it with their own stream. */
+  step: StepPosition;
+  position: LossPosition;
+  /** Sees the per-token loss after regularizer weights, before aggregation (`entrolab loss`). */
+  inspect?: (tokenLoss: tf.Tensor1D) => void;
+}
+
+export interface ComposedLoss {
+  loss: tf.Scalar;
+  /** Core metrics and each regularizer's, prefixed with its name. */
+  metrics: UpdateMetrics;
+  /** Per regularizer whose hooks reported a selection. */
+  selections: Record<string, TokenSelection>;
+}
+
 /**
- * The full per-mini-batch loss from the taped log-probs and entropies of the taken actions
- * ([rows*width]): PG token loss (vanilla PPO-clip, or the one regularizer that replaces it) ×
- * regularizer token weights → aggregate, − entropy_coeff·H, + KL to reference, + regularizer terms.
- * Writes scalars into `metrics`. Shared by the trainer and the `loss` command.
+ * The full per-mini-batch loss: PG token loss (vanilla PPO-clip, or the one regularizer that
+ * replaces it) × regularizer token weights → aggregate, − entropy_coeff·H, + KL to reference, +
+ * regularizer terms. Shared by the trainer and the `loss` command.
  */
-export function composeLoss(
-  logProbs: tf.Tensor1D,
-  entropy: tf.Tensor1D,
-  mb: Batch,
-  regularizers: readonly Regularizer[],
-  grpo: GrpoConfig,
-  info: StepInfo,
-  position: LossPosition,
-  metrics: UpdateMetrics,
-  inspect?: (ctx: TokenContext, tokenLoss: tf.Tensor1D) => void,
-): tf.Scalar {
+export function composeLoss(x: LossInputs): ComposedLoss {
+  const { logProbs, entropy, batch: mb, grpo } = x;
+  const metrics: UpdateMetrics = {};
+  const selections: Record<string, TokenSelection> = {};
   const clip = { clipRatioLow: grpo.clip_ratio_low, clipRatioHigh: grpo.clip_ratio_high, clipRatioC: grpo.clip_ratio_c };
-  const lossOwner = regularizers.find((r) => r.policyLoss);
+  const owners = x.regularizers.filter((r) => r.hooks.policyLoss);
+  if (owners.length > 1) throw new Error(`at most one regularizer may replace the policy loss; got ${owners.map((r) => r.name).join(' and ')}`);
   // detached copies: tfjs has no stopGradient, tensors rebuilt from data carry none
   const lpValues = logProbs.dataSync() as Float32Array;
   const entValues = entropy.dataSync() as Float32Array;
   const clipStats = ppoClipStats(lpValues, mb.oldLogProbs, mb.advantages, mb.mask, clip);
-  const ctx: TokenContext = {
+  const shared: Omit<TokenContext, 'step'> = {
     batch: mb,
-    step: info,
     logProbs: lpValues,
     entropy: entValues,
     ppoClipped: clipStats.clipped,
     ...clip,
     aggMode: grpo.loss_agg_mode,
-    epoch: position.epoch,
-    miniBatch: position.miniBatch,
+    epoch: x.position.epoch,
+    miniBatch: x.position.miniBatch,
   };
+  const ctxOf = (reg: ActiveRegularizer): TokenContext => ({ ...shared, step: { ...x.step, rng: reg.rng } });
   const aggregate = (t: tf.Tensor1D) => aggregateLoss(t, mb.mask, mb.rows, mb.width, grpo.loss_agg_mode);
   const taped: TapedTokens = { logProbs, entropy, mask: tf.tensor1d(mb.mask), aggregate };
+  const report = <T>(reg: ActiveRegularizer, result: LossHookResult<T>): T => {
+    Object.assign(metrics, prefixMetrics(reg.name, result.metrics));
+    if (result.selection) selections[reg.name] = result.selection;
+    return result.value;
+  };
 
-  let tokenLoss = lossOwner
-    ? lossOwner.policyLoss!(ctx, taped)
-    : ppoClipTokenLoss(logProbs, tf.tensor1d(mb.oldLogProbs), tf.tensor1d(mb.advantages), clip);
-  for (const reg of regularizers) {
-    if (reg.tokenWeights) tokenLoss = tf.mul(tokenLoss, tf.tensor1d(reg.tokenWeights(ctx)));
+  const owner = owners[0];
+  let tokenLoss: tf.Tensor1D;
+  let actor: PolicyLossStats = clipStats;
+  if (owner) {
+    const result = owner.hooks.policyLoss!(ctxOf(owner), taped);
+    actor = result.actor;
+    tokenLoss = report(owner, result);
+  } else {
+    tokenLoss = ppoClipTokenLoss(logProbs, tf.tensor1d(mb.oldLogProbs), tf.tensor1d(mb.advantages), clip);
   }
-  inspect?.(ctx, tokenLoss);
+  for (const reg of x.regularizers) {
+    if (reg.hooks.tokenWeights) tokenLoss = tf.mul(tokenLoss, tf.tensor1d(report(reg, reg.hooks.tokenWeights(ctxOf(reg)))));
+  }
+  x.inspect?.(tokenLoss);
   const pgLoss = aggregate(tokenLoss);
   let loss: tf.Scalar = pgLoss;
   if (grpo.entropy_coeff > 0) loss = tf.sub(loss, tf.mul(aggregate(entropy), grpo.entropy_coeff));
@@ -99,19 +126,19 @@ export function composeLoss(
     metrics['actor/kl_loss'] = klLoss.dataSync()[0];
     loss = tf.add(loss, tf.mul(klLoss, grpo.kl_loss_coef));
   }
-  for (const reg of regularizers) if (reg.lossTerm) loss = tf.add(loss, reg.lossTerm(ctx, taped));
+  for (const reg of x.regularizers) {
+    if (reg.hooks.lossTerm) loss = tf.add(loss, report(reg, reg.hooks.lossTerm(ctxOf(reg), taped)));
+  }
 
   metrics['actor/pg_loss'] = pgLoss.dataSync()[0];
-  if (!lossOwner) {
-    // a loss-replacing regularizer reports its own clip fraction (e.g. Clip-Cov's cov-clipped share)
-    metrics['actor/pg_clipfrac'] = clipStats.pgClipfrac;
-    metrics['actor/pg_clipfrac_lower'] = clipStats.pgClipfracLower;
-    metrics['actor/ppo_kl'] = clipStats.ppoKl;
-  }
+  // a loss-replacing regularizer reports its own clip fraction (e.g. Clip-Cov's cov-clipped share)
+  metrics['actor/pg_clipfrac'] = actor.pgClipfrac;
+  metrics['actor/pg_clipfrac_lower'] = actor.pgClipfracLower;
+  metrics['actor/ppo_kl'] = actor.ppoKl;
   metrics['actor/entropy'] = aggregateValues(entValues, mb.mask, mb.rows, mb.width, grpo.loss_agg_mode);
-  metrics['actor/nll'] = aggregateValues(lpValues.map((x) => -x), mb.mask, mb.rows, mb.width, 'token-mean');
+  metrics['actor/nll'] = -maskedMean(lpValues, mb.mask);
   metrics['actor/loss'] = loss.dataSync()[0];
-  return loss;
+  return { loss, metrics, selections };
 }
 
 /** One optimizer step on one mini-batch. Throws a UserError if the loss or gradient is not finite. */
@@ -119,66 +146,64 @@ export function updateMiniBatch(
   policy: Policy,
   optimizer: Adam,
   mb: Batch,
-  regularizers: readonly Regularizer[],
+  regularizers: readonly ActiveRegularizer[],
   settings: UpdateSettings,
-  info: StepInfo,
+  step: StepPosition,
   position: LossPosition,
 ): UpdateMetrics {
-  const metrics: UpdateMetrics = {};
+  let metrics: UpdateMetrics = {};
   const lossFn = (): tf.Scalar => {
     const { logProbs, entropy } = tokenStats(policy.logits(mb.inputs), mb.actions, settings.temperature);
-    return composeLoss(logProbs, entropy, mb, regularizers, settings.grpo, info, position, metrics);
+    const out = composeLoss({ logProbs, entropy, batch: mb, regularizers, grpo: settings.grpo, step, position });
+    metrics = out.metrics;
+    return out.loss;
   };
-
-  const { value, grads } = tf.variableGrads(lossFn, policy.variables);
-  const ordered = policy.variables.map((v) => grads[v.name]);
-  try {
-    const norm = globalNorm(ordered);
-    metrics['actor/grad_norm'] = norm;
-    if (!Number.isFinite(value.dataSync()[0]) || !Number.isFinite(norm)) {
-      throw new UserError(
-        `loss or gradient is not finite (loss ${value.dataSync()[0]}, grad norm ${norm}) at step ${info.step + 1}; ` +
-          'lower optim.lr, raise optim.grad_clip protection (e.g. 1.0), or check the regularizer coefficients',
-        'training',
-      );
-    }
-    const scale = settings.gradClip > 0 && norm > settings.gradClip ? settings.gradClip / norm : 1;
-    if (scale !== 1) {
-      const clipped = tf.tidy(() => ordered.map((g) => tf.mul(g, scale)));
-      optimizer.apply(clipped);
-      clipped.forEach((g) => g.dispose());
-    } else {
-      optimizer.apply(ordered);
-    }
-  } finally {
-    value.dispose();
-    Object.values(grads).forEach((g) => g.dispose());
-  }
+  const notFinite = (loss: number, norm: number) =>
+    new UserError(
+      `loss or gradient is not finite (loss ${loss}, grad norm ${norm}) at step ${step.step + 1}; ` +
+        'lower optim.lr, raise optim.grad_clip protection (e.g. 1.0), or check the regularizer coefficients',
+      'training',
+    );
+  const { gradNorm } = optimizerStep(optimizer, policy.variables, lossFn, settings.gradClip, notFinite);
+  metrics['actor/grad_norm'] = gradNorm;
   return metrics;
 }
 
-/** All epochs and mini-batches of one step; returns the mean of each metric over mini-batches. */
+/**
+ * All epochs and mini-batches of one step; returns their metrics combined (combineMiniBatchMetrics).
+ */
 export function updatePolicy(
   policy: Policy,
   optimizer: Adam,
   batch: Batch,
-  regularizers: readonly Regularizer[],
+  regularizers: readonly ActiveRegularizer[],
   settings: UpdateSettings,
-  info: StepInfo,
+  step: StepPosition,
   shuffle: Rng,
 ): UpdateMetrics {
-  const sums: Record<string, number> = {};
-  let count = 0;
+  const perMiniBatch: UpdateMetrics[] = [];
   for (let epoch = 0; epoch < settings.grpo.epochs; epoch++) {
     const parts = miniBatchRows(batch.rows, settings.grpo.mini_batches, shuffle);
     parts.forEach((rows, miniBatch) => {
       const mb = parts.length === 1 ? batch : selectRows(batch, rows);
-      const m = updateMiniBatch(policy, optimizer, mb, regularizers, settings, info, { epoch, miniBatch });
-      for (const [k, v] of Object.entries(m)) sums[k] = (sums[k] ?? 0) + v;
-      count += 1;
+      perMiniBatch.push(updateMiniBatch(policy, optimizer, mb, regularizers, settings, step, { epoch, miniBatch }));
     });
   }
+  return combineMiniBatchMetrics(perMiniBatch);
+}
+
+/**
+ * A step's metrics from its mini-batches': keys ending in `_min` take the minimum, `_max` and
+ * `_absmax` the maximum, every other key the mean over the mini-batches that reported it.
+ */
+export function combineMiniBatchMetrics(perMiniBatch: readonly UpdateMetrics[]): UpdateMetrics {
+  const values: Record<string, number[]> = {};
+  for (const m of perMiniBatch) for (const [k, v] of Object.entries(m)) (values[k] ??= []).push(v);
   const out: UpdateMetrics = {};
-  for (const [k, v] of Object.entries(sums)) out[k] = v / count;
+  for (const [k, vs] of Object.entries(values)) {
+    if (k.endsWith('_min')) out[k] = Math.min(...vs);
+    else if (k.endsWith('_max') || k.endsWith('_absmax')) out[k] = Math.max(...vs);
+    else out[k] = vs.reduce((sum, v) => sum + v, 0) / vs.length;
+  }
   return out;
 }

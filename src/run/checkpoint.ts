@@ -6,8 +6,14 @@ import * as tf from '@tensorflow/tfjs';
 import { writeJsonAtomic } from './atomic-write.ts';
 import { UserError } from '../errors.ts';
 import type { RngState, StreamName } from '../core/rng.ts';
+import type { SavedRegularizer } from '../core/regularizer-set.ts';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
+/**
+ * 2: each regularizer has its own random stream, saved beside its state. A version-1 checkpoint
+ * still provides policy weights (eval, play, init_from) but cannot be resumed.
+ */
+export const CHECKPOINT_VERSION = 2;
 
 export interface TensorData {
   shape: number[];
@@ -22,13 +28,13 @@ export interface OptimizerState {
 }
 
 export interface Checkpoint {
-  version: 1;
+  version: 1 | typeof CHECKPOINT_VERSION;
   /** Training steps completed. */
   step: number;
   policy: { kind: string; described: Record<string, unknown>; weights: TensorData[] };
   optimizer?: OptimizerState;
   rng?: Record<StreamName, RngState>;
-  regularizers?: Record<string, unknown>;
+  regularizers?: Record<string, SavedRegularizer>;
   /** Lines of metrics.jsonl written up to this checkpoint (resume truncates to it). */
   metricsLines?: number;
   /** Free-form extras (e.g. SFT epoch, tokenizer). */
@@ -66,8 +72,8 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint, file = CHECKPOINT_
   writeJsonAtomic(path.join(dir, file), ckpt);
 }
 
-/** Load a checkpoint from a run directory or a checkpoint file. */
-export function loadCheckpoint(where: string): Checkpoint {
+/** Load a checkpoint from a run directory or a checkpoint file; `resume` also needs its full state. */
+export function loadCheckpoint(where: string, opts: { resume?: boolean } = {}): Checkpoint {
   const file = fs.existsSync(where) && fs.statSync(where).isDirectory() ? path.join(where, CHECKPOINT_FILE) : where;
   if (!fs.existsSync(file)) throw new UserError('no checkpoint found', file);
   let ckpt: Checkpoint;
@@ -76,6 +82,13 @@ export function loadCheckpoint(where: string): Checkpoint {
   } catch (e) {
     throw new UserError(`checkpoint is not valid JSON (${(e as Error).message})`, file);
   }
-  if (ckpt.version !== 1 || !ckpt.policy) throw new UserError('not an entrolab checkpoint', file);
+  if ((ckpt.version !== 1 && ckpt.version !== CHECKPOINT_VERSION) || !ckpt.policy) throw new UserError('not an entrolab checkpoint', file);
+  if (opts.resume && ckpt.version !== CHECKPOINT_VERSION) {
+    throw new UserError(
+      `checkpoint version ${ckpt.version} predates per-regularizer random streams and cannot be resumed ` +
+        '(it still works for eval, play and init_from); start the run over with --force',
+      file,
+    );
+  }
   return ckpt;
 }

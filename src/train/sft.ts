@@ -11,9 +11,10 @@ import type { Env, EnvFactory } from '../../envs/env.ts';
 import { demonstrate, TextEnv } from '../../envs/text-env.ts';
 import { tokenStats } from '../../algorithms/grpo.ts';
 import { Adam } from '../core/adam.ts';
+import { optimizerStep } from '../core/optimizer-step.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../run/atomic-write.ts';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../core/backend.ts';
-import { encodeTensors, loadCheckpoint, saveCheckpoint } from '../run/checkpoint.ts';
+import { CHECKPOINT_VERSION, encodeTensors, loadCheckpoint, saveCheckpoint } from '../run/checkpoint.ts';
 import { configToYaml } from '../config/load.ts';
 import { sftSchema, type Config, type SftConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
@@ -65,7 +66,7 @@ export function sftStep(policy: Policy, optimizer: Adam, episodes: readonly Epis
     }),
   );
   let accuracy = 0;
-  const { value, grads } = tf.variableGrads(() => {
+  const lossFn = (): tf.Scalar => {
     const logits = policy.logits(inputs);
     const { logProbs } = tokenStats(logits, actions, 1);
     // argmax agreement, read from the same forward pass (data only, no gradient)
@@ -73,24 +74,10 @@ export function sftStep(policy: Policy, optimizer: Adam, episodes: readonly Epis
     accuracy = hits.dataSync()[0] / count;
     hits.dispose();
     return tf.div(tf.neg(tf.sum(tf.mul(logProbs, tf.tensor1d(mask)))), count) as tf.Scalar;
-  }, policy.variables);
-  const ordered = policy.variables.map((v) => grads[v.name]);
-  try {
-    const loss = value.dataSync()[0];
-    const norm = tf.tidy(() => tf.sqrt(tf.addN(ordered.map((g) => tf.sum(tf.square(g)))))).dataSync()[0];
-    if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new UserError(`SFT loss or gradient is not finite (loss ${loss}); lower sft.lr`, 'sft.lr');
-    const scale = gradClip > 0 && norm > gradClip ? gradClip / norm : 1;
-    if (scale === 1) optimizer.apply(ordered);
-    else {
-      const clipped = tf.tidy(() => ordered.map((g) => tf.mul(g, scale)));
-      optimizer.apply(clipped);
-      clipped.forEach((g) => g.dispose());
-    }
-    return { loss, tokenAccuracy: accuracy };
-  } finally {
-    value.dispose();
-    Object.values(grads).forEach((g) => g.dispose());
-  }
+  };
+  const notFinite = (loss: number) => new UserError(`SFT loss or gradient is not finite (loss ${loss}); lower sft.lr`, 'sft.lr');
+  const { loss } = optimizerStep(optimizer, policy.variables, lossFn, gradClip, notFinite);
+  return { loss, tokenAccuracy: accuracy };
 }
 
 export interface SftOptions {
@@ -159,7 +146,7 @@ export async function runSft(config: Config, opts: SftOptions): Promise<SftResul
       }
     }
     saveCheckpoint(runDir, {
-      version: 1,
+      version: CHECKPOINT_VERSION,
       step: sft.steps,
       policy: { kind: policy.kind, described: policy.describe(), weights: encodeTensors(policy.variables) },
       metricsLines: metrics.lineCount,

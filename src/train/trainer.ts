@@ -4,14 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { broadcastToTokens, groupAdvantages } from '../../algorithms/grpo.ts';
-import { REGULARIZERS } from '../../algorithms/registry.ts';
-import type { Regularizer, StepInfo } from '../../algorithms/regularizer.ts';
 import type { Prompt } from '../../envs/env.ts';
 import { Adam } from '../core/adam.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../run/atomic-write.ts';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../core/backend.ts';
 import { selectRows, tokenCount, type Batch } from '../core/batch.ts';
-import { encodeTensors, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../run/checkpoint.ts';
+import { encodeTensors, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE, CHECKPOINT_VERSION, type Checkpoint } from '../run/checkpoint.ts';
 import { configToYaml } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { entropyChange, logProbAdvantageCovariance } from '../core/entropy-diagnostics.ts';
@@ -23,7 +21,8 @@ import { lockRun } from '../run/lock.ts';
 import { RESOLVED_CONFIG_FILE, makeEnvFactory, makePolicy } from './setup.ts';
 import { makeStreams, streamStates, type RngStreams } from '../core/rng.ts';
 import { buildBatch, oldPass, runEpisodes, type GroupRequest } from '../core/rollout.ts';
-import { updatePolicy } from '../core/update.ts';
+import { createRegularizers, prefixMetrics, regularizerWarnings, saveRegularizers, type ActiveRegularizer } from '../core/regularizer-set.ts';
+import { updatePolicy, type StepPosition } from '../core/update.ts';
 
 export const STATUS_FILE = 'status.json';
 export const SUMMARY_FILE = 'summary.json';
@@ -141,7 +140,7 @@ export async function train(config: Config, opts: TrainOptions): Promise<TrainRe
 async function trainLocked(config: Config, opts: TrainOptions, backend: BackendInfo, log: (line: string) => void, started: number): Promise<TrainResult> {
   const { runDir } = opts;
   const resumeFrom: Checkpoint | undefined =
-    opts.resume && fs.existsSync(path.join(runDir, CHECKPOINT_FILE)) ? loadCheckpoint(runDir) : undefined;
+    opts.resume && fs.existsSync(path.join(runDir, CHECKPOINT_FILE)) ? loadCheckpoint(runDir, { resume: true }) : undefined;
   writeFileAtomic(path.join(runDir, RESOLVED_CONFIG_FILE), configToYaml(config));
 
   const envFactory = makeEnvFactory(config);
@@ -153,16 +152,14 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
   if (resumeFrom?.optimizer) optimizer.setState(resumeFrom.optimizer);
   // the KL reference is the policy the run started from: the warm start, or the seed's fresh init
   const reference = config.grpo.use_kl_loss ? makePolicy(config, probeEnv, makeStreams(config.seed).init, warmStart) : null;
-  const regularizers: Regularizer[] = config.regularizers.map(({ name, ...rest }) => REGULARIZERS[name].create(rest));
-  if (regularizers.filter((r) => r.policyLoss).length > 1) {
-    throw new UserError(`at most one regularizer may replace the policy loss; got ${regularizers.filter((r) => r.policyLoss).map((r) => r.name).join(' and ')}`, 'regularizers');
-  }
-  for (const reg of regularizers) {
-    const saved = resumeFrom?.regularizers?.[reg.name];
-    if (saved !== undefined) reg.setState?.(saved);
-    for (const w of reg.warnings?.({ epochs: config.grpo.epochs, miniBatches: config.grpo.mini_batches, totalSteps: config.steps }) ?? []) {
-      log(`entrolab: warning: ${reg.name}: ${w}`);
-    }
+  const regularizers: ActiveRegularizer[] = createRegularizers(config.regularizers, {
+    seed: config.seed,
+    where: 'regularizers',
+    saved: resumeFrom?.regularizers,
+    savedFrom: path.join(runDir, CHECKPOINT_FILE),
+  });
+  for (const w of regularizerWarnings(regularizers, { epochs: config.grpo.epochs, miniBatches: config.grpo.mini_batches, totalSteps: config.steps })) {
+    log(`entrolab: warning: ${w}`);
   }
 
   const startStep = resumeFrom?.step ?? 0;
@@ -171,15 +168,13 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
   writeStatus(runDir, { state: 'running', step: startStep, total_steps: config.steps, backend: backend.name });
 
   const checkpoint = (step: number) => {
-    const regState: Record<string, unknown> = {};
-    for (const reg of regularizers) if (reg.getState) regState[reg.name] = reg.getState();
     saveCheckpoint(runDir, {
-      version: 1,
+      version: CHECKPOINT_VERSION,
       step,
       policy: { kind: policy.kind, described: policy.describe(), weights: encodeTensors(policy.variables) },
       optimizer: optimizer.getState(),
       rng: streamStates(streams),
-      regularizers: regState,
+      regularizers: saveRegularizers(regularizers),
       metricsLines: metrics.lineCount,
     });
   };
@@ -206,7 +201,7 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
   try {
     for (let step = startStep; step < config.steps; step++) {
       const t0 = performance.now();
-      const info: StepInfo = { step, totalSteps: config.steps, rng: streams.regularizer, promptsPerStep: P, groupSize: G };
+      const info: StepPosition = { step, totalSteps: config.steps, promptsPerStep: P, groupSize: G };
 
       // 1. plan
       let sampleTemperature = temperature;
@@ -214,7 +209,7 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
       const prompts: Prompt[] = Array.from({ length: P }, () => probeEnv.samplePrompt(streams.prompts, 'train'));
       const extras: GroupRequest[] = [];
       for (const reg of regularizers) {
-        const plan = reg.planRollout?.(info);
+        const plan = reg.hooks.planRollout?.({ ...info, rng: reg.rng });
         if (plan?.temperature !== undefined) sampleTemperature = plan.temperature;
         if (plan?.extra) {
           const { promptIndices, groupSize, temperature: t } = plan.extra;
@@ -239,7 +234,12 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
       record['entropy/cov_logprob_adv'] = logProbAdvantageCovariance(main.oldLogProbs, main.advantages, main.mask);
 
       // 4. prepare
-      for (const reg of regularizers) if (reg.prepareBatch) batch = reg.prepareBatch(batch, info);
+      for (const reg of regularizers) {
+        if (!reg.hooks.prepareBatch) continue;
+        const prepared = reg.hooks.prepareBatch(batch, { ...info, rng: reg.rng });
+        batch = prepared.value;
+        Object.assign(record, prefixMetrics(reg.name, prepared.metrics));
+      }
 
       // 5. update
       const tUpdate = performance.now();
@@ -258,8 +258,8 @@ async function trainLocked(config: Config, opts: TrainOptions, backend: BackendI
 
       // 7. after
       for (const reg of regularizers) {
-        reg.afterStep?.({ step, rolloutEntropy: record['entropy/rollout'], updateNll: update['actor/nll'] ?? 0, updateEntropy: update['actor/entropy'] ?? 0, batch });
-        for (const [k, v] of Object.entries(reg.metrics?.() ?? {})) record[k.includes('/') ? k : `${reg.name}/${k}`] = v;
+        const summary = { step, rolloutEntropy: record['entropy/rollout'], updateNll: update['actor/nll'] ?? 0, updateEntropy: update['actor/entropy'] ?? 0, batch };
+        Object.assign(record, prefixMetrics(reg.name, reg.hooks.afterStep?.(summary)));
       }
       if (config.eval.every > 0 && (step + 1) % config.eval.every === 0) {
         const ev = evaluate(envFactory, policy, { prompts: config.eval.episodes, k: 1, temperature, seed: `eval:${config.seed}:${step + 1}` });

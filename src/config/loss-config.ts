@@ -1,0 +1,30 @@
+// The config of `entrolab loss`: only the loss settings matter (grpo.*, seed, regularizers); env and
+// policy may be absent and are ignored. Regularizers go through the same validator as a run's config.
+import { applyOverrides, readYamlFile, validate, validateRegularizers } from './load.ts';
+import { topSchema, type GrpoConfig } from './schema.ts';
+import { UserError } from '../errors.ts';
+
+type Raw = Record<string, unknown>;
+
+// ---------------------------------------------------------------------------------------------
+
+export interface LossConfig {
+  grpo: GrpoConfig;
+  /** Seeds each regularizer's stream exactly as a run with this seed does at its first draw. */
+  seed: number;
+  regularizers: ({ name: string } & Raw)[];
+}
+
+export function parseLossConfig(raw: unknown, file: string): LossConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('config must be a YAML mapping', file);
+  const { env: _env, policy: _policy, regularizers, ...top } = raw as Raw;
+  const parsed = validate(topSchema, top, '', file, ['env', 'policy', 'regularizers']);
+  return { grpo: parsed.grpo, seed: parsed.seed, regularizers: validateRegularizers(regularizers, file) };
+}
+
+/** `--config` file (optional) then `--set` overrides. */
+export function loadLossConfig(file: string | undefined, sets: readonly string[]): LossConfig {
+  const raw = file ? readYamlFile(file) : {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('config must be a YAML mapping', file);
+  return parseLossConfig(applyOverrides(raw as Raw, sets), file ?? '--set');
+}

@@ -1,0 +1,121 @@
+// The computation behind `entrolab loss`: the GRPO loss (+ regularizers) of one mini-batch given as
+// JSON, its per-token values, its gradient with respect to every log-prob and entropy, the metrics,
+// and which tokens each regularizer selected — through composeLoss, the trainer's own loss, with
+// tf.grad. For checking entrolab against another implementation token by token. Format:
+// docs/bonus-clipcov-klcov-loss.md "The loss command"; the batch parsing is src/core/loss-batch.ts.
+import * as tf from '@tensorflow/tfjs';
+import type { TokenSelection } from '../../algorithms/regularizer.ts';
+import type { LossConfig } from '../config/loss-config.ts';
+import { UserError } from '../errors.ts';
+import type { LossBatch } from './loss-batch.ts';
+import { createRegularizers } from './regularizer-set.ts';
+import { composeLoss, type StepPosition, type UpdateMetrics } from './update.ts';
+
+export interface SelectionOutput {
+  label: string;
+  /** [row, column] pairs. */
+  tokens?: [number, number][];
+  candidates?: [number, number][];
+  weights?: number[][];
+}
+
+export interface LossOutput {
+  loss: number;
+  /** Per-token loss after regularizer weights, before aggregation; 0 on padded slots. [B][L] */
+  token_loss: number[][];
+  /** d loss / d log_probs [B][L]. */
+  grad_log_probs: number[][];
+  /** d loss / d entropy [B][L] (non-zero with entropy terms). */
+  grad_entropy: number[][];
+  metrics: Record<string, number>;
+  /** Per regularizer whose loss hooks returned a selection. */
+  selections: Record<string, SelectionOutput>;
+}
+
+/** The shortest decimal that reads back as the same float32 (so 0.2f prints as 0.2). */
+export function float32Number(x: number): number {
+  const f = Math.fround(x);
+  for (let p = 1; p < 10; p++) {
+    const y = Number(f.toPrecision(p));
+    if (Math.fround(y) === f) return y;
+  }
+  return f;
+}
+
+function toRows(values: ArrayLike<number>, rows: number, width: number, mask?: ArrayLike<number>): number[][] {
+  return Array.from({ length: rows }, (_, r) =>
+    Array.from({ length: width }, (_, t) => {
+      const i = r * width + t;
+      return mask && !mask[i] ? 0 : float32Number(values[i]) + 0; // + 0 turns −0 into 0
+    }),
+  );
+}
+
+function selectionOutput(sel: TokenSelection, rows: number, width: number): SelectionOutput {
+  const pairs = (idx: number[]) => idx.map((i): [number, number] => [Math.floor(i / width), i % width]);
+  const out: SelectionOutput = { label: sel.label };
+  if (sel.tokens) out.tokens = pairs(sel.tokens);
+  if (sel.candidates) out.candidates = pairs(sel.candidates);
+  if (sel.weights) out.weights = toRows(sel.weights, rows, width);
+  return out;
+}
+
+export function computeLoss(input: LossBatch, config: LossConfig): LossOutput {
+  const { batch } = input;
+  if (config.grpo.use_kl_loss && !batch.refLogProbs) {
+    throw new UserError("grpo.use_kl_loss is on but the batch has no 'ref_log_probs' ([B][L] log-probs under the reference policy)", 'batch');
+  }
+  const regularizers = createRegularizers(config.regularizers, { seed: config.seed, where: 'regularizers' });
+  const groups = new Set(batch.groupId).size;
+  const step: StepPosition = {
+    step: input.step,
+    totalSteps: input.totalSteps,
+    promptsPerStep: groups,
+    groupSize: Math.max(1, Math.round(batch.rows / groups)),
+  };
+  let metrics: UpdateMetrics = {};
+  let selected: Record<string, TokenSelection> = {};
+  let tokenLoss: Float32Array = new Float32Array(batch.rows * batch.width);
+  const lp = tf.tensor1d(input.logProbs);
+  const ent = tf.tensor1d(input.entropy);
+  let loss = 0;
+  let grads: tf.Tensor[] = [];
+  try {
+    const f = tf.grads((logProbs: tf.Tensor, entropy: tf.Tensor) => {
+      const out = composeLoss({
+        logProbs: logProbs as tf.Tensor1D,
+        entropy: entropy as tf.Tensor1D,
+        batch,
+        regularizers,
+        grpo: config.grpo,
+        step,
+        position: { epoch: input.epoch, miniBatch: input.miniBatch },
+        inspect: (perToken) => {
+          tokenLoss = perToken.dataSync() as Float32Array;
+        },
+      });
+      ({ metrics, selections: selected } = out);
+      const value = out.loss;
+      loss = value.dataSync()[0];
+      // a zero-weight path, so tf.grads has one to the entropies even when no term uses them
+      return tf.add(value, tf.mul(tf.sum(entropy), 0));
+    });
+    grads = tf.tidy(() => f([lp, ent]));
+  } finally {
+    lp.dispose();
+    ent.dispose();
+  }
+  const [gLp, gEnt] = grads.map((g) => g.dataSync() as Float32Array);
+  grads.forEach((g) => g.dispose());
+  const selections: Record<string, SelectionOutput> = {};
+  for (const [name, sel] of Object.entries(selected)) selections[name] = selectionOutput(sel, batch.rows, batch.width);
+  return {
+    loss: float32Number(loss),
+    token_loss: toRows(tokenLoss, batch.rows, batch.width, batch.mask),
+    grad_log_probs: toRows(gLp, batch.rows, batch.width),
+    grad_entropy: toRows(gEnt, batch.rows, batch.width),
+    // every metric derives from float32 data: print it at float32 precision too
+    metrics: Object.fromEntries(Object.entries(metrics).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, float32Number(v) + 0])),
+    selections,
+  };
+}
