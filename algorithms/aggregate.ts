@@ -3,7 +3,12 @@
 // regularizer reduces through these, so the rule is written once.
 import * as tf from '@tensorflow/tfjs';
 
-export const AGG_MODES = ['token-mean', 'seq-mean-token-sum', 'seq-mean-token-mean', 'seq-mean-token-sum-norm'] as const;
+export const AGG_MODES = [
+  'token-mean',
+  'seq-mean-token-sum',
+  'seq-mean-token-mean',
+  'seq-mean-token-sum-norm',
+] as const;
 export type AggMode = (typeof AGG_MODES)[number];
 
 /** Σ v·m / Σ m over the slots with m ≠ 0 (and `include(row)` when given); 0 when nothing counts. */
@@ -53,7 +58,13 @@ export function aggDenominator(counts: MaskCounts, width: number, mode: AggMode)
 }
 
 /** Aggregate a per-token loss [rows*width] with mask m (data) following verl's agg_loss. */
-export function aggregateLoss(tokenLoss: tf.Tensor1D, mask: Float32Array, rows: number, width: number, mode: AggMode): tf.Scalar {
+export function aggregateLoss(
+  tokenLoss: tf.Tensor1D,
+  mask: Float32Array,
+  rows: number,
+  width: number,
+  mode: AggMode,
+): tf.Scalar {
   return tf.tidy(() => {
     const counts = maskCounts(mask, rows, width);
     const masked = tf.mul(tokenLoss, tf.tensor1d(mask));
@@ -62,14 +73,21 @@ export function aggregateLoss(tokenLoss: tf.Tensor1D, mask: Float32Array, rows: 
       return denominator > 0 ? tf.div(tf.sum(masked), denominator) : tf.mul(tf.sum(masked), 0);
     }
     const rowSums = tf.sum(tf.reshape(masked, [rows, width]), 1);
-    const perRow = mode === 'seq-mean-token-sum' ? rowSums : tf.div(rowSums, tf.tensor1d(counts.rowCounts.map((c) => c + 1e-8)));
+    const perRow =
+      mode === 'seq-mean-token-sum' ? rowSums : tf.div(rowSums, tf.tensor1d(counts.rowCounts.map((c) => c + 1e-8)));
     // rows with no valid token contribute 0 to the sum and are left out of the count (verl)
     return denominator > 0 ? tf.div(tf.sum(perRow), denominator) : tf.mul(tf.sum(perRow), 0);
   });
 }
 
 /** The same aggregation on plain numbers, for metrics (e.g. `actor/entropy`). */
-export function aggregateValues(values: ArrayLike<number>, mask: ArrayLike<number>, rows: number, width: number, mode: AggMode): number {
+export function aggregateValues(
+  values: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  rows: number,
+  width: number,
+  mode: AggMode,
+): number {
   if (mode === 'token-mean') return maskedMean(values, mask);
   if (mode === 'seq-mean-token-sum-norm') {
     let sum = 0;

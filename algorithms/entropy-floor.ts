@@ -18,7 +18,11 @@ export const entropyFloorSchema = z
   .strict();
 
 // 2. The math as a pure function over tensors: per-token hinge, aggregated like the PG loss.
-export function entropyFloorPenalty(entropy: tf.Tensor1D, floor: number, aggregate: TapedTokens['aggregate']): tf.Scalar {
+export function entropyFloorPenalty(
+  entropy: tf.Tensor1D,
+  floor: number,
+  aggregate: TapedTokens['aggregate'],
+): tf.Scalar {
   return tf.tidy(() => aggregate(tf.relu(tf.sub(floor, entropy)) as tf.Tensor1D));
 }
 
@@ -32,7 +36,12 @@ export const entropyFloor = defineRegularizer({
     lossTerm: (ctx, taped) => ({
       value: tf.mul(entropyFloorPenalty(taped.entropy, config.floor, taped.aggregate), config.coef),
       // which tokens are below the floor is read from detached values (no gradient needed)
-      metrics: { frac_below_floor: maskedMean(ctx.entropy.map((h) => (h < config.floor ? 1 : 0)), ctx.batch.mask) },
+      metrics: {
+        frac_below_floor: maskedMean(
+          ctx.entropy.map((h) => (h < config.floor ? 1 : 0)),
+          ctx.batch.mask,
+        ),
+      },
     }),
   }),
 });

@@ -1,16 +1,52 @@
-// The README's example regularizer: a hand-computed penalty and gradient, then a real run.
+// The README's example regularizer: the README section followed literally (its code is the file,
+// the file registers the name, its config line trains), then a hand-computed penalty and gradient.
+import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { aggregateLoss } from '../algorithms/grpo.ts';
-import { entropyFloorPenalty } from '../algorithms/entropy-floor.ts';
+import { entropyFloor, entropyFloorPenalty } from '../algorithms/entropy-floor.ts';
+import { REGULARIZERS, registerRegularizer } from '../algorithms/registry.ts';
 import { selectBackend } from '../src/core/backend.ts';
-import { loadConfig } from '../src/config/load.ts';
+import { loadConfig, parseConfig } from '../src/config/load.ts';
 import { train } from '../src/train/trainer.ts';
 import { readJsonl, tempDir } from './helpers.ts';
 
 beforeAll(async () => {
   await selectBackend('cpu');
+});
+
+/** The fenced blocks of the README's "Write your own regularizer" section, by language. */
+function readmeBlocks(): { ts: string[]; yaml: string[] } {
+  const readme = fs.readFileSync('README.md', 'utf8');
+  const start = readme.indexOf('## Write your own regularizer');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const blocks = (lang: string) => [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+  return { ts: blocks('ts'), yaml: blocks('yaml') };
+}
+
+describe('the README section "Write your own regularizer"', () => {
+  it('shows the whole file, which registers its name once', () => {
+    const { ts } = readmeBlocks();
+    expect(ts).toEqual([fs.readFileSync('algorithms/entropy-floor.ts', 'utf8')]);
+    expect(REGULARIZERS.entropy_floor).toBe(entropyFloor);
+    expect(() => registerRegularizer(entropyFloor)).toThrow(/already registered/);
+  });
+
+  it('its config line trains a few steps and logs the metric under the name', async () => {
+    await selectBackend('wasm');
+    const { yaml } = readmeBlocks();
+    expect(yaml).toHaveLength(1);
+    const base = loadConfig('configs/quickstart.yaml', ['steps=3', 'env.preset=open5', 'rollout.prompts_per_step=4', 'eval.episodes=4']);
+    const config = parseConfig({ ...base, ...YAML.parse(yaml[0]) });
+    expect(config.regularizers).toEqual([{ name: 'entropy_floor', floor: 0.5, coef: 0.05 }]);
+    const dir = tempDir();
+    await train(config, { runDir: dir, progress: 'quiet', log: () => {} });
+    const rows = readJsonl(path.join(dir, 'metrics.jsonl'));
+    expect(rows).toHaveLength(3);
+    for (const r of rows) expect(r['entropy_floor/frac_below_floor']).toBeGreaterThanOrEqual(0);
+  });
 });
 
 describe('entropy_floor', () => {

@@ -16,7 +16,8 @@ export interface LossConfig {
 }
 
 export function parseLossConfig(raw: unknown, file: string): LossConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('config must be a YAML mapping', file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UserError('config must be a YAML mapping', file);
   const { env: _env, policy: _policy, regularizers, ...top } = raw as Raw;
   const parsed = validate(topSchema, top, '', file, ['env', 'policy', 'regularizers']);
   return { grpo: parsed.grpo, seed: parsed.seed, regularizers: validateRegularizers(regularizers, file) };
@@ -25,6 +26,7 @@ export function parseLossConfig(raw: unknown, file: string): LossConfig {
 /** `--config` file (optional) then `--set` overrides. */
 export function loadLossConfig(file: string | undefined, sets: readonly string[]): LossConfig {
   const raw = file ? readYamlFile(file) : {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('config must be a YAML mapping', file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UserError('config must be a YAML mapping', file);
   return parseLossConfig(applyOverrides(raw as Raw, sets), file ?? '--set');
 }

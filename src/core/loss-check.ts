@@ -63,7 +63,10 @@ function selectionOutput(sel: TokenSelection, rows: number, width: number): Sele
 export function computeLoss(input: LossBatch, config: LossConfig): LossOutput {
   const { batch } = input;
   if (config.grpo.use_kl_loss && !batch.refLogProbs) {
-    throw new UserError("grpo.use_kl_loss is on but the batch has no 'ref_log_probs' ([B][L] log-probs under the reference policy)", 'batch');
+    throw new UserError(
+      "grpo.use_kl_loss is on but the batch has no 'ref_log_probs' ([B][L] log-probs under the reference policy)",
+      'batch',
+    );
   }
   const regularizers = createRegularizers(config.regularizers, { seed: config.seed, where: 'regularizers' });
   const groups = new Set(batch.groupId).size;
@@ -115,7 +118,11 @@ export function computeLoss(input: LossBatch, config: LossConfig): LossOutput {
     grad_log_probs: toRows(gLp, batch.rows, batch.width),
     grad_entropy: toRows(gEnt, batch.rows, batch.width),
     // every metric derives from float32 data: print it at float32 precision too
-    metrics: Object.fromEntries(Object.entries(metrics).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, float32Number(v) + 0])),
+    metrics: Object.fromEntries(
+      Object.entries(metrics)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, float32Number(v) + 0]),
+    ),
     selections,
   };
 }

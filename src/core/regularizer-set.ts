@@ -41,14 +41,19 @@ export function createRegularizers(entries: unknown, opts: CreateOptions): Activ
     const def = REGULARIZERS[name];
     const hooks = def.create(config);
     if (Boolean(hooks.policyLoss) !== def.replacesPolicyLoss) {
-      throw new Error(`regularizer '${name}': replacesPolicyLoss is ${def.replacesPolicyLoss} but policyLoss is ${hooks.policyLoss ? '' : 'not '}defined`);
+      throw new Error(
+        `regularizer '${name}': replacesPolicyLoss is ${def.replacesPolicyLoss} but policyLoss is ${hooks.policyLoss ? '' : 'not '}defined`,
+      );
     }
     const saved = opts.saved?.[name];
     if (saved?.state !== undefined && hooks.setState) {
       try {
         hooks.setState(saved.state);
       } catch (e) {
-        throw new UserError(`regularizer '${name}': cannot restore its state: ${(e as Error).message}`, opts.savedFrom ?? 'checkpoint');
+        throw new UserError(
+          `regularizer '${name}': cannot restore its state: ${(e as Error).message}`,
+          opts.savedFrom ?? 'checkpoint',
+        );
       }
     }
     return { name, hooks, rng: regularizerStream(opts.seed, name, saved?.rng) };
@@ -57,7 +62,8 @@ export function createRegularizers(entries: unknown, opts: CreateOptions): Activ
 
 export function saveRegularizers(active: readonly ActiveRegularizer[]): Record<string, SavedRegularizer> {
   const out: Record<string, SavedRegularizer> = {};
-  for (const reg of active) out[reg.name] = { rng: reg.rng.state(), ...(reg.hooks.getState ? { state: reg.hooks.getState() } : {}) };
+  for (const reg of active)
+    out[reg.name] = { rng: reg.rng.state(), ...(reg.hooks.getState ? { state: reg.hooks.getState() } : {}) };
   return out;
 }
 
@@ -74,7 +80,9 @@ export function prefixMetrics(name: string, metrics: Metrics | undefined): Metri
   const out: Metrics = {};
   for (const [key, value] of Object.entries(metrics ?? {})) {
     if (key.includes('/')) {
-      throw new Error(`regularizer '${name}' returned metric '${key}': keys are relative to the regularizer (logged as '${name}/<key>') and may not contain '/'`);
+      throw new Error(
+        `regularizer '${name}' returned metric '${key}': keys are relative to the regularizer (logged as '${name}/<key>') and may not contain '/'`,
+      );
     }
     out[`${name}/${key}`] = value;
   }
