@@ -12,7 +12,7 @@ import { train } from '../src/train/trainer.ts';
 
 const backend = await selectBackend((process.env.ENTROLAB_BACKEND as 'auto' | undefined) ?? 'auto');
 const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-bench-'));
-const result = await train(loadConfig('configs/quickstart.yaml'), { runDir, backend: backend.name as 'wasm', progress: 'quiet', log: () => {} });
+const result = await train(loadConfig('configs/quickstart.yaml'), { runDir, backend: backend.name as 'wasm', log: () => {} });
 const metrics = readMetrics(runDir);
 const tokens = metrics.reduce((s, m) => s + m['perf/tokens_per_s'] * m['perf/step_s'], 0);
 const trainSeconds = metrics[metrics.length - 1]['perf/wall_s'];

@@ -50,7 +50,10 @@ export { evaluate } from './core/evaluate.ts';
 export type { Policy } from './policies/policy.ts';
 export { POLICIES } from './policies/registry.ts';
 export { Rng } from './core/rng.ts';
-export { train } from './train/trainer.ts';
+export { train, type StepReport, type TrainOptions, type TrainResult } from './train/trainer.ts';
+// one training step on its own, for a loop of your own (trainer.ts shows the run management around it)
+export { createTrainingState, disposeTrainingState, trainStep, type StepOutcome, type TrainingState } from './train/step.ts';
+export { readStatus, readSummary, type RunStatus, type RunSummary } from './run/run-dir.ts';
 export { composeLoss, type ComposedLoss, type LossInputs } from './core/update.ts';
 export { createRegularizers, type ActiveRegularizer } from './core/regularizer-set.ts';
 // the `entrolab loss` computation: one JSON mini-batch → loss, per-token loss, gradients, selections

@@ -24,7 +24,7 @@ import type { PolicyInputs } from '../src/policies/policy.ts';
 import { Rng } from '../src/core/rng.ts';
 import { train } from '../src/train/trainer.ts';
 import { composeLoss } from '../src/core/update.ts';
-import { active } from './helpers.ts';
+import { active, stopAfter } from './helpers.ts';
 
 const fakeInputs = (rows: number, width: number): PolicyInputs => ({ rows, width, selectRows: (r) => fakeInputs(r.length, width) });
 
@@ -254,7 +254,7 @@ describe('AEPO on the gridworld (configs/aepo.yaml)', () => {
   it('trains 4 steps with sane aepo/ metrics, and a resumed run repeats them exactly', async () => {
     const cfg = loadConfig('configs/aepo.yaml', ['steps=4', 'checkpoint.every=2']);
     const full = runDir();
-    await train(cfg, { runDir: path.join(full, 'aepo'), progress: 'quiet', log: () => {} });
+    await train(cfg, { runDir: path.join(full, 'aepo'), log: () => {} });
     const rows = lines(full);
     expect(rows).toHaveLength(4);
     expect(rows[0]['aepo/temperature']).toBe(1.2);
@@ -271,8 +271,8 @@ describe('AEPO on the gridworld (configs/aepo.yaml)', () => {
     expect(rows[0]['aepo/n_reg']).toBeGreaterThan(0);
 
     const cut = runDir();
-    await train(cfg, { runDir: path.join(cut, 'aepo'), progress: 'quiet', stopAfterSteps: 2, log: () => {} });
-    await train(cfg, { runDir: path.join(cut, 'aepo'), progress: 'quiet', resume: true, log: () => {} });
+    await train(cfg, { runDir: path.join(cut, 'aepo'), ...stopAfter(2), log: () => {} });
+    await train(cfg, { runDir: path.join(cut, 'aepo'), resume: true, log: () => {} });
     const strip = (rs: Record<string, number>[]) => rs.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('perf/'))));
     expect(strip(lines(cut))).toEqual(strip(rows));
   });

@@ -180,7 +180,7 @@ describe('Clip-Cov loss through composeLoss (token-mean)', () => {
 
 describe('in the trainer', () => {
   it('the shipped config runs as is and logs fractions in range', async () => {
-    await train(loadConfig('configs/clip-cov.yaml', ['steps=3']), { runDir: path.join(tmp, 'shipped'), progress: 'quiet', log: () => {} });
+    await train(loadConfig('configs/clip-cov.yaml', ['steps=3']), { runDir: path.join(tmp, 'shipped'), log: () => {} });
     const lines = fs.readFileSync(path.join(tmp, 'shipped', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     expect(lines).toHaveLength(3);
     for (const m of lines) {
@@ -195,7 +195,7 @@ describe('in the trainer', () => {
   it('trains 3 gridworld steps with the shipped config and logs its metrics', async () => {
     const cfg = loadConfig('configs/clip-cov.yaml', ['steps=3', 'regularizers=[{name: clip_cov, ratio: 0.1, lower_bound: 0}]']);
     const run = async (dir: string) => {
-      await train(cfg, { runDir: path.join(tmp, dir), progress: 'quiet', log: () => {} });
+      await train(cfg, { runDir: path.join(tmp, dir), log: () => {} });
       return fs.readFileSync(path.join(tmp, dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     };
     const lines = await run('a');

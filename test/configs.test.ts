@@ -20,7 +20,7 @@ describe('shipped configs', () => {
   const grpoOnly = files.filter((f) => !f.startsWith('sft-') && !f.startsWith('text-'));
   it.each(grpoOnly)('%s trains', async (file) => {
     const dir = tempDir();
-    await train(loadConfig(path.join('configs', file), ['steps=2', ...small]), { runDir: dir, progress: 'quiet', log: () => {} });
+    await train(loadConfig(path.join('configs', file), ['steps=2', ...small]), { runDir: dir, log: () => {} });
     expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(2);
   });
 
@@ -35,7 +35,7 @@ describe('shipped configs', () => {
     await runSft(loadConfig(`configs/sft-${task}.yaml`, ['sft.steps=2', 'sft.demos=8', 'sft.batch_size=4', 'eval.episodes=2']), { runDir: sftDir, log: () => {} });
     const dir = tempDir();
     const config = loadConfig(`configs/text-${task}.yaml`, ['steps=1', `init_from=${sftDir}`, ...small]);
-    await train(config, { runDir: dir, progress: 'quiet', log: () => {} });
+    await train(config, { runDir: dir, log: () => {} });
     expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(1);
   });
 });

@@ -14,7 +14,7 @@ import { parseLossBatch } from '../src/core/loss-batch.ts';
 import { Rng } from '../src/core/rng.ts';
 import { train } from '../src/train/trainer.ts';
 import { composeLoss } from '../src/core/update.ts';
-import { active } from './helpers.ts';
+import { active, stopAfter } from './helpers.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-entropy-bonus-'));
 beforeAll(async () => {
@@ -153,7 +153,7 @@ describe('in the trainer', () => {
   it('trains with the shipped config, logs its metrics, and a resumed run matches an uninterrupted one', async () => {
     // target above the initial entropy (ln 4) so the controller moves the coefficient up every step
     const sets = ['steps=4', 'checkpoint.every=1', 'regularizers=[{name: entropy_bonus, coef: 0.01, adaptive: true, target: 1.5, delta: 0.002}]'];
-    await train(loadConfig('configs/entropy-bonus.yaml', sets), { runDir: path.join(tmp, 'full'), progress: 'quiet', log: () => {} });
+    await train(loadConfig('configs/entropy-bonus.yaml', sets), { runDir: path.join(tmp, 'full'), log: () => {} });
     const full = read('full');
     expect(full.map((m) => m['entropy_bonus/coef'])).toEqual([0.01, 0.012, 0.014, 0.016].map((c) => expect.closeTo(c, 12)));
     for (const m of full) {
@@ -162,13 +162,13 @@ describe('in the trainer', () => {
       expect(m['entropy_bonus/measured_entropy']).toBeLessThanOrEqual(Math.log(4) + 1e-6);
     }
     const cfg = loadConfig('configs/entropy-bonus.yaml', sets);
-    await train(cfg, { runDir: path.join(tmp, 'resumed'), progress: 'quiet', log: () => {}, stopAfterSteps: 2 });
-    await train(cfg, { runDir: path.join(tmp, 'resumed'), progress: 'quiet', log: () => {}, resume: true });
+    await train(cfg, { runDir: path.join(tmp, 'resumed'), log: () => {}, ...stopAfter(2) });
+    await train(cfg, { runDir: path.join(tmp, 'resumed'), log: () => {}, resume: true });
     expect(strip(read('resumed'))).toEqual(strip(full));
   }, 30_000);
 
   it('the shipped config runs as is', async () => {
-    await train(loadConfig('configs/entropy-bonus.yaml', ['steps=3']), { runDir: path.join(tmp, 'shipped'), progress: 'quiet', log: () => {} });
+    await train(loadConfig('configs/entropy-bonus.yaml', ['steps=3']), { runDir: path.join(tmp, 'shipped'), log: () => {} });
     for (const m of read('shipped')) {
       expect(m['entropy_bonus/coef']).toBeGreaterThanOrEqual(0);
       expect(m['entropy_bonus/coef']).toBeLessThanOrEqual(0.05);

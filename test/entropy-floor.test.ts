@@ -42,7 +42,7 @@ describe('the README section "Write your own regularizer"', () => {
     const config = parseConfig({ ...base, ...YAML.parse(yaml[0]) });
     expect(config.regularizers).toEqual([{ name: 'entropy_floor', floor: 0.5, coef: 0.05 }]);
     const dir = tempDir();
-    await train(config, { runDir: dir, progress: 'quiet', log: () => {} });
+    await train(config, { runDir: dir, log: () => {} });
     const rows = readJsonl(path.join(dir, 'metrics.jsonl'));
     expect(rows).toHaveLength(3);
     for (const r of rows) expect(r['entropy_floor/frac_below_floor']).toBeGreaterThanOrEqual(0);
@@ -68,7 +68,7 @@ describe('entropy_floor', () => {
   it('trains from its config and logs its metric', async () => {
     await selectBackend('wasm');
     const dir = tempDir();
-    await train(loadConfig('configs/entropy-floor.yaml', ['steps=4']), { runDir: dir, progress: 'quiet', log: () => {} });
+    await train(loadConfig('configs/entropy-floor.yaml', ['steps=4']), { runDir: dir, log: () => {} });
     const rows = readJsonl(path.join(dir, 'metrics.jsonl'));
     expect(rows).toHaveLength(4);
     for (const r of rows) {

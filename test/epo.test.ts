@@ -177,7 +177,7 @@ describe('EPO averaging and loss (paper Eqs. 2–4, 6)', () => {
 describe('EPO on the gridworld (configs/epo.yaml)', () => {
   const run = async (sets: string[]) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-epo-'));
-    await train(loadConfig('configs/epo.yaml', ['steps=3', ...sets]), { runDir: dir, progress: 'quiet', log: () => {} });
+    await train(loadConfig('configs/epo.yaml', ['steps=3', ...sets]), { runDir: dir, log: () => {} });
     const rows = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     return { rows, weights: JSON.stringify(loadCheckpoint(dir).policy.weights) };
   };
@@ -211,7 +211,7 @@ describe('composition with the other regularizers', () => {
   it('AEPO (additive) + KL-Cov + EPO + STEER train together; each logs its metrics', async () => {
     const regs = '[{name: aepo, target_entropy: 0.9, reinforce_samples: 16, mode: additive, alpha: 0.1}, {name: kl_cov, ratio: 0.02, coef: 1}, {name: epo, coef: 0.02}, {name: steer}]';
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-combo-'));
-    await train(loadConfig('configs/epo.yaml', ['steps=2', `regularizers=${regs}`]), { runDir: dir, progress: 'quiet', log: () => {} });
+    await train(loadConfig('configs/epo.yaml', ['steps=2', `regularizers=${regs}`]), { runDir: dir, log: () => {} });
     const last = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')[1]) as Record<string, number>;
     for (const key of ['aepo/n_reg', 'epo/beta_k', 'epo/H_ref', 'steer/w_mean']) expect(Number.isFinite(last[key])).toBe(true);
     expect(Object.keys(last).some((k) => k.startsWith('kl_cov/'))).toBe(true);

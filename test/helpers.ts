@@ -19,6 +19,23 @@ export function readJsonl(file: string): Record<string, number>[] {
     .map((l) => JSON.parse(l) as Record<string, number>);
 }
 
+/** train() options that stop the call through its signal once `steps` steps of it have finished. */
+export function stopAfter(steps: number): { signal: AbortSignal; onStep: () => void } {
+  const controller = new AbortController();
+  let done = 0;
+  return { signal: controller.signal, onStep: () => void (++done >= steps && controller.abort()) };
+}
+
+/** train() options that crash the call (as a kill would) once `steps` steps of it have been written. */
+export function crashAfter(steps: number): { onStep: () => void } {
+  let done = 0;
+  return {
+    onStep: () => {
+      if (++done >= steps) throw new Error(`simulated crash after ${steps} steps`);
+    },
+  };
+}
+
 /** metrics.jsonl lines without the wall-clock fields (spec: those live under perf/). */
 export function deterministicLines(file: string): string[] {
   return readJsonl(file).map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('perf/')))));

@@ -161,7 +161,7 @@ describe('in the trainer', () => {
     fs.readFileSync(path.join(tmp, dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
 
   it('trains 3 gridworld steps with the shipped config and logs its metrics', async () => {
-    await train(loadConfig('configs/kl-cov.yaml', ['steps=3']), { runDir: path.join(tmp, 'shipped'), progress: 'quiet', log: () => {} });
+    await train(loadConfig('configs/kl-cov.yaml', ['steps=3']), { runDir: path.join(tmp, 'shipped'), log: () => {} });
     const lines = read('shipped');
     expect(lines).toHaveLength(3);
     for (const m of lines) {
@@ -181,10 +181,9 @@ describe('in the trainer', () => {
     const warnings: string[] = [];
     await train(loadConfig('configs/kl-cov.yaml', [...sets, 'regularizers=[{name: kl_cov, ratio: 0.5, delta_tol: 0}]']), {
       runDir: path.join(tmp, 'on-policy'),
-      progress: 'quiet',
       log: (l) => warnings.push(l),
     });
-    await train(loadConfig('configs/kl-cov.yaml', [...sets, 'regularizers=[]']), { runDir: path.join(tmp, 'vanilla'), progress: 'quiet', log: () => {} });
+    await train(loadConfig('configs/kl-cov.yaml', [...sets, 'regularizers=[]']), { runDir: path.join(tmp, 'vanilla'), log: () => {} });
     expect(warnings.filter((l) => l.includes('warning: kl_cov'))).toHaveLength(1);
     const kl = read('on-policy');
     const vanilla = read('vanilla');

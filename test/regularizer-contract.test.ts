@@ -15,9 +15,10 @@ import { parseLossBatch } from '../src/core/loss-batch.ts';
 import { computeLoss } from '../src/core/loss-check.ts';
 import { createRegularizers, prefixMetrics } from '../src/core/regularizer-set.ts';
 import { UserError } from '../src/errors.ts';
-import { CHECKPOINT_FILE, loadCheckpoint } from '../src/run/checkpoint.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.ts';
+import { CHECKPOINT_FILE } from '../src/run/run-dir.ts';
 import { train } from '../src/train/trainer.ts';
-import { readJsonl, tempDir } from './helpers.ts';
+import { readJsonl, stopAfter, tempDir } from './helpers.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -100,7 +101,7 @@ describe('metrics', () => {
       'rollout.group_size=2',
       'regularizers=[{name: test_slash}]',
     ]);
-    await expect(train(config, { runDir: tempDir(), progress: 'quiet', log: () => {} })).rejects.toThrow(
+    await expect(train(config, { runDir: tempDir(), log: () => {} })).rejects.toThrow(
       /may not contain '\/'/,
     );
   });
@@ -156,11 +157,10 @@ describe('one random stream per regularizer', () => {
     const [alone, withDrawer] = [tempDir(), tempDir()];
     await train(loadConfig('configs/clip-cov.yaml', [...sets, `regularizers=[${clip}]`]), {
       runDir: alone,
-      progress: 'quiet',
       log: () => {},
     });
     const drawer = loadConfig('configs/clip-cov.yaml', [...sets, `regularizers=[{name: test_drawer}, ${clip}]`]);
-    await train(drawer, { runDir: withDrawer, progress: 'quiet', log: () => {} });
+    await train(drawer, { runDir: withDrawer, log: () => {} });
     const rows = (dir: string) => readJsonl(path.join(dir, 'metrics.jsonl'));
     const strip = (dir: string) => rows(dir).map((r) => Object.entries(r).filter(([k]) => !k.startsWith('perf/')));
     // fewer tokens chosen than eligible: the picks are random draws
@@ -208,13 +208,13 @@ describe('restoring state', () => {
       'checkpoint.every=1',
       'eval.episodes=2',
     ]);
-    await train(config, { runDir: dir, progress: 'quiet', stopAfterSteps: 1, log: () => {} });
+    await train(config, { runDir: dir, ...stopAfter(1), log: () => {} });
     const file = path.join(dir, CHECKPOINT_FILE);
     const ckpt = JSON.parse(fs.readFileSync(file, 'utf8'));
     expect(ckpt.version).toBe(2);
     fs.writeFileSync(file, JSON.stringify({ ...ckpt, version: 1 }));
     expect(loadCheckpoint(dir).step).toBe(1);
-    const err = await train(config, { runDir: dir, resume: true, progress: 'quiet', log: () => {} }).catch(
+    const err = await train(config, { runDir: dir, resume: true, log: () => {} }).catch(
       (e: Error) => e,
     );
     expect(err).toBeInstanceOf(UserError);

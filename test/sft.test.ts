@@ -91,7 +91,7 @@ describe('SFT → GRPO on arithmetic', () => {
       grpo: { clip_ratio_high: 0.28, mini_batches: 2 },
       optim: { lr: 0.002 },
     });
-    const grpo = await train(grpoConfig, { runDir: path.join(dir, 'grpo'), backend: 'wasm', progress: 'quiet', log: () => {} });
+    const grpo = await train(grpoConfig, { runDir: path.join(dir, 'grpo'), backend: 'wasm', log: () => {} });
     expect(grpo.final!.successSampled).toBeGreaterThan(sft.final.successSampled + 0.1);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 120_000);

@@ -152,7 +152,7 @@ describe('STEER tokenWeights hook', () => {
 describe('STEER on the gridworld (configs/steer.yaml)', () => {
   const run = async (sets: string[]) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-steer-'));
-    await train(loadConfig('configs/steer.yaml', ['steps=3', ...sets]), { runDir: dir, progress: 'quiet', log: () => {} });
+    await train(loadConfig('configs/steer.yaml', ['steps=3', ...sets]), { runDir: dir, log: () => {} });
     const rows = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     return { rows, weights: JSON.stringify(loadCheckpoint(dir).policy.weights) };
   };

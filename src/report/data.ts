@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { readMetrics, type MetricsRecord } from '../run/metrics-log.ts';
+import { METRICS_FILE, readSummary } from '../run/run-dir.ts';
 import { readRunState } from '../run/run-state.ts';
 import { readSweepState } from '../sweep/manifest.ts';
 import { meanCi95, normalizedArea, type MeanCi } from './stats.ts';
@@ -39,8 +40,8 @@ function loadRun(dir: string, id: string, cell: string): RunData {
   const run = readRunState(dir);
   let finalEval: Record<string, number> | undefined;
   try {
-    const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { eval?: Record<string, unknown> };
-    finalEval = Object.fromEntries(Object.entries(summary.eval ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    const summary = readSummary(dir) as { eval?: Record<string, unknown> } | undefined;
+    finalEval = summary && Object.fromEntries(Object.entries(summary.eval ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number'));
   } catch {
     finalEval = undefined;
   }
@@ -48,7 +49,7 @@ function loadRun(dir: string, id: string, cell: string): RunData {
   return { id, dir, cell, state, metrics: readMetrics(dir), finalEval };
 }
 
-const hasMetrics = (dir: string) => fs.existsSync(path.join(dir, 'metrics.jsonl'));
+const hasMetrics = (dir: string) => fs.existsSync(path.join(dir, METRICS_FILE));
 
 /** `method-grpo__seed-2` → `method-grpo`; names without a seed suffix are their own cell. */
 export function cellOf(runId: string): string {

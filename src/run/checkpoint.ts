@@ -7,8 +7,8 @@ import { writeJsonAtomic } from './atomic-write.ts';
 import { UserError } from '../errors.ts';
 import type { RngState, StreamName } from '../core/rng.ts';
 import type { SavedRegularizer } from '../core/regularizer-set.ts';
+import { CHECKPOINT_FILE } from './run-dir.ts';
 
-export const CHECKPOINT_FILE = 'checkpoint.json';
 /**
  * 2: each regularizer has its own random stream, saved beside its state. A version-1 checkpoint
  * still provides policy weights (eval, play, init_from) but cannot be resumed.

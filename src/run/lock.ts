@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
+import { LOCK_FILE } from './run-dir.ts';
 
-export const LOCK_FILE = 'train.lock';
 /** How often a holder refreshes its lock's mtime. */
 export const HEARTBEAT_MS = 15_000;
 /**

@@ -3,8 +3,7 @@
 // so a crash mid-write loses nothing the checkpoint does not also cover.
 import fs from 'node:fs';
 import path from 'node:path';
-
-export const METRICS_FILE = 'metrics.jsonl';
+import { METRICS_FILE } from './run-dir.ts';
 
 export type MetricsRecord = Record<string, number>;
 

@@ -2,23 +2,13 @@
 // a `running` status still has a trainer behind it. A trainer killed by the OOM killer or
 // `kill -9` never rewrites status.json, so `running` alone does not say a run is alive; its
 // lock does (lock.ts): a run that says `running` without a live lock is stale.
-import fs from 'node:fs';
-import path from 'node:path';
 import { describeHolder, runLock, type LockHolder } from './lock.ts';
-
-export const STATUS_FILE = 'status.json';
-
-export interface RunStatus {
-  state: 'running' | 'finished' | 'failed' | 'interrupted';
-  step: number;
-  total_steps: number;
-  error?: string;
-}
+import { readStatus, type RunStatus } from './run-dir.ts';
 
 /** The run's status.json, or undefined when there is none (or it cannot be read). */
 export function readRunStatus(runDir: string): RunStatus | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(runDir, STATUS_FILE), 'utf8')) as RunStatus;
+    return readStatus(runDir);
   } catch {
     return undefined;
   }

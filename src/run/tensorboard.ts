@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { MetricsSink } from './metrics-log.ts';
+import { EVENTS_FILE_PREFIX } from './run-dir.ts';
 
 // CRC32C (Castagnoli), reflected polynomial 0x82F63B78 — not the IEEE CRC-32 of zip/png.
 const CRC32C_TABLE = (() => {
@@ -99,7 +100,7 @@ export class TensorBoardWriter implements MetricsSink {
     runDir: string,
     private readonly now: () => number = () => Date.now() / 1000,
   ) {
-    this.file = path.join(runDir, `events.out.tfevents.${Math.floor(now())}.${os.hostname()}`);
+    this.file = path.join(runDir, `${EVENTS_FILE_PREFIX}${Math.floor(now())}.${os.hostname()}`);
   }
 
   /** One Event per step; non-finite values and the `step` key itself are skipped. */

@@ -11,8 +11,7 @@ import { UserError } from '../errors.ts';
 import type { Policy } from '../policies/policy.ts';
 import { POLICIES } from '../policies/registry.ts';
 import { Rng } from '../core/rng.ts';
-
-export const RESOLVED_CONFIG_FILE = 'config.resolved.yaml';
+import { RESOLVED_CONFIG_FILE } from '../run/run-dir.ts';
 
 export function makeEnvFactory(config: Config): EnvFactory {
   const { name, ...rest } = config.env;

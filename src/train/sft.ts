@@ -12,7 +12,7 @@ import { demonstrate, TextEnv } from '../../envs/text-env.ts';
 import { tokenStats } from '../../algorithms/grpo.ts';
 import { Adam } from '../core/adam.ts';
 import { optimizerStep } from '../core/optimizer-step.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../run/atomic-write.ts';
+import { writeFileAtomic } from '../run/atomic-write.ts';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../core/backend.ts';
 import { CHECKPOINT_VERSION, encodeTensors, loadCheckpoint, saveCheckpoint } from '../run/checkpoint.ts';
 import { configToYaml } from '../config/load.ts';
@@ -22,9 +22,8 @@ import { evaluate, type EvalResult } from '../core/evaluate.ts';
 import { MetricsLog } from '../run/metrics-log.ts';
 import type { EpisodeRecord, Policy } from '../policies/policy.ts';
 import { makeStreams, type Rng } from '../core/rng.ts';
-import { RESOLVED_CONFIG_FILE, makeEnvFactory, makePolicy } from './setup.ts';
-
-export const SFT_SUMMARY_FILE = 'summary.json';
+import { CHECKPOINT_FILE, METRICS_FILE, RESOLVED_CONFIG_FILE, writeSummary } from '../run/run-dir.ts';
+import { makeEnvFactory, makePolicy } from './setup.ts';
 
 export interface Demonstrations {
   episodes: EpisodeRecord[];
@@ -106,11 +105,11 @@ export async function runSft(config: Config, opts: SftOptions): Promise<SftResul
   const sft: SftConfig = config.sft ?? sftSchema.parse({});
   const backend = await selectBackend(opts.backend ?? 'auto');
   const { runDir } = opts;
-  if (fs.existsSync(path.join(runDir, 'checkpoint.json')) && !opts.force) {
+  if (fs.existsSync(path.join(runDir, CHECKPOINT_FILE)) && !opts.force) {
     throw new UserError('already holds a run; pass --force to start over', runDir);
   }
   fs.mkdirSync(runDir, { recursive: true });
-  fs.rmSync(path.join(runDir, 'metrics.jsonl'), { force: true });
+  fs.rmSync(path.join(runDir, METRICS_FILE), { force: true });
   writeFileAtomic(path.join(runDir, RESOLVED_CONFIG_FILE), configToYaml(config));
 
   const envFactory = makeEnvFactory(config);
@@ -155,7 +154,7 @@ export async function runSft(config: Config, opts: SftOptions): Promise<SftResul
     const final = evaluate(envFactory, policy, { prompts: config.eval.episodes, k: config.eval.k, temperature: config.rollout.temperature, seed: `eval:${config.seed}:final` });
     const wallSeconds = (performance.now() - started) / 1000;
     const trainTokensPerSecond = (1000 * tokens) / trainMs;
-    writeJsonAtomic(path.join(runDir, SFT_SUMMARY_FILE), { kind: 'sft', steps: sft.steps, backend: backend.detail, demo_success: demos.successRate, final_loss: loss, test: final, wall_seconds: wallSeconds, train_tokens_per_s: trainTokensPerSecond });
+    writeSummary(runDir, { kind: 'sft', steps: sft.steps, backend: backend.detail, demo_success: demos.successRate, final_loss: loss, test: final, wall_seconds: wallSeconds, train_tokens_per_s: trainTokensPerSecond });
     return { runDir, backend, steps: sft.steps, demoSuccess: demos.successRate, finalLoss: loss, final, wallSeconds, trainTokensPerSecond };
   } finally {
     metrics.close();

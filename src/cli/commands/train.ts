@@ -1,7 +1,11 @@
-// `entrolab train <config.yaml>`: one training run into <out>/<name>.
+// `entrolab train <config.yaml>`: one training run into <out>/<name>. The command owns the process:
+// signals become an abort of the trainer, progress is drawn from its per-step reports, and an
+// interrupted run exits 130.
 import type { CommandModule } from 'yargs';
 import { TensorBoardWriter } from '../../run/tensorboard.ts';
-import { train } from '../../train/trainer.ts';
+import { train, type StepReport } from '../../train/trainer.ts';
+import { abortOnSignals } from '../interrupt.ts';
+import { makeProgress, type Progress } from '../progress.ts';
 import { resumeHint } from '../scheduler.ts';
 import { resolveRun, withRunOptions, type RunArgs } from './run-options.ts';
 
@@ -19,9 +23,35 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .example('$0 train configs/quickstart.yaml --set steps=100 --seed 3 --name qs-s3', 'override keys') as never,
   handler: async (args) => {
     const { config, runDir } = resolveRun(args);
-    const result = await train(config, { runDir, backend: args.backend, resume: args.resume, force: args.force, progress: args.quiet ? 'quiet' : 'auto', sinks: [new TensorBoardWriter(runDir)] });
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const controller = new AbortController();
+    const removeHandlers = abortOnSignals(controller, log);
+    // the bar starts at the first report, which says where a resumed run picks up
+    let progress: Progress | undefined;
+    const onStep = ({ step, totalSteps, metrics }: StepReport) => {
+      progress ??= makeProgress(totalSteps, step - 1, config.name, args.quiet ? 'quiet' : 'auto');
+      const values = { reward: metrics['critic/score/mean'], entropy: metrics['actor/entropy'], success: metrics.success_rate };
+      progress.update(step, values);
+    };
+    const result = await train(config, {
+      runDir,
+      backend: args.backend,
+      resume: args.resume,
+      force: args.force,
+      signal: controller.signal,
+      onStep,
+      log,
+      sinks: [new TensorBoardWriter(runDir)],
+    }).finally(() => {
+      progress?.stop();
+      removeHandlers();
+    });
     if (result.skipped) return;
-    if (result.final) {
+    if (result.interrupted) {
+      const hint = resumeHint('run the same command with --resume to continue');
+      process.stdout.write(`stopped after step ${result.steps} (checkpoint written); ${hint}\n`);
+      process.exitCode = 130;
+    } else if (result.final) {
       const f = result.final;
       process.stdout.write(
         `done: ${result.steps} steps in ${result.wallSeconds.toFixed(1)} s on ${result.backend.detail}\n` +
@@ -29,9 +59,6 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           `outputs: ${runDir}/ (metrics.jsonl, config.resolved.yaml, checkpoint.json, summary.json)\n` +
           `next: entrolab eval ${runDir}   |   entrolab play ${runDir}\n`,
       );
-    } else {
-      process.stdout.write(`stopped after step ${result.steps} (checkpoint written); ${resumeHint('run the same command with --resume to continue')}\n`);
-      if (result.interrupted) process.exitCode = 130;
     }
   },
 };

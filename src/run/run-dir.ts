@@ -1,0 +1,90 @@
+// A run directory's files: every name in one place, and the readers and writers of the small JSON
+// files (status, summary). The larger formats keep their own modules (checkpoint.ts, metrics-log.ts,
+// tensorboard.ts, lock.ts) and take their file names from here.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EvalResult } from '../core/evaluate.ts';
+import { UserError } from '../errors.ts';
+import { writeJsonAtomic } from './atomic-write.ts';
+
+/** The full config after defaults and overrides; `eval`, `play` and `report` rebuild the run from it. */
+export const RESOLVED_CONFIG_FILE = 'config.resolved.yaml';
+/** One JSON object per step (metrics-log.ts). */
+export const METRICS_FILE = 'metrics.jsonl';
+/** Everything a resume needs (checkpoint.ts). */
+export const CHECKPOINT_FILE = 'checkpoint.json';
+/** Where the run stands: a sweep or a second `train` reads it before touching the directory. */
+export const STATUS_FILE = 'status.json';
+/** The final test-split evaluation of a finished run. */
+export const SUMMARY_FILE = 'summary.json';
+/** The pid of the process training in this directory (lock.ts). */
+export const LOCK_FILE = 'train.lock';
+/** TensorBoard event files are `events.out.tfevents.<unix-seconds>.<hostname>` (tensorboard.ts). */
+export const EVENTS_FILE_PREFIX = 'events.out.tfevents.';
+
+export interface RunStatus {
+  /** interrupted: stopped through the trainer's abort signal after a checkpoint of the last finished step. */
+  state: 'running' | 'finished' | 'failed' | 'interrupted';
+  /** Steps finished. */
+  step: number;
+  total_steps: number;
+  backend: string;
+  error?: string;
+}
+
+/** summary.json of a GRPO run. */
+export interface TrainSummary {
+  steps: number;
+  backend: string;
+  eval: EvalResult;
+  train_wall_s: number;
+}
+
+/** summary.json of an SFT warm start. */
+export interface SftSummary {
+  kind: 'sft';
+  steps: number;
+  backend: string;
+  demo_success: number;
+  final_loss: number;
+  test: EvalResult;
+  wall_seconds: number;
+  train_tokens_per_s: number;
+}
+
+export type RunSummary = TrainSummary | SftSummary;
+
+function readJson<T>(file: string): T | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new UserError(`is not valid JSON (${(e as Error).message}); delete it or pass --force to start over`, file);
+  }
+}
+
+/** The run's status, or undefined when the directory holds no run yet. */
+export function readStatus(runDir: string): RunStatus | undefined {
+  return readJson<RunStatus>(path.join(runDir, STATUS_FILE));
+}
+
+export function writeStatus(runDir: string, status: RunStatus): void {
+  writeJsonAtomic(path.join(runDir, STATUS_FILE), status);
+}
+
+/** The run's summary, or undefined before the run has finished. */
+export function readSummary(runDir: string): RunSummary | undefined {
+  return readJson<RunSummary>(path.join(runDir, SUMMARY_FILE));
+}
+
+export function writeSummary(runDir: string, summary: RunSummary): void {
+  writeJsonAtomic(path.join(runDir, SUMMARY_FILE), summary);
+}
+
+/** Delete what a training run wrote (for `--force`); the resolved config is rewritten by the new run. */
+export function clearRunOutputs(runDir: string): void {
+  const events = fs.readdirSync(runDir).filter((f) => f.startsWith(EVENTS_FILE_PREFIX));
+  for (const f of [STATUS_FILE, CHECKPOINT_FILE, METRICS_FILE, SUMMARY_FILE, ...events]) {
+    fs.rmSync(path.join(runDir, f), { force: true });
+  }
+}

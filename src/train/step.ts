@@ -1,0 +1,192 @@
+// One GRPO training step in seven phases: plan → rollout → advantages → prepare → update → observe
+// → after. Everything a step reads or advances lives in a `TrainingState`, so a state restored from
+// a checkpoint continues exactly; the loop around the step (trainer.ts) owns the run directory.
+import { broadcastToTokens, groupAdvantages } from '../../algorithms/grpo.ts';
+import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
+import type { Config } from '../config/schema.ts';
+import { Adam } from '../core/adam.ts';
+import { selectRows, tokenCount, type Batch } from '../core/batch.ts';
+import { entropyChange, logProbAdvantageCovariance } from '../core/entropy-diagnostics.ts';
+import {
+  createRegularizers,
+  prefixMetrics,
+  regularizerWarnings,
+  type ActiveRegularizer,
+} from '../core/regularizer-set.ts';
+import { makeStreams, type RngStreams } from '../core/rng.ts';
+import { buildBatch, oldPass, runEpisodes, type GroupRequest } from '../core/rollout.ts';
+import { updatePolicy, type StepPosition } from '../core/update.ts';
+import type { Policy } from '../policies/policy.ts';
+import { loadCheckpoint, type Checkpoint } from '../run/checkpoint.ts';
+import type { MetricsRecord } from '../run/metrics-log.ts';
+import { makeEnvFactory, makePolicy } from './setup.ts';
+
+/** What a training step reads and advances: policy, optimizer, RNG streams, regularizer state. */
+export interface TrainingState {
+  config: Config;
+  envFactory: EnvFactory;
+  /** Samples the training prompts (an env instance outside any episode). */
+  probeEnv: Env;
+  streams: RngStreams;
+  policy: Policy;
+  /** The KL reference (grpo.use_kl_loss), frozen at the run's starting weights. */
+  reference: Policy | null;
+  optimizer: Adam;
+  regularizers: ActiveRegularizer[];
+}
+
+/** The metrics record of one step (without eval/ and perf/ fields) and what perf/ is computed from. */
+export interface StepOutcome {
+  metrics: MetricsRecord;
+  rolloutSeconds: number;
+  updateSeconds: number;
+  /** Response tokens trained on. */
+  tokens: number;
+}
+
+export interface StateOptions {
+  /** Continue from this checkpoint (loaded with `{ resume: true }`). */
+  resumeFrom?: Checkpoint;
+  /** The file `resumeFrom` was read from, named in errors about its regularizer state. */
+  resumeFile?: string;
+  /** Start-up warnings go here. */
+  log: (line: string) => void;
+}
+
+/**
+ * A fresh state for `config`, or the one saved in `resumeFrom`. A config with `init_from` starts
+ * from that run's weights (and uses them as the KL reference).
+ */
+export function createTrainingState(config: Config, { resumeFrom, resumeFile, log }: StateOptions): TrainingState {
+  const envFactory = makeEnvFactory(config);
+  const probeEnv = envFactory();
+  const streams: RngStreams = makeStreams(config.seed, resumeFrom?.rng);
+  const warmStart = config.init_from ? loadCheckpoint(config.init_from) : undefined;
+  const policy = makePolicy(config, probeEnv, streams.init, resumeFrom ?? warmStart);
+  const optimizer = new Adam(policy.variables, config.optim);
+  if (resumeFrom?.optimizer) optimizer.setState(resumeFrom.optimizer);
+  // the KL reference is the policy the run started from: the warm start, or the seed's fresh init
+  const reference = config.grpo.use_kl_loss ? makePolicy(config, probeEnv, makeStreams(config.seed).init, warmStart) : null;
+  const regularizers: ActiveRegularizer[] = createRegularizers(config.regularizers, {
+    seed: config.seed,
+    where: 'regularizers',
+    saved: resumeFrom?.regularizers,
+    savedFrom: resumeFile,
+  });
+  for (const w of regularizerWarnings(regularizers, { epochs: config.grpo.epochs, miniBatches: config.grpo.mini_batches, totalSteps: config.steps })) {
+    log(`entrolab: warning: ${w}`);
+  }
+  return { config, envFactory, probeEnv, streams, policy, reference, optimizer, regularizers };
+}
+
+export function disposeTrainingState(state: TrainingState): void {
+  state.optimizer.dispose();
+  state.policy.dispose();
+  state.reference?.dispose();
+}
+
+/** Training step `step` (0-based): the seven phases, returning the step's metrics. */
+export function trainStep(state: TrainingState, step: number): StepOutcome {
+  const { config, envFactory, probeEnv, streams, policy, reference, optimizer, regularizers } = state;
+  const temperature = config.rollout.temperature;
+  const { prompts_per_step: P, group_size: G } = config.rollout;
+  const info: StepPosition = { step, totalSteps: config.steps, promptsPerStep: P, groupSize: G };
+
+  // 1. plan
+  let sampleTemperature = temperature;
+  const groups: GroupRequest[] = [];
+  const prompts: Prompt[] = Array.from({ length: P }, () => probeEnv.samplePrompt(streams.prompts, 'train'));
+  const extras: GroupRequest[] = [];
+  for (const reg of regularizers) {
+    const plan = reg.hooks.planRollout?.({ ...info, rng: reg.rng });
+    if (plan?.temperature !== undefined) sampleTemperature = plan.temperature;
+    if (plan?.extra) {
+      const { promptIndices, groupSize, temperature: t } = plan.extra;
+      for (const i of promptIndices) extras.push({ prompt: prompts[i], count: groupSize, groupId: P + extras.length, temperature: t, isExtra: true });
+    }
+  }
+  prompts.forEach((prompt, i) => groups.push({ prompt, count: G, groupId: i, temperature: sampleTemperature, isExtra: false }));
+
+  // 2. rollout and the old pass
+  const tRollout = performance.now();
+  const episodes = runEpisodes(envFactory, policy, [...groups, ...extras], { env: streams.env, sampling: streams.sampling });
+  let batch = buildBatch(policy, episodes, temperature, true);
+  if (reference) batch.refLogProbs = oldPass(reference, batch.inputs, batch.actions, temperature, false).logProbs;
+  const rolloutSeconds = (performance.now() - tRollout) / 1000;
+
+  // 3. group-relative advantages over the whole batch (DeepSeekMath, arXiv:2402.03300 §4.1.2)
+  const rowAdvantages = groupAdvantages(batch.reward, batch.groupId, { normByStd: config.grpo.norm_adv_by_std, epsilon: config.grpo.epsilon });
+  batch.advantages = broadcastToTokens(rowAdvantages, batch.mask, batch.width);
+  const mainRows = Array.from({ length: batch.rows }, (_, i) => i).filter((i) => !batch.isExtra[i]);
+  const main = extras.length ? selectRows(batch, mainRows) : batch;
+  const record: MetricsRecord = { step: step + 1, ...rowMetrics(main, temperature) };
+  record['entropy/cov_logprob_adv'] = logProbAdvantageCovariance(main.oldLogProbs, main.advantages, main.mask);
+
+  // 4. prepare
+  for (const reg of regularizers) {
+    if (!reg.hooks.prepareBatch) continue;
+    const prepared = reg.hooks.prepareBatch(batch, { ...info, rng: reg.rng });
+    batch = prepared.value;
+    Object.assign(record, prefixMetrics(reg.name, prepared.metrics));
+  }
+
+  // 5. update
+  const tUpdate = performance.now();
+  const update = updatePolicy(policy, optimizer, batch, regularizers, { grpo: config.grpo, gradClip: config.optim.grad_clip, temperature }, info, streams.shuffle);
+  Object.assign(record, update);
+  const updateSeconds = (performance.now() - tUpdate) / 1000;
+
+  // 6. observe: entropy on the same states after the update
+  const after = oldPass(policy, main.inputs, main.actions, temperature, true);
+  const change = entropyChange(main.oldLogPolicy!, after.logPolicy!, main.mask, main.numActions);
+  let afterSum = 0;
+  for (let i = 0; i < main.mask.length; i++) afterSum += after.entropy[i] * main.mask[i];
+  record['entropy/after_update'] = afterSum / Math.max(1, tokenCount(main));
+  record['entropy/measured_delta'] = change.measured;
+  record['entropy/predicted_delta'] = change.predicted;
+
+  // 7. after
+  for (const reg of regularizers) {
+    const summary = { step, rolloutEntropy: record['entropy/rollout'], updateNll: update['actor/nll'] ?? 0, updateEntropy: update['actor/entropy'] ?? 0, batch };
+    Object.assign(record, prefixMetrics(reg.name, reg.hooks.afterStep?.(summary)));
+  }
+  return { metrics: record, rolloutSeconds, updateSeconds, tokens: tokenCount(batch) };
+}
+
+function mean(xs: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) sum += xs[i];
+  return xs.length ? sum / xs.length : 0;
+}
+
+/** Rollout metrics of the main (non-extra) rows, named as verl names them where it has them. */
+function rowMetrics(batch: Batch, temperature: number): MetricsRecord {
+  const rewards = Array.from(batch.reward);
+  const m = mean(rewards);
+  const std = Math.sqrt(mean(rewards.map((r) => (r - m) ** 2)));
+  const groups = new Map<number, number[]>();
+  batch.groupId.forEach((g, i) => groups.set(g, [...(groups.get(g) ?? []), rewards[i]]));
+  let zeroStd = 0;
+  for (const rs of groups.values()) if (rs.every((r) => r === rs[0])) zeroStd += 1;
+  let entropySum = 0;
+  for (let i = 0; i < batch.mask.length; i++) entropySum += batch.oldEntropy[i] * batch.mask[i];
+  // the sampler's log-probs (incremental, e.g. KV cache) against the training forward pass's:
+  // equal up to float error when both use the same temperature
+  let mismatch = 0;
+  for (let i = 0; i < batch.mask.length; i++) {
+    const row = Math.floor(i / batch.width);
+    if (batch.mask[i] && batch.sampleLogProbs && batch.temperature[row] === Math.fround(temperature)) {
+      mismatch = Math.max(mismatch, Math.abs(batch.sampleLogProbs[i] - batch.oldLogProbs[i]));
+    }
+  }
+  return {
+    'rollout/logprob_diff_max': mismatch,
+    'critic/score/mean': m,
+    'critic/score/std': std,
+    success_rate: mean(batch.success),
+    'response_length/mean': mean(batch.length),
+    'num_turns/mean': mean(batch.turns),
+    frac_reward_zero_std: groups.size ? zeroStd / groups.size : 0,
+    'entropy/rollout': entropySum / Math.max(1, tokenCount(batch)),
+  };
+}
