@@ -36,7 +36,7 @@ export function crashAfter(steps: number): { onStep: () => void } {
   };
 }
 
-/** metrics.jsonl lines without the wall-clock fields (spec: those live under perf/). */
+/** metrics.jsonl lines without the wall-clock fields (those live under perf/). */
 export function deterministicLines(file: string): string[] {
   return readJsonl(file).map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('perf/')))));
 }

@@ -50,7 +50,7 @@ describe('trainer', () => {
     expect(metrics).toHaveLength(40);
     // entropy falls as the policy commits (GRPO's collapse, the thing regularizers act on)
     expect(metrics[39]['actor/entropy']).toBeLessThan(metrics[0]['actor/entropy'] - 0.3);
-    // spec grpo §10.3: the first-order prediction −Cov(log π, Δz) tracks the measured change
+    // docs/grpo.md "Entropy dynamics": the first-order prediction −Cov(log π, Δz) tracks the measured change
     const measured = metrics.map((m) => m['entropy/measured_delta']);
     const predicted = metrics.map((m) => m['entropy/predicted_delta']);
     expect(correlation(measured, predicted)).toBeGreaterThan(0.8);

@@ -114,7 +114,7 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   if (reference) batch.refLogProbs = oldPass(reference, batch.inputs, batch.actions, temperature, false).logProbs;
   const rolloutSeconds = (performance.now() - tRollout) / 1000;
 
-  // 3. group-relative advantages over the whole batch (DeepSeekMath, arXiv:2402.03300 §4.1.2)
+  // 3. group-relative advantages over the whole batch (docs/grpo.md "Group advantages")
   const rowAdvantages = groupAdvantages(batch.reward, batch.groupId, { normByStd: config.grpo.norm_adv_by_std, epsilon: config.grpo.epsilon });
   batch.advantages = broadcastToTokens(rowAdvantages, batch.mask, batch.width);
   const mainRows = Array.from({ length: batch.rows }, (_, i) => i).filter((i) => !batch.isExtra[i]);
