@@ -92,6 +92,13 @@ export function nearest(word: string, candidates: readonly string[]): string | u
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
+/** A value as the user wrote it; NaN and ±Infinity by name, which JSON would print as null. */
+export function showValue(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  const json = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+  return json ?? 'nothing';
+}
+
 /** Validate `value` against `schema`; the first issue becomes one readable UserError line. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix: string, file: string, extraKeys: string[] = []): z.infer<S> {
   const result = schema.safeParse(value);
@@ -111,8 +118,13 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix:
   const leaf = schemaAt(schema, issue.path);
   const allowed = leaf ? describeAllowed(leaf) : '';
   const got = issue.path.reduce<unknown>((node, k) => (node as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey], value);
-  const shown = JSON.stringify(got) ?? 'nothing';
-  const message = issue.code === 'invalid_type' ? `expected ${issue.expected}, got ${shown}` : `got ${shown}`;
+  const shown = showValue(got);
+  const message =
+    typeof got === 'number' && !Number.isFinite(got)
+      ? `got ${shown}, not a finite number`
+      : issue.code === 'invalid_type'
+        ? `expected ${issue.expected}, got ${shown}`
+        : `got ${shown}`;
   throw new UserError(`config key '${base}': ${message}${allowed ? `; allowed: ${allowed}` : ` (${issue.message})`}`, file);
 }
 

@@ -7,13 +7,22 @@ import { KL_TYPES } from '../../algorithms/grpo.ts';
 export { AGG_MODES, KL_TYPES };
 
 const positiveInt = z.number().int().min(1);
+/** A count from 1 to `max`: the maxima are far above anything that trains on one machine, and the
+ * memory estimate (src/config/resource-estimate.ts) judges what a combination of them needs. */
+const count = (max: number) => positiveInt.max(max);
+
+/** One directory name: letters, digits, '.', '_', '-', and not '.' or '..' (names come from shared files). */
+export const pathSegment = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]+$/, { message: "must be one path segment: letters, digits, '.', '_', '-'" })
+  .refine((s) => s !== '.' && s !== '..', { message: "must be one path segment, not '.' or '..'" });
 
 export const rolloutSchema = z
   .object({
     /** P: start states ("prompts") drawn per step. */
-    prompts_per_step: positiveInt.default(8),
+    prompts_per_step: count(65_536).default(8),
     /** G: episodes per prompt (one GRPO group). */
-    group_size: positiveInt.default(8),
+    group_size: count(65_536).default(8),
     /** Sampling temperature; log-probs and entropy use the same scaled logits. */
     temperature: z.number().gt(0).default(1),
   })
@@ -41,9 +50,9 @@ export const grpoSchema = z
     /** KL estimator (docs/grpo.md "KL estimators"); a "+" suffix takes k2's gradient (straight-through). */
     kl_loss_type: z.enum(KL_TYPES).default('low_var_kl'),
     /** Passes over each rollout. */
-    epochs: positiveInt.default(1),
+    epochs: count(1_000).default(1),
     /** Mini-batches per epoch (one optimizer step each); regularizer statistics are per mini-batch. */
-    mini_batches: positiveInt.default(1),
+    mini_batches: count(65_536).default(1),
   })
   .strict();
 
@@ -62,18 +71,18 @@ export const optimSchema = z
 export const evalSchema = z
   .object({
     /** Episodes per evaluation (greedy and sampled). */
-    episodes: positiveInt.default(64),
+    episodes: count(1_000_000).default(64),
     /** Evaluate on the test split every N steps during training (0 = only at the end). */
-    every: z.number().int().min(0).default(0),
+    every: z.number().int().min(0).max(100_000_000).default(0),
     /** k of pass@k for `entrolab eval`. */
-    k: positiveInt.default(4),
+    k: count(1_024).default(4),
   })
   .strict();
 
 export const checkpointSchema = z
   .object({
     /** Write a checkpoint every N steps (and always at the end). */
-    every: positiveInt.default(10),
+    every: count(100_000_000).default(10),
   })
   .strict();
 
@@ -81,30 +90,30 @@ export const checkpointSchema = z
 export const sftSchema = z
   .object({
     /** Demonstration episodes generated from the train split. */
-    demos: positiveInt.default(2000),
+    demos: count(10_000_000).default(2000),
     /** Fraction of demonstrations with a wrong answer (so the warm start is imperfect). */
     wrong_fraction: z.number().min(0).max(1).default(0.3),
     /** Optimizer steps (one mini-batch each). */
-    steps: positiveInt.default(400),
+    steps: count(100_000_000).default(400),
     /** Demonstrations per mini-batch. */
-    batch_size: positiveInt.default(64),
+    batch_size: count(1_000_000).default(64),
     /** Adam learning rate. */
     lr: z.number().gt(0).default(3e-3),
     /** Clip the global gradient norm to this value (0 = off). */
     grad_clip: z.number().min(0).default(1),
     /** Write a metrics line every N steps. */
-    log_every: positiveInt.default(20),
+    log_every: count(100_000_000).default(20),
   })
   .strict();
 
 export const topSchema = z
   .object({
-    /** Run name: the run directory is <out>/<name>. */
-    name: z.string().min(1).default('run'),
+    /** Run name: the run directory is <out>/<name> (one path segment). */
+    name: pathSegment.default('run'),
     /** One seed for every random stream (init, prompts, env, sampling, shuffle, one per regularizer). */
-    seed: z.number().int().min(0).default(0),
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
     /** Training steps (each: rollout, advantages, update). */
-    steps: positiveInt.default(50),
+    steps: count(100_000_000).default(50),
     /** Start from another run's checkpoint (e.g. an SFT warm start): a run dir or checkpoint file. */
     init_from: z.string().optional(),
     rollout: rolloutSchema.default(rolloutSchema.parse({})),

@@ -32,7 +32,8 @@ export function withRunOptions<T>(y: Argv<T>, exampleSet: string) {
 export function resolveRun(args: RunArgs): { config: Config; runDir: string } {
   const sets = [...args.set];
   if (args.seed !== undefined) sets.push(`seed=${args.seed}`);
-  if (args.name !== undefined) sets.push(`name=${args.name}`);
+  // quoted, so that `--name 2024` stays the string it is (YAML would read a number)
+  if (args.name !== undefined) sets.push(`name=${JSON.stringify(args.name)}`);
   const config = loadConfig(args.config, sets);
   return { config, runDir: path.join(args.out, config.name) };
 }
