@@ -24,6 +24,7 @@ import type { EpisodeRecord, Policy } from '../policies/policy.ts';
 import { makeStreams, type Rng } from '../core/rng.ts';
 import { CHECKPOINT_FILE, METRICS_FILE, RESOLVED_CONFIG_FILE, writeSummary } from '../run/run-dir.ts';
 import { makeEnvFactory, makePolicy } from './setup.ts';
+import { assertSftFits } from '../config/resource-estimate.ts';
 
 export interface Demonstrations {
   episodes: EpisodeRecord[];
@@ -105,6 +106,7 @@ export async function runSft(config: Config, opts: SftOptions): Promise<SftResul
   const sft: SftConfig = config.sft ?? sftSchema.parse({});
   const backend = await selectBackend(opts.backend ?? 'auto');
   const { runDir } = opts;
+  assertSftFits(config, makeEnvFactory(config)(), backend.name);
   if (fs.existsSync(path.join(runDir, CHECKPOINT_FILE)) && !opts.force) {
     throw new UserError('already holds a run; pass --force to start over', runDir);
   }

@@ -1,0 +1,160 @@
+// How much memory a config needs, judged before the first step, so that a config that cannot fit
+// (`rollout.group_size: 100000000`) is refused with one line instead of V8 dying with "Reached heap
+// limit" halfway into a step. The figures are the big allocations of one step, with per-object
+// overheads measured on Node 20 (bench/soak.ts prints what a run really holds); they are meant to
+// be right within a factor of about two, which is enough to tell "fits" from "cannot possibly".
+import os from 'node:os';
+import v8 from 'node:v8';
+import type { Env } from '../../envs/env.ts';
+import { UserError } from '../errors.ts';
+import type { Config } from './schema.ts';
+
+const FLOAT = 4;
+/** An episode's record and its env instance on the JS heap (objects, arrays, prompt). */
+const EPISODE_OVERHEAD = 2_048;
+/** Per recorded action: the observation's typed-array object plus the action, turn and log-prob entries. */
+const TOKEN_OVERHEAD = 200;
+/** Live [rows × width × actions] float tensors around one logits tensor: logits, log-softmax, probabilities, entropy terms. */
+const OLD_PASS_COPIES = 5;
+/** The same under tf.variableGrads: forward intermediates kept for backward, plus their gradients. */
+const UPDATE_COPIES = 12;
+/** wasm32 memory ends at 4 GiB (the tfjs wasm build's `getHeapMax`): every tensor lives in it. */
+const WASM_MEMORY_LIMIT = 4 * 1024 ** 3 - 65_536;
+
+export type MemoryPool = 'heap' | 'tensors';
+
+export interface MemoryPart {
+  /** What holds the memory, for the error line ("1600000 episodes of up to 40 actions"). */
+  what: string;
+  /** The config keys that size it. */
+  keys: string[];
+  bytes: number;
+  /** Where it lives: JS objects on V8's heap, or tensor/typed-array memory. */
+  pool: MemoryPool;
+}
+
+export interface MemoryBudget {
+  heap: number;
+  tensors: number;
+  /** How the limits were derived, for the error line. */
+  source: string;
+}
+
+type EnvShape = Pick<Env, 'numActions' | 'maxTokens' | 'observation'>;
+
+/** Slots per row, floats per stored observation, and the weights of the configured policy. */
+export function policyShape(config: Config, env: EnvShape) {
+  const actions = env.numActions;
+  if (env.observation.kind === 'features') {
+    const hidden = (config.policy.hidden as number[] | undefined) ?? [64, 64];
+    const sizes = [env.observation.size, ...hidden, actions];
+    let params = 0;
+    for (let i = 0; i + 1 < sizes.length; i++) params += sizes[i] * sizes[i + 1] + sizes[i + 1];
+    return { width: env.maxTokens, observationFloats: env.observation.size, params, activationsPerSlot: 3 * Math.max(...sizes), kvPerRow: 0 };
+  }
+  const p = config.policy as Record<string, number>;
+  const [layers, dModel, context] = [p.layers ?? 2, p.d_model ?? 64, p.context ?? 64];
+  const dFF = p.d_ff ?? 4 * dModel;
+  const heads = p.heads ?? 4;
+  const vocab = env.observation.vocabSize;
+  const width = Math.min(context, env.observation.maxLength);
+  const params = vocab * dModel * 2 + context * dModel + layers * (4 * dModel * dModel + 2 * dModel * dFF + 9 * dModel + dFF);
+  // per slot and layer: the residual stream, q/k/v, attention output, two MLP activations, the attention row
+  const activationsPerSlot = layers * (8 * dModel + 2 * dFF + heads * width);
+  return { width, observationFloats: env.observation.maxLength, params, activationsPerSlot, kvPerRow: layers * 2 * context * dModel };
+}
+
+/** The big allocations of one `train` step. */
+export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[] {
+  const { prompts_per_step: P, group_size: G } = config.rollout;
+  const rows = P * G;
+  const shape = policyShape(config, env);
+  const slots = rows * shape.width;
+  const rolloutKeys = ['rollout.prompts_per_step', 'rollout.group_size'];
+  const policyKeys = env.observation.kind === 'features' ? ['policy.hidden'] : ['policy.layers', 'policy.d_model', 'policy.context'];
+  const perSlot = env.numActions * OLD_PASS_COPIES + shape.activationsPerSlot;
+  const miniBatchSlots = Math.ceil(rows / config.grpo.mini_batches) * shape.width;
+  const evalRows = config.eval.episodes * (config.eval.k + 1);
+  const copies = config.grpo.use_kl_loss ? 5 : 4; // weights, Adam m and v, gradients (+ the KL reference)
+  const parts: MemoryPart[] = [
+    ...episodeParts(`${rows} episodes (P × G) of up to ${env.maxTokens} actions`, rolloutKeys, rows, env, shape.observationFloats),
+    { what: `the old-policy pass over ${rows} rows × ${shape.width} slots × ${env.numActions} actions`, keys: rolloutKeys, bytes: slots * perSlot * FLOAT, pool: 'tensors' },
+    {
+      what: `the update of ${Math.ceil(rows / config.grpo.mini_batches)} rows per mini-batch × ${shape.width} slots × ${env.numActions} actions`,
+      keys: [...rolloutKeys, 'grpo.mini_batches'],
+      bytes: miniBatchSlots * (env.numActions * UPDATE_COPIES + 3 * shape.activationsPerSlot) * FLOAT,
+      pool: 'tensors',
+    },
+    { what: `the KV cache of ${rows} sampled episodes`, keys: [...rolloutKeys, ...policyKeys], bytes: rows * shape.kvPerRow * FLOAT, pool: 'tensors' },
+    { what: `${shape.params} weights with their Adam moments and gradients`, keys: policyKeys, bytes: shape.params * copies * FLOAT, pool: 'tensors' },
+    ...episodeParts(`${evalRows} evaluation episodes (episodes × (k + 1))`, ['eval.episodes', 'eval.k'], evalRows, env, shape.observationFloats),
+  ];
+  return parts.filter((p) => p.bytes > 0);
+}
+
+/** The big allocations of `sft`: every demonstration is held for the whole run. */
+export function estimateSftMemory(config: Config, env: EnvShape): MemoryPart[] {
+  const sft = config.sft ?? { demos: 2000, batch_size: 64 };
+  const shape = policyShape(config, env);
+  const batchSlots = Math.min(sft.batch_size, sft.demos) * shape.width;
+  return [
+    ...episodeParts(`${sft.demos} demonstrations of up to ${env.maxTokens} tokens`, ['sft.demos'], sft.demos, env, shape.observationFloats),
+    {
+      what: `a step on ${sft.batch_size} demonstrations × ${shape.width} slots × ${env.numActions} tokens`,
+      keys: ['sft.batch_size'],
+      bytes: batchSlots * (env.numActions * UPDATE_COPIES + 3 * shape.activationsPerSlot) * FLOAT,
+      pool: 'tensors',
+    },
+    { what: `${shape.params} weights with their Adam moments and gradients`, keys: ['policy'], bytes: shape.params * 4 * FLOAT, pool: 'tensors' },
+  ];
+}
+
+/** Recorded episodes: JS objects on the heap, observation arrays outside it. */
+function episodeParts(what: string, keys: string[], rows: number, env: EnvShape, observationFloats: number): MemoryPart[] {
+  return [
+    { what, keys, bytes: rows * (EPISODE_OVERHEAD + env.maxTokens * TOKEN_OVERHEAD), pool: 'heap' },
+    { what: `the observations of ${what}`, keys, bytes: rows * env.maxTokens * observationFloats * FLOAT, pool: 'tensors' },
+  ];
+}
+
+/** What this process may use: V8's heap limit for JS objects; wasm's 4 GiB or the machine's memory for tensors. */
+export function memoryBudget(backend: string): MemoryBudget {
+  const heapLimit = v8.getHeapStatistics().heap_size_limit;
+  const machine = os.totalmem();
+  const tensors = backend === 'wasm' ? Math.min(WASM_MEMORY_LIMIT, machine) : machine;
+  return {
+    heap: heapLimit,
+    tensors,
+    source: `V8 heap limit ${gib(heapLimit)}, ${backend === 'wasm' ? `wasm memory ${gib(tensors)}` : `machine memory ${gib(machine)}`}`,
+  };
+}
+
+export function gib(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+}
+
+/** Refuse a `train` config that cannot fit, before anything is written. */
+export function assertTrainFits(config: Config, env: EnvShape, backend: string): void {
+  assertFits(estimateTrainMemory(config, env), memoryBudget(backend));
+}
+
+/** Refuse an `sft` config that cannot fit, before anything is written. */
+export function assertSftFits(config: Config, env: EnvShape, backend: string): void {
+  assertFits(estimateSftMemory(config, env), memoryBudget(backend));
+}
+
+/** Throw one UserError line naming the keys of the largest part when a pool overflows. */
+export function assertFits(parts: readonly MemoryPart[], budget: MemoryBudget): void {
+  for (const pool of ['heap', 'tensors'] as const) {
+    const inPool = parts.filter((p) => p.pool === pool);
+    const total = inPool.reduce((s, p) => s + p.bytes, 0);
+    if (total <= budget[pool]) continue;
+    const largest = inPool.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    const where = pool === 'heap' ? 'JS heap' : 'tensor memory';
+    throw new UserError(
+      `config needs about ${gib(total)} of ${where}, more than the ${gib(budget[pool])} available (${budget.source}); ` +
+        `most of it (${gib(largest.bytes)}) is ${largest.what}: lower ${largest.keys.join(' or ')}`,
+      'memory',
+    );
+  }
+}
