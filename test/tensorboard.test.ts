@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,10 +59,17 @@ describe('Event protobuf', () => {
   });
 });
 
+interface ReadEvent {
+  step: number;
+  scalars: Record<string, number>;
+  /** SessionLog status (1 = START), when the event is a session log. */
+  session?: number;
+}
+
 // A reader written independently of the writer: checks every CRC and decodes tags and values.
-function readEvents(file: string): { step: number; scalars: Record<string, number> }[] {
+function readEvents(file: string): ReadEvent[] {
   const buf = fs.readFileSync(file);
-  const events: { step: number; scalars: Record<string, number> }[] = [];
+  const events: ReadEvent[] = [];
   let off = 0;
   while (off < buf.length) {
     const len = Number(buf.readBigUInt64LE(off));
@@ -69,7 +77,7 @@ function readEvents(file: string): { step: number; scalars: Record<string, numbe
     const payload = buf.subarray(off + 12, off + 12 + len);
     expect(unmask(buf.readUInt32LE(off + 12 + len))).toBe(crc32c(payload));
     off += 16 + len;
-    const ev = { step: 0, scalars: {} as Record<string, number> };
+    const ev: ReadEvent = { step: 0, scalars: {} };
     let p = 0;
     const readVarint = (b: Buffer) => {
       let v = 0;
@@ -89,7 +97,12 @@ function readEvents(file: string): { step: number; scalars: Record<string, numbe
         const strLen = readVarint(payload);
         p += strLen;
       }
-      else if (key === 0x2a) {
+      else if (key === 0x3a) {
+        const end = readVarint(payload) + p;
+        expect(payload[p++]).toBe(0x08); // SessionLog field 1 (status), varint
+        ev.session = readVarint(payload);
+        expect(p).toBe(end);
+      } else if (key === 0x2a) {
         const end = readVarint(payload) + p;
         while (p < end) {
           expect(payload[p++]).toBe(0x0a);
@@ -108,6 +121,23 @@ function readEvents(file: string): { step: number; scalars: Record<string, numbe
     events.push(ev);
   }
   return events;
+}
+
+/**
+ * What TensorBoard shows for one run directory: its event files in name order, and at a SessionLog
+ * START event of step S every point read so far with step >= S is dropped (TensorBoard's
+ * EventAccumulator keeps `x.step < event.step` on a restart).
+ */
+function visiblePoints(runDir: string): Map<string, { step: number; value: number }[]> {
+  const shown = new Map<string, { step: number; value: number }[]>();
+  const files = fs.readdirSync(runDir).filter((f) => f.startsWith('events.out.tfevents.')).sort();
+  for (const file of files) {
+    for (const ev of readEvents(path.join(runDir, file))) {
+      if (ev.session === 1) for (const [tag, points] of shown) shown.set(tag, points.filter((pt) => pt.step < ev.step));
+      for (const [tag, value] of Object.entries(ev.scalars)) shown.set(tag, [...(shown.get(tag) ?? []), { step: ev.step, value }]);
+    }
+  }
+  return shown;
 }
 
 describe('TensorBoardWriter', () => {
@@ -134,5 +164,54 @@ describe('TensorBoardWriter', () => {
     const tb = new TensorBoardWriter(path.join(dir, 'run'));
     tb.close();
     expect(fs.existsSync(path.join(dir, 'run'))).toBe(false);
+  });
+});
+
+describe('TensorBoard after a crash', () => {
+  it('a restarted writer marks its first step with a SessionLog START event', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-'));
+    const tb = new TensorBoardWriter(dir, () => 1700000000);
+    tb.restart(21);
+    tb.write(21, { x: 1 });
+    tb.close();
+    const events = readEvents(tb.file);
+    expect(events.map((e) => [e.step, e.session])).toEqual([[0, undefined], [21, 1], [21, undefined]]);
+  });
+
+  it('kill -9 at step ~27 and --resume from the step-20 checkpoint: TensorBoard sees each step once', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-kill-'));
+    const runDir = path.join(out, 'killed');
+    const args = ['train', 'configs/quickstart.yaml', '--out', out, '--name', 'killed', '--quiet', '--backend', 'cpu'];
+    const small = ['--set', 'rollout.prompts_per_step=2', '--set', 'rollout.group_size=4', '--set', 'eval.episodes=4', '--set', 'checkpoint.every=10'];
+    const child = spawn(process.execPath, ['bin/entrolab.js', ...args, ...small, '--set', 'steps=1000'], { stdio: 'ignore' });
+    const metrics = path.join(runDir, 'metrics.jsonl');
+    const lines = () => (fs.existsSync(metrics) ? fs.readFileSync(metrics, 'utf8').split('\n').length - 1 : 0);
+    while (lines() < 27) {
+      expect(child.exitCode, 'the trainer exited early').toBeNull();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const killedAt = lines();
+    const checkpointStep = JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoint.json'), 'utf8')).step as number;
+    expect(checkpointStep % 10).toBe(0);
+    expect(checkpointStep).toBeGreaterThanOrEqual(20);
+    expect(checkpointStep).toBeLessThanOrEqual(killedAt);
+    // the crashed run's event file already holds the steps after the checkpoint
+    const before = visiblePoints(runDir).get('critic/score/mean')!.map((pt) => pt.step);
+    expect(before.at(-1)).toBeGreaterThan(checkpointStep);
+
+    const total = checkpointStep + 5;
+    const resumed = spawnSync(process.execPath, ['bin/entrolab.js', ...args, ...small, '--set', `steps=${total}`, '--resume'], { encoding: 'utf8' });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    // a second event file, or the same one appended to when both runs started in the same second
+    const files = fs.readdirSync(runDir).filter((f) => f.startsWith('events.out.tfevents.'));
+    const starts = files.flatMap((f) => readEvents(path.join(runDir, f)).filter((e) => e.session !== undefined));
+    expect(starts).toEqual([{ step: checkpointStep + 1, scalars: {}, session: 1 }]);
+
+    const shown = visiblePoints(runDir).get('critic/score/mean')!;
+    expect(shown.map((pt) => pt.step)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    const logged = fs.readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l)['critic/score/mean']);
+    expect(shown.map((pt) => pt.value)).toEqual(logged.map((v: number) => Math.fround(v)));
   });
 });

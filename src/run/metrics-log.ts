@@ -10,6 +10,8 @@ export type MetricsRecord = Record<string, number>;
 /** A sink for per-step scalars besides metrics.jsonl (e.g. TensorBoard). */
 export interface MetricsSink {
   write(step: number, scalars: MetricsRecord): void;
+  /** A resumed run starts writing again at `firstStep`: what the sink holds from there on is stale. */
+  restart?(firstStep: number): void;
   close(): void;
 }
 
@@ -23,7 +25,9 @@ export class MetricsLog {
     private readonly sinks: MetricsSink[] = [],
   ) {
     this.file = path.join(runDir, METRICS_FILE);
-    this.lines = truncateLines(this.file, keepLines);
+    const { kept, had, lastStep } = truncateLines(this.file, keepLines);
+    this.lines = kept;
+    if (had > 0) for (const sink of sinks) sink.restart?.(lastStep + 1);
   }
 
   get lineCount(): number {
@@ -41,16 +45,17 @@ export class MetricsLog {
   }
 }
 
-/** Keep the first `keep` complete lines of `file` (creating it if missing); returns the count kept. */
-function truncateLines(file: string, keep: number): number {
+/** Keep the first `keep` complete lines of `file` (creating it if missing): how many it had and kept, and the last kept step. */
+function truncateLines(file: string, keep: number): { kept: number; had: number; lastStep: number } {
   if (!fs.existsSync(file)) {
     fs.writeFileSync(file, '');
-    return 0;
+    return { kept: 0, had: 0, lastStep: 0 };
   }
   const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
   const kept = lines.slice(0, keep);
   fs.writeFileSync(file, kept.map((l) => `${l}\n`).join(''));
-  return kept.length;
+  const lastStep = kept.length > 0 ? (JSON.parse(kept[kept.length - 1]) as MetricsRecord).step : 0;
+  return { kept: kept.length, had: lines.length, lastStep };
 }
 
 export function readMetrics(runDir: string): MetricsRecord[] {

@@ -70,11 +70,16 @@ function fixed32Float(field: number, value: number): number[] {
   return [(field << 3) | 5, ...b];
 }
 
-/** protobuf Event { 1: wall_time double, 2: step int64, 3: file_version string, 5: summary }. */
-export function encodeEvent(wallTime: number, step: number, body: { fileVersion: string } | { scalars: Record<string, number> }): Uint8Array {
+export type EventBody = { fileVersion: string } | { scalars: Record<string, number> } | { sessionStart: true };
+
+/** protobuf Event { 1: wall_time double, 2: step int64, 3: file_version string, 5: summary, 7: session_log }. */
+export function encodeEvent(wallTime: number, step: number, body: EventBody): Uint8Array {
   const bytes = [...fixed64Double(1, wallTime), ...[(2 << 3) | 0, ...varint(step)]];
   if ('fileVersion' in body) {
     bytes.push(...lengthDelimited(3, Buffer.from(body.fileVersion, 'utf8')));
+  } else if ('sessionStart' in body) {
+    // SessionLog { 1: status enum, START = 1 }
+    bytes.push(...lengthDelimited(7, [(1 << 3) | 0, 1]));
   } else {
     // Summary { repeated Value value = 1 }, Value { 1: tag string, 2: simple_value float }.
     const summary: number[] = [];
@@ -95,12 +100,23 @@ export class TensorBoardWriter implements MetricsSink {
   readonly file: string;
   private fd: number | undefined;
   private closed = false;
+  private startStep: number | undefined;
 
   constructor(
     runDir: string,
     private readonly now: () => number = () => Date.now() / 1000,
   ) {
     this.file = path.join(runDir, `${EVENTS_FILE_PREFIX}${Math.floor(now())}.${os.hostname()}`);
+  }
+
+  /**
+   * A resumed run rewrites the steps from `firstStep` on. A SessionLog START event at that step is
+   * TensorBoard's restart marker: on reading it, TensorBoard drops the points with step >= firstStep
+   * that an earlier event file holds (the crashed run's steps after its checkpoint), so each step
+   * is shown once.
+   */
+  restart(firstStep: number): void {
+    this.startStep = firstStep;
   }
 
   /** One Event per step; non-finite values and the `step` key itself are skipped. */
@@ -110,6 +126,7 @@ export class TensorBoardWriter implements MetricsSink {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
       this.fd = fs.openSync(this.file, 'a');
       fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), 0, { fileVersion: 'brain.Event:2' })));
+      if (this.startStep !== undefined) fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), this.startStep, { sessionStart: true })));
     }
     const finite: Record<string, number> = {};
     for (const [tag, value] of Object.entries(scalars)) {
