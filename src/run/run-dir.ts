@@ -13,6 +13,10 @@ export const RESOLVED_CONFIG_FILE = 'config.resolved.yaml';
 export const METRICS_FILE = 'metrics.jsonl';
 /** Everything a resume needs (checkpoint.ts). */
 export const CHECKPOINT_FILE = 'checkpoint.json';
+/** The checkpoint before the latest (rotation), resumed from when the latest fails its check. */
+export const PREVIOUS_CHECKPOINT_FILE = 'checkpoint.prev.json';
+/** Where a resume moves a latest checkpoint that failed its check, so the next rotation keeps the good previous one. */
+export const CORRUPT_CHECKPOINT_FILE = 'checkpoint.corrupt.json';
 /** Where the run stands: a sweep or a second `train` reads it before touching the directory. */
 export const STATUS_FILE = 'status.json';
 /** The final test-split evaluation of a finished run. */
@@ -84,7 +88,7 @@ export function writeSummary(runDir: string, summary: RunSummary): void {
 /** Delete what a training run wrote (for `--force`); the resolved config is rewritten by the new run. */
 export function clearRunOutputs(runDir: string): void {
   const events = fs.readdirSync(runDir).filter((f) => f.startsWith(EVENTS_FILE_PREFIX));
-  for (const f of [STATUS_FILE, CHECKPOINT_FILE, METRICS_FILE, SUMMARY_FILE, ...events]) {
+  for (const f of [STATUS_FILE, CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE, CORRUPT_CHECKPOINT_FILE, METRICS_FILE, SUMMARY_FILE, ...events]) {
     fs.rmSync(path.join(runDir, f), { force: true });
   }
 }

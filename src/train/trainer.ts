@@ -12,7 +12,8 @@ import { streamStates } from '../core/rng.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../run/atomic-write.ts';
 import { saveRegularizers } from '../core/regularizer-set.ts';
-import { CHECKPOINT_VERSION, encodeTensors, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../run/checkpoint.ts';
+import { assertTrainFits } from '../config/resource-estimate.ts';
+import { CHECKPOINT_VERSION, encodeTensors, loadResumeCheckpoint, saveCheckpoint, type Checkpoint } from '../run/checkpoint.ts';
 import { lockRun } from '../run/lock.ts';
 import { MetricsLog, readMetrics, type MetricsRecord, type MetricsSink } from '../run/metrics-log.ts';
 import {
@@ -24,6 +25,7 @@ import {
   writeSummary,
   type RunStatus,
 } from '../run/run-dir.ts';
+import { makeEnvFactory } from './setup.ts';
 import { createTrainingState, disposeTrainingState, trainStep, type TrainingState } from './step.ts';
 
 /** What `onStep` hears after each step has been written to metrics.jsonl (and checkpointed, on cadence). */
@@ -71,6 +73,7 @@ export async function train(config: Config, opts: TrainOptions): Promise<TrainRe
   const { runDir } = opts;
   const status = readStatus(runDir);
   const backend = await selectBackend(opts.backend ?? 'auto');
+  assertTrainFits(config, makeEnvFactory(config)(), backend.name);
 
   if (status && !opts.force) {
     if (!opts.resume) {
@@ -90,7 +93,7 @@ export async function train(config: Config, opts: TrainOptions): Promise<TrainRe
   try {
     if (opts.force) clearRunOutputs(runDir);
     const resumeFile = path.join(runDir, CHECKPOINT_FILE);
-    const resumeFrom = opts.resume && fs.existsSync(resumeFile) ? loadCheckpoint(runDir, { resume: true }) : undefined;
+    const resumeFrom = opts.resume ? loadResumeCheckpoint(runDir, readStatus(runDir)?.step, log) : undefined;
     writeFileAtomic(path.join(runDir, RESOLVED_CONFIG_FILE), configToYaml(config));
     const state = createTrainingState(config, { resumeFrom, resumeFile, log });
     try {
