@@ -2,7 +2,13 @@
 // The CLI prints its message on one line and exits non-zero; anything else is a bug.
 export class UserError extends Error {
   constructor(message: string, readonly where?: string) {
-    super(where ? `${where}: ${message}` : message);
+    super(oneLine(where ? `${where}: ${message}` : message));
     this.name = 'UserError';
   }
+}
+
+/** Control characters (a parser quoting the bytes of a broken file) escaped, so the message stays one line. */
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
