@@ -3,6 +3,7 @@
 // so a crash mid-write loses nothing the checkpoint does not also cover.
 import fs from 'node:fs';
 import path from 'node:path';
+import { diskError } from './atomic-write.ts';
 import { METRICS_FILE } from './run-dir.ts';
 
 export type MetricsRecord = Record<string, number>;
@@ -35,7 +36,12 @@ export class MetricsLog {
   }
 
   append(record: MetricsRecord): void {
-    fs.appendFileSync(this.file, `${JSON.stringify(record)}\n`);
+    try {
+      fs.appendFileSync(this.file, `${JSON.stringify(record)}\n`);
+    } catch (e) {
+      // a torn last line is harmless: a resume cuts the file back to the checkpoint's line count
+      throw diskError(e, this.file);
+    }
     this.lines += 1;
     for (const sink of this.sinks) sink.write(record.step, record);
   }
