@@ -34,19 +34,37 @@ if (!direct && !process.env.ENTROLAB_SOAK) {
       write(step) {
         if (step !== 1 && step % every !== 0) return;
         const { rss } = process.memoryUsage();
-        samples.push({ step, rssMiB: mib(rss), heapMiB: mib(process.memoryUsage().heapUsed), numTensors: tf.memory().numTensors });
+        samples.push({
+          step,
+          rssMiB: mib(rss),
+          heapMiB: mib(process.memoryUsage().heapUsed),
+          numTensors: tf.memory().numTensors,
+        });
       },
       close() {},
     };
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-soak-'));
     const started = performance.now();
-    await train(loadConfig(file, [`steps=${steps}`, 'checkpoint.every=100', ...sets]), { runDir, backend: backend.name as BackendChoice, progress: 'quiet', sinks: [sink], log: () => {} });
+    await train(loadConfig(file, [`steps=${steps}`, 'checkpoint.every=100', ...sets]), {
+      runDir,
+      backend: backend.name as BackendChoice,
+      progress: 'quiet',
+      sinks: [sink],
+      log: () => {},
+    });
     fs.rmSync(runDir, { recursive: true, force: true });
     const [first, last] = [samples[0], samples[samples.length - 1]];
-    console.log(`${label}: ${steps} steps in ${((performance.now() - started) / 1000).toFixed(0)} s on ${backend.detail}`);
+    console.log(
+      `${label}: ${steps} steps in ${((performance.now() - started) / 1000).toFixed(0)} s on ${backend.detail}`,
+    );
     console.log('  step    RSS MiB  heap MiB  tensors');
-    for (const s of samples) console.log(`  ${String(s.step).padStart(5)}  ${String(s.rssMiB).padStart(8)}  ${String(s.heapMiB).padStart(8)}  ${String(s.numTensors).padStart(7)}`);
-    console.log(`  start → end: RSS ${first.rssMiB} → ${last.rssMiB} MiB, tensors ${first.numTensors} → ${last.numTensors}`);
+    for (const s of samples)
+      console.log(
+        `  ${String(s.step).padStart(5)}  ${String(s.rssMiB).padStart(8)}  ${String(s.heapMiB).padStart(8)}  ${String(s.numTensors).padStart(7)}`,
+      );
+    console.log(
+      `  start → end: RSS ${first.rssMiB} → ${last.rssMiB} MiB, tensors ${first.numTensors} → ${last.numTensors}`,
+    );
     return { label, steps, samples };
   };
   const results = [

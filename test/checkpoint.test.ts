@@ -21,7 +21,11 @@ import { deterministicLines, tempDir } from './helpers.ts';
 const ckpt = (step: number): Checkpoint => ({
   version: 1,
   step,
-  policy: { kind: 'mlp', described: {}, weights: [{ shape: [2], data: Buffer.from(new Float32Array([step, -step]).buffer).toString('base64') }] },
+  policy: {
+    kind: 'mlp',
+    described: {},
+    weights: [{ shape: [2], data: Buffer.from(new Float32Array([step, -step]).buffer).toString('base64') }],
+  },
   metricsLines: step,
 });
 
@@ -70,7 +74,9 @@ describe('checkpoint files', () => {
       const resumed = loadResumeCheckpoint(dir, 27, (line) => warnings.push(line));
       expect(resumed?.step).toBe(10);
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/resuming from checkpoint\.prev\.json at step 10: steps 11–27 \(17\) are recomputed$/);
+      expect(warnings[0]).toMatch(
+        /resuming from checkpoint\.prev\.json at step 10: steps 11–27 \(17\) are recomputed$/,
+      );
       // the damaged file is set aside, so the next rotation keeps the good previous checkpoint
       expect(fs.existsSync(path.join(dir, CORRUPT_CHECKPOINT_FILE))).toBe(damage !== 'remove');
       saveCheckpoint(dir, ckpt(20));
@@ -85,7 +91,9 @@ describe('checkpoint files', () => {
     saveCheckpoint(dir, ckpt(20));
     flipWeights(path.join(dir, CHECKPOINT_FILE));
     fs.truncateSync(path.join(dir, PREVIOUS_CHECKPOINT_FILE), 100);
-    expect(() => loadResumeCheckpoint(dir, 27, () => {})).toThrow(/checkpoint\.prev\.json: checkpoint is not valid JSON/);
+    expect(() => loadResumeCheckpoint(dir, 27, () => {})).toThrow(
+      /checkpoint\.prev\.json: checkpoint is not valid JSON/,
+    );
   });
 });
 
@@ -99,7 +107,9 @@ describe('atomic writes on a full disk', () => {
       throw full;
     });
     try {
-      expect(() => writeFileAtomic(file, 'new')).toThrow(/status\.json: could not write: the disk is full \(ENOSPC\); the previous version of the file is kept/);
+      expect(() => writeFileAtomic(file, 'new')).toThrow(
+        /status\.json: could not write: the disk is full \(ENOSPC\); the previous version of the file is kept/,
+      );
     } finally {
       spy.mockRestore();
     }
@@ -110,17 +120,41 @@ describe('atomic writes on a full disk', () => {
 
 describe('entrolab train --resume with a corrupt latest checkpoint', () => {
   it('warns, resumes from the previous checkpoint and ends with the metrics of a run that never stopped', async () => {
-    const sets = ['steps=30', 'checkpoint.every=10', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'eval.episodes=4'];
+    const sets = [
+      'steps=30',
+      'checkpoint.every=10',
+      'rollout.prompts_per_step=4',
+      'rollout.group_size=4',
+      'eval.episodes=4',
+    ];
     const [full, out] = [tempDir(), tempDir()];
     await train(loadConfig('configs/quickstart.yaml', sets), { runDir: full, progress: 'quiet', log: () => {} });
     const runDir = path.join(out, 'quickstart');
-    await train(loadConfig('configs/quickstart.yaml', sets), { runDir, progress: 'quiet', stopAfterSteps: 25, log: () => {} });
+    await train(loadConfig('configs/quickstart.yaml', sets), {
+      runDir,
+      progress: 'quiet',
+      stopAfterSteps: 25,
+      log: () => {},
+    });
     const latest = path.join(runDir, CHECKPOINT_FILE);
     fs.truncateSync(latest, Math.floor(fs.statSync(latest).size * 0.6));
-    const args = ['bin/entrolab.js', 'train', 'configs/quickstart.yaml', '--out', out, '--quiet', '--resume', ...sets.flatMap((s) => ['--set', s])];
+    const args = [
+      'bin/entrolab.js',
+      'train',
+      'configs/quickstart.yaml',
+      '--out',
+      out,
+      '--quiet',
+      '--resume',
+      ...sets.flatMap((s) => ['--set', s]),
+    ];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/entrolab: warning: .*checkpoint\.json: checkpoint is not valid JSON .*; resuming from checkpoint\.prev\.json at step 10: steps 11–25 \(15\) are recomputed\n/);
-    expect(deterministicLines(path.join(runDir, 'metrics.jsonl'))).toEqual(deterministicLines(path.join(full, 'metrics.jsonl')));
+    expect(r.stderr).toMatch(
+      /entrolab: warning: .*checkpoint\.json: checkpoint is not valid JSON .*; resuming from checkpoint\.prev\.json at step 10: steps 11–25 \(15\) are recomputed\n/,
+    );
+    expect(deterministicLines(path.join(runDir, 'metrics.jsonl'))).toEqual(
+      deterministicLines(path.join(full, 'metrics.jsonl')),
+    );
   });
 });

@@ -77,10 +77,21 @@ const mutation = (doc: unknown) =>
 /** Insert, delete or replace characters of `text`. */
 const textMutation = (text: string) =>
   fc
-    .array(fc.tuple(fc.nat(), fc.nat({ max: 4 }), fc.string({ maxLength: 4, unit: 'binary' })), { minLength: 1, maxLength: 3 })
-    .map((edits) => edits.reduce((t, [at, cut, insert]) => t.slice(0, at % (t.length + 1)) + insert + t.slice((at % (t.length + 1)) + cut), text));
+    .array(fc.tuple(fc.nat(), fc.nat({ max: 4 }), fc.string({ maxLength: 4, unit: 'binary' })), {
+      minLength: 1,
+      maxLength: 3,
+    })
+    .map((edits) =>
+      edits.reduce(
+        (t, [at, cut, insert]) => t.slice(0, at % (t.length + 1)) + insert + t.slice((at % (t.length + 1)) + cut),
+        text,
+      ),
+    );
 
-const SHIPPED = fs.readdirSync('configs').filter((f) => f.endsWith('.yaml')).map((f) => path.join('configs', f));
+const SHIPPED = fs
+  .readdirSync('configs')
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => path.join('configs', f));
 let files = 0;
 /** What `entrolab train` does with a config file before its first step. */
 function loadAsTrainDoes(text: string): void {
@@ -94,16 +105,22 @@ function loadAsTrainDoes(text: string): void {
 
 describe('fuzzing the config loader', () => {
   it('random YAML documents load or give one error line', () => {
-    fc.assert(fc.property(value, (doc) => loadAsTrainDoes(YAML.stringify(doc))), { seed: SEED, numRuns: 200 });
+    fc.assert(
+      fc.property(value, (doc) => loadAsTrainDoes(YAML.stringify(doc))),
+      { seed: SEED, numRuns: 200 },
+    );
   });
 
   it('random mutations of the shipped configs load or give one error line', () => {
     const docs = SHIPPED.map((f) => YAML.parse(fs.readFileSync(f, 'utf8')) as unknown);
     const mutated = fc.nat({ max: docs.length - 1 }).chain((i) => mutation(docs[i]));
-    fc.assert(fc.property(mutated, (doc) => loadAsTrainDoes(YAML.stringify(doc))), { seed: SEED, numRuns: 300 });
+    fc.assert(
+      fc.property(mutated, (doc) => loadAsTrainDoes(YAML.stringify(doc))),
+      { seed: SEED, numRuns: 300 },
+    );
   });
 
-  it('random edits of the shipped configs\' text load or give one error line', () => {
+  it("random edits of the shipped configs' text load or give one error line", () => {
     const texts = SHIPPED.map((f) => fs.readFileSync(f, 'utf8'));
     const edited = fc.nat({ max: texts.length - 1 }).chain((i) => textMutation(texts[i]));
     fc.assert(fc.property(edited, loadAsTrainDoes), { seed: SEED, numRuns: 300 });
@@ -112,7 +129,11 @@ describe('fuzzing the config loader', () => {
 
 const DOC = fs.readFileSync('docs/bonus-clipcov-klcov-loss.md', 'utf8');
 const BATCH = JSON.parse(/```json example-batch\n([\s\S]*?)```/.exec(DOC)![1]) as unknown;
-const CONFIGS = [loadLossConfig(undefined, []), loadLossConfig(undefined, ['regularizers=[{name: clip_cov}]']), loadLossConfig(undefined, ['regularizers=[{name: kl_cov}]'])];
+const CONFIGS = [
+  loadLossConfig(undefined, []),
+  loadLossConfig(undefined, ['regularizers=[{name: clip_cov}]']),
+  loadLossConfig(undefined, ['regularizers=[{name: kl_cov}]']),
+];
 
 /** What `entrolab loss` does with a batch file. */
 function lossAsCliDoes(text: string, config: number): void {
@@ -123,14 +144,22 @@ function lossAsCliDoes(text: string, config: number): void {
 
 describe('fuzzing the loss batch reader', () => {
   it('random JSON documents load or give one error line', () => {
-    fc.assert(fc.property(value, fc.nat({ max: 2 }), (doc: unknown, config: number) => lossAsCliDoes(JSON.stringify(doc) ?? '', config)), { seed: SEED, numRuns: 200 });
+    fc.assert(
+      fc.property(value, fc.nat({ max: 2 }), (doc: unknown, config: number) =>
+        lossAsCliDoes(JSON.stringify(doc) ?? '', config),
+      ),
+      { seed: SEED, numRuns: 200 },
+    );
   });
 
   it('random mutations of the documented example batch load or give one error line', () => {
-    fc.assert(fc.property(mutation(BATCH), fc.nat({ max: 2 }), (doc, config) => lossAsCliDoes(JSON.stringify(doc), config)), { seed: SEED, numRuns: 300 });
+    fc.assert(
+      fc.property(mutation(BATCH), fc.nat({ max: 2 }), (doc, config) => lossAsCliDoes(JSON.stringify(doc), config)),
+      { seed: SEED, numRuns: 300 },
+    );
   });
 
-  it('random edits of the example batch\'s text load or give one error line', () => {
+  it("random edits of the example batch's text load or give one error line", () => {
     const edited = textMutation(JSON.stringify(BATCH, null, 1));
     fc.assert(fc.property(edited, fc.nat({ max: 2 }), lossAsCliDoes), { seed: SEED, numRuns: 300 });
   });

@@ -31,16 +31,40 @@ describe('run names', () => {
     const out = path.join(root, 'a', 'b', 'out');
     fs.mkdirSync(out, { recursive: true });
     const config = path.join(root, 'shared.yaml');
-    fs.writeFileSync(config, fs.readFileSync('configs/quickstart.yaml', 'utf8').replace('name: quickstart', 'name: ../../x'));
-    expectOneLineError(entrolab(['train', config, '--out', out, '--set', 'steps=1', '--quiet']), /'name': got "\.\.\/\.\.\/x" \(must be one path segment: letters, digits, '\.', '_', '-'\)/);
-    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--name', 'x/y', '--set', 'steps=1']), /'name': got "x\/y" \(must be one path segment/);
-    expectOneLineError(entrolab(['sft', 'configs/sft-arithmetic.yaml', '--out', out, '--name', '..']), /'name': got "\.\." \(must be one path segment, not '\.' or '\.\.'\)/);
+    fs.writeFileSync(
+      config,
+      fs.readFileSync('configs/quickstart.yaml', 'utf8').replace('name: quickstart', 'name: ../../x'),
+    );
+    expectOneLineError(
+      entrolab(['train', config, '--out', out, '--set', 'steps=1', '--quiet']),
+      /'name': got "\.\.\/\.\.\/x" \(must be one path segment: letters, digits, '\.', '_', '-'\)/,
+    );
+    expectOneLineError(
+      entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--name', 'x/y', '--set', 'steps=1']),
+      /'name': got "x\/y" \(must be one path segment/,
+    );
+    expectOneLineError(
+      entrolab(['sft', 'configs/sft-arithmetic.yaml', '--out', out, '--name', '..']),
+      /'name': got "\.\." \(must be one path segment, not '\.' or '\.\.'\)/,
+    );
     expect(tree(root)).toEqual(['a', 'a/b', 'a/b/out', 'shared.yaml']);
   });
 
   it('keeps a numeric --name a name', () => {
     const out = tempDir();
-    const r = entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--name', '2024', '--set', 'steps=1', '--set', 'eval.episodes=2', '--quiet']);
+    const r = entrolab([
+      'train',
+      'configs/quickstart.yaml',
+      '--out',
+      out,
+      '--name',
+      '2024',
+      '--set',
+      'steps=1',
+      '--set',
+      'eval.episodes=2',
+      '--quiet',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(fs.existsSync(path.join(out, '2024', 'checkpoint.json'))).toBe(true);
   });
@@ -51,9 +75,18 @@ describe('non-finite numbers', () => {
     const dir = tempDir();
     const config = path.join(dir, 'nan.yaml');
     fs.writeFileSync(config, 'env: {name: gridworld}\noptim: {lr: .nan}\n');
-    expectOneLineError(entrolab(['train', config, '--out', dir]), /config key 'optim\.lr': got NaN, not a finite number; allowed: > 0$/);
-    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', dir, '--set', 'steps=1e400']), /config key 'steps': got Infinity, not a finite number; allowed: an integer, >= 1, <= 100000000$/);
-    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', dir, '--set', 'grpo.epsilon=-.inf']), /'grpo\.epsilon': got -Infinity, not a finite number; allowed: >= 0/);
+    expectOneLineError(
+      entrolab(['train', config, '--out', dir]),
+      /config key 'optim\.lr': got NaN, not a finite number; allowed: > 0$/,
+    );
+    expectOneLineError(
+      entrolab(['train', 'configs/quickstart.yaml', '--out', dir, '--set', 'steps=1e400']),
+      /config key 'steps': got Infinity, not a finite number; allowed: an integer, >= 1, <= 100000000$/,
+    );
+    expectOneLineError(
+      entrolab(['train', 'configs/quickstart.yaml', '--out', dir, '--set', 'grpo.epsilon=-.inf']),
+      /'grpo\.epsilon': got -Infinity, not a finite number; allowed: >= 0/,
+    );
     expect(tree(dir)).toEqual(['nan.yaml']);
   });
 });
@@ -68,15 +101,30 @@ describe('resource limits', () => {
 
   it('refuses counts each allowed but together too big, naming the keys and the estimate, leaving nothing running', () => {
     const out = tempDir();
-    const r = entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'rollout.group_size=65536', '--set', 'rollout.prompts_per_step=64']);
-    expectOneLineError(r, /config needs about [\d.]+ GiB of JS heap, more than the [\d.]+ GiB available \(V8 heap limit [\d.]+ GiB.*\); most of it \([\d.]+ GiB\) is 4194304 episodes \(P × G\) of up to 40 actions: lower rollout\.prompts_per_step or rollout\.group_size$/);
+    const r = entrolab([
+      'train',
+      'configs/quickstart.yaml',
+      '--out',
+      out,
+      '--set',
+      'rollout.group_size=65536',
+      '--set',
+      'rollout.prompts_per_step=64',
+    ]);
+    expectOneLineError(
+      r,
+      /config needs about [\d.]+ GiB of JS heap, more than the [\d.]+ GiB available \(V8 heap limit [\d.]+ GiB.*\); most of it \([\d.]+ GiB\) is 4194304 episodes \(P × G\) of up to 40 actions: lower rollout\.prompts_per_step or rollout\.group_size$/,
+    );
     expect(tree(out)).toEqual([]);
   });
 
   it('refuses an SFT run that cannot hold its demonstrations', () => {
     const out = tempDir();
     const r = entrolab(['sft', 'configs/sft-arithmetic.yaml', '--out', out, '--set', 'sft.demos=10000000']);
-    expectOneLineError(r, /config needs about [\d.]+ GiB of JS heap.*10000000 demonstrations of up to \d+ tokens: lower sft\.demos$/);
+    expectOneLineError(
+      r,
+      /config needs about [\d.]+ GiB of JS heap.*10000000 demonstrations of up to \d+ tokens: lower sft\.demos$/,
+    );
     expect(tree(out)).toEqual([]);
   });
 });

@@ -30,12 +30,20 @@ describe('memory estimate', () => {
   });
 
   it('sizes the episodes and the update by P × G, the width and the actions', () => {
-    const config = loadConfig('configs/quickstart.yaml', ['rollout.prompts_per_step=10', 'rollout.group_size=3', 'grpo.mini_batches=2']);
+    const config = loadConfig('configs/quickstart.yaml', [
+      'rollout.prompts_per_step=10',
+      'rollout.group_size=3',
+      'grpo.mini_batches=2',
+    ]);
     const env = makeEnvFactory(config)();
     const parts = estimateTrainMemory(config, env);
     const find = (prefix: string) => parts.find((p) => p.what.startsWith(prefix))!;
     // 30 episodes × (2048 + 40 actions × 200) bytes on the heap; 30 × 40 × 163 features × 4 bytes beside it
-    expect(find('30 episodes')).toMatchObject({ bytes: 30 * (2048 + 40 * 200), pool: 'heap', keys: ['rollout.prompts_per_step', 'rollout.group_size'] });
+    expect(find('30 episodes')).toMatchObject({
+      bytes: 30 * (2048 + 40 * 200),
+      pool: 'heap',
+      keys: ['rollout.prompts_per_step', 'rollout.group_size'],
+    });
     expect(find('the observations of 30 episodes').bytes).toBe(30 * 40 * 163 * 4);
     // 15 rows per mini-batch × 40 slots × (4 actions × 12 + 3 × 3 × 163 activations) floats
     expect(find('the update').bytes).toBe(15 * 40 * (4 * 12 + 3 * 3 * 163) * 4);
@@ -49,7 +57,11 @@ describe('memory estimate', () => {
       { what: 'tensors', keys: ['d'], bytes: 500, pool: 'tensors' },
     ];
     expect(() => assertFits(parts, { heap: 90, tensors: 500, source: 'test' })).not.toThrow();
-    expect(() => assertFits(parts, { heap: 89, tensors: 500, source: 'test' })).toThrow(/0 MiB of JS heap.*\(test\); most of it \(0 MiB\) is big: lower b or c$/);
-    expect(() => assertFits(parts, { heap: 90, tensors: 499, source: 'test' })).toThrow(/of tensor memory.*is tensors: lower d$/);
+    expect(() => assertFits(parts, { heap: 89, tensors: 500, source: 'test' })).toThrow(
+      /0 MiB of JS heap.*\(test\); most of it \(0 MiB\) is big: lower b or c$/,
+    );
+    expect(() => assertFits(parts, { heap: 90, tensors: 499, source: 'test' })).toThrow(
+      /of tensor memory.*is tensors: lower d$/,
+    );
   });
 });

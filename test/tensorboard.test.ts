@@ -134,7 +134,9 @@ function visiblePoints(runDir: string): Map<string, { step: number; value: numbe
   for (const file of files) {
     for (const ev of readEvents(path.join(runDir, file))) {
       if (ev.session === 1) for (const [tag, points] of shown) shown.set(tag, points.filter((pt) => pt.step < ev.step));
-      for (const [tag, value] of Object.entries(ev.scalars)) shown.set(tag, [...(shown.get(tag) ?? []), { step: ev.step, value }]);
+      for (const [tag, value] of Object.entries(ev.scalars)) {
+        shown.set(tag, [...(shown.get(tag) ?? []), { step: ev.step, value }]);
+      }
     }
   }
   return shown;
@@ -182,8 +184,11 @@ describe('TensorBoard after a crash', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-kill-'));
     const runDir = path.join(out, 'killed');
     const args = ['train', 'configs/quickstart.yaml', '--out', out, '--name', 'killed', '--quiet', '--backend', 'cpu'];
-    const small = ['--set', 'rollout.prompts_per_step=2', '--set', 'rollout.group_size=4', '--set', 'eval.episodes=4', '--set', 'checkpoint.every=10'];
-    const child = spawn(process.execPath, ['bin/entrolab.js', ...args, ...small, '--set', 'steps=1000'], { stdio: 'ignore' });
+    const small = ['rollout.prompts_per_step=2', 'rollout.group_size=4', 'eval.episodes=4', 'checkpoint.every=10']
+      .flatMap((s) => ['--set', s]);
+    const child = spawn(process.execPath, ['bin/entrolab.js', ...args, ...small, '--set', 'steps=1000'], {
+      stdio: 'ignore',
+    });
     const metrics = path.join(runDir, 'metrics.jsonl');
     const lines = () => (fs.existsSync(metrics) ? fs.readFileSync(metrics, 'utf8').split('\n').length - 1 : 0);
     while (lines() < 27) {
@@ -202,7 +207,8 @@ describe('TensorBoard after a crash', () => {
     expect(before.at(-1)).toBeGreaterThan(checkpointStep);
 
     const total = checkpointStep + 5;
-    const resumed = spawnSync(process.execPath, ['bin/entrolab.js', ...args, ...small, '--set', `steps=${total}`, '--resume'], { encoding: 'utf8' });
+    const resumeArgs = ['bin/entrolab.js', ...args, ...small, '--set', `steps=${total}`, '--resume'];
+    const resumed = spawnSync(process.execPath, resumeArgs, { encoding: 'utf8' });
     expect(resumed.status, resumed.stderr).toBe(0);
     // a second event file, or the same one appended to when both runs started in the same second
     const files = fs.readdirSync(runDir).filter((f) => f.startsWith('events.out.tfevents.'));

@@ -95,8 +95,8 @@ export function nearest(word: string, candidates: readonly string[]): string | u
 /** A value as the user wrote it; NaN and ±Infinity by name, which JSON would print as null. */
 export function showValue(value: unknown): string {
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  const json = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
-  return json ?? 'nothing';
+  const named = (_key: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+  return JSON.stringify(value, named) ?? 'nothing';
 }
 
 /** Validate `value` against `schema`; the first issue becomes one readable UserError line. */

@@ -14,7 +14,7 @@ const FLOAT = 4;
 const EPISODE_OVERHEAD = 2_048;
 /** Per recorded action: the observation's typed-array object plus the action, turn and log-prob entries. */
 const TOKEN_OVERHEAD = 200;
-/** Live [rows × width × actions] float tensors around one logits tensor: logits, log-softmax, probabilities, entropy terms. */
+/** Live [rows × width × actions] float tensors per logits tensor (logits, log-softmax, probabilities, entropy). */
 const OLD_PASS_COPIES = 5;
 /** The same under tf.variableGrads: forward intermediates kept for backward, plus their gradients. */
 const UPDATE_COPIES = 12;
@@ -50,7 +50,13 @@ export function policyShape(config: Config, env: EnvShape) {
     const sizes = [env.observation.size, ...hidden, actions];
     let params = 0;
     for (let i = 0; i + 1 < sizes.length; i++) params += sizes[i] * sizes[i + 1] + sizes[i + 1];
-    return { width: env.maxTokens, observationFloats: env.observation.size, params, activationsPerSlot: 3 * Math.max(...sizes), kvPerRow: 0 };
+    return {
+      width: env.maxTokens,
+      observationFloats: env.observation.size,
+      params,
+      activationsPerSlot: 3 * Math.max(...sizes),
+      kvPerRow: 0,
+    };
   }
   const p = config.policy as Record<string, number>;
   const [layers, dModel, context] = [p.layers ?? 2, p.d_model ?? 64, p.context ?? 64];
@@ -58,10 +64,17 @@ export function policyShape(config: Config, env: EnvShape) {
   const heads = p.heads ?? 4;
   const vocab = env.observation.vocabSize;
   const width = Math.min(context, env.observation.maxLength);
-  const params = vocab * dModel * 2 + context * dModel + layers * (4 * dModel * dModel + 2 * dModel * dFF + 9 * dModel + dFF);
+  const params =
+    vocab * dModel * 2 + context * dModel + layers * (4 * dModel * dModel + 2 * dModel * dFF + 9 * dModel + dFF);
   // per slot and layer: the residual stream, q/k/v, attention output, two MLP activations, the attention row
   const activationsPerSlot = layers * (8 * dModel + 2 * dFF + heads * width);
-  return { width, observationFloats: env.observation.maxLength, params, activationsPerSlot, kvPerRow: layers * 2 * context * dModel };
+  return {
+    width,
+    observationFloats: env.observation.maxLength,
+    params,
+    activationsPerSlot,
+    kvPerRow: layers * 2 * context * dModel,
+  };
 }
 
 /** The big allocations of one `train` step. */
@@ -71,23 +84,51 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
   const shape = policyShape(config, env);
   const slots = rows * shape.width;
   const rolloutKeys = ['rollout.prompts_per_step', 'rollout.group_size'];
-  const policyKeys = env.observation.kind === 'features' ? ['policy.hidden'] : ['policy.layers', 'policy.d_model', 'policy.context'];
+  const policyKeys =
+    env.observation.kind === 'features' ? ['policy.hidden'] : ['policy.layers', 'policy.d_model', 'policy.context'];
   const perSlot = env.numActions * OLD_PASS_COPIES + shape.activationsPerSlot;
   const miniBatchSlots = Math.ceil(rows / config.grpo.mini_batches) * shape.width;
   const evalRows = config.eval.episodes * (config.eval.k + 1);
   const copies = config.grpo.use_kl_loss ? 5 : 4; // weights, Adam m and v, gradients (+ the KL reference)
   const parts: MemoryPart[] = [
-    ...episodeParts(`${rows} episodes (P × G) of up to ${env.maxTokens} actions`, rolloutKeys, rows, env, shape.observationFloats),
-    { what: `the old-policy pass over ${rows} rows × ${shape.width} slots × ${env.numActions} actions`, keys: rolloutKeys, bytes: slots * perSlot * FLOAT, pool: 'tensors' },
+    ...episodeParts(
+      `${rows} episodes (P × G) of up to ${env.maxTokens} actions`,
+      rolloutKeys,
+      rows,
+      env,
+      shape.observationFloats,
+    ),
+    {
+      what: `the old-policy pass over ${rows} rows × ${shape.width} slots × ${env.numActions} actions`,
+      keys: rolloutKeys,
+      bytes: slots * perSlot * FLOAT,
+      pool: 'tensors',
+    },
     {
       what: `the update of ${Math.ceil(rows / config.grpo.mini_batches)} rows per mini-batch × ${shape.width} slots × ${env.numActions} actions`,
       keys: [...rolloutKeys, 'grpo.mini_batches'],
       bytes: miniBatchSlots * (env.numActions * UPDATE_COPIES + 3 * shape.activationsPerSlot) * FLOAT,
       pool: 'tensors',
     },
-    { what: `the KV cache of ${rows} sampled episodes`, keys: [...rolloutKeys, ...policyKeys], bytes: rows * shape.kvPerRow * FLOAT, pool: 'tensors' },
-    { what: `${shape.params} weights with their Adam moments and gradients`, keys: policyKeys, bytes: shape.params * copies * FLOAT, pool: 'tensors' },
-    ...episodeParts(`${evalRows} evaluation episodes (episodes × (k + 1))`, ['eval.episodes', 'eval.k'], evalRows, env, shape.observationFloats),
+    {
+      what: `the KV cache of ${rows} sampled episodes`,
+      keys: [...rolloutKeys, ...policyKeys],
+      bytes: rows * shape.kvPerRow * FLOAT,
+      pool: 'tensors',
+    },
+    {
+      what: `${shape.params} weights with their Adam moments and gradients`,
+      keys: policyKeys,
+      bytes: shape.params * copies * FLOAT,
+      pool: 'tensors',
+    },
+    ...episodeParts(
+      `${evalRows} evaluation episodes (episodes × (k + 1))`,
+      ['eval.episodes', 'eval.k'],
+      evalRows,
+      env,
+      shape.observationFloats,
+    ),
   ];
   return parts.filter((p) => p.bytes > 0);
 }
@@ -98,22 +139,44 @@ export function estimateSftMemory(config: Config, env: EnvShape): MemoryPart[] {
   const shape = policyShape(config, env);
   const batchSlots = Math.min(sft.batch_size, sft.demos) * shape.width;
   return [
-    ...episodeParts(`${sft.demos} demonstrations of up to ${env.maxTokens} tokens`, ['sft.demos'], sft.demos, env, shape.observationFloats),
+    ...episodeParts(
+      `${sft.demos} demonstrations of up to ${env.maxTokens} tokens`,
+      ['sft.demos'],
+      sft.demos,
+      env,
+      shape.observationFloats,
+    ),
     {
       what: `a step on ${sft.batch_size} demonstrations × ${shape.width} slots × ${env.numActions} tokens`,
       keys: ['sft.batch_size'],
       bytes: batchSlots * (env.numActions * UPDATE_COPIES + 3 * shape.activationsPerSlot) * FLOAT,
       pool: 'tensors',
     },
-    { what: `${shape.params} weights with their Adam moments and gradients`, keys: ['policy'], bytes: shape.params * 4 * FLOAT, pool: 'tensors' },
+    {
+      what: `${shape.params} weights with their Adam moments and gradients`,
+      keys: ['policy'],
+      bytes: shape.params * 4 * FLOAT,
+      pool: 'tensors',
+    },
   ];
 }
 
 /** Recorded episodes: JS objects on the heap, observation arrays outside it. */
-function episodeParts(what: string, keys: string[], rows: number, env: EnvShape, observationFloats: number): MemoryPart[] {
+function episodeParts(
+  what: string,
+  keys: string[],
+  rows: number,
+  env: EnvShape,
+  observationFloats: number,
+): MemoryPart[] {
   return [
     { what, keys, bytes: rows * (EPISODE_OVERHEAD + env.maxTokens * TOKEN_OVERHEAD), pool: 'heap' },
-    { what: `the observations of ${what}`, keys, bytes: rows * env.maxTokens * observationFloats * FLOAT, pool: 'tensors' },
+    {
+      what: `the observations of ${what}`,
+      keys,
+      bytes: rows * env.maxTokens * observationFloats * FLOAT,
+      pool: 'tensors',
+    },
   ];
 }
 

@@ -96,7 +96,9 @@ function readCheckpointFile(file: string): Checkpoint {
   } catch (e) {
     throw new UserError(`checkpoint is not valid JSON (${(e as Error).message})`, file);
   }
-  if (typeof ckpt !== 'object' || ckpt === null || (ckpt.version !== 1 && ckpt.version !== CHECKPOINT_VERSION) || !ckpt.policy) throw new UserError('not an entrolab checkpoint', file);
+  if (typeof ckpt !== 'object' || ckpt === null || (ckpt.version !== 1 && ckpt.version !== CHECKPOINT_VERSION) || !ckpt.policy) {
+    throw new UserError('not an entrolab checkpoint', file);
+  }
   if (ckpt.checksum !== undefined && ckpt.checksum !== payloadChecksum(ckpt)) {
     throw new UserError('checkpoint is corrupt (its checksum does not match its contents)', file);
   }
@@ -127,7 +129,11 @@ export function loadCheckpoint(where: string, opts: { resume?: boolean } = {}): 
  * corrupt, the previous one with a warning that names the steps recomputed (`lastStep` is the last
  * step the run finished, from status.json). Undefined when the run has no checkpoint yet.
  */
-export function loadResumeCheckpoint(runDir: string, lastStep: number | undefined, warn: (line: string) => void): Checkpoint | undefined {
+export function loadResumeCheckpoint(
+  runDir: string,
+  lastStep: number | undefined,
+  warn: (line: string) => void,
+): Checkpoint | undefined {
   const latest = path.join(runDir, CHECKPOINT_FILE);
   const previous = path.join(runDir, PREVIOUS_CHECKPOINT_FILE);
   if (!fs.existsSync(latest) && !fs.existsSync(previous)) return undefined;
@@ -149,7 +155,8 @@ export function loadResumeCheckpoint(runDir: string, lastStep: number | undefine
   assertResumable(ckpt, previous);
   if (fs.existsSync(latest)) fs.renameSync(latest, path.join(runDir, CORRUPT_CHECKPOINT_FILE));
   const lost = lastStep !== undefined && lastStep > ckpt.step ? lastStep - ckpt.step : undefined;
-  const redo = lost === undefined ? 'the steps after it are recomputed' : `steps ${ckpt.step + 1}–${lastStep} (${lost}) are recomputed`;
+  const redo =
+    lost === undefined ? 'the steps after it are recomputed' : `steps ${ckpt.step + 1}–${lastStep} (${lost}) are recomputed`;
   warn(`entrolab: warning: ${problem}; resuming from ${PREVIOUS_CHECKPOINT_FILE} at step ${ckpt.step}: ${redo}`);
   return ckpt;
 }

@@ -51,7 +51,10 @@ export class MetricsLog {
   }
 }
 
-/** Keep the first `keep` complete lines of `file` (creating it if missing): how many it had and kept, and the last kept step. */
+/**
+ * Keep the first `keep` complete lines of `file` (creating it if missing); returns how many lines
+ * it had, how many it kept, and the step of the last one kept.
+ */
 function truncateLines(file: string, keep: number): { kept: number; had: number; lastStep: number } {
   if (!fs.existsSync(file)) {
     fs.writeFileSync(file, '');

@@ -126,7 +126,9 @@ export class TensorBoardWriter implements MetricsSink {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
       this.fd = fs.openSync(this.file, 'a');
       fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), 0, { fileVersion: 'brain.Event:2' })));
-      if (this.startStep !== undefined) fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), this.startStep, { sessionStart: true })));
+      if (this.startStep !== undefined) {
+        fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), this.startStep, { sessionStart: true })));
+      }
     }
     const finite: Record<string, number> = {};
     for (const [tag, value] of Object.entries(scalars)) {
