@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { writeFileAtomic } from '../src/run/atomic-write.ts';
 import {
   CHECKPOINT_FILE,
+  CHECKPOINT_VERSION,
   CORRUPT_CHECKPOINT_FILE,
   loadCheckpoint,
   loadResumeCheckpoint,
@@ -19,7 +20,7 @@ import { train } from '../src/train/trainer.ts';
 import { deterministicLines, tempDir } from './helpers.ts';
 
 const ckpt = (step: number): Checkpoint => ({
-  version: 1,
+  version: CHECKPOINT_VERSION,
   step,
   policy: {
     kind: 'mlp',
