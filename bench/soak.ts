@@ -48,7 +48,6 @@ if (!direct && !process.env.ENTROLAB_SOAK) {
     await train(loadConfig(file, [`steps=${steps}`, 'checkpoint.every=100', ...sets]), {
       runDir,
       backend: backend.name as BackendChoice,
-      progress: 'quiet',
       sinks: [sink],
       log: () => {},
     });

@@ -7,7 +7,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { writeFileAtomic } from '../src/run/atomic-write.ts';
 import {
-  CHECKPOINT_FILE,
   CHECKPOINT_VERSION,
   CORRUPT_CHECKPOINT_FILE,
   loadCheckpoint,
@@ -17,7 +16,8 @@ import {
   type Checkpoint,
 } from '../src/run/checkpoint.ts';
 import { train } from '../src/train/trainer.ts';
-import { deterministicLines, tempDir } from './helpers.ts';
+import { CHECKPOINT_FILE } from '../src/run/run-dir.ts';
+import { crashAfter, deterministicLines, tempDir } from './helpers.ts';
 
 const ckpt = (step: number): Checkpoint => ({
   version: CHECKPOINT_VERSION,
@@ -129,14 +129,12 @@ describe('entrolab train --resume with a corrupt latest checkpoint', () => {
       'eval.episodes=4',
     ];
     const [full, out] = [tempDir(), tempDir()];
-    await train(loadConfig('configs/quickstart.yaml', sets), { runDir: full, progress: 'quiet', log: () => {} });
+    await train(loadConfig('configs/quickstart.yaml', sets), { runDir: full, log: () => {} });
     const runDir = path.join(out, 'quickstart');
-    await train(loadConfig('configs/quickstart.yaml', sets), {
-      runDir,
-      progress: 'quiet',
-      stopAfterSteps: 25,
-      log: () => {},
-    });
+    // a crash (as kill -9) after step 25: the latest checkpoint is step 20's, the previous one step 10's
+    await expect(
+      train(loadConfig('configs/quickstart.yaml', sets), { runDir, ...crashAfter(25), log: () => {} }),
+    ).rejects.toThrow(/simulated crash/);
     const latest = path.join(runDir, CHECKPOINT_FILE);
     fs.truncateSync(latest, Math.floor(fs.statSync(latest).size * 0.6));
     const args = [
