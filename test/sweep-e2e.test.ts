@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { inspectLock } from '../src/run/lock.ts';
 import { readRunStatus } from '../src/run/run-state.ts';
 import { readSweepState } from '../src/sweep/manifest.ts';
 
@@ -113,15 +114,17 @@ axes:
     const until = async (condition: () => boolean) => {
       for (let i = 0; i < 6000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
     };
-    const trainerPid = () => JSON.parse(fs.readFileSync(path.join(longDir, 'train.lock'), 'utf8')).pid as number;
+    // the lock module's reader: a lock caught between its creation and its first write reads as pid 0
+    const trainerPid = () => inspectLock(path.join(longDir, 'train.lock'))?.holder.pid ?? 0;
     await until(() => (readRunStatus(longDir)?.step ?? 0) >= 5);
 
     const second = await run(process.execPath, args).then(() => undefined, (e: { stderr: string }) => e.stderr);
     expect(second?.trim().split('\n').at(-1)).toMatch(/^entrolab: error: .*faults: another sweep is running here: process \d+ on \S+ \(since [^)]+\); stop it first$/);
 
+    await until(() => trainerPid() > 0);
     const first = trainerPid();
     process.kill(first, 'SIGKILL');
-    await until(() => stderr.includes(`retry  ${longId} once`) && fs.existsSync(path.join(longDir, 'train.lock')) && trainerPid() !== first);
+    await until(() => stderr.includes(`retry  ${longId} once`) && trainerPid() > 0 && trainerPid() !== first);
     await until(() => (readRunStatus(longDir)?.step ?? 0) >= 8);
     process.kill(trainerPid(), 'SIGKILL');
     expect(await exited).toBe(1);
