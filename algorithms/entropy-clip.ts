@@ -1,0 +1,144 @@
+// Entropy-discriminator clipping, Clip_B and Clip_V ("On the Entropy Dynamics in Reinforcement
+// Fine-Tuning of Large Language Models", arXiv 2602.03392; code: Trinity-RFT
+// `ClipBAdvantageFn` / `ClipVAdvantageFn`). A gradient step that penalises (A < 0) a token much rarer
+// than typical lowers the entropy sharply; both variants take such tokens out of the step's loss by
+// zeroing their mask, once per step on the whole batch (prepareBatch).
+// Formulas in words: docs/entropy-clip-canon-balanced.md.
+import { z } from 'zod';
+
+export const entropyClipSchema = z
+  .object({
+    /** batch: Clip_B, S = p·(H + log p) centred by the batch mean; vocab: Clip_V, D = E_{v∼p}[S_v] − S. */
+    variant: z.enum(['batch', 'vocab']).default('batch'),
+    /** μ: threshold in (population) std units. The authors' LLM-scale values (2.5 / 8.5) drop nothing on small batches. */
+    mu: z.number().gt(0).default(1.5),
+    /** Clip_V: at most ⌊max_frac·N⌋ (≥ 1) negative-advantage tokens dropped when more qualify (code 1e-4). */
+    max_frac: z.number().gt(0).max(1).default(0.02),
+    /** Clip_B's log p: old (π_old at the training temperature) or sample (the sampler's, as the code). */
+    logprob_source: z.enum(['old', 'sample']).default('old'),
+    /** mask: dropped tokens leave the loss and the token-mean denominator (code); zero_advantage: they stay in it. */
+    drop_mode: z.enum(['mask', 'zero_advantage']).default('mask'),
+    /** Clip_V: an A = 0 token over the threshold is dropped too (code); false keeps it (ablation). */
+    drop_zero_advantage: z.boolean().default(true),
+  })
+  .strict();
+export type EntropyClipConfig = z.infer<typeof entropyClipSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// The discriminator and its vocabulary-centred form (detached values, doubles)
+
+/** S_k = p_k·(H + log p_k): > 0 for actions likelier than typical (log p_k > −H), < 0 for rare ones. */
+export function entropyDiscriminator(logProb: number, entropy: number): number {
+  return Math.exp(logProb) * (entropy + logProb);
+}
+
+/**
+ * D = E_{v∼p}[S_v] − S_k = Σ_v p_v²(H + log p_v) − S_k at one slot, p = exp(logPolicy[offset ..
+ * offset+numActions)). To first order a PG step on token k changes the entropy by α·A·D, so
+ * A < 0 with a large D is the sharpest entropy drop.
+ */
+export function centredDiscriminator(logPolicy: ArrayLike<number>, offset: number, numActions: number, action: number): number {
+  let entropy = 0;
+  for (let v = 0; v < numActions; v++) {
+    const lp = logPolicy[offset + v];
+    entropy -= Math.exp(lp) * lp;
+  }
+  let expected = 0;
+  for (let v = 0; v < numActions; v++) {
+    const lp = logPolicy[offset + v];
+    expected += Math.exp(2 * lp) * (entropy + lp);
+  }
+  return expected - entropyDiscriminator(logPolicy[offset + action], entropy);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The selection rules (over the valid tokens of the whole step batch)
+
+export interface ClipSelection {
+  /** 1 = keep, 0 = drop, on every slot ([rows*width]); padded slots are 1 (nothing to drop). */
+  keep: Uint8Array;
+  /** Dropped flat indices, ascending. */
+  dropped: number[];
+  /** Tokens over the threshold before any cap (Clip_V), or the dropped ones (Clip_B). */
+  candidates: number[];
+  /** Valid tokens N. */
+  valid: number;
+  /** Mean and population std of the statistic (S for Clip_B, D for Clip_V) over the valid tokens. */
+  mean: number;
+  std: number;
+  /** Clip_V: 1 when the cap bound and only the top-K negative tokens were dropped. */
+  capped: boolean;
+}
+
+function populationStats(values: ArrayLike<number>, mask: ArrayLike<number>): { valid: number; mean: number; std: number } {
+  let valid = 0;
+  let sum = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    valid += 1;
+    sum += values[i];
+  }
+  if (valid === 0) return { valid, mean: 0, std: 0 };
+  const mean = sum / valid;
+  let sq = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i]) sq += (values[i] - mean) ** 2;
+  return { valid, mean, std: Math.sqrt(sq / valid) };
+}
+
+function selection(keep: Uint8Array, candidates: number[], stats: { valid: number; mean: number; std: number }, capped: boolean): ClipSelection {
+  const dropped: number[] = [];
+  for (let i = 0; i < keep.length; i++) if (!keep[i]) dropped.push(i);
+  return { keep, dropped, candidates, ...stats, capped };
+}
+
+/**
+ * Clip_B: drop a valid token when A < 0 and S − mean(S) < −μ·std(S) (population std over the valid
+ * tokens); A ≥ 0 tokens are always kept, and a (near-)constant S keeps everything.
+ */
+export function clipBSelection(discriminator: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>, mu: number): ClipSelection {
+  const stats = populationStats(discriminator, mask);
+  const keep = new Uint8Array(mask.length).fill(1);
+  if (stats.std >= 1e-12) {
+    for (let i = 0; i < mask.length; i++) {
+      if (mask[i] && advantages[i] < 0 && discriminator[i] - stats.mean < -mu * stats.std) keep[i] = 0;
+    }
+  }
+  const candidates: number[] = [];
+  for (let i = 0; i < keep.length; i++) if (!keep[i]) candidates.push(i);
+  return selection(keep, candidates, stats, false);
+}
+
+/**
+ * Clip_V: candidates are valid tokens with A < 0 (and A = 0 when `dropZeroAdvantage`) whose raw D
+ * exceeds μ·std(D). If they are at most max_frac of the valid tokens, or the negative ones number at
+ * most K = max(⌊max_frac·N⌋, 1), all are dropped; otherwise only the K negative ones with the largest
+ * D (ties: lower index first), while A = 0 candidates are dropped regardless (as the code does).
+ */
+export function clipVSelection(
+  centred: ArrayLike<number>,
+  advantages: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  mu: number,
+  maxFrac: number,
+  dropZeroAdvantage: boolean,
+): ClipSelection {
+  const stats = populationStats(centred, mask);
+  const keep = new Uint8Array(mask.length).fill(1);
+  const candidates: number[] = [];
+  if (stats.std < 1e-12) return selection(keep, candidates, stats, false);
+  const negative: number[] = [];
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i] || advantages[i] > 0 || centred[i] <= mu * stats.std) continue;
+    if (advantages[i] === 0 && !dropZeroAdvantage) continue;
+    candidates.push(i);
+    keep[i] = 0;
+    if (advantages[i] < 0) negative.push(i);
+  }
+  const k = Math.max(Math.floor(maxFrac * stats.valid), 1);
+  const capped = candidates.length / stats.valid > maxFrac && negative.length > k;
+  if (capped) {
+    const top = new Set(negative.slice().sort((a, b) => centred[b] - centred[a] || a - b).slice(0, k));
+    for (const i of negative) if (!top.has(i)) keep[i] = 1;
+  }
+  return selection(keep, candidates, stats, capped);
+}
