@@ -1,0 +1,139 @@
+// Entropy-balanced policy optimization, loss part ("Agentic Entropy-Balanced Policy Optimization",
+// arXiv 2510.14545, which names the method AEPO — a different method from entrolab's `aepo`; code:
+// RUC-NLPIR/ARPO `core_algos.compute_policy_loss_entropy_balanced_clipping`). Two changes to PPO-clip:
+// 1. above the upper bound a positive-advantage token keeps a gradient of fixed size (1 + ε_h)·A
+//    (a stop-gradient-rescaled clip value) instead of none;
+// 2. the advantage is scaled by 1 + κ·z(H), z the z-score of the token's current entropy within the
+//    mini-batch, so high-entropy tokens get larger steps.
+// It replaces the PG loss (policyLoss). Formulas in words: docs/entropy-clip-canon-balanced.md.
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { ClipOptions } from './grpo.ts';
+
+export const entropyBalancedSchema = z
+  .object({
+    /** stopgrad: above 1 + ε_h an A > 0 token keeps gradient (1 + ε_h)·A (code); vanilla: PPO-clip's hard clip. */
+    clip_mode: z.enum(['stopgrad', 'vanilla']).default('stopgrad'),
+    /** zscore: A·(1 + κ·z(H)); off: A unchanged (what the released runs effectively did, their entropy was never computed). */
+    advantage_mode: z.enum(['zscore', 'off']).default('zscore'),
+    /** κ in 1 + κ·z (hard-coded 0.2 in the code). */
+    advantage_scale: z.number().min(0).default(0.2),
+    /** Clamp the factor 1 + κ·z at 0, so a very low-entropy token never flips its advantage's sign. */
+    clamp_factor: z.boolean().default(true),
+  })
+  .strict();
+export type EntropyBalancedConfig = z.infer<typeof entropyBalancedSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// The entropy-aware advantage factor (detached values)
+
+export interface AdvantageFactors {
+  /** 1 + κ·z per slot ([rows*width]); 1 on padded slots. */
+  factors: Float32Array;
+  /** Valid tokens whose factor was clamped at 0. */
+  clamped: number;
+  /** Mean |z| over the valid tokens (0 when the factors are all 1). */
+  zAbsMean: number;
+}
+
+/**
+ * z = (H − mean H)/std H over the valid tokens, std unbiased; with fewer than two valid tokens or a
+ * constant H every factor is 1 (the code turns a single token into NaN; we do not).
+ */
+export function entropyAdvantageFactors(entropy: ArrayLike<number>, mask: ArrayLike<number>, scale: number, clampAtZero: boolean): AdvantageFactors {
+  const factors = new Float32Array(mask.length).fill(1);
+  // deviations from the first valid value, so that a constant H gives a std of exactly 0
+  let first = Number.NaN;
+  let n = 0;
+  let sum = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    if (n === 0) first = entropy[i];
+    n += 1;
+    sum += entropy[i] - first;
+  }
+  if (n < 2) return { factors, clamped: 0, zAbsMean: 0 };
+  const mean = first + sum / n;
+  let sq = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i]) sq += (entropy[i] - first - sum / n) ** 2;
+  const std = Math.sqrt(sq / (n - 1));
+  if (std === 0) return { factors, clamped: 0, zAbsMean: 0 };
+  let clamped = 0;
+  let zAbs = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    const zi = (entropy[i] - mean) / std;
+    zAbs += Math.abs(zi);
+    let f = 1 + scale * zi;
+    if (clampAtZero && f < 0) {
+      f = 0;
+      clamped += 1;
+    }
+    factors[i] = f;
+  }
+  return { factors, clamped, zAbsMean: zAbs / n };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clipped loss (taped)
+
+/**
+ * ℓ = max(−A·ρ, −A·ρ̃), capped at −A·c where A < 0, ρ = exp(lp − lp_old) (no clamp), and
+ * ρ̃ = 1 − ε_l below the band, ρ inside, and above it U = (1 + ε_h)·exp(lp − sg(lp)): the value
+ * 1 + ε_h with the gradient (1 + ε_h)·∇lp. `detachedLogProbs` holds lp's numbers as data (tfjs has no
+ * stop-gradient: a tensor rebuilt from data carries none). `stopGradientUpper` false gives PPO-clip.
+ */
+export function entropyBalancedTokenLoss(
+  logProbs: tf.Tensor1D,
+  detachedLogProbs: tf.Tensor1D,
+  oldLogProbs: tf.Tensor1D,
+  advantages: tf.Tensor1D,
+  opts: ClipOptions,
+  stopGradientUpper: boolean,
+): tf.Tensor1D {
+  return tf.tidy(() => {
+    const negA = tf.neg(advantages);
+    const ratio = tf.exp(tf.sub(logProbs, oldLogProbs));
+    const band = tf.clipByValue(ratio, 1 - opts.clipRatioLow, 1 + opts.clipRatioHigh);
+    // the branch test reads data: comparison ops have no gradient to pass through
+    const above = tf.greater(tf.exp(tf.sub(detachedLogProbs, oldLogProbs)), 1 + opts.clipRatioHigh);
+    const upper = tf.mul(tf.exp(tf.sub(logProbs, detachedLogProbs)), 1 + opts.clipRatioHigh);
+    const clipped = stopGradientUpper ? tf.where(above, upper, band) : band;
+    const pessimistic = tf.maximum(tf.mul(negA, ratio), tf.mul(negA, clipped));
+    const dual = tf.minimum(pessimistic, tf.mul(negA, opts.clipRatioC));
+    return tf.where(tf.less(advantages, 0), dual, pessimistic) as tf.Tensor1D;
+  });
+}
+
+export interface EntropyBalancedStats {
+  /** Valid tokens where the clipped branch won (v > u). */
+  pgClipfrac: number;
+  /** Valid A < 0 tokens capped by the dual clip. */
+  pgClipfracLower: number;
+  ppoKl: number;
+  /** Valid A > 0 tokens above 1 + ε_h: those that keep a gradient under `stopgrad`. */
+  upperClippedPos: number;
+}
+
+/** The loss's clip metrics from detached values, as fractions of the valid tokens (ρ unclamped). */
+export function entropyBalancedStats(logProbs: ArrayLike<number>, oldLogProbs: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>, opts: ClipOptions): EntropyBalancedStats {
+  let n = 0;
+  let clip = 0;
+  let lower = 0;
+  let kl = 0;
+  let upperPos = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    n += 1;
+    const ratio = Math.exp(logProbs[i] - oldLogProbs[i]);
+    const a = advantages[i];
+    const u = -a * ratio;
+    const v = -a * Math.min(Math.max(ratio, 1 - opts.clipRatioLow), 1 + opts.clipRatioHigh);
+    if (v > u) clip += 1;
+    if (a < 0 && Math.max(u, v) > -a * opts.clipRatioC) lower += 1;
+    if (a > 0 && ratio > 1 + opts.clipRatioHigh) upperPos += 1;
+    kl += oldLogProbs[i] - logProbs[i];
+  }
+  const d = n || 1;
+  return { pgClipfrac: clip / d, pgClipfracLower: lower / d, ppoKl: kl / d, upperClippedPos: upperPos / d };
+}
