@@ -5,6 +5,9 @@
 // zeroing their mask, once per step on the whole batch (prepareBatch).
 // Formulas in words: docs/entropy-clip-canon-balanced.md.
 import { z } from 'zod';
+import type { Batch } from '../src/core/batch.ts';
+import { UserError } from '../src/errors.ts';
+import type { Regularizer, RegularizerDefinition, TokenSelection } from './regularizer.ts';
 
 export const entropyClipSchema = z
   .object({
@@ -142,3 +145,87 @@ export function clipVSelection(
   }
   return selection(keep, candidates, stats, capped);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The regularizer
+
+/** The selection on a step batch: S from (log p, H_old) for Clip_B, D from π_old's distribution for Clip_V. */
+export function selectEntropyClip(batch: Batch, c: EntropyClipConfig): ClipSelection {
+  const stat = new Float64Array(batch.mask.length);
+  if (c.variant === 'batch') {
+    const lp = c.logprob_source === 'old' ? batch.oldLogProbs : batch.sampleLogProbs;
+    if (!lp) throw new UserError('logprob_source sample needs the sampler\'s log-probs, which this batch lacks; use old', 'entropy_clip.logprob_source');
+    for (let i = 0; i < stat.length; i++) if (batch.mask[i]) stat[i] = entropyDiscriminator(lp[i], batch.oldEntropy[i]);
+    return clipBSelection(stat, batch.advantages, batch.mask, c.mu);
+  }
+  const policy = batch.oldLogPolicy;
+  if (!policy) throw new UserError('variant vocab needs the old policy\'s full distribution (batch.oldLogPolicy), which this batch lacks', 'entropy_clip.variant');
+  const a = batch.numActions;
+  for (let i = 0; i < stat.length; i++) if (batch.mask[i]) stat[i] = centredDiscriminator(policy, i * a, a, batch.actions[i]);
+  return clipVSelection(stat, batch.advantages, batch.mask, c.mu, c.max_frac, c.drop_zero_advantage);
+}
+
+/** The batch with the dropped tokens' mask (or advantage) zeroed; the input batch is not changed. */
+export function dropTokens(batch: Batch, keep: Uint8Array, mode: EntropyClipConfig['drop_mode']): Batch {
+  if (mode === 'mask') return { ...batch, mask: batch.mask.map((m, i) => (keep[i] ? m : 0)) };
+  return { ...batch, advantages: batch.advantages.map((x, i) => (keep[i] ? x : 0)) };
+}
+
+export function entropyClipMetrics(batch: Batch, sel: ClipSelection, variant: EntropyClipConfig['variant']): Record<string, number> {
+  let neg = 0;
+  let negDropped = 0;
+  let pos = 0;
+  let posDropped = 0;
+  for (let i = 0; i < batch.mask.length; i++) {
+    if (!batch.mask[i]) continue;
+    const a = batch.advantages[i];
+    if (a < 0) {
+      neg += 1;
+      negDropped += 1 - sel.keep[i];
+    } else if (a > 0) {
+      pos += 1;
+      posDropped += 1 - sel.keep[i];
+    }
+  }
+  const stats: Record<string, number> =
+    variant === 'batch' ? { S_mean: sel.mean, S_var: sel.std ** 2 } : { D_std: sel.std, capped: sel.capped ? 1 : 0 };
+  return {
+    frac_clipped: sel.dropped.length / Math.max(1, sel.valid),
+    frac_clipped_neg: negDropped / Math.max(1, neg),
+    frac_clipped_pos: posDropped / Math.max(1, pos),
+    n_candidates: sel.candidates.length,
+    ...stats,
+  };
+}
+
+export class EntropyClip implements Regularizer {
+  readonly name = 'entropy_clip';
+  private stepMetrics: Record<string, number> = {};
+  private last: ClipSelection | undefined;
+
+  constructor(private readonly config: EntropyClipConfig) {}
+
+  prepareBatch(batch: Batch): Batch {
+    const sel = selectEntropyClip(batch, this.config);
+    this.last = sel;
+    this.stepMetrics = entropyClipMetrics(batch, sel, this.config.variant);
+    return dropTokens(batch, sel.keep, this.config.drop_mode);
+  }
+
+  metrics(): Record<string, number> {
+    return { ...this.stepMetrics };
+  }
+
+  lastSelection(): TokenSelection | undefined {
+    if (!this.last) return undefined;
+    const what = this.config.drop_mode === 'mask' ? 'mask zeroed (out of the loss and its token-mean)' : 'advantage zeroed';
+    return { label: `entropy-clipped: ${what}; candidates = over the threshold`, tokens: this.last.dropped, candidates: this.last.candidates };
+  }
+}
+
+export const entropyClipDefinition: RegularizerDefinition<typeof entropyClipSchema> = {
+  name: 'entropy_clip',
+  summary: 'Clip_B / Clip_V: drop negative-advantage tokens whose entropy discriminator is an outlier (sharp entropy drops)',
+  schema: entropyClipSchema,
+  create: (config) => new EntropyClip(config),
+};

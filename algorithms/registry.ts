@@ -8,5 +8,6 @@ import './aepo.ts';
 import './epo.ts';
 import './steer.ts';
 import './entropy-floor.ts';
+import './entropy-clip.ts';
 
 export { REGULARIZERS, defineRegularizer, registerRegularizer } from './regularizer.ts';

@@ -1,10 +1,16 @@
 // Entropy-discriminator clipping (Clip_B, Clip_V) against hand-worked numbers: the discriminator and
-// its first-order entropy law (finite differences), the two selection rules on toy batches, and the
-// dropped tokens against the trainer's own predicted entropy change.
+// its first-order entropy law (finite differences), the two selection rules on toy batches, the
+// dropped tokens against the trainer's own predicted entropy change, and short gridworld runs.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { centredDiscriminator, clipBSelection, clipVSelection, entropyDiscriminator } from '../algorithms/entropy-clip.ts';
+import { EntropyClip, centredDiscriminator, clipBSelection, clipVSelection, entropyClipSchema, entropyDiscriminator } from '../algorithms/entropy-clip.ts';
+import { loadConfig } from '../src/config/load.ts';
 import { entropyChange } from '../src/core/entropy-diagnostics.ts';
+import { parseLossBatch } from '../src/core/loss-batch.ts';
 import { Rng } from '../src/core/rng.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.ts';
+import { train } from '../src/train/trainer.ts';
+import { readJsonl, tempDir } from './helpers.ts';
 
 const ln = Math.log;
 
@@ -170,4 +176,75 @@ describe('the dropped tokens are those whose update lowers entropy most (trainer
       expect(predicted[i]).toBeLessThan(quartile);
     }
   });
+});
+
+describe('the entropy_clip regularizer', () => {
+  // Clip_B's T2 batch as a loss-command JSON: S = p·(H + log p) is set through old_log_probs = log p
+  // and old_entropy = H; two rows of width 4, the last slot of each padded.
+  const lp = [Math.log(0.5), Math.log(0.3), Math.log(0.2)];
+  const H = 1.029653;
+  const doc = {
+    log_probs: [[lp[0], lp[1], lp[2], 0], [lp[0], lp[1], lp[2], 0]],
+    old_log_probs: [[lp[0], lp[1], lp[2], 0], [lp[0], lp[1], lp[2], 0]],
+    old_entropy: [[H, H, H, 0], [H, H, H, 0]],
+    advantages: [[1, 1, 1, 0], [-1, -1, -1, 0]],
+    mask: [[1, 1, 1, 0], [1, 1, 1, 0]],
+  };
+
+  it('prepareBatch zeroes the mask of the dropped token only (and the advantage in zero_advantage mode)', () => {
+    // S = [0.168, −0.052, −0.116] twice: σ_S = 0.1177, mean 0; token (1, 2) at −0.985σ is dropped at μ = 0.9
+    const { batch } = parseLossBatch(doc, 'test');
+    const reg = new EntropyClip(entropyClipSchema.parse({ mu: 0.9 }));
+    const out = reg.prepareBatch(batch);
+    expect(Array.from(out.mask)).toEqual([1, 1, 1, 0, 1, 1, 0, 0]);
+    expect(out.advantages).toBe(batch.advantages);
+    expect(Array.from(batch.mask)).toEqual([1, 1, 1, 0, 1, 1, 1, 0]); // the input batch is unchanged
+    expect(reg.metrics()).toMatchObject({ frac_clipped: 1 / 6, frac_clipped_neg: 1 / 3, frac_clipped_pos: 0, n_candidates: 1 });
+    expect(reg.lastSelection()?.tokens).toEqual([6]);
+    const zero = new EntropyClip(entropyClipSchema.parse({ mu: 0.9, drop_mode: 'zero_advantage' })).prepareBatch(batch);
+    expect(zero.mask).toBe(batch.mask);
+    expect(Array.from(zero.advantages)).toEqual([1, 1, 1, 0, -1, -1, 0, 0]);
+  });
+
+  it('Clip_V reads old_log_policy and says so when the batch lacks it', () => {
+    const { batch } = parseLossBatch(doc, 'test');
+    const reg = new EntropyClip(entropyClipSchema.parse({ variant: 'vocab', mu: 0.5, max_frac: 1 }));
+    expect(() => reg.prepareBatch(batch)).toThrow(/entropy_clip.variant.*oldLogPolicy/);
+    const logPolicy = [0, 1].map(() => [lp, lp, lp, lp]);
+    const withPolicy = parseLossBatch({ ...doc, old_log_policy: logPolicy }, 'test').batch;
+    withPolicy.actions.set([0, 1, 2, 0, 0, 1, 2, 0]);
+    // D = [−0.123, 0.0975, 0.161] per row, σ_D = 0.1218; A < 0 and D > 0.5σ: tokens (1, 1) and (1, 2)
+    expect(Array.from(reg.prepareBatch(withPolicy).mask)).toEqual([1, 1, 1, 0, 1, 0, 0, 0]);
+    // the default cap (2% of 6 tokens → K = 1) keeps only the larger D
+    const capped = new EntropyClip(entropyClipSchema.parse({ variant: 'vocab', mu: 0.5 }));
+    expect(Array.from(capped.prepareBatch(withPolicy).mask)).toEqual([1, 1, 1, 0, 1, 1, 0, 0]);
+    expect(capped.metrics()).toMatchObject({ capped: 1, n_candidates: 2, frac_clipped: 1 / 6 });
+  });
+
+  const run = async (sets: string[]) => {
+    const dir = tempDir('entrolab-entropy-clip-');
+    await train(loadConfig('configs/entropy-clip.yaml', sets), { runDir: dir, progress: 'quiet', log: () => {} });
+    return { rows: readJsonl(path.join(dir, 'metrics.jsonl')), weights: JSON.stringify(loadCheckpoint(dir).policy.weights) };
+  };
+  const core = (rows: Record<string, number>[]) => rows.map((r) => Object.entries(r).filter(([k]) => !k.startsWith('perf/') && !k.startsWith('entropy_clip/')));
+
+  it('μ = 100 drops nothing and reproduces GRPO bit for bit', async () => {
+    const grpo = await run(['steps=3', 'regularizers=[]']);
+    const off = await run(['steps=3', 'regularizers.0.mu=100']);
+    expect(off.weights).toBe(grpo.weights);
+    expect(core(off.rows)).toEqual(core(grpo.rows));
+    expect(off.rows.every((r) => r['entropy_clip/frac_clipped'] === 0)).toBe(true);
+  });
+
+  it('Clip_B at μ = 1 keeps the gridworld entropy higher than GRPO (same seed, 15 steps)', async () => {
+    const grpo = await run(['steps=15', 'regularizers=[]']);
+    const clip = await run(['steps=15', 'regularizers.0.mu=1']);
+    const late = (rows: Record<string, number>[]) => rows.slice(-5).reduce((s, r) => s + r['entropy/rollout'], 0) / 5;
+    expect(late(clip.rows)).toBeGreaterThan(late(grpo.rows) + 0.1);
+    for (const r of clip.rows) {
+      expect(r['entropy_clip/frac_clipped']).toBeGreaterThan(0);
+      expect(r['entropy_clip/frac_clipped']).toBeLessThan(0.25);
+      expect(r['entropy_clip/frac_clipped_pos']).toBe(0);
+    }
+  }, 120_000);
 });
