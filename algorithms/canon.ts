@@ -6,6 +6,8 @@
 // An advantage rewrite only (prepareBatch); the loss is unchanged.
 // Formulas in words: docs/entropy-clip-canon-balanced.md.
 import { z } from 'zod';
+import type { Batch } from '../src/core/batch.ts';
+import type { Regularizer, RegularizerDefinition, StepInfo } from './regularizer.ts';
 
 export const canonSchema = z
   .object({
@@ -124,3 +126,64 @@ export function interWeight(schedule: CanonConfig['schedule'], mu: number, t: nu
       return cosineWithRestart(t, 150, 1, 0.4, 30, 3);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The regularizer
+
+/** The batch with CANON's advantages on its main rows; rows a regularizer added keep theirs. */
+export function canonBatch(batch: Batch, c: CanonConfig, step: number): { batch: Batch; metrics: Record<string, number> } {
+  const include = (r: number) => !batch.isExtra[r];
+  const entropy = rowMeans(batch.oldEntropy, batch.mask, batch.rows, batch.width);
+  const metric = c.metric === 'entropy' ? entropy : Float64Array.from({ length: batch.rows }, (_, r) => r);
+  let rewardSum = 0;
+  let rows = 0;
+  for (let r = 0; r < batch.rows; r++) {
+    if (!include(r)) continue;
+    rewardSum += batch.reward[r];
+    rows += 1;
+  }
+  const muT = interWeight(c.schedule, c.mu, step + 1, rows ? rewardSum / rows : 0);
+  const { advantages, groups } = canonAdvantages(batch.reward, batch.groupId, metric, { mu: muT, alpha: c.alpha, beta: c.beta }, include);
+  const tokens = new Float32Array(batch.advantages);
+  for (let i = 0; i < tokens.length; i++) {
+    const r = Math.floor(i / batch.width);
+    if (include(r)) tokens[i] = advantages[r] * batch.mask[i];
+  }
+  const split = groups.filter((g) => g.low.length > 0);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
+  const metrics = {
+    mu_t: muT,
+    r_high_mean: mean(split.map((g) => g.highMean)),
+    r_low_mean: mean(split.map((g) => g.lowMean)),
+    gap: mean(split.map((g) => g.highMean - g.lowMean)),
+    frac_groups_tied: split.length ? split.filter((g) => g.highMean === g.lowMean).length / split.length : 0,
+    adv_abs_mean: mean(Array.from(advantages).filter((a) => !Number.isNaN(a)).map(Math.abs)),
+    entropy_high_mean: mean(split.flatMap((g) => g.high.map((r) => entropy[r]))),
+    entropy_low_mean: mean(split.flatMap((g) => g.low.map((r) => entropy[r]))),
+  };
+  return { batch: { ...batch, advantages: tokens }, metrics };
+}
+
+export class Canon implements Regularizer {
+  readonly name = 'canon';
+  private stepMetrics: Record<string, number> = {};
+
+  constructor(private readonly config: CanonConfig) {}
+
+  prepareBatch(batch: Batch, info: StepInfo): Batch {
+    const out = canonBatch(batch, this.config, info.step);
+    this.stepMetrics = out.metrics;
+    return out.batch;
+  }
+
+  metrics(): Record<string, number> {
+    return { ...this.stepMetrics };
+  }
+}
+
+export const canonDefinition: RegularizerDefinition<typeof canonSchema> = {
+  name: 'canon',
+  summary: 'CANON: advantages against the other entropy half of the group (inter, μ) and the own half (intra); μ = ½ is Dr.GRPO',
+  schema: canonSchema,
+  create: (config) => new Canon(config),
+};

@@ -9,5 +9,6 @@ import './epo.ts';
 import './steer.ts';
 import './entropy-floor.ts';
 import './entropy-clip.ts';
+import './canon.ts';
 
 export { REGULARIZERS, defineRegularizer, registerRegularizer } from './regularizer.ts';

@@ -1,9 +1,16 @@
 // CANON against hand-worked groups: the High/Low split, μ = 1 / 0 / ½ (½ is Dr.GRPO exactly on even
-// groups), odd and singleton groups, sort ties, and the μ_t schedules at hand-computed steps.
+// groups), odd and singleton groups, sort ties, the μ_t schedules at hand-computed steps, the
+// prepareBatch hook, and a gridworld run where μ = ½ trains exactly like Dr.GRPO.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonAdvantages, cosineWithRestart, interWeight, rowMeans } from '../algorithms/canon.ts';
+import { Canon, canonAdvantages, canonSchema, cosineWithRestart, interWeight, rowMeans } from '../algorithms/canon.ts';
 import { groupAdvantages } from '../algorithms/grpo.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { parseLossBatch } from '../src/core/loss-batch.ts';
 import { Rng } from '../src/core/rng.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.ts';
+import { train } from '../src/train/trainer.ts';
+import { readJsonl, tempDir } from './helpers.ts';
 
 const plain = { mu: 1, alpha: 1, beta: 0 };
 const adv = (r: number[], e: number[], over: Partial<typeof plain> = {}, groups = r.map(() => 0)) =>
@@ -98,4 +105,60 @@ describe('row means and schedules', () => {
     expect(interWeight('cosine_restart_r', 0.7, 50, 0.1)).toBeCloseTo(0.7, 12);
     expect(interWeight('cosine_restart_r', 0.7, 30, 0.1)).toBeCloseTo(1, 12);
   });
+});
+
+describe('the canon regularizer', () => {
+  // T1 as a batch: rows = responses of one group, old_entropy constant per row = e, width 2
+  const e = [0.3, 0.1, 0.2, 0.9];
+  const doc = {
+    log_probs: e.map(() => [-1, -1]),
+    old_log_probs: e.map(() => [-1, -1]),
+    old_entropy: e.map((x, r) => [x, r === 3 ? 5 : x]),
+    advantages: e.map(() => [7, 7]),
+    mask: e.map((_, r) => [1, r === 3 ? 0 : 1]),
+    group_ids: [4, 4, 4, 4],
+    rewards: [1, 1, 0, 1],
+  };
+
+  it('prepareBatch broadcasts the row advantages over the mask and reports the halves', () => {
+    const { batch } = parseLossBatch(doc, 'test');
+    const reg = new Canon(canonSchema.parse({}));
+    const out = reg.prepareBatch(batch, { step: 0, totalSteps: 1, rng: new Rng('x'), promptsPerStep: 1, groupSize: 4 });
+    // row 3's padded slot (entropy 5) does not count: its row mean is 0.9
+    expect(Array.from(out.advantages)).toEqual([0.5, 0.5, 0, 0, -1, -1, 0.5, 0]);
+    expect(Array.from(batch.advantages)).toEqual(new Array(8).fill(7)); // the input batch is unchanged
+    expect(reg.metrics()).toEqual({
+      mu_t: 1,
+      r_high_mean: 1,
+      r_low_mean: 0.5,
+      gap: 0.5,
+      frac_groups_tied: 0,
+      adv_abs_mean: 0.5,
+      entropy_high_mean: expect.closeTo(0.6, 6),
+      entropy_low_mean: expect.closeTo(0.15, 6),
+    });
+  });
+
+  it('rows another regularizer added keep their advantages', () => {
+    const { batch } = parseLossBatch({ ...doc, is_extra: [0, 0, 0, 1] }, 'test');
+    const out = new Canon(canonSchema.parse({})).prepareBatch(batch, { step: 0, totalSteps: 1, rng: new Rng('x'), promptsPerStep: 1, groupSize: 4 });
+    // group of 3: e = [0.3, 0.1, 0.2] → Low = {row 1}, High = {rows 2, 0}; r̄_L = 1, r̄_H = ½
+    expect(Array.from(out.advantages)).toEqual([0, 0, 0.5, 0.5, -1, -1, 7, 7]);
+  });
+
+  const run = async (sets: string[]) => {
+    const dir = tempDir('entrolab-canon-');
+    await train(loadConfig('configs/canon.yaml', ['steps=3', ...sets]), { runDir: dir, progress: 'quiet', log: () => {} });
+    return { rows: readJsonl(path.join(dir, 'metrics.jsonl')), weights: JSON.stringify(loadCheckpoint(dir).policy.weights) };
+  };
+
+  it('μ = ½ trains exactly like Dr.GRPO (mean-only advantages), μ = 1 differently', async () => {
+    const dr = await run(['regularizers=[]', 'grpo.norm_adv_by_std=false']);
+    const half = await run(['regularizers.0.mu=0.5', 'grpo.norm_adv_by_std=false']);
+    const inter = await run(['grpo.norm_adv_by_std=false']);
+    expect(half.weights).toBe(dr.weights);
+    expect(half.rows.map((r) => r['actor/pg_loss'])).toEqual(dr.rows.map((r) => r['actor/pg_loss']));
+    expect(half.rows.every((r) => r['canon/mu_t'] === 0.5)).toBe(true);
+    expect(inter.weights).not.toBe(dr.weights);
+  }, 60_000);
 });
