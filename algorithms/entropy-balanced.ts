@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { ClipOptions } from './grpo.ts';
+import type { Regularizer, RegularizerDefinition, TapedTokens, TokenContext, TokenSelection } from './regularizer.ts';
+import { StepMeans } from './step-means.ts';
 
 export const entropyBalancedSchema = z
   .object({
@@ -137,3 +139,92 @@ export function entropyBalancedStats(logProbs: ArrayLike<number>, oldLogProbs: A
   const d = n || 1;
   return { pgClipfrac: clip / d, pgClipfracLower: lower / d, ppoKl: kl / d, upperClippedPos: upperPos / d };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The regularizer
+
+export interface EntropyBalancedLoss {
+  tokenLoss: tf.Tensor1D;
+  /** The advantage factors and the A > 0 tokens above the band (flat indices). */
+  factors: AdvantageFactors;
+  upperPositive: number[];
+  stats: EntropyBalancedStats;
+}
+
+/** The per-token loss of one mini-batch and what it measured. */
+export function entropyBalancedLoss(ctx: TokenContext, taped: TapedTokens, c: EntropyBalancedConfig): EntropyBalancedLoss {
+  const b = ctx.batch;
+  const factors = c.advantage_mode === 'zscore'
+    ? entropyAdvantageFactors(ctx.entropy, b.mask, c.advantage_scale, c.clamp_factor)
+    : { factors: new Float32Array(b.mask.length).fill(1), clamped: 0, zAbsMean: 0 };
+  const advantages = b.advantages.map((a, i) => a * factors.factors[i]);
+  const clip = { clipRatioLow: ctx.clipRatioLow, clipRatioHigh: ctx.clipRatioHigh, clipRatioC: ctx.clipRatioC };
+  const stats = entropyBalancedStats(ctx.logProbs, b.oldLogProbs, advantages, b.mask, clip);
+  const upperPositive: number[] = [];
+  for (let i = 0; i < b.mask.length; i++) {
+    if (b.mask[i] && advantages[i] > 0 && Math.exp(ctx.logProbs[i] - b.oldLogProbs[i]) > 1 + ctx.clipRatioHigh) upperPositive.push(i);
+  }
+  const tokenLoss = tf.tidy(() =>
+    entropyBalancedTokenLoss(taped.logProbs, tf.tensor1d(ctx.logProbs), tf.tensor1d(b.oldLogProbs), tf.tensor1d(advantages), clip, c.clip_mode === 'stopgrad'),
+  );
+  return { tokenLoss, factors, upperPositive, stats };
+}
+
+export class EntropyBalanced implements Regularizer {
+  readonly name = 'entropy_balanced';
+  private readonly stepMeans = new StepMeans();
+  private last: EntropyBalancedLoss | undefined;
+
+  constructor(private readonly config: EntropyBalancedConfig) {}
+
+  policyLoss(ctx: TokenContext, taped: TapedTokens): tf.Tensor1D {
+    const out = entropyBalancedLoss(ctx, taped, this.config);
+    this.last = out;
+    const { mask } = ctx.batch;
+    let n = 0;
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < mask.length; i++) {
+      if (!mask[i]) continue;
+      const f = out.factors.factors[i];
+      n += 1;
+      sum += f;
+      min = Math.min(min, f);
+      max = Math.max(max, f);
+    }
+    const d = n || 1;
+    this.stepMeans.add(ctx.step.step, {
+      'actor/pg_clipfrac': out.stats.pgClipfrac,
+      'actor/pg_clipfrac_lower': out.stats.pgClipfracLower,
+      'actor/ppo_kl': out.stats.ppoKl,
+      'entropy_balanced/frac_upper_clipped_pos': out.stats.upperClippedPos,
+      'entropy_balanced/adv_factor_mean': sum / d,
+      'entropy_balanced/adv_factor_min': n ? min : 1,
+      'entropy_balanced/adv_factor_max': n ? max : 1,
+      'entropy_balanced/adv_factor_clamped_frac': out.factors.clamped / d,
+      'entropy_balanced/H_z_abs_mean': out.factors.zAbsMean,
+    });
+    return out.tokenLoss;
+  }
+
+  metrics(): Record<string, number> {
+    return this.stepMeans.means();
+  }
+
+  lastSelection(): TokenSelection | undefined {
+    if (!this.last) return undefined;
+    return {
+      label: 'A > 0 above 1 + clip_ratio_high: keep gradient (1 + ε_h)·A·factor; weights = advantage factor 1 + κ·z(H)',
+      tokens: this.last.upperPositive,
+      weights: this.last.factors.factors,
+    };
+  }
+}
+
+export const entropyBalancedDefinition: RegularizerDefinition<typeof entropyBalancedSchema> = {
+  name: 'entropy_balanced',
+  summary: 'Entropy-balanced PO: stop-gradient upper clip ((1+ε_h)·A kept above the band) and advantage A·(1 + κ·z(H))',
+  schema: entropyBalancedSchema,
+  create: (config) => new EntropyBalanced(config),
+};

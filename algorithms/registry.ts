@@ -10,5 +10,6 @@ import './steer.ts';
 import './entropy-floor.ts';
 import './entropy-clip.ts';
 import './canon.ts';
+import './entropy-balanced.ts';
 
 export { REGULARIZERS, defineRegularizer, registerRegularizer } from './regularizer.ts';

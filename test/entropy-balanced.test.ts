@@ -1,11 +1,23 @@
 // Entropy-balanced PO (loss part) against hand-worked values: the stop-gradient upper clip's value and
 // per-token gradient in every case of the table (tf.grad), vanilla mode ≡ PPO-clip, the z-score
-// advantage factors, and the clip metrics.
+// advantage factors, the clip metrics, the policyLoss hook, and gridworld runs.
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { entropyAdvantageFactors, entropyBalancedStats, entropyBalancedTokenLoss } from '../algorithms/entropy-balanced.ts';
+import {
+  EntropyBalanced,
+  entropyAdvantageFactors,
+  entropyBalancedSchema,
+  entropyBalancedStats,
+  entropyBalancedTokenLoss,
+} from '../algorithms/entropy-balanced.ts';
 import { ppoClipTokenLoss } from '../algorithms/grpo.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { parseLossBatch } from '../src/core/loss-batch.ts';
 import { Rng } from '../src/core/rng.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.ts';
+import { train } from '../src/train/trainer.ts';
+import { readJsonl, tempDir, tokenContext } from './helpers.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -148,4 +160,67 @@ describe('clip metrics', () => {
     expect(s.upperClippedPos).toBeCloseTo(1 / 4, 12);
     expect(s.ppoKl).toBeCloseTo(-(ln(1.5) + ln(0.5) + ln(4)) / 4, 6);
   });
+});
+
+describe('the entropy_balanced regularizer', () => {
+  // T1's four cases as one row: (ρ, A) = (1.5, +1), (1.1, +1), (0.5, −1), (1.5, −1), plus a padded slot
+  const ratios = [1.5, 1.1, 0.5, 1.5, 1];
+  const lp = ratios.map(() => ln(0.3));
+  const doc = (entropy: number[]) => ({
+    log_probs: [lp],
+    old_log_probs: [lp.map((x, i) => x - ln(ratios[i]))],
+    advantages: [[1, 1, -1, -1, 0]],
+    mask: [[1, 1, 1, 1, 0]],
+    entropy: [entropy],
+  });
+
+  function hook(config: object, entropy: number[]) {
+    const input = parseLossBatch(doc(entropy), 'test');
+    const reg = new EntropyBalanced(entropyBalancedSchema.parse(config));
+    const ctx = tokenContext(input.batch, { step: 0, totalSteps: 1, rng: new Rng('x'), promptsPerStep: 1, groupSize: 1 }, { logProbs: input.logProbs, entropy: input.entropy });
+    const x = tf.tensor1d(input.logProbs);
+    const f = (t: tf.Tensor) =>
+      tf.sum(reg.policyLoss(ctx, { logProbs: t as tf.Tensor1D, entropy: tf.tensor1d(input.entropy), mask: tf.tensor1d(input.batch.mask), aggregate: (v) => tf.sum(v) }));
+    const grad = Array.from(tf.grad(f)(x).dataSync());
+    return { grad, metrics: reg.metrics(), selection: reg.lastSelection() };
+  }
+
+  it('per-token gradients of the four cases, advantage factor off', () => {
+    const { grad, metrics, selection } = hook({ advantage_mode: 'off' }, [1, 1, 1, 1, 0]);
+    [-1.2, -1.1, 0, 1.5, 0].forEach((want, i) => expect(grad[i]).toBeCloseTo(want, 5));
+    expect(selection?.tokens).toEqual([0]);
+    expect(metrics['entropy_balanced/frac_upper_clipped_pos']).toBeCloseTo(1 / 4, 12);
+    expect(metrics['actor/pg_clipfrac']).toBeCloseTo(2 / 4, 12);
+    expect(metrics['entropy_balanced/adv_factor_mean']).toBe(1);
+  });
+
+  it('the z-score factor multiplies each token gradient: H = [1, 2, 3, 4] → factors 1 + 0.2·z', () => {
+    // mean 2.5, unbiased std √(5/3): z = [−1.5, −0.5, 0.5, 1.5]/1.29099
+    const { grad, metrics } = hook({}, [1, 2, 3, 4, 99]);
+    const z = [-1.5, -0.5, 0.5, 1.5].map((d) => d / Math.sqrt(5 / 3));
+    [-1.2, -1.1, 0, 1.5].forEach((base, i) => expect(grad[i]).toBeCloseTo(base * (1 + 0.2 * z[i]), 5));
+    expect(grad[4] + 0).toBe(0);
+    expect(metrics['entropy_balanced/adv_factor_min']).toBeCloseTo(1 + 0.2 * z[0], 6);
+    expect(metrics['entropy_balanced/adv_factor_max']).toBeCloseTo(1 + 0.2 * z[3], 6);
+    expect(metrics['entropy_balanced/H_z_abs_mean']).toBeCloseTo((2 * (1.5 + 0.5)) / 4 / Math.sqrt(5 / 3), 6);
+  });
+
+  const run = async (sets: string[]) => {
+    const dir = tempDir('entrolab-entropy-balanced-');
+    await train(loadConfig('configs/entropy-balanced.yaml', ['steps=3', ...sets]), { runDir: dir, progress: 'quiet', log: () => {} });
+    return { rows: readJsonl(path.join(dir, 'metrics.jsonl')), weights: JSON.stringify(loadCheckpoint(dir).policy.weights) };
+  };
+
+  it('vanilla clip with the factor off trains exactly like GRPO; the default keeps gradients above the band', async () => {
+    const grpo = await run(['regularizers=[]']);
+    const vanilla = await run(['regularizers.0.clip_mode=vanilla', 'regularizers.0.advantage_mode=off']);
+    expect(vanilla.weights).toBe(grpo.weights);
+    for (const key of ['actor/pg_loss', 'actor/pg_clipfrac', 'actor/pg_clipfrac_lower', 'actor/ppo_kl']) {
+      vanilla.rows.forEach((r, i) => expect(r[key]).toBeCloseTo(grpo.rows[i][key], 6));
+    }
+    // 6 epochs over the same rollout push ratios past 1 + ε_h
+    const on = await run(['grpo.epochs=6']);
+    expect(Math.max(...on.rows.map((r) => r['entropy_balanced/frac_upper_clipped_pos']))).toBeGreaterThan(0);
+    expect(on.weights).not.toBe(grpo.weights);
+  }, 60_000);
 });
