@@ -137,7 +137,7 @@ describe('shipped sweeps', () => {
     expect(files).toEqual(expect.arrayContaining(['ablation.yaml', 'klcov-ratio.yaml']));
     const ablation = loadSweep('configs/sweeps/ablation.yaml');
     expect(ablation.seeds).toEqual([0, 1, 2]);
-    expect([...new Set(ablation.runs.map((r) => r.labels.method))]).toEqual(['grpo', 'entropy_bonus', 'clip_cov', 'kl_cov', 'aepo', 'epo', 'steer']);
+    expect([...new Set(ablation.runs.map((r) => r.labels.method))]).toEqual(['grpo', 'entropy_bonus', 'clip_cov', 'kl_cov', 'aepo', 'epo', 'steer', 'entropy_clip', 'canon', 'entropy_balanced']);
   });
   for (const file of files) {
     it(`${file}: every run's config is valid`, () => {
