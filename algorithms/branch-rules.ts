@@ -12,7 +12,12 @@ const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
  * mean (default): their mean divided by ln|V|, in [0, 1]. sum: the code's sum over positions (so a
  * shorter segment scores lower), also divided by ln|V|.
  */
-export function segmentEntropy(entropies: ArrayLike<number>, numActions: number, k = 20, mode: 'mean' | 'sum' = 'mean'): number {
+export function segmentEntropy(
+  entropies: ArrayLike<number>,
+  numActions: number,
+  k = 20,
+  mode: 'mean' | 'sum' = 'mean',
+): number {
   const n = Math.min(k, entropies.length);
   if (n === 0) return 0;
   let sum = 0;
@@ -33,12 +38,25 @@ export function arpoBranchProbability(delta: number, tau: number, weight: number
  * Entropy-balanced PO: branch when clip((u + w·Δ)·max(0, 1 − c·l), 0, 1) ≥ τ, where l counts the
  * prompt's consecutive iterations that created a path and c = 0.05 penalises long branching chains.
  */
-export function balancedBranches(u: number, delta: number, consecutive: number, tau: number, weight: number, penalty = 0.05): boolean {
+export function balancedBranches(
+  u: number,
+  delta: number,
+  consecutive: number,
+  tau: number,
+  weight: number,
+  penalty = 0.05,
+): boolean {
   return clamp01((u + weight * delta) * Math.max(0, 1 - penalty * consecutive)) >= tau;
 }
 
 /** Its probability over u: 1 − clip(τ/(1 − c·l) − w·Δ, 0, 1) (0 once the penalty factor reaches 0, for τ > 0). */
-export function balancedBranchProbability(delta: number, consecutive: number, tau: number, weight: number, penalty = 0.05): number {
+export function balancedBranchProbability(
+  delta: number,
+  consecutive: number,
+  tau: number,
+  weight: number,
+  penalty = 0.05,
+): number {
   const factor = Math.max(0, 1 - penalty * consecutive);
   if (factor === 0) return tau <= 0 ? 1 : 0;
   return 1 - clamp01(tau / factor - weight * delta);

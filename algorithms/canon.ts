@@ -29,7 +29,12 @@ export type CanonConfig = z.infer<typeof canonSchema>;
 // Advantages (doubles, no gradient)
 
 /** Mean of the per-token values over each row's valid tokens (sum / count; 0 for an empty row). */
-export function rowMeans(values: ArrayLike<number>, mask: ArrayLike<number>, rows: number, width: number): Float64Array {
+export function rowMeans(
+  values: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  rows: number,
+  width: number,
+): Float64Array {
   const out = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let sum = 0;
@@ -95,8 +100,10 @@ export function canonAdvantages(
     const single = rows.length === 1;
     const lowMean = single ? 0 : mean(low);
     const highMean = single ? 0 : mean(high);
-    for (const i of high) advantages[i] = w.mu * (rewards[i] - w.alpha * lowMean + w.beta) + (1 - w.mu) * (rewards[i] - highMean);
-    for (const i of low) advantages[i] = w.mu * (w.alpha * rewards[i] - highMean - w.beta) + (1 - w.mu) * (rewards[i] - lowMean);
+    for (const i of high)
+      advantages[i] = w.mu * (rewards[i] - w.alpha * lowMean + w.beta) + (1 - w.mu) * (rewards[i] - highMean);
+    for (const i of low)
+      advantages[i] = w.mu * (w.alpha * rewards[i] - highMean - w.beta) + (1 - w.mu) * (rewards[i] - lowMean);
     groups.push({ high, low, highMean, lowMean });
   }
   return { advantages, groups };
@@ -106,7 +113,14 @@ export function canonAdvantages(
 // Schedules of the inter weight μ_t (the code's constants; t counts steps from 1)
 
 /** Linear warm-up to `max` over `warmup` steps, then `cycles` cosine decays from max to min. */
-export function cosineWithRestart(t: number, total: number, max: number, min: number, warmup: number, cycles: number): number {
+export function cosineWithRestart(
+  t: number,
+  total: number,
+  max: number,
+  min: number,
+  warmup: number,
+  cycles: number,
+): number {
   if (t < warmup) return (max * (t + 1)) / warmup;
   const cycleLength = Math.floor((total - warmup) / cycles);
   const inCycle = (t - warmup) % cycleLength;
@@ -131,7 +145,11 @@ export function interWeight(schedule: CanonConfig['schedule'], mu: number, t: nu
 // The regularizer
 
 /** The batch with CANON's advantages on its main rows; rows a regularizer added keep theirs. */
-export function canonBatch(batch: Batch, c: CanonConfig, step: number): { batch: Batch; metrics: Record<string, number> } {
+export function canonBatch(
+  batch: Batch,
+  c: CanonConfig,
+  step: number,
+): { batch: Batch; metrics: Record<string, number> } {
   const include = (r: number) => !batch.isExtra[r];
   const entropy = rowMeans(batch.oldEntropy, batch.mask, batch.rows, batch.width);
   const metric = c.metric === 'entropy' ? entropy : Float64Array.from({ length: batch.rows }, (_, r) => r);
@@ -143,7 +161,13 @@ export function canonBatch(batch: Batch, c: CanonConfig, step: number): { batch:
     rows += 1;
   }
   const muT = interWeight(c.schedule, c.mu, step + 1, rows ? rewardSum / rows : 0);
-  const { advantages, groups } = canonAdvantages(batch.reward, batch.groupId, metric, { mu: muT, alpha: c.alpha, beta: c.beta }, include);
+  const { advantages, groups } = canonAdvantages(
+    batch.reward,
+    batch.groupId,
+    metric,
+    { mu: muT, alpha: c.alpha, beta: c.beta },
+    include,
+  );
   const tokens = new Float32Array(batch.advantages);
   for (let i = 0; i < tokens.length; i++) {
     const r = Math.floor(i / batch.width);
@@ -157,7 +181,11 @@ export function canonBatch(batch: Batch, c: CanonConfig, step: number): { batch:
     r_low_mean: mean(split.map((g) => g.lowMean)),
     gap: mean(split.map((g) => g.highMean - g.lowMean)),
     frac_groups_tied: split.length ? split.filter((g) => g.highMean === g.lowMean).length / split.length : 0,
-    adv_abs_mean: mean(Array.from(advantages).filter((a) => !Number.isNaN(a)).map(Math.abs)),
+    adv_abs_mean: mean(
+      Array.from(advantages)
+        .filter((a) => !Number.isNaN(a))
+        .map(Math.abs),
+    ),
     entropy_high_mean: mean(split.flatMap((g) => g.high.map((r) => entropy[r]))),
     entropy_low_mean: mean(split.flatMap((g) => g.low.map((r) => entropy[r]))),
   };
@@ -183,7 +211,8 @@ export class Canon implements Regularizer {
 
 export const canonDefinition: RegularizerDefinition<typeof canonSchema> = {
   name: 'canon',
-  summary: 'CANON: advantages against the other entropy half of the group (inter, μ) and the own half (intra); μ = ½ is Dr.GRPO',
+  summary:
+    'CANON: advantages against the other entropy half of the group (μ) and the own half (1 − μ); μ = ½ is Dr.GRPO',
   schema: canonSchema,
   create: (config) => new Canon(config),
 };

@@ -16,7 +16,7 @@ export const entropyBalancedSchema = z
   .object({
     /** stopgrad: above 1 + ε_h an A > 0 token keeps gradient (1 + ε_h)·A (code); vanilla: PPO-clip's hard clip. */
     clip_mode: z.enum(['stopgrad', 'vanilla']).default('stopgrad'),
-    /** zscore: A·(1 + κ·z(H)); off: A unchanged (what the released runs effectively did, their entropy was never computed). */
+    /** zscore: A·(1 + κ·z(H)); off: A unchanged (what the released runs effectively did). */
     advantage_mode: z.enum(['zscore', 'off']).default('zscore'),
     /** κ in 1 + κ·z (hard-coded 0.2 in the code). */
     advantage_scale: z.number().min(0).default(0.2),
@@ -42,7 +42,12 @@ export interface AdvantageFactors {
  * z = (H − mean H)/std H over the valid tokens, std unbiased; with fewer than two valid tokens or a
  * constant H every factor is 1 (the code turns a single token into NaN; we do not).
  */
-export function entropyAdvantageFactors(entropy: ArrayLike<number>, mask: ArrayLike<number>, scale: number, clampAtZero: boolean): AdvantageFactors {
+export function entropyAdvantageFactors(
+  entropy: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  scale: number,
+  clampAtZero: boolean,
+): AdvantageFactors {
   const factors = new Float32Array(mask.length).fill(1);
   // deviations from the first valid value, so that a constant H gives a std of exactly 0
   let first = Number.NaN;
@@ -118,7 +123,13 @@ export interface EntropyBalancedStats {
 }
 
 /** The loss's clip metrics from detached values, as fractions of the valid tokens (ρ unclamped). */
-export function entropyBalancedStats(logProbs: ArrayLike<number>, oldLogProbs: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>, opts: ClipOptions): EntropyBalancedStats {
+export function entropyBalancedStats(
+  logProbs: ArrayLike<number>,
+  oldLogProbs: ArrayLike<number>,
+  advantages: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  opts: ClipOptions,
+): EntropyBalancedStats {
   let n = 0;
   let clip = 0;
   let lower = 0;
@@ -152,20 +163,33 @@ export interface EntropyBalancedLoss {
 }
 
 /** The per-token loss of one mini-batch and what it measured. */
-export function entropyBalancedLoss(ctx: TokenContext, taped: TapedTokens, c: EntropyBalancedConfig): EntropyBalancedLoss {
+export function entropyBalancedLoss(
+  ctx: TokenContext,
+  taped: TapedTokens,
+  c: EntropyBalancedConfig,
+): EntropyBalancedLoss {
   const b = ctx.batch;
-  const factors = c.advantage_mode === 'zscore'
-    ? entropyAdvantageFactors(ctx.entropy, b.mask, c.advantage_scale, c.clamp_factor)
-    : { factors: new Float32Array(b.mask.length).fill(1), clamped: 0, zAbsMean: 0 };
+  const factors =
+    c.advantage_mode === 'zscore'
+      ? entropyAdvantageFactors(ctx.entropy, b.mask, c.advantage_scale, c.clamp_factor)
+      : { factors: new Float32Array(b.mask.length).fill(1), clamped: 0, zAbsMean: 0 };
   const advantages = b.advantages.map((a, i) => a * factors.factors[i]);
   const clip = { clipRatioLow: ctx.clipRatioLow, clipRatioHigh: ctx.clipRatioHigh, clipRatioC: ctx.clipRatioC };
   const stats = entropyBalancedStats(ctx.logProbs, b.oldLogProbs, advantages, b.mask, clip);
   const upperPositive: number[] = [];
   for (let i = 0; i < b.mask.length; i++) {
-    if (b.mask[i] && advantages[i] > 0 && Math.exp(ctx.logProbs[i] - b.oldLogProbs[i]) > 1 + ctx.clipRatioHigh) upperPositive.push(i);
+    if (b.mask[i] && advantages[i] > 0 && Math.exp(ctx.logProbs[i] - b.oldLogProbs[i]) > 1 + ctx.clipRatioHigh)
+      upperPositive.push(i);
   }
   const tokenLoss = tf.tidy(() =>
-    entropyBalancedTokenLoss(taped.logProbs, tf.tensor1d(ctx.logProbs), tf.tensor1d(b.oldLogProbs), tf.tensor1d(advantages), clip, c.clip_mode === 'stopgrad'),
+    entropyBalancedTokenLoss(
+      taped.logProbs,
+      tf.tensor1d(ctx.logProbs),
+      tf.tensor1d(b.oldLogProbs),
+      tf.tensor1d(advantages),
+      clip,
+      c.clip_mode === 'stopgrad',
+    ),
   );
   return { tokenLoss, factors, upperPositive, stats };
 }

@@ -13,7 +13,7 @@ export const entropyClipSchema = z
   .object({
     /** batch: Clip_B, S = p·(H + log p) centred by the batch mean; vocab: Clip_V, D = E_{v∼p}[S_v] − S. */
     variant: z.enum(['batch', 'vocab']).default('batch'),
-    /** μ: threshold in (population) std units. The authors' LLM-scale values (2.5 / 8.5) drop nothing on small batches. */
+    /** μ: threshold in population-std units. The authors' LLM-scale 2.5 / 8.5 drop nothing on small batches. */
     mu: z.number().gt(0).default(1.5),
     /** Clip_V: at most ⌊max_frac·N⌋ (≥ 1) negative-advantage tokens dropped when more qualify (code 1e-4). */
     max_frac: z.number().gt(0).max(1).default(0.02),
@@ -40,7 +40,12 @@ export function entropyDiscriminator(logProb: number, entropy: number): number {
  * offset+numActions)). To first order a PG step on token k changes the entropy by α·A·D, so
  * A < 0 with a large D is the sharpest entropy drop.
  */
-export function centredDiscriminator(logPolicy: ArrayLike<number>, offset: number, numActions: number, action: number): number {
+export function centredDiscriminator(
+  logPolicy: ArrayLike<number>,
+  offset: number,
+  numActions: number,
+  action: number,
+): number {
   let entropy = 0;
   for (let v = 0; v < numActions; v++) {
     const lp = logPolicy[offset + v];
@@ -73,7 +78,10 @@ export interface ClipSelection {
   capped: boolean;
 }
 
-function populationStats(values: ArrayLike<number>, mask: ArrayLike<number>): { valid: number; mean: number; std: number } {
+function populationStats(
+  values: ArrayLike<number>,
+  mask: ArrayLike<number>,
+): { valid: number; mean: number; std: number } {
   let valid = 0;
   let sum = 0;
   for (let i = 0; i < mask.length; i++) {
@@ -88,7 +96,12 @@ function populationStats(values: ArrayLike<number>, mask: ArrayLike<number>): { 
   return { valid, mean, std: Math.sqrt(sq / valid) };
 }
 
-function selection(keep: Uint8Array, candidates: number[], stats: { valid: number; mean: number; std: number }, capped: boolean): ClipSelection {
+function selection(
+  keep: Uint8Array,
+  candidates: number[],
+  stats: { valid: number; mean: number; std: number },
+  capped: boolean,
+): ClipSelection {
   const dropped: number[] = [];
   for (let i = 0; i < keep.length; i++) if (!keep[i]) dropped.push(i);
   return { keep, dropped, candidates, ...stats, capped };
@@ -98,7 +111,12 @@ function selection(keep: Uint8Array, candidates: number[], stats: { valid: numbe
  * Clip_B: drop a valid token when A < 0 and S − mean(S) < −μ·std(S) (population std over the valid
  * tokens); A ≥ 0 tokens are always kept, and a (near-)constant S keeps everything.
  */
-export function clipBSelection(discriminator: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>, mu: number): ClipSelection {
+export function clipBSelection(
+  discriminator: ArrayLike<number>,
+  advantages: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  mu: number,
+): ClipSelection {
   const stats = populationStats(discriminator, mask);
   const keep = new Uint8Array(mask.length).fill(1);
   if (stats.std >= 1e-12) {
@@ -140,7 +158,12 @@ export function clipVSelection(
   const k = Math.max(Math.floor(maxFrac * stats.valid), 1);
   const capped = candidates.length / stats.valid > maxFrac && negative.length > k;
   if (capped) {
-    const top = new Set(negative.slice().sort((a, b) => centred[b] - centred[a] || a - b).slice(0, k));
+    const top = new Set(
+      negative
+        .slice()
+        .sort((a, b) => centred[b] - centred[a] || a - b)
+        .slice(0, k),
+    );
     for (const i of negative) if (!top.has(i)) keep[i] = 1;
   }
   return selection(keep, candidates, stats, capped);
@@ -154,14 +177,23 @@ export function selectEntropyClip(batch: Batch, c: EntropyClipConfig): ClipSelec
   const stat = new Float64Array(batch.mask.length);
   if (c.variant === 'batch') {
     const lp = c.logprob_source === 'old' ? batch.oldLogProbs : batch.sampleLogProbs;
-    if (!lp) throw new UserError('logprob_source sample needs the sampler\'s log-probs, which this batch lacks; use old', 'entropy_clip.logprob_source');
+    if (!lp)
+      throw new UserError(
+        "logprob_source sample needs the sampler's log-probs, which this batch lacks; use old",
+        'entropy_clip.logprob_source',
+      );
     for (let i = 0; i < stat.length; i++) if (batch.mask[i]) stat[i] = entropyDiscriminator(lp[i], batch.oldEntropy[i]);
     return clipBSelection(stat, batch.advantages, batch.mask, c.mu);
   }
   const policy = batch.oldLogPolicy;
-  if (!policy) throw new UserError('variant vocab needs the old policy\'s full distribution (batch.oldLogPolicy), which this batch lacks', 'entropy_clip.variant');
+  if (!policy)
+    throw new UserError(
+      "variant vocab needs the old policy's full distribution (batch.oldLogPolicy), which this batch lacks",
+      'entropy_clip.variant',
+    );
   const a = batch.numActions;
-  for (let i = 0; i < stat.length; i++) if (batch.mask[i]) stat[i] = centredDiscriminator(policy, i * a, a, batch.actions[i]);
+  for (let i = 0; i < stat.length; i++)
+    if (batch.mask[i]) stat[i] = centredDiscriminator(policy, i * a, a, batch.actions[i]);
   return clipVSelection(stat, batch.advantages, batch.mask, c.mu, c.max_frac, c.drop_zero_advantage);
 }
 
@@ -171,7 +203,11 @@ export function dropTokens(batch: Batch, keep: Uint8Array, mode: EntropyClipConf
   return { ...batch, advantages: batch.advantages.map((x, i) => (keep[i] ? x : 0)) };
 }
 
-export function entropyClipMetrics(batch: Batch, sel: ClipSelection, variant: EntropyClipConfig['variant']): Record<string, number> {
+export function entropyClipMetrics(
+  batch: Batch,
+  sel: ClipSelection,
+  variant: EntropyClipConfig['variant'],
+): Record<string, number> {
   let neg = 0;
   let negDropped = 0;
   let pos = 0;
@@ -218,14 +254,20 @@ export class EntropyClip implements Regularizer {
 
   lastSelection(): TokenSelection | undefined {
     if (!this.last) return undefined;
-    const what = this.config.drop_mode === 'mask' ? 'mask zeroed (out of the loss and its token-mean)' : 'advantage zeroed';
-    return { label: `entropy-clipped: ${what}; candidates = over the threshold`, tokens: this.last.dropped, candidates: this.last.candidates };
+    const what =
+      this.config.drop_mode === 'mask' ? 'mask zeroed (out of the loss and its token-mean)' : 'advantage zeroed';
+    return {
+      label: `entropy-clipped: ${what}; candidates = over the threshold`,
+      tokens: this.last.dropped,
+      candidates: this.last.candidates,
+    };
   }
 }
 
 export const entropyClipDefinition: RegularizerDefinition<typeof entropyClipSchema> = {
   name: 'entropy_clip',
-  summary: 'Clip_B / Clip_V: drop negative-advantage tokens whose entropy discriminator is an outlier (sharp entropy drops)',
+  summary:
+    'Clip_B / Clip_V: drop negative-advantage tokens whose entropy discriminator is an outlier (sharp entropy drops)',
   schema: entropyClipSchema,
   create: (config) => new EntropyClip(config),
 };

@@ -58,7 +58,7 @@ describe('pre-monitoring budget and segment entropy', () => {
     expect(globalRolloutBudget(16, 0, 100)).toBe(1);
   });
 
-  it('mean over the first k positions / ln|V|, or the code\'s sum', () => {
+  it("mean over the first k positions / ln|V|, or the code's sum", () => {
     const h = [Math.log(4), 0, Math.log(2), 99];
     expect(segmentEntropy(h, 4, 3)).toBeCloseTo((1 + 0 + 0.5) / 3, 12);
     expect(segmentEntropy(h, 4, 3, 'sum')).toBeCloseTo(1.5, 12);

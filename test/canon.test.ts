@@ -34,7 +34,9 @@ describe('CANON advantages', () => {
 
   it('α and β in the inter term', () => {
     // High: r − α·r̄_L + β; Low: α·r − r̄_H − β (μ = 1)
-    expect(adv(r, e, { alpha: 2, beta: 0.1 })).toEqual([1 - 1 + 0.1, 2 - 1 - 0.1, 0 - 1 - 0.1, 1 - 1 + 0.1].map((x) => expect.closeTo(x, 12)));
+    expect(adv(r, e, { alpha: 2, beta: 0.1 })).toEqual(
+      [1 - 1 + 0.1, 2 - 1 - 0.1, 0 - 1 - 0.1, 1 - 1 + 0.1].map((x) => expect.closeTo(x, 12)),
+    );
   });
 
   it('odd n: High has the extra member', () => {
@@ -141,15 +143,28 @@ describe('the canon regularizer', () => {
 
   it('rows another regularizer added keep their advantages', () => {
     const { batch } = parseLossBatch({ ...doc, is_extra: [0, 0, 0, 1] }, 'test');
-    const out = new Canon(canonSchema.parse({})).prepareBatch(batch, { step: 0, totalSteps: 1, rng: new Rng('x'), promptsPerStep: 1, groupSize: 4 });
+    const out = new Canon(canonSchema.parse({})).prepareBatch(batch, {
+      step: 0,
+      totalSteps: 1,
+      rng: new Rng('x'),
+      promptsPerStep: 1,
+      groupSize: 4,
+    });
     // group of 3: e = [0.3, 0.1, 0.2] → Low = {row 1}, High = {rows 2, 0}; r̄_L = 1, r̄_H = ½
     expect(Array.from(out.advantages)).toEqual([0, 0, 0.5, 0.5, -1, -1, 7, 7]);
   });
 
   const run = async (sets: string[]) => {
     const dir = tempDir('entrolab-canon-');
-    await train(loadConfig('configs/canon.yaml', ['steps=3', ...sets]), { runDir: dir, progress: 'quiet', log: () => {} });
-    return { rows: readJsonl(path.join(dir, 'metrics.jsonl')), weights: JSON.stringify(loadCheckpoint(dir).policy.weights) };
+    await train(loadConfig('configs/canon.yaml', ['steps=3', ...sets]), {
+      runDir: dir,
+      progress: 'quiet',
+      log: () => {},
+    });
+    return {
+      rows: readJsonl(path.join(dir, 'metrics.jsonl')),
+      weights: JSON.stringify(loadCheckpoint(dir).policy.weights),
+    };
   };
 
   it('μ = ½ trains exactly like Dr.GRPO (mean-only advantages), μ = 1 differently', async () => {

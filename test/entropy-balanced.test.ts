@@ -34,7 +34,11 @@ function lossAndGrad(ratios: number[], advantages: number[], stopGradient: boole
   const detached = tf.tensor1d(lpT.dataSync());
   const f = (x: tf.Tensor) => entropyBalancedTokenLoss(x as tf.Tensor1D, detached, old, a, opts, stopGradient);
   const value = Array.from(f(lpT).dataSync());
-  const grad = Array.from(tf.grad((x: tf.Tensor) => tf.sum(f(x)))(lpT).dataSync());
+  const grad = Array.from(
+    tf
+      .grad((x: tf.Tensor) => tf.sum(f(x)))(lpT)
+      .dataSync(),
+  );
   return { value, grad };
 }
 
@@ -87,7 +91,9 @@ describe('stop-gradient upper clip (ε_l = ε_h = 0.2, c = 3)', () => {
     const lp = ratios.map(() => ln(0.05 + 0.9 * rng.next()));
     const sg = lossAndGrad(ratios, adv, true, lp);
     const old = tf.tensor1d(lp.map((x, i) => x - ln(ratios[i])));
-    const ref = tf.grad((x: tf.Tensor) => tf.sum(ppoClipTokenLoss(x as tf.Tensor1D, old, tf.tensor1d(adv), opts)))(tf.tensor1d(lp)).dataSync();
+    const ref = tf
+      .grad((x: tf.Tensor) => tf.sum(ppoClipTokenLoss(x as tf.Tensor1D, old, tf.tensor1d(adv), opts)))(tf.tensor1d(lp))
+      .dataSync();
     let changed = 0;
     for (let i = 0; i < ratios.length; i++) {
       if (adv[i] > 0 && ratios[i] > 1.2) {
@@ -110,7 +116,9 @@ describe('stop-gradient upper clip (ε_l = ε_h = 0.2, c = 3)', () => {
     const old = tf.tensor1d(lp.map((x, i) => x - ln(ratios[i])));
     const lpT = tf.tensor1d(lp);
     const refValue = ppoClipTokenLoss(lpT, old, tf.tensor1d(adv), opts).dataSync();
-    const refGrad = tf.grad((x: tf.Tensor) => tf.sum(ppoClipTokenLoss(x as tf.Tensor1D, old, tf.tensor1d(adv), opts)))(lpT).dataSync();
+    const refGrad = tf
+      .grad((x: tf.Tensor) => tf.sum(ppoClipTokenLoss(x as tf.Tensor1D, old, tf.tensor1d(adv), opts)))(lpT)
+      .dataSync();
     for (let i = 0; i < ratios.length; i++) {
       expect(mine.value[i]).toBeCloseTo(refValue[i], 6);
       expect(mine.grad[i]).toBeCloseTo(refGrad[i], 6);
@@ -177,10 +185,21 @@ describe('the entropy_balanced regularizer', () => {
   function hook(config: object, entropy: number[]) {
     const input = parseLossBatch(doc(entropy), 'test');
     const reg = new EntropyBalanced(entropyBalancedSchema.parse(config));
-    const ctx = tokenContext(input.batch, { step: 0, totalSteps: 1, rng: new Rng('x'), promptsPerStep: 1, groupSize: 1 }, { logProbs: input.logProbs, entropy: input.entropy });
+    const ctx = tokenContext(
+      input.batch,
+      { step: 0, totalSteps: 1, rng: new Rng('x'), promptsPerStep: 1, groupSize: 1 },
+      { logProbs: input.logProbs, entropy: input.entropy },
+    );
     const x = tf.tensor1d(input.logProbs);
     const f = (t: tf.Tensor) =>
-      tf.sum(reg.policyLoss(ctx, { logProbs: t as tf.Tensor1D, entropy: tf.tensor1d(input.entropy), mask: tf.tensor1d(input.batch.mask), aggregate: (v) => tf.sum(v) }));
+      tf.sum(
+        reg.policyLoss(ctx, {
+          logProbs: t as tf.Tensor1D,
+          entropy: tf.tensor1d(input.entropy),
+          mask: tf.tensor1d(input.batch.mask),
+          aggregate: (v) => tf.sum(v),
+        }),
+      );
     const grad = Array.from(tf.grad(f)(x).dataSync());
     return { grad, metrics: reg.metrics(), selection: reg.lastSelection() };
   }
@@ -207,11 +226,18 @@ describe('the entropy_balanced regularizer', () => {
 
   const run = async (sets: string[]) => {
     const dir = tempDir('entrolab-entropy-balanced-');
-    await train(loadConfig('configs/entropy-balanced.yaml', ['steps=3', ...sets]), { runDir: dir, progress: 'quiet', log: () => {} });
-    return { rows: readJsonl(path.join(dir, 'metrics.jsonl')), weights: JSON.stringify(loadCheckpoint(dir).policy.weights) };
+    await train(loadConfig('configs/entropy-balanced.yaml', ['steps=3', ...sets]), {
+      runDir: dir,
+      progress: 'quiet',
+      log: () => {},
+    });
+    return {
+      rows: readJsonl(path.join(dir, 'metrics.jsonl')),
+      weights: JSON.stringify(loadCheckpoint(dir).policy.weights),
+    };
   };
 
-  it('vanilla clip with the factor off trains exactly like GRPO; the default keeps gradients above the band', async () => {
+  it('vanilla clip, factor off: exactly GRPO; the default keeps gradients above the band', async () => {
     const grpo = await run(['regularizers=[]']);
     const vanilla = await run(['regularizers.0.clip_mode=vanilla', 'regularizers.0.advantage_mode=off']);
     expect(vanilla.weights).toBe(grpo.weights);

@@ -3,7 +3,14 @@
 // dropped tokens against the trainer's own predicted entropy change, and short gridworld runs.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EntropyClip, centredDiscriminator, clipBSelection, clipVSelection, entropyClipSchema, entropyDiscriminator } from '../algorithms/entropy-clip.ts';
+import {
+  EntropyClip,
+  centredDiscriminator,
+  clipBSelection,
+  clipVSelection,
+  entropyClipSchema,
+  entropyDiscriminator,
+} from '../algorithms/entropy-clip.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { entropyChange } from '../src/core/entropy-diagnostics.ts';
 import { parseLossBatch } from '../src/core/loss-batch.ts';
@@ -20,7 +27,8 @@ function logSoftmax(z: number[]): number[] {
   return z.map((x) => x - lz);
 }
 const entropyOf = (z: number[]) => -logSoftmax(z).reduce((s, lp) => s + Math.exp(lp) * lp, 0);
-const relClose = (got: number, want: number, rel: number) => expect(Math.abs(got - want)).toBeLessThanOrEqual(rel * Math.abs(want));
+const relClose = (got: number, want: number, rel: number) =>
+  expect(Math.abs(got - want)).toBeLessThanOrEqual(rel * Math.abs(want));
 
 describe('the entropy discriminator S = p·(H + log p)', () => {
   // p = [0.5, 0.3, 0.2]: H = 1.0296530, S = [0.168253, −0.052296, −0.115957], E_p[S] = 0.045246
@@ -71,8 +79,22 @@ describe('Clip_B: batch-normalised S, negative advantages only', () => {
   });
 
   it('never drops a positive or zero advantage, even at the far tail', () => {
-    expect(clipBSelection(S, A.map((a) => (a < 0 ? 1 : a)), mask, 0.01).dropped).toEqual([]);
-    expect(clipBSelection(S, A.map((a) => (a < 0 ? 0 : a)), mask, 0.01).dropped).toEqual([]);
+    expect(
+      clipBSelection(
+        S,
+        A.map((a) => (a < 0 ? 1 : a)),
+        mask,
+        0.01,
+      ).dropped,
+    ).toEqual([]);
+    expect(
+      clipBSelection(
+        S,
+        A.map((a) => (a < 0 ? 0 : a)),
+        mask,
+        0.01,
+      ).dropped,
+    ).toEqual([]);
   });
 
   it('keeps everything when S is constant over the valid tokens', () => {
@@ -160,7 +182,11 @@ describe('the dropped tokens are those whose update lowers entropy most (trainer
     const sel = clipVSelection(D, A, mask, 1, 0.02, true);
     expect(sel.capped).toBe(true);
     const K = Math.floor(0.02 * N);
-    const mostNegative = negatives.slice().sort((a, b) => predicted[a] - predicted[b]).slice(0, K).sort((a, b) => a - b);
+    const mostNegative = negatives
+      .slice()
+      .sort((a, b) => predicted[a] - predicted[b])
+      .slice(0, K)
+      .sort((a, b) => a - b);
     expect(sel.dropped).toEqual(mostNegative);
   });
 
@@ -184,11 +210,26 @@ describe('the entropy_clip regularizer', () => {
   const lp = [Math.log(0.5), Math.log(0.3), Math.log(0.2)];
   const H = 1.029653;
   const doc = {
-    log_probs: [[lp[0], lp[1], lp[2], 0], [lp[0], lp[1], lp[2], 0]],
-    old_log_probs: [[lp[0], lp[1], lp[2], 0], [lp[0], lp[1], lp[2], 0]],
-    old_entropy: [[H, H, H, 0], [H, H, H, 0]],
-    advantages: [[1, 1, 1, 0], [-1, -1, -1, 0]],
-    mask: [[1, 1, 1, 0], [1, 1, 1, 0]],
+    log_probs: [
+      [lp[0], lp[1], lp[2], 0],
+      [lp[0], lp[1], lp[2], 0],
+    ],
+    old_log_probs: [
+      [lp[0], lp[1], lp[2], 0],
+      [lp[0], lp[1], lp[2], 0],
+    ],
+    old_entropy: [
+      [H, H, H, 0],
+      [H, H, H, 0],
+    ],
+    advantages: [
+      [1, 1, 1, 0],
+      [-1, -1, -1, 0],
+    ],
+    mask: [
+      [1, 1, 1, 0],
+      [1, 1, 1, 0],
+    ],
   };
 
   it('prepareBatch zeroes the mask of the dropped token only (and the advantage in zero_advantage mode)', () => {
@@ -199,7 +240,12 @@ describe('the entropy_clip regularizer', () => {
     expect(Array.from(out.mask)).toEqual([1, 1, 1, 0, 1, 1, 0, 0]);
     expect(out.advantages).toBe(batch.advantages);
     expect(Array.from(batch.mask)).toEqual([1, 1, 1, 0, 1, 1, 1, 0]); // the input batch is unchanged
-    expect(reg.metrics()).toMatchObject({ frac_clipped: 1 / 6, frac_clipped_neg: 1 / 3, frac_clipped_pos: 0, n_candidates: 1 });
+    expect(reg.metrics()).toMatchObject({
+      frac_clipped: 1 / 6,
+      frac_clipped_neg: 1 / 3,
+      frac_clipped_pos: 0,
+      n_candidates: 1,
+    });
     expect(reg.lastSelection()?.tokens).toEqual([6]);
     const zero = new EntropyClip(entropyClipSchema.parse({ mu: 0.9, drop_mode: 'zero_advantage' })).prepareBatch(batch);
     expect(zero.mask).toBe(batch.mask);
@@ -224,9 +270,13 @@ describe('the entropy_clip regularizer', () => {
   const run = async (sets: string[]) => {
     const dir = tempDir('entrolab-entropy-clip-');
     await train(loadConfig('configs/entropy-clip.yaml', sets), { runDir: dir, progress: 'quiet', log: () => {} });
-    return { rows: readJsonl(path.join(dir, 'metrics.jsonl')), weights: JSON.stringify(loadCheckpoint(dir).policy.weights) };
+    return {
+      rows: readJsonl(path.join(dir, 'metrics.jsonl')),
+      weights: JSON.stringify(loadCheckpoint(dir).policy.weights),
+    };
   };
-  const core = (rows: Record<string, number>[]) => rows.map((r) => Object.entries(r).filter(([k]) => !k.startsWith('perf/') && !k.startsWith('entropy_clip/')));
+  const core = (rows: Record<string, number>[]) =>
+    rows.map((r) => Object.entries(r).filter(([k]) => !k.startsWith('perf/') && !k.startsWith('entropy_clip/')));
 
   it('μ = 100 drops nothing and reproduces GRPO bit for bit', async () => {
     const grpo = await run(['steps=3', 'regularizers=[]']);
