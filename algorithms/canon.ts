@@ -7,7 +7,7 @@
 // Formulas in words: docs/entropy-clip-canon-balanced.md.
 import { z } from 'zod';
 import type { Batch } from '../src/core/batch.ts';
-import type { Regularizer, RegularizerDefinition, StepInfo } from './regularizer.ts';
+import { defineRegularizer, type Metrics, type Regularizer, type Reported, type StepInfo } from './regularizer.ts';
 
 export const canonSchema = z
   .object({
@@ -145,11 +145,7 @@ export function interWeight(schedule: CanonConfig['schedule'], mu: number, t: nu
 // The regularizer
 
 /** The batch with CANON's advantages on its main rows; rows a regularizer added keep theirs. */
-export function canonBatch(
-  batch: Batch,
-  c: CanonConfig,
-  step: number,
-): { batch: Batch; metrics: Record<string, number> } {
+export function canonBatch(batch: Batch, c: CanonConfig, step: number): { batch: Batch; metrics: Metrics } {
   const include = (r: number) => !batch.isExtra[r];
   const entropy = rowMeans(batch.oldEntropy, batch.mask, batch.rows, batch.width);
   const metric = c.metric === 'entropy' ? entropy : Float64Array.from({ length: batch.rows }, (_, r) => r);
@@ -193,26 +189,19 @@ export function canonBatch(
 }
 
 export class Canon implements Regularizer {
-  readonly name = 'canon';
-  private stepMetrics: Record<string, number> = {};
-
   constructor(private readonly config: CanonConfig) {}
 
-  prepareBatch(batch: Batch, info: StepInfo): Batch {
+  prepareBatch(batch: Batch, info: StepInfo): Reported<Batch> {
     const out = canonBatch(batch, this.config, info.step);
-    this.stepMetrics = out.metrics;
-    return out.batch;
-  }
-
-  metrics(): Record<string, number> {
-    return { ...this.stepMetrics };
+    return { value: out.batch, metrics: out.metrics };
   }
 }
 
-export const canonDefinition: RegularizerDefinition<typeof canonSchema> = {
+export const canonDefinition = defineRegularizer({
   name: 'canon',
   summary:
     'CANON: advantages against the other entropy half of the group (μ) and the own half (1 − μ); μ = ½ is Dr.GRPO',
   schema: canonSchema,
+  replacesPolicyLoss: false,
   create: (config) => new Canon(config),
-};
+});

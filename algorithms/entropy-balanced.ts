@@ -9,8 +9,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { ClipOptions } from './grpo.ts';
-import type { Regularizer, RegularizerDefinition, TapedTokens, TokenContext, TokenSelection } from './regularizer.ts';
-import { StepMeans } from './step-means.ts';
+import {
+  defineRegularizer,
+  type Metrics,
+  type PolicyLossResult,
+  type Regularizer,
+  type TapedTokens,
+  type TokenContext,
+} from './regularizer.ts';
 
 export const entropyBalancedSchema = z
   .object({
@@ -194,61 +200,53 @@ export function entropyBalancedLoss(
   return { tokenLoss, factors, upperPositive, stats };
 }
 
-export class EntropyBalanced implements Regularizer {
-  readonly name = 'entropy_balanced';
-  private readonly stepMeans = new StepMeans();
-  private last: EntropyBalancedLoss | undefined;
+/** The factors' summary over the valid tokens of the mini-batch. */
+export function factorMetrics(factors: AdvantageFactors, mask: ArrayLike<number>): Metrics {
+  let n = 0;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    const f = factors.factors[i];
+    n += 1;
+    sum += f;
+    min = Math.min(min, f);
+    max = Math.max(max, f);
+  }
+  if (n === 0) return {};
+  return {
+    adv_factor_mean: sum / n,
+    adv_factor_min: min,
+    adv_factor_max: max,
+    adv_factor_clamped_frac: factors.clamped / n,
+    H_z_abs_mean: factors.zAbsMean,
+  };
+}
 
+export class EntropyBalanced implements Regularizer {
   constructor(private readonly config: EntropyBalancedConfig) {}
 
-  policyLoss(ctx: TokenContext, taped: TapedTokens): tf.Tensor1D {
+  policyLoss(ctx: TokenContext, taped: TapedTokens): PolicyLossResult {
     const out = entropyBalancedLoss(ctx, taped, this.config);
-    this.last = out;
-    const { mask } = ctx.batch;
-    let n = 0;
-    let sum = 0;
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < mask.length; i++) {
-      if (!mask[i]) continue;
-      const f = out.factors.factors[i];
-      n += 1;
-      sum += f;
-      min = Math.min(min, f);
-      max = Math.max(max, f);
-    }
-    const d = n || 1;
-    this.stepMeans.add(ctx.step.step, {
-      'actor/pg_clipfrac': out.stats.pgClipfrac,
-      'actor/pg_clipfrac_lower': out.stats.pgClipfracLower,
-      'actor/ppo_kl': out.stats.ppoKl,
-      'entropy_balanced/frac_upper_clipped_pos': out.stats.upperClippedPos,
-      'entropy_balanced/adv_factor_mean': sum / d,
-      'entropy_balanced/adv_factor_min': n ? min : 1,
-      'entropy_balanced/adv_factor_max': n ? max : 1,
-      'entropy_balanced/adv_factor_clamped_frac': out.factors.clamped / d,
-      'entropy_balanced/H_z_abs_mean': out.factors.zAbsMean,
-    });
-    return out.tokenLoss;
-  }
-
-  metrics(): Record<string, number> {
-    return this.stepMeans.means();
-  }
-
-  lastSelection(): TokenSelection | undefined {
-    if (!this.last) return undefined;
+    const { pgClipfrac, pgClipfracLower, ppoKl, upperClippedPos } = out.stats;
     return {
-      label: 'A > 0 above 1 + clip_ratio_high: keep gradient (1 + ε_h)·A·factor; weights = advantage factor 1 + κ·z(H)',
-      tokens: this.last.upperPositive,
-      weights: this.last.factors.factors,
+      value: out.tokenLoss,
+      actor: { pgClipfrac, pgClipfracLower, ppoKl },
+      metrics: { frac_upper_clipped_pos: upperClippedPos, ...factorMetrics(out.factors, ctx.batch.mask) },
+      selection: {
+        label: 'A > 0 above 1 + clip_ratio_high: gradient (1 + ε_h)·A kept; weights = advantage factor 1 + κ·z(H)',
+        tokens: out.upperPositive,
+        weights: out.factors.factors,
+      },
     };
   }
 }
 
-export const entropyBalancedDefinition: RegularizerDefinition<typeof entropyBalancedSchema> = {
+export const entropyBalancedDefinition = defineRegularizer({
   name: 'entropy_balanced',
-  summary: 'Entropy-balanced PO: stop-gradient upper clip ((1+ε_h)·A kept above the band) and advantage A·(1 + κ·z(H))',
+  summary: 'Entropy-balanced PO: stop-gradient upper clip ((1+ε_h)·A kept above the band), advantage A·(1 + κ·z(H))',
   schema: entropyBalancedSchema,
+  replacesPolicyLoss: true,
   create: (config) => new EntropyBalanced(config),
-};
+});

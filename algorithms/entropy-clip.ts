@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { Batch } from '../src/core/batch.ts';
 import { UserError } from '../src/errors.ts';
-import type { Regularizer, RegularizerDefinition, TokenSelection } from './regularizer.ts';
+import { defineRegularizer, type Metrics, type Regularizer, type Reported } from './regularizer.ts';
 
 export const entropyClipSchema = z
   .object({
@@ -203,11 +203,7 @@ export function dropTokens(batch: Batch, keep: Uint8Array, mode: EntropyClipConf
   return { ...batch, advantages: batch.advantages.map((x, i) => (keep[i] ? x : 0)) };
 }
 
-export function entropyClipMetrics(
-  batch: Batch,
-  sel: ClipSelection,
-  variant: EntropyClipConfig['variant'],
-): Record<string, number> {
+export function entropyClipMetrics(batch: Batch, sel: ClipSelection, variant: EntropyClipConfig['variant']): Metrics {
   let neg = 0;
   let negDropped = 0;
   let pos = 0;
@@ -223,7 +219,7 @@ export function entropyClipMetrics(
       posDropped += 1 - sel.keep[i];
     }
   }
-  const stats: Record<string, number> =
+  const stats: Metrics =
     variant === 'batch' ? { S_mean: sel.mean, S_var: sel.std ** 2 } : { D_std: sel.std, capped: sel.capped ? 1 : 0 };
   return {
     frac_clipped: sel.dropped.length / Math.max(1, sel.valid),
@@ -235,39 +231,22 @@ export function entropyClipMetrics(
 }
 
 export class EntropyClip implements Regularizer {
-  readonly name = 'entropy_clip';
-  private stepMetrics: Record<string, number> = {};
-  private last: ClipSelection | undefined;
-
   constructor(private readonly config: EntropyClipConfig) {}
 
-  prepareBatch(batch: Batch): Batch {
+  prepareBatch(batch: Batch): Reported<Batch> {
     const sel = selectEntropyClip(batch, this.config);
-    this.last = sel;
-    this.stepMetrics = entropyClipMetrics(batch, sel, this.config.variant);
-    return dropTokens(batch, sel.keep, this.config.drop_mode);
-  }
-
-  metrics(): Record<string, number> {
-    return { ...this.stepMetrics };
-  }
-
-  lastSelection(): TokenSelection | undefined {
-    if (!this.last) return undefined;
-    const what =
-      this.config.drop_mode === 'mask' ? 'mask zeroed (out of the loss and its token-mean)' : 'advantage zeroed';
     return {
-      label: `entropy-clipped: ${what}; candidates = over the threshold`,
-      tokens: this.last.dropped,
-      candidates: this.last.candidates,
+      value: dropTokens(batch, sel.keep, this.config.drop_mode),
+      metrics: entropyClipMetrics(batch, sel, this.config.variant),
     };
   }
 }
 
-export const entropyClipDefinition: RegularizerDefinition<typeof entropyClipSchema> = {
+export const entropyClipDefinition = defineRegularizer({
   name: 'entropy_clip',
   summary:
     'Clip_B / Clip_V: drop negative-advantage tokens whose entropy discriminator is an outlier (sharp entropy drops)',
   schema: entropyClipSchema,
+  replacesPolicyLoss: false,
   create: (config) => new EntropyClip(config),
-};
+});

@@ -125,11 +125,17 @@ describe('the canon regularizer', () => {
   it('prepareBatch broadcasts the row advantages over the mask and reports the halves', () => {
     const { batch } = parseLossBatch(doc, 'test');
     const reg = new Canon(canonSchema.parse({}));
-    const out = reg.prepareBatch(batch, { step: 0, totalSteps: 1, rng: new Rng('x'), promptsPerStep: 1, groupSize: 4 });
+    const { value: out, metrics } = reg.prepareBatch(batch, {
+      step: 0,
+      totalSteps: 1,
+      rng: new Rng('x'),
+      promptsPerStep: 1,
+      groupSize: 4,
+    });
     // row 3's padded slot (entropy 5) does not count: its row mean is 0.9
     expect(Array.from(out.advantages)).toEqual([0.5, 0.5, 0, 0, -1, -1, 0.5, 0]);
     expect(Array.from(batch.advantages)).toEqual(new Array(8).fill(7)); // the input batch is unchanged
-    expect(reg.metrics()).toEqual({
+    expect(metrics).toEqual({
       mu_t: 1,
       r_high_mean: 1,
       r_low_mean: 0.5,
@@ -149,7 +155,7 @@ describe('the canon regularizer', () => {
       rng: new Rng('x'),
       promptsPerStep: 1,
       groupSize: 4,
-    });
+    }).value;
     // group of 3: e = [0.3, 0.1, 0.2] → Low = {row 1}, High = {rows 2, 0}; r̄_L = 1, r̄_H = ½
     expect(Array.from(out.advantages)).toEqual([0, 0, 0.5, 0.5, -1, -1, 7, 7]);
   });

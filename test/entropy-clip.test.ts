@@ -10,6 +10,7 @@ import {
   clipVSelection,
   entropyClipSchema,
   entropyDiscriminator,
+  selectEntropyClip,
 } from '../algorithms/entropy-clip.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { entropyChange } from '../src/core/entropy-diagnostics.ts';
@@ -236,18 +237,20 @@ describe('the entropy_clip regularizer', () => {
     // S = [0.168, −0.052, −0.116] twice: σ_S = 0.1177, mean 0; token (1, 2) at −0.985σ is dropped at μ = 0.9
     const { batch } = parseLossBatch(doc, 'test');
     const reg = new EntropyClip(entropyClipSchema.parse({ mu: 0.9 }));
-    const out = reg.prepareBatch(batch);
+    const { value: out, metrics } = reg.prepareBatch(batch);
     expect(Array.from(out.mask)).toEqual([1, 1, 1, 0, 1, 1, 0, 0]);
     expect(out.advantages).toBe(batch.advantages);
     expect(Array.from(batch.mask)).toEqual([1, 1, 1, 0, 1, 1, 1, 0]); // the input batch is unchanged
-    expect(reg.metrics()).toMatchObject({
+    expect(metrics).toMatchObject({
       frac_clipped: 1 / 6,
       frac_clipped_neg: 1 / 3,
       frac_clipped_pos: 0,
       n_candidates: 1,
     });
-    expect(reg.lastSelection()?.tokens).toEqual([6]);
-    const zero = new EntropyClip(entropyClipSchema.parse({ mu: 0.9, drop_mode: 'zero_advantage' })).prepareBatch(batch);
+    expect(selectEntropyClip(batch, entropyClipSchema.parse({ mu: 0.9 })).dropped).toEqual([6]);
+    const zero = new EntropyClip(entropyClipSchema.parse({ mu: 0.9, drop_mode: 'zero_advantage' })).prepareBatch(
+      batch,
+    ).value;
     expect(zero.mask).toBe(batch.mask);
     expect(Array.from(zero.advantages)).toEqual([1, 1, 1, 0, -1, -1, 0, 0]);
   });
@@ -260,11 +263,12 @@ describe('the entropy_clip regularizer', () => {
     const withPolicy = parseLossBatch({ ...doc, old_log_policy: logPolicy }, 'test').batch;
     withPolicy.actions.set([0, 1, 2, 0, 0, 1, 2, 0]);
     // D = [−0.123, 0.0975, 0.161] per row, σ_D = 0.1218; A < 0 and D > 0.5σ: tokens (1, 1) and (1, 2)
-    expect(Array.from(reg.prepareBatch(withPolicy).mask)).toEqual([1, 1, 1, 0, 1, 0, 0, 0]);
+    expect(Array.from(reg.prepareBatch(withPolicy).value.mask)).toEqual([1, 1, 1, 0, 1, 0, 0, 0]);
     // the default cap (2% of 6 tokens → K = 1) keeps only the larger D
     const capped = new EntropyClip(entropyClipSchema.parse({ variant: 'vocab', mu: 0.5 }));
-    expect(Array.from(capped.prepareBatch(withPolicy).mask)).toEqual([1, 1, 1, 0, 1, 1, 0, 0]);
-    expect(capped.metrics()).toMatchObject({ capped: 1, n_candidates: 2, frac_clipped: 1 / 6 });
+    const cappedOut = capped.prepareBatch(withPolicy);
+    expect(Array.from(cappedOut.value.mask)).toEqual([1, 1, 1, 0, 1, 1, 0, 0]);
+    expect(cappedOut.metrics).toMatchObject({ capped: 1, n_candidates: 2, frac_clipped: 1 / 6 });
   });
 
   const run = async (sets: string[]) => {
