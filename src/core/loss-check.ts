@@ -8,6 +8,7 @@ import type { TokenSelection } from '../../algorithms/regularizer.ts';
 import type { LossConfig } from '../config/loss-config.ts';
 import { UserError } from '../errors.ts';
 import type { LossBatch } from './loss-batch.ts';
+import { prepareLossBatch } from './loss-prepare.ts';
 import { createRegularizers } from './regularizer-set.ts';
 import { composeLoss, type StepPosition, type UpdateMetrics } from './update.ts';
 
@@ -28,8 +29,10 @@ export interface LossOutput {
   /** d loss / d entropy [B][L] (non-zero with entropy terms). */
   grad_entropy: number[][];
   metrics: Record<string, number>;
-  /** Per regularizer whose loss hooks returned a selection. */
+  /** Per regularizer whose loss hooks returned a selection (or, with `prepare`, zeroed mask entries). */
   selections: Record<string, SelectionOutput>;
+  /** With `prepare`: the mask and advantages the loss used, after the prepareBatch hooks. [B][L] */
+  prepared?: { mask: number[][]; advantages: number[][] };
 }
 
 /** The shortest decimal that reads back as the same float32 (so 0.2f prints as 0.2). */
@@ -60,8 +63,9 @@ function selectionOutput(sel: TokenSelection, rows: number, width: number): Sele
   return out;
 }
 
-export function computeLoss(input: LossBatch, config: LossConfig): LossOutput {
-  const { batch } = input;
+/** `prepare`: run the prepareBatch hooks on the batch first (src/core/loss-prepare.ts). */
+export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepare?: boolean } = {}): LossOutput {
+  let { batch } = input;
   if (config.grpo.use_kl_loss && !batch.refLogProbs) {
     throw new UserError(
       "grpo.use_kl_loss is on but the batch has no 'ref_log_probs' ([B][L] log-probs under the reference policy)",
@@ -76,6 +80,8 @@ export function computeLoss(input: LossBatch, config: LossConfig): LossOutput {
     promptsPerStep: groups,
     groupSize: Math.max(1, Math.round(batch.rows / groups)),
   };
+  const prep = opts.prepare ? prepareLossBatch(batch, regularizers, step) : undefined;
+  if (prep) batch = prep.batch;
   let metrics: UpdateMetrics = {};
   let selected: Record<string, TokenSelection> = {};
   let tokenLoss: Float32Array = new Float32Array(batch.rows * batch.width);
@@ -111,7 +117,10 @@ export function computeLoss(input: LossBatch, config: LossConfig): LossOutput {
   const [gLp, gEnt] = grads.map((g) => g.dataSync() as Float32Array);
   grads.forEach((g) => g.dispose());
   const selections: Record<string, SelectionOutput> = {};
-  for (const [name, sel] of Object.entries(selected)) selections[name] = selectionOutput(sel, batch.rows, batch.width);
+  for (const [name, sel] of Object.entries({ ...prep?.selections, ...selected })) {
+    selections[name] = selectionOutput(sel, batch.rows, batch.width);
+  }
+  Object.assign(metrics, prep?.metrics);
   return {
     loss: float32Number(loss),
     token_loss: toRows(tokenLoss, batch.rows, batch.width, batch.mask),
@@ -124,5 +133,11 @@ export function computeLoss(input: LossBatch, config: LossConfig): LossOutput {
         .map(([k, v]) => [k, float32Number(v) + 0]),
     ),
     selections,
+    ...(prep && {
+      prepared: {
+        mask: toRows(batch.mask, batch.rows, batch.width),
+        advantages: toRows(batch.advantages, batch.rows, batch.width),
+      },
+    }),
   };
 }

@@ -12,6 +12,7 @@ interface LossArgs {
   set: string[];
   backend: BackendChoice;
   compact: boolean;
+  prepare: boolean;
 }
 
 export const lossCommand: CommandModule<object, LossArgs> = {
@@ -24,13 +25,18 @@ export const lossCommand: CommandModule<object, LossArgs> = {
       .option('set', { type: 'string', array: true, default: [], describe: "override a key: --set grpo.clip_ratio_high=0.28 --set 'regularizers=[{name: clip_cov, ratio: 0.5}]'" })
       .option('backend', { choices: BACKENDS, default: 'cpu' as BackendChoice, describe: 'TensorFlow.js backend (cpu: the reference backend)' })
       .option('compact', { type: 'boolean', default: false, describe: 'print the JSON on one line' })
+      .option('prepare', {
+        type: 'boolean',
+        default: false,
+        describe: 'run prepareBatch hooks first (entropy_clip drops tokens, canon rewrites advantages)',
+      })
       .example("$0 loss batch.json --set 'regularizers=[{name: clip_cov}]'", 'Clip-Cov loss of one mini-batch')
       .example('$0 loss batch.json --config configs/kl-cov.yaml', 'KL-Cov with the loss settings of a run config') as never,
   handler: async (args) => {
     const config = loadLossConfig(args.config, args.set);
     const input = readLossBatch(args.batch);
     await selectBackend(args.backend);
-    const out = computeLoss(input, config);
+    const out = computeLoss(input, config, { prepare: args.prepare });
     process.stdout.write(`${args.compact ? JSON.stringify(out) : formatLossOutput(out)}\n`);
   },
 };
