@@ -164,7 +164,6 @@ describe('the canon regularizer', () => {
     const dir = tempDir('entrolab-canon-');
     await train(loadConfig('configs/canon.yaml', ['steps=3', ...sets]), {
       runDir: dir,
-      progress: 'quiet',
       log: () => {},
     });
     return {

@@ -231,7 +231,6 @@ describe('the entropy_balanced regularizer', () => {
     const dir = tempDir('entrolab-entropy-balanced-');
     await train(loadConfig('configs/entropy-balanced.yaml', ['steps=3', ...sets]), {
       runDir: dir,
-      progress: 'quiet',
       log: () => {},
     });
     return {

@@ -273,7 +273,7 @@ describe('the entropy_clip regularizer', () => {
 
   const run = async (sets: string[]) => {
     const dir = tempDir('entrolab-entropy-clip-');
-    await train(loadConfig('configs/entropy-clip.yaml', sets), { runDir: dir, progress: 'quiet', log: () => {} });
+    await train(loadConfig('configs/entropy-clip.yaml', sets), { runDir: dir, log: () => {} });
     return {
       rows: readJsonl(path.join(dir, 'metrics.jsonl')),
       weights: JSON.stringify(loadCheckpoint(dir).policy.weights),
