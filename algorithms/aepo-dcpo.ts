@@ -1,4 +1,5 @@
-// DCPO, AEPO's rollout-free variant (spec aepo-epo-steer §1.9, `aepo.mode: is`): instead of extra
+// DCPO, AEPO's rollout-free variant (`aepo.mode: is`; docs/aepo-epo-steer.md; the DCPO branch of
+// `597358816/AEPO` `verl/trainer/ray_trainer.py::fit`): instead of extra
 // rollouts at T, reweight the main batch's correct rows by the importance ratio
 // ρ_t = π_old^T(o_t)/π_old(o_t) and mix them into the advantage:
 //   α = min(|H* − H|, 0.1)/p_corr, α ← α/(1+α),  A'_t = (1 − α)·A_t + α·b_i·ρ_t

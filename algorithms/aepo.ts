@@ -1,9 +1,9 @@
-// AEPO — Arbitrary Entropy Policy Optimization, spec aepo-epo-steer.md §1.2–1.6: a bang-bang
-// temperature controller. Each step, compare the previous step's entropy with the target, sample
-// extra rollouts at T_high (below target) or T_low (above), keep the one-sided (A_reg > τ_sel)
-// samples as REINFORCE rows with advantage 1 on every token, and mix them into the update batch —
-// by replacing the first n_reg GRPO rows (code-faithful, §1.2 step 6) or as a separate term with an
-// explicit α (paper form, §1.3 "additive").
+// AEPO — Arbitrary Entropy Policy Optimization (arXiv 2510.08141; docs/aepo-epo-steer.md "AEPO"): a
+// bang-bang temperature controller. Each step, compare the previous step's entropy with the target,
+// sample extra rollouts at T_high (below target) or T_low (above), keep the one-sided (A_reg > τ_sel)
+// samples as REINFORCE rows with advantage 1 on every token, and mix them into the update batch — by
+// replacing the first n_reg GRPO rows (code-faithful, as the reference `fit` does) or as a separate
+// term with an explicit α (paper form, "additive").
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { selectRows, type Batch } from '../src/core/batch.ts';
@@ -28,15 +28,18 @@ import {
 
 export const aepoSchema = z
   .object({
-    /** H*: the entropy the controller steers to, in nats, on the scale of `estimator` (spec §1.4 entropy_base). */
+    /**
+     * H*: the entropy the controller steers to, in nats, on the scale of `estimator` (reference code:
+     * entropy_base).
+     */
     target_entropy: z.number().gt(0).default(0.5),
     /** Temperature of the extra rollouts while the measured entropy is at or below the target. */
     temperature_high: z.number().gt(0).default(1.2),
     /** Temperature of the extra rollouts while the measured entropy is above the target. */
     temperature_low: z.number().gt(0).default(0.8),
-    /** N_reg: at most this many REINFORCE rows per step (spec §1.4 reinforce_sample_num). */
+    /** N_reg: at most this many REINFORCE rows per step (reference code: reinforce_sample_num). */
     reinforce_samples: z.number().int().min(0).default(60),
-    /** Halve n_reg (floor) while the entropy is above the target (spec §1.2 step 5). */
+    /** Halve n_reg (floor) while the entropy is above the target (reference code since 2025-11). */
     halve_above_target: z.boolean().default(true),
     /** f_reg: fraction of the step's prompts re-rolled at T (at least one prompt). */
     reg_fraction: z.number().gt(0).max(1).default(0.25),
@@ -44,9 +47,15 @@ export const aepoSchema = z
     reg_group_size: z.number().int().min(1).optional(),
     /** τ_sel: keep T-samples whose GRPO advantage within their own group is above this (one-sided). */
     select_threshold: z.number().default(0.05),
-    /** random: a seeded random subset of prompts and of the selected rows (spec §1.8); order: the first ones (code). */
+    /**
+     * random: a seeded random subset of prompts and of the selected rows (entrolab's choice); order: the first
+     * ones (code).
+     */
     selection: z.enum(['random', 'order']).default('random'),
-    /** replace: drop the first n_reg GRPO rows for the REINFORCE rows (code); additive: L_GRPO + α·L_REINF (paper); is: DCPO, no extra rollouts (§1.9). */
+    /**
+     * replace: drop the first n_reg GRPO rows for the REINFORCE rows (code); additive: L_GRPO + α·L_REINF
+     * (paper); is: DCPO, no extra rollouts (algorithms/aepo-dcpo.ts).
+     */
     mode: z.enum(['replace', 'additive', 'is']).default('replace'),
     /** α of additive mode: weight of the REINFORCE term, each term a mean over its own tokens. */
     alpha: z.number().min(0).default(0.05),
@@ -57,9 +66,9 @@ export const aepoSchema = z
 export type AepoConfig = z.infer<typeof aepoSchema>;
 
 // ---------------------------------------------------------------------------------------------
-// The controller as small pure functions (spec §1.3 pseudo-code)
+// The controller as small pure functions (docs/aepo-epo-steer.md "AEPO")
 
-/** T = T_high if prevEntropy ≤ H*, else T_low (spec §1.2 step 2; ties go to T_high as in the code). */
+/** T = T_high if prevEntropy ≤ H*, else T_low (ties go to T_high as in the reference code). */
 export function chooseTemperature(prevEntropy: number, target: number, high: number, low: number): number {
   return prevEntropy <= target ? high : low;
 }
@@ -77,14 +86,17 @@ export function rowAdvantage(batch: Batch, row: number): number {
   return 0;
 }
 
-/** Extra rows whose own-group advantage is strictly above τ_sel, in batch order (spec §1.2 step 4). */
+/**
+ * Extra rows whose own-group advantage is strictly above τ_sel, in batch order (one-sided, as in the
+ * reference code).
+ */
 export function selectReinforceRows(batch: Batch, threshold: number): number[] {
   const out: number[] = [];
   for (let r = 0; r < batch.rows; r++) if (batch.isExtra[r] && rowAdvantage(batch, r) > threshold) out.push(r);
   return out;
 }
 
-/** n_reg = min(N_reg, #selected), floor-halved above the target (spec §1.2 step 5). */
+/** n_reg = min(N_reg, #selected), floor-halved above the target (as in the reference code). */
 export function reinforceCount(selected: number, maxRows: number, aboveTarget: boolean, halve: boolean): number {
   const n = Math.min(maxRows, selected);
   return aboveTarget && halve ? Math.floor(n / 2) : n;
@@ -92,7 +104,7 @@ export function reinforceCount(selected: number, maxRows: number, aboveTarget: b
 
 /**
  * The update batch: the REINFORCE rows first with A = 1 on every valid token, then the main rows —
- * in replace mode without the first `regRows.length` of them (spec §1.2 step 6), in additive mode
+ * in replace mode without the first `regRows.length` of them (code-faithful), in additive mode
  * all of them. Unselected extra rows are dropped.
  */
 export function mixBatch(batch: Batch, regRows: readonly number[], mode: 'replace' | 'additive'): Batch {
@@ -104,7 +116,7 @@ export function mixBatch(batch: Batch, regRows: readonly number[], mode: 'replac
   return mixed;
 }
 
-/** The denominator of the run's aggregation over the rows where `include` is true (spec grpo §2). */
+/** The denominator of the run's aggregation over the rows where `include` is true (docs/grpo.md "Loss aggregation"). */
 function rowsDenominator(batch: Batch, mode: AggMode, include: (row: number) => boolean): number {
   const mask = batch.mask.map((m, i) => (include(Math.floor(i / batch.width)) ? m : 0));
   return aggDenominator(maskCounts(mask, batch.rows, batch.width), batch.width, mode);
@@ -113,7 +125,7 @@ function rowsDenominator(batch: Batch, mode: AggMode, include: (row: number) => 
 /**
  * Additive mode's weights on the PG token loss: 0 on the REINFORCE rows, D_all/D_main on the main
  * rows, so that the run's aggregate over the whole mini-batch equals the aggregate over the main
- * rows alone (L_GRPO(main) of spec §1.3).
+ * rows alone (L_GRPO(main) of the additive form, docs/aepo-epo-steer.md "AEPO").
  */
 export function additiveMainWeights(batch: Batch, aggMode: AggMode): Float32Array {
   const all = rowsDenominator(batch, aggMode, () => true);
@@ -155,7 +167,7 @@ interface Control {
 }
 
 export class Aepo implements Regularizer {
-  /** Starts at 0 so the first step samples at T_high (spec §1.5). */
+  /** Starts at 0 so the first step samples at T_high (as in the reference code). */
   private prevEntropy = 0;
 
   constructor(private readonly config: AepoConfig) {

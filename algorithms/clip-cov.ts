@@ -1,11 +1,13 @@
-// Clip-Cov — spec grpo-clipcov-klcov.md §4 (verl `compute_policy_loss_clip_cov`, loss_mode clip_cov).
+// Clip-Cov — Cui et al. 2025, arXiv 2505.22617 (verl `compute_policy_loss_clip_cov`, loss_mode clip_cov;
+// docs/bonus-clipcov-klcov-loss.md).
 // Replaces the PG loss: PPO-clip without dual clip and without the ±20 log-ratio clamp, and a random
 // handful of tokens whose advantage/log-prob covariance lies strictly inside (ω_lo, ω_hi) get their
 // loss zeroed (no gradient; they still count in the token-mean denominator).
 //
 // Scope: every statistic (Ā, L̄P, N, k) is taken over the valid tokens of ONE mini-batch. entrolab
 // has no separate micro-batches, so `grpo.mini_batches` plays verl's micro-batch role here: more
-// mini-batches = fewer tokens per covariance scope (spec §6 "scale gotcha").
+// mini-batches = fewer tokens per covariance scope (docs/bonus-clipcov-klcov-loss.md "Scope of the covariance
+// statistics").
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../src/core/rng.ts';
@@ -28,7 +30,7 @@ export const clipCovSchema = z
 export type ClipCovConfig = z.infer<typeof clipCovSchema>;
 
 // ---------------------------------------------------------------------------------------------
-// §4 selection (detached values only)
+// Selection (detached values only)
 
 export interface ClipCovSelection {
   /** Flat indices of the eligible tokens, ascending. */
@@ -64,7 +66,7 @@ export function selectClipCov(x: ClipCovInputs, cfg: ClipCovConfig, rng: Rng): C
   let ppoClipped = 0;
   for (let i = 0; i < x.mask.length; i++) {
     if (!x.mask[i]) continue;
-    // spec §4: ρ = exp(lp − lp_old) with no clamp; clipped_by_ppo = v > u (strict)
+    // as in verl: ρ = exp(lp − lp_old) with no clamp; clipped_by_ppo = v > u (strict)
     const ratio = Math.exp(x.logProbs[i] - x.oldLogProbs[i]);
     const u = -x.advantages[i] * ratio;
     const v = -x.advantages[i] * Math.min(Math.max(ratio, 1 - x.clipRatioLow), 1 + x.clipRatioHigh);
@@ -94,7 +96,7 @@ export function selectClipCov(x: ClipCovInputs, cfg: ClipCovConfig, rng: Rng): C
 }
 
 // ---------------------------------------------------------------------------------------------
-// §4 loss (taped)
+// Loss (taped)
 
 /** ℓ = max(−A·ρ, −A·clip(ρ, 1−ε_low, 1+ε_high)) · keep, ρ = exp(lp − lp_old) unclamped, no dual clip. */
 export function clipCovTokenLoss(logProbs: tf.Tensor1D, oldLogProbs: tf.Tensor1D, advantages: tf.Tensor1D, keep: tf.Tensor1D, clipRatioLow: number, clipRatioHigh: number): tf.Tensor1D {
@@ -103,7 +105,7 @@ export function clipCovTokenLoss(logProbs: tf.Tensor1D, oldLogProbs: tf.Tensor1D
     const ratio = tf.exp(tf.sub(logProbs, oldLogProbs));
     const unclipped = tf.mul(negA, ratio);
     const clipped = tf.mul(negA, tf.clipByValue(ratio, 1 - clipRatioLow, 1 + clipRatioHigh));
-    // keep is data: multiplying by 0 removes both the value and the gradient (spec §4 notes)
+    // keep is data: multiplying by 0 removes both the value and the gradient (verl zeroes the value too)
     return tf.mul(tf.maximum(unclipped, clipped), keep) as tf.Tensor1D;
   });
 }
@@ -127,7 +129,7 @@ export class ClipCov implements Regularizer {
     );
     return {
       value,
-      // spec §4 metrics: pg_clipfrac is the cov-clipped fraction, not the PPO clip fraction
+      // as in verl: pg_clipfrac is the cov-clipped fraction, not the PPO clip fraction
       actor: { pgClipfrac: sel.chosen.length / n, pgClipfracLower: 0, ppoKl: maskedMean(Float64Array.from(batch.oldLogProbs, (old, i) => old - ctx.logProbs[i]), batch.mask) },
       metrics: { frac: sel.chosen.length / n, eligible_frac: sel.eligible.length / n, ppo_clipfrac: sel.ppoClipped / n, cov_mean: sel.covMean },
       selection: { label: 'cov-clipped: loss and gradient zeroed (candidates = eligible tokens)', tokens: sel.chosen, candidates: sel.eligible },

@@ -1,6 +1,6 @@
-// Entropy bonus — the classic baseline (spec grpo-clipcov-klcov.md §2 "− entropy_coeff · agg(entropy)",
-// §8 entropy), as an explicit regularizer with an optional adaptive coefficient (Skywork-OR1 style,
-// as in TRL's `use_adaptive_entropy`):
+// Entropy bonus — the classic baseline (verl's "− entropy_coeff · agg(entropy)", docs/grpo.md "Mini-batches
+// and optimizer steps"; entropy as in docs/grpo.md "Log-probs and entropy"), as an explicit regularizer with
+// an optional adaptive coefficient (Skywork-OR1 style, as in TRL's `use_adaptive_entropy`):
 //
 //   loss += −coef_k · agg(H)                      while the gate is open
 //   after step k, with H_k the measured entropy:
@@ -78,7 +78,7 @@ export class EntropyBonus implements Regularizer {
 
   lossTerm(_ctx: TokenContext, taped: TapedTokens): LossHookResult<tf.Scalar> {
     const coef = this.effectiveCoef();
-    // spec §9.1: entropy is subtracted (the loss is minimised)
+    // entropy is subtracted: the loss is minimised (docs/grpo.md "Sign conventions")
     const value = tf.tidy(() => tf.mul(taped.aggregate(taped.entropy), -coef) as tf.Scalar);
     return { value, metrics: { coef, active: coef > 0 ? 1 : 0 } };
   }

@@ -1,10 +1,10 @@
-// EPO — Entropy-regularized Policy Optimization for multi-turn agents, spec aepo-epo-steer.md §2.3:
-// an entropy bonus averaged token → turn → trajectory (Eq. 2), minus a smoothing penalty that keeps
-// per-token entropy inside [κ_l·H̄, κ_r·H̄] around the cumulative mean H̄ of earlier steps' rollout
-// entropies (Eqs. 3–4), weighted by the phase schedule β_k (Eq. 5):
+// EPO — Entropy-regularized Policy Optimization for multi-turn agents (arXiv 2509.22576;
+// docs/aepo-epo-steer.md "EPO"): an entropy bonus averaged token → turn → trajectory (Eq. 2), minus a
+// smoothing penalty that keeps per-token entropy inside [κ_l·H̄, κ_r·H̄] around the cumulative mean H̄
+// of earlier steps' rollout entropies (Eqs. 3–4), weighted by the phase schedule β_k (Eq. 5):
 //   loss += −λ·(L_H − β_k·L_smooth)                                            (Eq. 6)
-// The reference code's indicator penalty (§2.2 item 3) is kept as a mode: it has no gradient, so it
-// must train exactly like the bonus alone (§2.7 claim 3).
+// The reference code's indicator penalty (`WujiangXu/EPO` `generate_entropy_penalty`) is kept as a mode:
+// it has no gradient, so it must train exactly like the bonus alone (tested in test/epo.test.ts).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Batch } from '../src/core/batch.ts';
@@ -23,7 +23,7 @@ import {
 
 export const epoSchema = z
   .object({
-    /** λ: weight of the whole entropy term (spec §2.4 entropy_coeff). */
+    /** λ: weight of the whole entropy term (paper and code: entropy_coeff). */
     coef: z.number().min(0).default(0.001),
     /** trajectory: mean over a turn's tokens, then the trajectory's turns, then rows (Eq. 2); token: one token-mean (code). */
     aggregate: z.enum(['trajectory', 'token']).default('trajectory'),
@@ -50,7 +50,7 @@ export const epoSchema = z
 export type EpoConfig = z.infer<typeof epoSchema>;
 
 // ---------------------------------------------------------------------------------------------
-// Math (spec §2.1, §2.2 item 5)
+// Math (paper Eqs. 2–6, and the reference code's epoch weight)
 
 /** β_k = 1 + exp(−γ·k/⌊K/2⌋) (Eq. 5). */
 export function paperBeta(k: number, totalSteps: number, gamma: number): number {
@@ -59,7 +59,7 @@ export function paperBeta(k: number, totalSteps: number, gamma: number): number 
 }
 
 /**
- * The reference code's epoch weight (spec §2.2 item 5), with h = ⌊K/2⌋:
+ * The reference code's epoch weight (`WujiangXu/EPO` `dp_actor.py`), with h = ⌊K/2⌋:
  * k ≤ h: 1 − 0.2·(1 − e^{−2k/h}); k > h: 0.8·e^{−3(k−h)/(K−h)}; k is clamped to [0, K] as in the code.
  */
 export function codeEpochWeight(step: number, totalSteps: number): number {
@@ -111,7 +111,7 @@ export function hingePenalty(entropy: tf.Tensor1D, reference: number, kappaLow: 
 
 /**
  * 0 strictly inside (κ_l·H̄, κ_r·H̄), 1 elsewhere (the code's `within_range` is strict), from
- * detached entropies: a constant without gradient (code, §2.2 item 3).
+ * detached entropies: a constant without gradient (as in the reference code).
  */
 export function indicatorPenalty(entropy: ArrayLike<number>, reference: number, kappaLow: number, kappaHigh: number): Float32Array {
   const out = new Float32Array(entropy.length);
@@ -124,7 +124,7 @@ export function indicatorPenalty(entropy: ArrayLike<number>, reference: number, 
 
 const stateSchema = z
   .object({
-    /** H̄_m of every finished step (cumulative, not a window — paper §5.4). */
+    /** H̄_m of every finished step (cumulative, not a window — EPO paper, arXiv 2509.22576, §5.4). */
     history: z.array(z.number()),
     k: z.number().int().min(0),
   })
@@ -154,7 +154,7 @@ export class Epo implements Regularizer {
   }
 
   prepareBatch(batch: Batch): Reported<Batch> {
-    // the code appends the step's entropy to the history before the update (§2.2 item 2)
+    // the code appends the step's entropy to the history before the update (`reference: including_current`)
     this.current = maskedMean(batch.oldEntropy, batch.mask, { width: batch.width, row: (r) => !batch.isExtra[r] });
     return { value: batch };
   }
@@ -208,7 +208,7 @@ export class Epo implements Regularizer {
     this.history.push(summary.rolloutEntropy);
     this.k += 1;
     this.current = undefined;
-    // rolling std of the step entropy over the last 10 steps (spec §2.6 volatility)
+    // rolling std of the step entropy over the last 10 steps (`epo/entropy_volatility`)
     const recent = this.history.slice(-10);
     if (recent.length < 2) return {};
     const m = recent.reduce((a, x) => a + x, 0) / recent.length;

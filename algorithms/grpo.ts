@@ -1,16 +1,16 @@
-// GRPO core as pure functions — spec grpo-clipcov-klcov.md §1 (group advantages), §2 (loss
-// aggregation), §3 (PPO-clip with clip-higher and dual clip), §7 (KL estimators), §8 (entropy).
+// GRPO core as pure functions — docs/grpo.md: group advantages, loss aggregation, PPO-clip with
+// clip-higher and dual clip, KL estimators, log-probs and entropy.
 // This is the library API (`src/index.ts`) that the `loss` command, the trainer and tests call.
 import * as tf from '@tensorflow/tfjs';
 
-// §2 aggregation lives in its own file; re-exported here as part of the GRPO library API
+// Loss aggregation (verl agg_loss) lives in its own file; re-exported here as part of the GRPO library API
 export { AGG_MODES, aggregateLoss, aggregateValues, maskedMean, type AggMode } from './aggregate.ts';
 
 export const KL_TYPES = ['kl', 'k1', 'abs', 'mse', 'k2', 'low_var_kl', 'k3', 'kl+', 'k1+', 'abs+', 'mse+', 'k2+', 'low_var_kl+', 'k3+'] as const;
 export type KlType = (typeof KL_TYPES)[number];
 
 // ---------------------------------------------------------------------------------------------
-// §1 Group-relative advantages (computed in JS doubles, no gradient)
+// Group-relative advantages (computed in JS doubles, no gradient; verl compute_grpo_outcome_advantage)
 
 export interface AdvantageOptions {
   /** Divide by the group's unbiased std (GRPO); false = mean-only (Dr.GRPO). */
@@ -21,7 +21,7 @@ export interface AdvantageOptions {
 
 /**
  * Per-row advantage a_i = (s_i − μ_g)/(σ_g + ε) (or s_i − μ_g), σ unbiased; a singleton group has
- * μ = 0, σ = 1, so its advantage is its raw score over 1 + ε (spec grpo §1 step 2).
+ * μ = 0, σ = 1, so its advantage is its raw score over 1 + ε (docs/grpo.md "Group advantages").
  */
 export function groupAdvantages(scores: ArrayLike<number>, groupIds: ArrayLike<number>, opts: AdvantageOptions): Float64Array {
   const members = new Map<number, number[]>();
@@ -44,7 +44,7 @@ export function groupAdvantages(scores: ArrayLike<number>, groupIds: ArrayLike<n
   return out;
 }
 
-/** Broadcast per-row advantages to tokens: A[i,t] = a_i · m[i,t] (spec grpo §1 step 4). */
+/** Broadcast per-row advantages to tokens: A[i,t] = a_i · m[i,t] (docs/grpo.md "Group advantages"). */
 export function broadcastToTokens(rowValues: ArrayLike<number>, mask: Float32Array, width: number): Float32Array {
   const out = new Float32Array(mask.length);
   for (let i = 0; i < mask.length; i++) out[i] = rowValues[Math.floor(i / width)] * mask[i];
@@ -52,7 +52,7 @@ export function broadcastToTokens(rowValues: ArrayLike<number>, mask: Float32Arr
 }
 
 // ---------------------------------------------------------------------------------------------
-// §3 Vanilla PPO-clip with clip-higher and dual clip
+// Vanilla PPO-clip with clip-higher and dual clip (verl compute_policy_loss_vanilla)
 
 export interface ClipOptions {
   clipRatioLow: number;
@@ -87,7 +87,7 @@ export interface ClipStats {
   ppoKl: number;
 }
 
-/** The §3 metrics from detached values; masked means divide by Σm (no ε; float32 mask). */
+/** The PPO-clip metrics from detached values; masked means divide by Σm (no ε; float32 mask). */
 export function ppoClipStats(logProbs: ArrayLike<number>, oldLogProbs: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>, opts: ClipOptions): ClipStats {
   const clipped = new Uint8Array(mask.length);
   let n = 0;
@@ -115,7 +115,7 @@ export function ppoClipStats(logProbs: ArrayLike<number>, oldLogProbs: ArrayLike
 }
 
 // ---------------------------------------------------------------------------------------------
-// §7 KL estimators
+// KL estimators (verl kl_penalty)
 
 /** |x| whose gradient is sign(x), exactly 0 at x = 0 (tf.abs's gradient at 0 is −1). */
 export const absSignGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -164,7 +164,7 @@ export function klPenalty(logProbs: tf.Tensor1D, refLogProbs: tf.Tensor1D, type:
 }
 
 // ---------------------------------------------------------------------------------------------
-// §8 Log-probs and entropy from the same temperature-scaled logits
+// Log-probs and entropy from the same temperature-scaled logits (verl entropy_from_logits)
 
 export interface TokenStats {
   /** log π(a) of the taken action per slot [N]. */
@@ -177,7 +177,8 @@ export interface TokenStats {
 
 /**
  * From logits [N, A] at temperature 1: divide by the temperature, then log-softmax; the action's
- * log-prob is a one-hot product (tf.gather has no gradient on wasm, backends.md §2).
+ * log-prob is a one-hot product (tf.gather has no gradient on wasm: docs/tfjs-notes.md "Gradients that
+ * TensorFlow.js lacks").
  */
 export function tokenStats(logits: tf.Tensor2D, actions: Int32Array, temperature: number): TokenStats {
   return tf.tidy(() => {

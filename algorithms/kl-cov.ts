@@ -1,12 +1,13 @@
-// KL-Cov — spec grpo-clipcov-klcov.md §5 (verl `compute_policy_loss_kl_cov`, loss_mode kl_cov).
+// KL-Cov — Cui et al. 2025, arXiv 2505.22617 (verl `compute_policy_loss_kl_cov`, loss_mode kl_cov;
+// docs/bonus-clipcov-klcov-loss.md).
 // Replaces the PG loss: plain importance-weighted PG −A·ρ (no clip, no clamp), plus β·|lp − lp_old|
 // on the top max(1, ⌊k·N⌋) valid tokens by covariance (A − Ā)(lp − L̄P).
 //
-// Choices entrolab makes where the spec leaves room:
+// Choices entrolab makes where verl and the paper leave room:
 // - k is a FRACTION of the mini-batch's valid tokens (verl `kl_cov_ratio`). The authors' fork takes a
 //   percent (`k_percent` 0.2 = fraction 0.002).
 // - Top-k ties are broken by the lower flat (row-major) index; torch.topk leaves them unspecified.
-// - Noise (spec §5 notes): |δ| ≤ `delta_tol` counts as δ = 0 — the penalty has neither value nor
+// - Noise: |δ| ≤ `delta_tol` counts as δ = 0 — the penalty has neither value nor
 //   gradient there. The trainer's lp_old comes from a separate forward pass over the whole batch,
 //   which is not guaranteed bit-identical to the taped forward over a mini-batch on every backend.
 // - Scope is one mini-batch (`grpo.mini_batches` plays verl's micro-batch role).
@@ -36,11 +37,11 @@ export interface KlCovSelection {
   penalised: Float32Array;
   valid: number;
   covMean: number;
-  /** Mean over valid tokens of |lp − lp_old| (spec §5 metric ppo_kl). */
+  /** Mean over valid tokens of |lp − lp_old| (verl's ppo_kl under KL-Cov). */
   meanAbsDelta: number;
 }
 
-/** The §5 selection from detached values. */
+/** The top-k covariance selection from detached values. */
 export function selectKlCov(logProbs: ArrayLike<number>, oldLogProbs: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>, cfg: KlCovConfig): KlCovSelection {
   const { cov, valid, mean } = centredCovariance(advantages, logProbs, mask);
   const order: number[] = [];
@@ -85,7 +86,7 @@ export class KlCov implements Regularizer {
     const value = tf.tidy(() => klCovTokenLoss(taped.logProbs, tf.tensor1d(batch.oldLogProbs), tf.tensor1d(batch.advantages), tf.tensor1d(sel.penalised), this.config.coef));
     return {
       value,
-      // spec §5: no clipping at all; ppo_kl is the mean |δ| here (not mean lp_old − lp)
+      // as in verl: no clipping at all; ppo_kl is the mean |δ| here (not mean lp_old − lp)
       actor: { pgClipfrac: 0, pgClipfracLower: 0, ppoKl: sel.meanAbsDelta },
       metrics: { selected_frac: sel.selected.length / n, penalised_frac: penalisedCount / n, penalty_mean: penalty / n, cov_mean: sel.covMean },
       selection: {
@@ -99,7 +100,7 @@ export class KlCov implements Regularizer {
     if (run.epochs === 1 && run.miniBatches === 1) {
       return [
         'with grpo.epochs = 1 and grpo.mini_batches = 1 every update is on-policy (lp = lp_old), so the KL-Cov penalty is ' +
-          'always 0 and the loss is plain unclipped PG (spec §5); raise grpo.mini_batches or grpo.epochs for it to act',
+          'always 0 and the loss is plain unclipped PG; raise grpo.mini_batches or grpo.epochs for it to act',
       ];
     }
     return [];

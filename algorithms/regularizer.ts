@@ -68,7 +68,7 @@ export interface TapedTokens {
   entropy: tf.Tensor1D;
   /** The mask as a tensor, for convenience. */
   mask: tf.Tensor1D;
-  /** Aggregate a per-token tensor with the run's loss_agg_mode (spec grpo §2). */
+  /** Aggregate a per-token tensor with the run's loss_agg_mode (docs/grpo.md "Loss aggregation"). */
   aggregate(tokenValues: tf.Tensor1D): tf.Scalar;
 }
 

@@ -1,4 +1,5 @@
-// STEER — token reweighting by the estimated entropy change, spec aepo-epo-steer.md §3.1–3.4:
+// STEER — token reweighting by the estimated entropy change (arXiv 2510.10150; docs/aepo-epo-steer.md
+// "STEER"):
 // per token Ω ≈ −ΔH/η of a gradient step on that token, then a weight that shrinks the tokens
 // predicted to move entropy most, multiplied onto the clipped PPO token loss (tokenWeights hook).
 // Everything is computed from detached values (the TokenContext arrays and the stored π_old).
@@ -8,7 +9,7 @@ import { defineRegularizer, type LossHookResult, type Metrics, type Regularizer,
 
 export const steerSchema = z
   .object({
-    /** λ_min: the smallest weight (the README's one knob); 1 turns STEER off exactly (§3.8 claim 5). */
+    /** λ_min: the smallest weight (the README's one knob); 1 turns STEER off exactly (tested). */
     lambda_min: z.number().gt(0).max(1).default(0.8),
     /** λ_max: the largest weight in linear mode (> 1 allowed); exp mode clamps to 1. */
     lambda_max: z.number().gt(0).default(1.2),
@@ -25,7 +26,8 @@ export type SteerConfig = z.infer<typeof steerSchema>;
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 
 // ---------------------------------------------------------------------------------------------
-// Ω estimators (spec §3.1, §3.4), all on detached values; non-finite Ω → 0
+// Ω estimators (`zz-haooo/STEER` compute_token_weights, and the exact first-order one), all on detached
+// values; non-finite Ω → 0
 
 /** Code Ω: x = clamp(e^{lp},1e-8,1−1e-8), δ = x(1−x)(ln x + H_old), Ω = A/clamp(e^{lp_old},1e-8,1)·δ. */
 export function omegaCode(logProb: number, oldLogProb: number, oldEntropy: number, advantage: number): number {
@@ -75,7 +77,8 @@ export function omegas(ctx: TokenContext, estimator: SteerConfig['estimator']): 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Weighting (spec §3.2): m = |Ω|, min and max over the valid tokens of the unit (the mini-batch)
+// Weighting (as in compute_token_weights): m = |Ω|, min and max over the valid tokens of the unit
+// (the mini-batch)
 
 export function steerWeights(omega: Float32Array, mask: Float32Array, c: Pick<SteerConfig, 'lambda_min' | 'lambda_max' | 'weighting' | 'omega_floor'>): Float32Array {
   let mMin = Infinity;

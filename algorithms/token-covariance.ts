@@ -1,9 +1,10 @@
-// The centred per-token product of advantage and log-prob that Clip-Cov (spec grpo §4), KL-Cov
-// (§5) and the trainer's entropy diagnostics (§10.3) share.
+// The centred per-token product of advantage and log-prob that Clip-Cov, KL-Cov and the trainer's
+// entropy diagnostics (docs/grpo.md "Entropy dynamics") share.
 
 /**
  * cov[i,t] = (A − Ā)·(lp − L̄P) on valid tokens (0 elsewhere), with Ā, L̄P plain means over the
- * valid tokens (spec §4; §9.7: same numbers as KL-Cov's valid-token list). Doubles; lp detached.
+ * valid tokens (as in verl's Clip-Cov; KL-Cov's valid-token list gives the same numbers). Doubles; lp
+ * detached.
  */
 export function centredCovariance(advantages: ArrayLike<number>, logProbs: ArrayLike<number>, mask: ArrayLike<number>): { cov: Float64Array; valid: number; mean: number } {
   let n = 0;

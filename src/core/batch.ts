@@ -1,6 +1,6 @@
 // A training batch: rows are episodes (or completions, or dialogues), columns are token slots.
 // All per-token arrays are row-major [rows × width]; `mask` is 1 on the slots where the policy
-// acted (spec grpo notation: m[i,t]). Padded slots hold zeros and never count.
+// acted (docs/grpo.md "Notation": m[i,t]). Padded slots hold zeros and never count.
 import type { PolicyInputs } from '../policies/policy.ts';
 
 export interface Batch {
@@ -23,7 +23,7 @@ export interface Batch {
   /** π_old's full log-distribution per slot, [rows*width*numActions] (STEER first-order Ω). */
   oldLogPolicy?: Float32Array;
   numActions: number;
-  /** Broadcast advantages A[i,t] = a_i · m[i,t] (spec grpo §1 step 4). */
+  /** Broadcast advantages A[i,t] = a_i · m[i,t] (docs/grpo.md "Group advantages"). */
   advantages: Float32Array;
   // per row, [rows]
   groupId: Int32Array;

@@ -1,5 +1,6 @@
 // Step 6 of a training step: does the Entropy Mechanism identity hold in this run?
-// spec grpo §10.3: for a softmax policy, H(z + Δz) − H(z) = −Cov_{a∼π}(log π(a), Δz_a) + O(|Δz|²).
+// docs/grpo.md "Entropy dynamics": for a softmax policy,
+// H(z + Δz) − H(z) = −Cov_{a∼π}(log π(a), Δz_a) + O(|Δz|²).
 // We measure the logit change Δz of the actual update on the same states (log-softmax differences
 // differ from logit differences by a per-state constant, which leaves the covariance unchanged).
 import { centredCovariance } from '../../algorithms/token-covariance.ts';
@@ -47,7 +48,7 @@ export function entropyChange(
   return n ? { measured: measured / n, predicted: predicted / n } : { measured: 0, predicted: 0 };
 }
 
-/** Batch covariance mean_valid[(lp − mean lp)(A − mean A)] (spec grpo §10.3 "in training"). */
+/** Batch covariance mean_valid[(lp − mean lp)(A − mean A)] (docs/grpo.md "Entropy dynamics"). */
 export function logProbAdvantageCovariance(logProbs: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>): number {
   return centredCovariance(advantages, logProbs, mask).mean;
 }

@@ -1,5 +1,6 @@
 // Step 5 of a training step: epochs × mini-batches of the GRPO loss plus regularizer hooks,
-// one Adam step per mini-batch (spec grpo §2 "How a step's gradient is formed").
+// one Adam step per mini-batch (docs/grpo.md "Mini-batches and optimizer steps"; verl
+// dp_actor.update_policy).
 import * as tf from '@tensorflow/tfjs';
 import { aggregateLoss, aggregateValues, maskedMean } from '../../algorithms/aggregate.ts';
 import { klPenalty, ppoClipStats, ppoClipTokenLoss, tokenStats } from '../../algorithms/grpo.ts';

@@ -1,4 +1,5 @@
-// TensorBoard scalar event files written by hand, without native TensorFlow (anchors §4.4).
+// TensorBoard scalar event files written by hand, without native TensorFlow (docs/sweeps.md
+// "TensorBoard"; format: `tensorflow/tensorboard`).
 // A file is a sequence of TFRecords: u64 little-endian payload length, masked CRC32C of those
 // 8 bytes, the payload, masked CRC32C of the payload. Each payload is a protobuf `Event`.
 import fs from 'node:fs';
