@@ -11,5 +11,6 @@ import './entropy-floor.ts';
 import './entropy-clip.ts';
 import './canon.ts';
 import './entropy-balanced.ts';
+import './arpo.ts';
 
 export { REGULARIZERS, defineRegularizer, registerRegularizer } from './regularizer.ts';

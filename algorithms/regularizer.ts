@@ -6,6 +6,8 @@
 //
 // Order of application, when several regularizers are active (documented in the README):
 //   1. planRollout    in config order; the last temperature wins, extra rollouts are all made
+//      planBranches   at most one regularizer may return a Brancher: the main rollout then forks
+//                     episodes at turn boundaries (src/core/branching-rollout.ts)
 //   2. prepareBatch   in config order, each sees the previous one's batch
 //   3. policyLoss     at most one active regularizer may replace the per-token PG loss
 //   4. tokenWeights   multiplied together (in config order) onto the per-token PG loss
@@ -84,6 +86,40 @@ export interface StepSummary {
   batch: Batch;
 }
 
+/** A turn boundary where a path may fork: the path has just finished sampling turn `turn` (≥ 1). */
+export interface BranchPoint {
+  groupId: number;
+  turn: number;
+  /** Segment entropy of that turn's first tokens, and of the path's first turn (a fork inherits it). */
+  entropy: number;
+  initialEntropy: number;
+  /** Consecutive turns before `turn` (turn − 1, turn − 2, …) at which this prompt made a fork. */
+  consecutive: number;
+  /** Paths of this prompt so far and its budget (the group size). */
+  paths: number;
+  budget: number;
+}
+
+/** Entropies of one probe episode per prompt, sampled before the rollout and not trained on. */
+export interface ProbeSummary {
+  /** Segment entropy of the first turn (from the prompt). */
+  rootEntropy: number;
+  /** Mean segment entropy over every turn of the probe episode. */
+  meanEntropy: number;
+}
+
+/** How this step's main rollout branches (the rollout caps every decision to the prompt's budget). */
+export interface Brancher {
+  /** Segment entropy from the full entropies (sampling temperature) of a turn's tokens, in order. */
+  segmentEntropy(tokenEntropies: readonly number[], numActions: number): number;
+  /** Run one probe episode per prompt first and pass its summary to `initialPaths`. */
+  probe: boolean;
+  /** Paths started from the prompt, 1 ≤ n ≤ budget; the rest come from forks (and restarts). */
+  initialPaths(budget: number, probe: ProbeSummary | undefined): number;
+  /** Forks to make at this point; each re-samples turn `turn` from the path's prefix before it. */
+  forks(point: BranchPoint): number;
+}
+
 /** Scalars a hook measured. Keys are relative to the regularizer: `frac` is logged as `clip_cov/frac`. */
 export type Metrics = Record<string, number>;
 
@@ -121,6 +157,8 @@ export interface PolicyLossResult extends LossHookResult<tf.Tensor1D> {
 /** The hooks of one configured regularizer; every hook is optional. */
 export interface Regularizer {
   planRollout?(info: StepInfo): RolloutPlan | undefined;
+  /** Makes the main rollout a branching one (ARPO); draws must come from `info.rng`. */
+  planBranches?(info: StepInfo): Brancher | undefined;
   /** May drop rows or rewrite advantages (AEPO); returns the batch to train on. */
   prepareBatch?(batch: Batch, info: StepInfo): Reported<Batch>;
   /** Replaces the per-token PG loss: the [rows*width] loss before weights and masking. */

@@ -1,5 +1,6 @@
 // Every shipped config runs: each gridworld config trains two steps; each text task runs its SFT
-// config for two steps and then its GRPO config for one step from that warm start (init_from).
+// config for two steps and then its GRPO config for one step from that warm start (init_from). A
+// method config that starts from an SFT run (configs/arpo.yaml) gets that SFT config's short run.
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,14 @@ describe('shipped configs', () => {
   const grpoOnly = files.filter((f) => !f.startsWith('sft-') && !f.startsWith('text-'));
   it.each(grpoOnly)('%s trains', async (file) => {
     const dir = tempDir();
-    await train(loadConfig(path.join('configs', file), ['steps=2', ...small]), { runDir: dir, log: () => {} });
+    const warm = loadConfig(path.join('configs', file)).init_from;
+    const sftDir = warm ? tempDir() : '';
+    if (warm) {
+      const sft = loadConfig(`configs/${path.basename(warm)}.yaml`, ['sft.steps=2', 'sft.demos=8', 'sft.batch_size=4', 'eval.episodes=2']);
+      await runSft(sft, { runDir: sftDir, log: () => {} });
+    }
+    const overrides = ['steps=2', ...small, ...(warm ? [`init_from=${sftDir}`] : [])];
+    await train(loadConfig(path.join('configs', file), overrides), { runDir: dir, log: () => {} });
     expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(2);
   });
 

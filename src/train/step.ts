@@ -14,7 +14,8 @@ import {
   type ActiveRegularizer,
 } from '../core/regularizer-set.ts';
 import { makeStreams, type RngStreams } from '../core/rng.ts';
-import { buildBatch, oldPass, runEpisodes, type GroupRequest } from '../core/rollout.ts';
+import { runBranchingEpisodes } from '../core/branching-rollout.ts';
+import { buildBatch, oldPass, runEpisodes, type Episode, type GroupRequest } from '../core/rollout.ts';
 import { updatePolicy, type StepPosition } from '../core/update.ts';
 import type { Policy } from '../policies/policy.ts';
 import { loadCheckpoint, type Checkpoint } from '../run/checkpoint.ts';
@@ -106,10 +107,22 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     }
   }
   prompts.forEach((prompt, i) => groups.push({ prompt, count: G, groupId: i, temperature: sampleTemperature, isExtra: false }));
+  const branching = regularizers.flatMap((reg) => {
+    const brancher = reg.hooks.planBranches?.({ ...info, rng: reg.rng });
+    return brancher ? [{ name: reg.name, brancher }] : [];
+  });
+  if (branching.length > 1) throw new Error(`only one regularizer may plan branches (${branching.map((b) => b.name)})`);
 
   // 2. rollout and the old pass
   const tRollout = performance.now();
-  const episodes = runEpisodes(envFactory, policy, [...groups, ...extras], { env: streams.env, sampling: streams.sampling });
+  const rngs = { env: streams.env, sampling: streams.sampling };
+  let branchStats: Record<string, number> = {};
+  let episodes: Episode[];
+  if (branching.length) {
+    const run = runBranchingEpisodes(envFactory, policy, groups, branching[0].brancher, rngs);
+    episodes = [...run.episodes, ...(extras.length ? runEpisodes(envFactory, policy, extras, rngs) : [])];
+    branchStats = prefixMetrics(branching[0].name, { ...run.stats });
+  } else episodes = runEpisodes(envFactory, policy, [...groups, ...extras], rngs);
   let batch = buildBatch(policy, episodes, temperature, true);
   if (reference) batch.refLogProbs = oldPass(reference, batch.inputs, batch.actions, temperature, false).logProbs;
   const rolloutSeconds = (performance.now() - tRollout) / 1000;
@@ -121,6 +134,7 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   const main = extras.length ? selectRows(batch, mainRows) : batch;
   const record: MetricsRecord = { step: step + 1, ...rowMetrics(main, temperature) };
   record['entropy/cov_logprob_adv'] = logProbAdvantageCovariance(main.oldLogProbs, main.advantages, main.mask);
+  Object.assign(record, branchStats);
 
   // 4. prepare
   for (const reg of regularizers) {
