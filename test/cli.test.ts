@@ -110,6 +110,18 @@ describe('entrolab CLI', () => {
     expect(r.stdout).toMatch(/clip_cov .*\n\s+keys: ratio, lower_bound, upper_bound/);
   });
 
+  it('--help lists every command with the usage and summary its own module declares', async () => {
+    const { COMMANDS } = await import('../src/cli/command-index.ts');
+    const r = entrolab(['--help']);
+    expect(r.code).toBe(0);
+    for (const entry of COMMANDS) {
+      const module = await entry.load();
+      expect([module.command, module.describe]).toEqual([entry.usage, entry.describe]);
+      expect(r.stdout).toContain(`entrolab ${entry.usage}`);
+    }
+    expectOneLineError(entrolab(['trian']), /Did you mean train\?/);
+  });
+
   it('explains itself with --help', () => {
     const r = entrolab(['train', '--help']);
     expect(r.code).toBe(0);

@@ -1,18 +1,10 @@
-// The entrolab command line. Each command lives in src/cli/commands/<name>.ts; add new ones to COMMANDS.
-import yargs, { type CommandModule } from 'yargs';
+// The entrolab command line. Each command lives in src/cli/commands/<name>.ts; add new ones to
+// COMMANDS (src/cli/command-index.ts). Only the command being run is loaded: most of them pull in
+// TensorFlow.js, which `entrolab --help` has no use for.
+import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { evalCommand } from './commands/eval.ts';
-import { listCommand } from './commands/list.ts';
-import { lossCommand } from './commands/loss.ts';
-import { playCommand } from './commands/play.ts';
-import { reportCommand } from './commands/report.ts';
-import { sftCommand } from './commands/sft.ts';
-import { sweepCommand } from './commands/sweep.ts';
-import { trainCommand } from './commands/train.ts';
 import { UserError } from '../errors.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandModule<any, any>[] = [trainCommand, evalCommand, playCommand, sftCommand, sweepCommand, reportCommand, lossCommand, listCommand];
+import { COMMANDS } from './command-index.ts';
 
 function fail(message: string): never {
   process.stderr.write(`entrolab: error: ${message}\n`);
@@ -43,7 +35,12 @@ let cli = yargs(hideBin(process.argv))
     if (err) throw err;
     fail(`${msg} (see --help)`);
   });
-for (const command of COMMANDS) cli = cli.command(command);
+// the first word that is not an option names the command (yargs has no global positionals here)
+const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
+for (const entry of COMMANDS) {
+  if (entry.name === named) cli = cli.command(await entry.load());
+  else cli = cli.command(entry.usage, entry.describe);
+}
 
 try {
   await cli.parseAsync();

@@ -3,9 +3,9 @@
 // install. Every run prints and records the backend it got.
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
+import type { BackendChoice } from './backend-choice.ts';
 
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKENDS)[number];
+export { BACKENDS, type BackendChoice } from './backend-choice.ts';
 
 // string-typed specifiers: tsc must not resolve the optional packages (they are usually absent)
 const NATIVE_PACKAGES: string[] = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];

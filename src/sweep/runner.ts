@@ -26,10 +26,12 @@ import {
 
 export const SWEEP_LOCK_FILE = 'sweep.lock';
 
-/** argv prefix that runs the entrolab CLI in a child process. */
+/** argv prefix that runs the entrolab CLI in a child process (from src/sweep/ or its build in dist/src/sweep/). */
 export const DEFAULT_TRAIN_COMMAND = [
   process.execPath,
-  fileURLToPath(new URL('../../bin/entrolab.js', import.meta.url)),
+  ['../../bin/entrolab.js', '../../../bin/entrolab.js']
+    .map((p) => fileURLToPath(new URL(p, import.meta.url)))
+    .find((p) => fs.existsSync(p))!,
 ];
 
 export interface RunnerOptions {
