@@ -3,54 +3,78 @@
 // bit-for-bit (tf.train.adam rebuilds its β-powers differently after setWeights).
 import * as tf from '@tensorflow/tfjs';
 import type { OptimConfig } from '../config/schema.ts';
-import { assignTensors, encodeTensors, type OptimizerState } from '../run/checkpoint.ts';
+import { checkShapes, decodeArray, encodeArray, type OptimizerState } from '../run/checkpoint.ts';
 
 export class Adam {
   private step = 0;
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
 
   constructor(
     private readonly variables: readonly tf.Variable[],
     private readonly config: Pick<OptimConfig, 'lr' | 'beta1' | 'beta2' | 'eps'>,
   ) {
-    this.m = variables.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = variables.map((x) => tf.variable(tf.zerosLike(x), false));
+    this.m = variables.map((x) => new Float32Array(x.size));
+    this.v = variables.map((x) => new Float32Array(x.size));
   }
 
   get steps(): number {
     return this.step;
   }
 
-  /** θ ← θ − lr · m̂ / (√v̂ + ε), gradients in the same order as the variables. */
+  /**
+   * θ ← θ − lr · m̂ / (√v̂ + ε), gradients in the same order as the variables. Computed here in
+   * JavaScript, rounding every operation to float32 in the order tfjs's element-wise kernels would
+   * (so the result is bit for bit theirs), because at these sizes a dozen tensor ops per variable
+   * cost far more in dispatch than the arithmetic: one read and one write per variable instead.
+   */
   apply(grads: readonly tf.Tensor[], lr = this.config.lr): void {
-    const { beta1, beta2, eps } = this.config;
+    const f = Math.fround;
     this.step += 1;
-    const c1 = 1 - beta1 ** this.step;
-    const c2 = 1 - beta2 ** this.step;
-    tf.tidy(() => {
-      grads.forEach((g, i) => {
-        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
-        this.m[i].assign(m);
-        this.v[i].assign(v);
-        const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps));
-        this.variables[i].assign(tf.sub(this.variables[i], tf.mul(update, lr)));
-      });
+    const b1 = f(this.config.beta1);
+    const b2 = f(this.config.beta2);
+    const a1 = f(1 - this.config.beta1);
+    const a2 = f(1 - this.config.beta2);
+    const c1 = f(1 - this.config.beta1 ** this.step);
+    const c2 = f(1 - this.config.beta2 ** this.step);
+    const eps = f(this.config.eps);
+    const rate = f(lr);
+    grads.forEach((grad, i) => {
+      const g = grad.dataSync() as Float32Array;
+      const theta = Float32Array.from(this.variables[i].dataSync() as Float32Array);
+      const m = this.m[i];
+      const v = this.v[i];
+      for (let j = 0; j < g.length; j++) {
+        m[j] = f(f(m[j] * b1) + f(g[j] * a1));
+        v[j] = f(f(v[j] * b2) + f(f(g[j] * g[j]) * a2));
+        const update = f(f(m[j] / c1) / f(f(Math.sqrt(f(v[j] / c2))) + eps));
+        theta[j] = f(theta[j] - f(update * rate));
+      }
+      const next = tf.tensor(theta, this.variables[i].shape);
+      this.variables[i].assign(next);
+      next.dispose(); // the variable holds its own reference to the data
     });
   }
 
   getState(): OptimizerState {
-    return { step: this.step, m: encodeTensors(this.m), v: encodeTensors(this.v) };
+    const shapes = this.variables.map((x) => x.shape);
+    return {
+      step: this.step,
+      m: this.m.map((a, i) => encodeArray(a.slice(), shapes[i])),
+      v: this.v.map((a, i) => encodeArray(a.slice(), shapes[i])),
+    };
   }
 
   setState(state: OptimizerState): void {
+    for (const [what, saved] of [['optimizer first moments', state.m], ['optimizer second moments', state.v]] as const) {
+      checkShapes(this.variables, saved, what);
+    }
     this.step = state.step;
-    assignTensors(this.m, state.m, 'optimizer first moments');
-    assignTensors(this.v, state.v, 'optimizer second moments');
+    state.m.forEach((t, i) => this.m[i].set(decodeArray(t)));
+    state.v.forEach((t, i) => this.v[i].set(decodeArray(t)));
   }
 
   dispose(): void {
-    [...this.m, ...this.v].forEach((x) => x.dispose());
+    // the moments are plain arrays: nothing to free
   }
 }

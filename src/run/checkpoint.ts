@@ -64,15 +64,20 @@ export function encodeTensors(tensors: readonly tf.Tensor[]): TensorData[] {
   return tensors.map((t) => encodeArray(Float32Array.from(t.dataSync() as Float32Array), t.shape));
 }
 
-/** Copy saved values into existing variables, checking shapes. */
-export function assignTensors(variables: readonly tf.Variable[], saved: readonly TensorData[], what: string): void {
+/** Throws unless the saved tensors have the variables' count and shapes. */
+export function checkShapes(variables: readonly tf.Variable[], saved: readonly TensorData[], what: string): void {
   if (saved.length !== variables.length) throw new UserError(`${what}: checkpoint has ${saved.length} tensors, the model has ${variables.length}`);
   variables.forEach((v, i) => {
     if (saved[i].shape.join('x') !== v.shape.join('x')) {
       throw new UserError(`${what}: tensor ${i} has shape [${saved[i].shape}] in the checkpoint, [${v.shape}] in the model`);
     }
-    v.assign(tf.tensor(decodeArray(saved[i]), v.shape));
   });
+}
+
+/** Copy saved values into existing variables, checking shapes. */
+export function assignTensors(variables: readonly tf.Variable[], saved: readonly TensorData[], what: string): void {
+  checkShapes(variables, saved, what);
+  variables.forEach((v, i) => v.assign(tf.tensor(decodeArray(saved[i]), v.shape)));
 }
 
 function payloadChecksum(ckpt: Checkpoint): string {
