@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Env } from '../../envs/env.ts';
 import { UserError } from '../errors.ts';
-import { matMul } from './fast-matmul.ts';
+import { constMatMul, matMul } from './fast-matmul.ts';
 import { initMatrix } from './init.ts';
 import type { EncodedEpisodes, EpisodeRecord, Policy, PolicyInputs, SamplingSession } from './policy.ts';
 import type { PolicyDefinition } from './registry.ts';
@@ -59,11 +59,14 @@ export class MlpPolicy implements Policy {
     }
   }
 
-  private forward(x: tf.Tensor2D): tf.Tensor2D {
+  /** `values`: x's own array, when a gradient may be taken (see constMatMul). */
+  private forward(x: tf.Tensor2D, values?: Float32Array): tf.Tensor2D {
     let h = x;
     const layers = this.variables.length / 2;
     for (let l = 0; l < layers; l++) {
-      h = tf.add(matMul(h, this.variables[2 * l] as tf.Tensor2D), this.variables[2 * l + 1]) as tf.Tensor2D;
+      const w = this.variables[2 * l] as tf.Tensor2D;
+      const product = l === 0 && values ? constMatMul(x, values, w) : matMul(h, w);
+      h = tf.add(product, this.variables[2 * l + 1]) as tf.Tensor2D;
       if (l + 1 < layers) h = this.config.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);
     }
     return h;
@@ -71,7 +74,7 @@ export class MlpPolicy implements Policy {
 
   logits(inputs: PolicyInputs): tf.Tensor2D {
     const f = inputs as FeatureInputs;
-    return tf.tidy(() => this.forward(tf.tensor2d(f.features, [f.rows * f.width, f.obsSize])));
+    return tf.tidy(() => this.forward(tf.tensor2d(f.features, [f.rows * f.width, f.obsSize]), f.features));
   }
 
   encodeEpisodes(episodes: readonly EpisodeRecord[]): EncodedEpisodes {
