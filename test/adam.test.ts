@@ -45,7 +45,8 @@ describe.each(['wasm', 'cpu'])('Adam on %s', (backend) => {
     const copies = shapes.map((s, i) => tf.variable(tf.tensor(init[i], s)));
     for (let step = 0; step < 60; step++) {
       // gradients over many magnitudes, some exactly zero
-      const grads = shapes.map((s) => tf.tensor(Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => (rng.next() < 0.1 ? 0 : rng.normal() * 10 ** (4 * rng.next() - 3))), s));
+      const draw = () => (rng.next() < 0.1 ? 0 : rng.normal() * 10 ** (4 * rng.next() - 3));
+      const grads = shapes.map((s) => tf.tensor(Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, draw), s));
       const lr = step === 30 ? 1e-4 : CONFIG.lr;
       adam.apply(grads, lr);
       reference(grads, lr);

@@ -18,14 +18,16 @@ describe.each(['wasm', 'cpu'])('on %s', (backend) => {
     const x = tf.tensor2d(values, [rows, inner]);
     const w = tf.tensor2d(random(inner * cols), [inner, cols]);
     const r = tf.tensor2d(random(rows * cols), [rows, cols]);
-    const loss = (mm: (w: tf.Tensor2D) => tf.Tensor2D) => (v: tf.Tensor) => tf.sum(tf.mul(tf.square(mm(v as tf.Tensor2D)), r));
+    const loss = (mm: (w: tf.Tensor2D) => tf.Tensor2D) => (v: tf.Tensor) =>
+      tf.sum(tf.mul(tf.square(mm(v as tf.Tensor2D)), r));
     const reference = tf.grad(loss((v) => tf.matMul(x, v)))(w).dataSync();
     const fast = tf.grad(loss((v) => matMul(x, v)))(w).dataSync();
     const scale = Math.max(...Array.from(reference, Math.abs)); // float32 sums of 67 terms: ~1e-6 relative
     fast.forEach((g, i) => expect(Math.abs(g - reference[i])).toBeLessThanOrEqual(1e-5 * scale));
     expect(tf.grad(loss((v) => constMatMul(x, values, v)))(w).dataSync()).toEqual(fast);
     expect(constMatMul(x, values, w).dataSync()).toEqual(tf.matMul(x, w).dataSync());
-    expect(() => tf.grad((a: tf.Tensor) => tf.sum(constMatMul(a as tf.Tensor2D, values, w)))(x)).toThrow(/Cannot compute gradient/);
+    const gradOfInput = tf.grad((a: tf.Tensor) => tf.sum(constMatMul(a as tf.Tensor2D, values, w)));
+    expect(() => gradOfInput(x)).toThrow(/Cannot compute gradient/);
   });
 });
 

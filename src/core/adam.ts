@@ -66,9 +66,8 @@ export class Adam {
   }
 
   setState(state: OptimizerState): void {
-    for (const [what, saved] of [['optimizer first moments', state.m], ['optimizer second moments', state.v]] as const) {
-      checkShapes(this.variables, saved, what);
-    }
+    checkShapes(this.variables, state.m, 'optimizer first moments');
+    checkShapes(this.variables, state.v, 'optimizer second moments');
     this.step = state.step;
     state.m.forEach((t, i) => this.m[i].set(decodeArray(t)));
     state.v.forEach((t, i) => this.v[i].set(decodeArray(t)));

@@ -25,7 +25,10 @@ export function constMatMul(x: tf.Tensor2D, values: Float32Array, w: tf.Tensor2D
   const [rows, cols] = x.shape;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
     value: tf.matMul(x, args[0] as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(tf.tensor2d(transposeArray(values, rows, cols), [cols, rows]), dy as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor) => {
+      const xT = tf.tensor2d(transposeArray(values, rows, cols), [cols, rows]);
+      return tf.matMul(xT, dy as tf.Tensor2D);
+    },
   })) as (w: tf.Tensor2D) => tf.Tensor2D;
   return op(w);
 }
