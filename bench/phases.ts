@@ -39,7 +39,7 @@ function timed<R>(phase: string, f: () => R): R {
 }
 const tokens: number[] = [];
 for (let step = 0; step < steps; step++) {
-  const info = { step, totalSteps: steps, rng: streams.regularizer, promptsPerStep: 16, groupSize: 8 };
+  const info = { step, totalSteps: steps, promptsPerStep: 16, groupSize: 8 };
   const t0 = performance.now();
   const groups: GroupRequest[] = Array.from({ length: config.rollout.prompts_per_step }, (_, i) => ({
     prompt: env.samplePrompt(streams.prompts, 'train'),
