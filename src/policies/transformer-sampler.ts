@@ -56,11 +56,15 @@ export class KvCacheSession implements SamplingSession {
     this.consumed = new Array<number>(episodes).fill(0);
   }
 
-  /** Keep (and order) the cache rows of `ids`; ids not seen yet get empty rows. */
-  private selectRows(ids: readonly number[]): void {
-    const same = ids.length === this.rows.length && ids.every((id, i) => id === this.rows[i]);
-    if (same) return;
+  /**
+   * The cache row of each of `ids`, after making sure they all have one. Rows of episodes that
+   * finished stay (they run as padding, their outputs unread) while they are at most half of the
+   * cache: dropping them costs a gather of every layer's cache, more than running them along.
+   * Otherwise the cache is rebuilt with exactly `ids`, in order; ids not seen yet get empty rows.
+   */
+  private selectRows(ids: readonly number[]): number[] {
     const where = new Map(this.rows.map((id, i) => [id, i]));
+    if (ids.every((id) => where.has(id)) && 2 * ids.length >= this.rows.length) return ids.map((id) => where.get(id)!);
     if (this.cache) {
       const old = this.cache;
       const hasNew = ids.some((id) => !where.has(id));
@@ -76,25 +80,28 @@ export class KvCacheSession implements SamplingSession {
     }
     this.valid = ids.map((id) => (where.has(id) ? this.valid[where.get(id)!] : new Uint8Array(this.slots)));
     this.rows = [...ids];
+    return ids.map((_, i) => i);
   }
 
   nextLogits(ids: readonly number[], observations: readonly (Float32Array | Int32Array)[]): Float32Array {
-    this.selectRows(ids);
-    const rows = ids.length;
-    const fresh = observations.map((obs, i) => {
+    const at = this.selectRows(ids);
+    const rows = this.rows.length;
+    // new tokens per cache row: none for the rows of finished episodes
+    const fresh: (Float32Array | Int32Array)[] = this.rows.map(() => new Int32Array(0));
+    observations.forEach((obs, i) => {
       const seen = this.consumed[ids[i]];
       if (obs.length <= seen) throw new Error(`episode ${ids[i]}: the observation did not grow since the last step`);
       if (obs.length > this.shape.context) throw new UserError(`a dialogue reached ${obs.length} tokens; policy.context is ${this.shape.context}`, 'policy.context');
-      return obs.subarray(seen);
+      fresh[at[i]] = obs.subarray(seen);
     });
     const newCount = Math.max(...fresh.map((f) => f.length));
     const keys = this.slots + newCount;
     const tokens = new Int32Array(rows * newCount).fill(PAD);
     const positions = new Int32Array(rows * newCount);
     const maskAdd = new Float32Array(rows * newCount * keys).fill(MASKED);
-    const readout = new Int32Array(rows);
+    const readout = Int32Array.from(at, (r) => r * newCount + fresh[r].length - 1);
     fresh.forEach((f, r) => {
-      const start = this.consumed[ids[r]];
+      const start = this.consumed[this.rows[r]];
       const valid = this.valid[r];
       for (let t = 0; t < newCount; t++) {
         const at = r * newCount + t;
@@ -109,7 +116,6 @@ export class KvCacheSession implements SamplingSession {
         const upTo = t < f.length ? t : 0;
         for (let j = 0; j <= upTo; j++) maskAdd[rowMask + this.slots + j] = 0;
       }
-      readout[r] = r * newCount + f.length - 1;
     });
     const old = this.cache;
     const out = tf.tidy(() => forwardStep(this.shape, this.weights, { rows, newCount, tokens, positions, maskAdd, readout }, old));
@@ -122,7 +128,7 @@ export class KvCacheSession implements SamplingSession {
       return grown;
     });
     this.slots = keys;
-    fresh.forEach((f, r) => (this.consumed[ids[r]] += f.length));
+    fresh.forEach((f, r) => (this.consumed[this.rows[r]] += f.length));
     const logits = Float32Array.from(out.logits.dataSync() as Float32Array);
     out.logits.dispose();
     return filterLogits(logits, this.shape.vocabSize, this.topK, this.topP);
