@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Env } from '../../envs/env.ts';
 import { UserError } from '../errors.ts';
-import { constMatMul, matMul } from './fast-matmul.ts';
+import { matMul } from './fast-matmul.ts';
+import { inputMatMul } from './input-matmul.ts';
 import { initMatrix } from './init.ts';
 import type { EncodedEpisodes, EpisodeRecord, Policy, PolicyInputs, SamplingSession } from './policy.ts';
 import type { PolicyDefinition } from './registry.ts';
@@ -59,13 +60,12 @@ export class MlpPolicy implements Policy {
     }
   }
 
-  /** `values`: x's own array, when a gradient may be taken (see constMatMul). */
-  private forward(x: tf.Tensor2D, values?: Float32Array): tf.Tensor2D {
-    let h = x;
+  /** Logits for `rows` observations laid out row-major in `x`. */
+  private forward(x: Float32Array, rows: number): tf.Tensor2D {
+    let h = inputMatMul(x, rows, this.obsSize, this.variables[0] as tf.Tensor2D);
     const layers = this.variables.length / 2;
     for (let l = 0; l < layers; l++) {
-      const w = this.variables[2 * l] as tf.Tensor2D;
-      const product = l === 0 && values ? constMatMul(x, values, w) : matMul(h, w);
+      const product = l === 0 ? h : matMul(h, this.variables[2 * l] as tf.Tensor2D);
       h = tf.add(product, this.variables[2 * l + 1]) as tf.Tensor2D;
       if (l + 1 < layers) h = this.config.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);
     }
@@ -74,7 +74,7 @@ export class MlpPolicy implements Policy {
 
   logits(inputs: PolicyInputs): tf.Tensor2D {
     const f = inputs as FeatureInputs;
-    return tf.tidy(() => this.forward(tf.tensor2d(f.features, [f.rows * f.width, f.obsSize]), f.features));
+    return tf.tidy(() => this.forward(f.features, f.rows * f.width));
   }
 
   encodeEpisodes(episodes: readonly EpisodeRecord[]): EncodedEpisodes {
@@ -92,7 +92,7 @@ export class MlpPolicy implements Policy {
       nextLogits: (ids, observations) => {
         const x = new Float32Array(ids.length * this.obsSize);
         observations.forEach((o, i) => x.set(o, i * this.obsSize));
-        const out = tf.tidy(() => this.forward(tf.tensor2d(x, [ids.length, this.obsSize])));
+        const out = tf.tidy(() => this.forward(x, ids.length));
         const values = out.dataSync() as Float32Array;
         out.dispose();
         return values;

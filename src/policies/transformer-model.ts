@@ -6,7 +6,8 @@
 // same explicit-transpose gradient, GELU is x·σ(1.702x) (tanh is 6× slower on wasm).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { constMatMul, matMul } from './fast-matmul.ts';
+import { matMul } from './fast-matmul.ts';
+import { inputMatMul } from './input-matmul.ts';
 import type { Rng } from '../core/rng.ts';
 
 export const transformerSchema = z
@@ -211,8 +212,7 @@ export function forwardFull(s: TransformerShape, w: TransformerWeights, tokens: 
   const D = s.dModel;
   const oneHot = new Float32Array(tokens.length * s.vocabSize);
   tokens.forEach((id, i) => id >= 0 && id < s.vocabSize && (oneHot[i * s.vocabSize + id] = 1)); // as tf.oneHot
-  const x0 = tf.tensor2d(oneHot, [tokens.length, s.vocabSize]);
-  const tokenEmb = constMatMul(x0, oneHot, w.tokenEmbedding as tf.Tensor2D);
+  const tokenEmb = inputMatMul(oneHot, tokens.length, s.vocabSize, w.tokenEmbedding as tf.Tensor2D);
   const pos = tf.slice(w.positionEmbedding, [0, 0], [len, D]);
   let x = tf.reshape(tf.add(tf.reshape(tokenEmb, [rows, len, D]), pos), [rows * len, D]) as tf.Tensor2D;
   const mask = causalMask(len);

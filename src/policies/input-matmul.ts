@@ -1,0 +1,119 @@
+// The first layer of a policy, x·w for a constant input x given as its row-major array. Policy
+// inputs are mostly zeros (a gridworld observation is two one-hot cells in 129 features, a token
+// is a one-hot row), so on the synchronous backends the product and w's gradient xᵀ·dy are sums
+// over the non-zeros only, in JavaScript, rounded to float32 after every operation: the forward
+// value equals the dense matMul's bit for bit when a row has at most two non-zeros and they are
+// ones (the gridworld and token inputs: the sum of two floats does not depend on the order); the
+// gradient sums the same products over the rows in row order, so it differs from the dense
+// kernel's only by float32 rounding. x gets no gradient. Dense inputs, and the native
+// backend, take tf.matMul.
+import * as tf from '@tensorflow/tfjs';
+import { matMul } from './fast-matmul.ts';
+
+/** Non-zeros of each row, in column order (CSR). */
+export interface SparseRows {
+  rows: number;
+  cols: number;
+  start: Int32Array;
+  col: Int32Array;
+  value: Float32Array;
+}
+
+/** The CSR form of `values`, or null when more than `maxDensity` of the entries are non-zero. */
+export function sparseRows(values: Float32Array, rows: number, cols: number, maxDensity = 0.125): SparseRows | null {
+  let nonZero = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0) nonZero++;
+  if (nonZero > maxDensity * values.length) return null;
+  const start = new Int32Array(rows + 1);
+  const col = new Int32Array(nonZero);
+  const value = new Float32Array(nonZero);
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    start[r] = k;
+    for (let c = 0; c < cols; c++) {
+      const v = values[r * cols + c];
+      if (v !== 0) {
+        col[k] = c;
+        value[k++] = v;
+      }
+    }
+  }
+  start[rows] = k;
+  return { rows, cols, start, col, value };
+}
+
+/** x·w: [rows, n] from x's non-zeros and w [cols, n]. */
+export function sparseTimesDense(x: SparseRows, w: Float32Array, n: number): Float32Array {
+  const f = Math.fround;
+  const out = new Float32Array(x.rows * n);
+  for (let r = 0; r < x.rows; r++) {
+    const o = r * n;
+    for (let k = x.start[r]; k < x.start[r + 1]; k++) {
+      const a = x.value[k];
+      const wo = x.col[k] * n;
+      for (let j = 0; j < n; j++) out[o + j] = f(out[o + j] + f(a * w[wo + j]));
+    }
+  }
+  return out;
+}
+
+/** xᵀ·dy: [cols, n] from x's non-zeros and dy [rows, n], rows summed in order. */
+export function sparseTransposeTimes(x: SparseRows, dy: Float32Array, n: number): Float32Array {
+  const f = Math.fround;
+  const out = new Float32Array(x.cols * n);
+  for (let r = 0; r < x.rows; r++) {
+    const d = r * n;
+    for (let k = x.start[r]; k < x.start[r + 1]; k++) {
+      const a = x.value[k];
+      const o = x.col[k] * n;
+      for (let j = 0; j < n; j++) out[o + j] = f(out[o + j] + f(a * dy[d + j]));
+    }
+  }
+  return out;
+}
+
+const JS_BACKENDS = new Set(['wasm', 'cpu']);
+
+/** x·w for the constant [rows, cols] input `values`; differentiable in w only. */
+export function inputMatMul(values: Float32Array, rows: number, cols: number, w: tf.Tensor2D): tf.Tensor2D {
+  const sparse = JS_BACKENDS.has(tf.getBackend()) ? sparseRows(values, rows, cols) : null;
+  if (!sparse) return matMulConstant(tf.tensor2d(values, [rows, cols]), values, w);
+  const n = w.shape[1];
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const weights = args[0] as tf.Tensor2D;
+    return {
+      value: tf.tensor2d(sparseTimesDense(sparse, weights.dataSync() as Float32Array, n), [rows, n]),
+      gradFunc: (dy: tf.Tensor) => tf.tensor2d(sparseTransposeTimes(sparse, dy.dataSync() as Float32Array, n), [cols, n]),
+    };
+  }) as (w: tf.Tensor2D) => tf.Tensor2D;
+  return op(w);
+}
+
+/**
+ * Dense x·w for a constant x: w's gradient xᵀ·dy takes its xᵀ from a JavaScript transpose of
+ * x's array, built only when a backward pass runs, so the backend neither transposes the
+ * [rows, cols] input nor multiplies for a gradient nobody uses.
+ */
+function matMulConstant(x: tf.Tensor2D, values: Float32Array, w: tf.Tensor2D): tf.Tensor2D {
+  const [rows, cols] = x.shape;
+  if (!JS_BACKENDS.has(tf.getBackend())) return matMul(x, w);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.matMul(x, args[0] as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor) => {
+      const xT = tf.tensor2d(transposeArray(values, rows, cols), [cols, rows]);
+      return tf.matMul(xT, dy as tf.Tensor2D);
+    },
+  })) as (w: tf.Tensor2D) => tf.Tensor2D;
+  return op(w);
+}
+
+/** The [cols, rows] transpose of a row-major [rows, cols] array. */
+export function transposeArray(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(values.length);
+  const TILE = 32;
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(rows, r0 + TILE);
+    for (let c = 0; c < cols; c++) for (let r = r0; r < r1; r++) out[c * rows + r] = values[r * cols + c];
+  }
+  return out;
+}
