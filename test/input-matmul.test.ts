@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { matMul } from '../src/policies/fast-matmul.ts';
-import { inputMatMul, sparseRows, transposeArray } from '../src/policies/input-matmul.ts';
+import { inputMatMul, sparseRows } from '../src/policies/input-matmul.ts';
+import { transposeArray } from '../src/policies/transpose-array.ts';
 import { Rng } from '../src/core/rng.ts';
 
 const rng = new Rng('input-matmul');

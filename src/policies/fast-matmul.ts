@@ -3,6 +3,7 @@
 // Gradients are identical to tf.matMul's. A policy's first layer, whose input is a constant,
 // takes input-matmul.ts instead.
 import * as tf from '@tensorflow/tfjs';
+import { JS_BACKENDS, transposeArray } from './transpose-array.ts';
 
 export const matMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
@@ -11,7 +12,33 @@ export const matMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
     gradFunc: (dy, [sa, sb]) => [
       tf.matMul(dy as tf.Tensor2D, tf.transpose(sb as tf.Tensor2D)),
-      tf.matMul(tf.transpose(sa as tf.Tensor2D), dy as tf.Tensor2D),
+      tf.matMul(transposeTall(sa as tf.Tensor2D), dy as tf.Tensor2D),
     ],
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * tf.transpose of a [rows, cols] matrix; a tall one (the activations of a whole batch) is moved
+ * in JavaScript on the synchronous backends, where wasm's transpose kernel costs ~6 ms for
+ * [4096, 64] and a blocked copy well under one.
+ */
+function transposeTall(x: tf.Tensor2D): tf.Tensor2D {
+  const [rows, cols] = x.shape;
+  if (rows < 1024 || !JS_BACKENDS.has(tf.getBackend())) return tf.transpose(x);
+  return tf.tensor2d(transposeArray(x.dataSync() as Float32Array, rows, cols), [cols, rows]);
+}
+
+/**
+ * x + b for a bias row b, with b's gradient as ones·dy (a [1, rows]·[rows, n] matMul) instead of
+ * tfjs's sum over the broadcast axis, which wasm runs as a transpose then a reduction.
+ */
+export const addBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, b] = args as [tf.Tensor2D, tf.Tensor1D];
+  return {
+    value: tf.add(x, b),
+    gradFunc: (dy) => {
+      const ones = tf.ones([1, x.shape[0]]) as tf.Tensor2D;
+      return [dy, tf.reshape(tf.matMul(ones, dy as tf.Tensor2D), [b.shape[0]])];
+    },
+  };
+}) as (x: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;

@@ -9,6 +9,7 @@
 // backend, take tf.matMul.
 import * as tf from '@tensorflow/tfjs';
 import { matMul } from './fast-matmul.ts';
+import { JS_BACKENDS, transposeArray } from './transpose-array.ts';
 
 /** Non-zeros of each row, in column order (CSR). */
 export interface SparseRows {
@@ -72,8 +73,6 @@ export function sparseTransposeTimes(x: SparseRows, dy: Float32Array, n: number)
   return out;
 }
 
-const JS_BACKENDS = new Set(['wasm', 'cpu']);
-
 /** x·w for the constant [rows, cols] input `values`; differentiable in w only. */
 export function inputMatMul(values: Float32Array, rows: number, cols: number, w: tf.Tensor2D): tf.Tensor2D {
   const sparse = JS_BACKENDS.has(tf.getBackend()) ? sparseRows(values, rows, cols) : null;
@@ -105,15 +104,4 @@ function matMulConstant(x: tf.Tensor2D, values: Float32Array, w: tf.Tensor2D): t
     },
   })) as (w: tf.Tensor2D) => tf.Tensor2D;
   return op(w);
-}
-
-/** The [cols, rows] transpose of a row-major [rows, cols] array. */
-export function transposeArray(values: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(values.length);
-  const TILE = 32;
-  for (let r0 = 0; r0 < rows; r0 += TILE) {
-    const r1 = Math.min(rows, r0 + TILE);
-    for (let c = 0; c < cols; c++) for (let r = r0; r < r1; r++) out[c * rows + r] = values[r * cols + c];
-  }
-  return out;
 }

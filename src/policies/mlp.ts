@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Env } from '../../envs/env.ts';
 import { UserError } from '../errors.ts';
-import { matMul } from './fast-matmul.ts';
+import { addBias, matMul } from './fast-matmul.ts';
 import { inputMatMul } from './input-matmul.ts';
 import { initMatrix } from './init.ts';
 import type { EncodedEpisodes, EpisodeRecord, Policy, PolicyInputs, SamplingSession } from './policy.ts';
@@ -66,7 +66,7 @@ export class MlpPolicy implements Policy {
     const layers = this.variables.length / 2;
     for (let l = 0; l < layers; l++) {
       const product = l === 0 ? h : matMul(h, this.variables[2 * l] as tf.Tensor2D);
-      h = tf.add(product, this.variables[2 * l + 1]) as tf.Tensor2D;
+      h = addBias(product, this.variables[2 * l + 1] as tf.Tensor1D);
       if (l + 1 < layers) h = this.config.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);
     }
     return h;
