@@ -42,3 +42,17 @@ export const addBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) 
     },
   };
 }) as (x: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+
+/** x·g + b for rows x and per-column g, b; g's and b's gradients as ones·(dy·x) and ones·dy (see addBias). */
+export const scaleShift = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, g, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+  save([x, g]);
+  return {
+    value: tf.add(tf.mul(x, g), b),
+    gradFunc: (dy, [sx, sg]) => {
+      const ones = tf.ones([1, x.shape[0]]) as tf.Tensor2D;
+      const columnSum = (t: tf.Tensor) => tf.reshape(tf.matMul(ones, t as tf.Tensor2D), [g.shape[0]]);
+      return [tf.mul(dy, sg), columnSum(tf.mul(dy, sx)), columnSum(dy)];
+    },
+  };
+}) as (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor2D;

@@ -82,7 +82,10 @@ export function inputMatMul(values: Float32Array, rows: number, cols: number, w:
     const weights = args[0] as tf.Tensor2D;
     return {
       value: tf.tensor2d(sparseTimesDense(sparse, weights.dataSync() as Float32Array, n), [rows, n]),
-      gradFunc: (dy: tf.Tensor) => tf.tensor2d(sparseTransposeTimes(sparse, dy.dataSync() as Float32Array, n), [cols, n]),
+      gradFunc: (dy: tf.Tensor) => {
+        const grad = sparseTransposeTimes(sparse, dy.dataSync() as Float32Array, n);
+        return tf.tensor2d(grad, [cols, n]);
+      },
     };
   }) as (w: tf.Tensor2D) => tf.Tensor2D;
   return op(w);

@@ -6,7 +6,7 @@
 // same explicit-transpose gradient, GELU is x·σ(1.702x) (tanh is 6× slower on wasm).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { matMul } from './fast-matmul.ts';
+import { addBias, matMul, scaleShift } from './fast-matmul.ts';
 import { inputMatMul } from './input-matmul.ts';
 import type { Rng } from '../core/rng.ts';
 
@@ -151,7 +151,8 @@ export const batchMatMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)
 
 export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), gain), bias) as tf.Tensor2D;
+  const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))) as tf.Tensor2D;
+  return scaleShift(normed, gain as tf.Tensor1D, bias as tf.Tensor1D);
 }
 
 /** GELU, sigmoid approximation x·σ(1.702x). */
@@ -160,8 +161,8 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 }
 
 function mlp(b: BlockWeights, h: tf.Tensor2D): tf.Tensor2D {
-  const hidden = gelu(tf.add(matMul(h, b.w1 as tf.Tensor2D), b.b1)) as tf.Tensor2D;
-  return tf.add(matMul(hidden, b.w2 as tf.Tensor2D), b.b2) as tf.Tensor2D;
+  const hidden = gelu(addBias(matMul(h, b.w1 as tf.Tensor2D), b.b1 as tf.Tensor1D)) as tf.Tensor2D;
+  return addBias(matMul(hidden, b.w2 as tf.Tensor2D), b.b2 as tf.Tensor1D);
 }
 
 function headLogits(s: TransformerShape, w: TransformerWeights, x: tf.Tensor2D): tf.Tensor2D {

@@ -1,4 +1,4 @@
-// The matMuls with hand-written gradients. fast-matmul's equals tf.matMul's up to summation order
+// The policy kernels with hand-written gradients (bias and gain gradients as ones·dy included). fast-matmul's equals tf.matMul's up to summation order
 // (on wasm tf.matMul's own gradient runs the transposed-operand kernels). A policy's first layer
 // (input-matmul): dense inputs give fast-matmul's value and gradient exactly; sparse inputs (at
 // most two non-zeros a row, ones, as gridworld observations and one-hot tokens) give tf.matMul's
@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
-import { matMul } from '../src/policies/fast-matmul.ts';
+import { addBias, matMul, scaleShift } from '../src/policies/fast-matmul.ts';
 import { inputMatMul, sparseRows } from '../src/policies/input-matmul.ts';
 import { transposeArray } from '../src/policies/transpose-array.ts';
 import { Rng } from '../src/core/rng.ts';
@@ -41,6 +41,19 @@ describe.each(['wasm', 'cpu'])('on %s', (backend) => {
     const [x, weights, weigh] = [tf.tensor2d(random(rows * inner), [rows, inner]), w(), r()];
     expect(matMul(x, weights).dataSync()).toEqual(tf.matMul(x, weights).dataSync());
     closeTo(grad((v) => matMul(x, v), weights, weigh), grad((v) => tf.matMul(x, v), weights, weigh));
+  });
+
+  it('addBias and scaleShift: tf.add / tf.mul values exactly, gradients up to summation order', async () => {
+    await tf.setBackend(backend);
+    const x = tf.tensor2d(random(rows * cols), [rows, cols]);
+    const [g, b, weigh] = [tf.tensor1d(random(cols)), tf.tensor1d(random(cols)), r()];
+    expect(addBias(x, b).dataSync()).toEqual(tf.add(x, b).dataSync());
+    expect(scaleShift(x, g, b).dataSync()).toEqual(tf.add(tf.mul(x, g), b).dataSync());
+    const loss = (f: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor) =>
+      tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(tf.square(f(a, c, d)), weigh)))([x, g, b]);
+    const ours = loss((a, c, d) => addBias(scaleShift(a as tf.Tensor2D, c as tf.Tensor1D, d as tf.Tensor1D), d as tf.Tensor1D));
+    const theirs = loss((a, c, d) => tf.add(tf.add(tf.mul(a, c), d), d));
+    ours.forEach((t, i) => closeTo(t.dataSync() as Float32Array, theirs[i].dataSync() as Float32Array));
   });
 
   it('input-matmul, dense input: fast-matmul exactly', async () => {
