@@ -20,27 +20,39 @@ export interface SparseRows {
   value: Float32Array;
 }
 
-/** The CSR form of `values`, or null when more than `maxDensity` of the entries are non-zero. */
+// The same input array is multiplied several times a step (old pass, update, after-update pass)
+const cache = new WeakMap<Float32Array, SparseRows | null>();
+
+/**
+ * The CSR form of `values`, or null when more than `maxDensity` of the entries are non-zero.
+ * Remembered per array: callers must not change an array after passing it.
+ */
 export function sparseRows(values: Float32Array, rows: number, cols: number, maxDensity = 0.125): SparseRows | null {
-  let nonZero = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] !== 0) nonZero++;
-  if (nonZero > maxDensity * values.length) return null;
+  const known = cache.get(values);
+  if (known !== undefined && (known === null || (known.rows === rows && known.cols === cols))) return known;
+  const limit = Math.floor(maxDensity * values.length);
   const start = new Int32Array(rows + 1);
-  const col = new Int32Array(nonZero);
-  const value = new Float32Array(nonZero);
+  const col = new Int32Array(limit);
+  const value = new Float32Array(limit);
   let k = 0;
-  for (let r = 0; r < rows; r++) {
-    start[r] = k;
-    for (let c = 0; c < cols; c++) {
-      const v = values[r * cols + c];
-      if (v !== 0) {
+  let result: SparseRows | null = null;
+  scan: {
+    for (let r = 0; r < rows; r++) {
+      start[r] = k;
+      const base = r * cols;
+      for (let c = 0; c < cols; c++) {
+        const v = values[base + c];
+        if (v === 0) continue;
+        if (k === limit) break scan;
         col[k] = c;
         value[k++] = v;
       }
     }
+    start[rows] = k;
+    result = { rows, cols, start, col: col.subarray(0, k), value: value.subarray(0, k) };
   }
-  start[rows] = k;
-  return { rows, cols, start, col, value };
+  cache.set(values, result);
+  return result;
 }
 
 /** x·w: [rows, n] from x's non-zeros and w [cols, n]. */
