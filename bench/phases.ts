@@ -48,7 +48,8 @@ for (let step = 0; step < steps; step++) {
     temperature: T,
     isExtra: false,
   }));
-  const episodes = timed('rollout', () => runEpisodes(envFactory, policy, groups, { env: streams.env, sampling: streams.sampling }));
+  const rngs = { env: streams.env, sampling: streams.sampling };
+  const episodes = timed('rollout', () => runEpisodes(envFactory, policy, groups, rngs));
   const batch = timed('batch + old pass', () => buildBatch(policy, episodes, T, true));
   const adv = groupAdvantages(batch.reward, batch.groupId, { normByStd: true, epsilon: 1e-6 });
   batch.advantages = broadcastToTokens(adv, batch.mask, batch.width);

@@ -26,7 +26,8 @@ function seconds(args: string[], reps: number): number {
 }
 
 const batch = path.join(tmp, 'batch.json');
-fs.writeFileSync(batch, JSON.stringify({ log_probs: [[-1, -0.5]], old_log_probs: [[-1, -0.9]], advantages: [[1, 1]], mask: [[1, 1]] }));
+const small = { log_probs: [[-1, -0.5]], old_log_probs: [[-1, -0.9]], advantages: [[1, 1]], mask: [[1, 1]] };
+fs.writeFileSync(batch, JSON.stringify(small));
 const config = path.join(tmp, 'grid.json');
 fs.writeFileSync(config, JSON.stringify(WORKLOADS.grid(1)));
 const dist = fs.existsSync('dist/.build-stamp') ? 'compiled dist/' : 'TypeScript through tsx (run `npm run build`)';
