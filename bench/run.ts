@@ -48,7 +48,8 @@ console.log('\nGRPO step, 16 prompts × 8 episodes, one epoch, one mini-batch (m
 for (const name of Object.keys(WORKLOADS)) {
   const r = workload(name, quick ? 20 : 40);
   console.log(
-    `  ${name}: ${fmt(r.step_ms)} ms/step (rollout + old pass ${fmt(r.rollout_ms)}, update ${fmt(r.update_ms)}), ` +
+    `  ${name}: ${fmt(r.step_ms)} ms/step (sample ${fmt(r.sample_ms)}, old pass ${fmt(r.old_pass_ms)}, ` +
+      `update ${fmt(r.update_ms)}, after-update pass ${fmt(r.after_update_ms)}), ` +
       `${fmt(r.tokens_per_s, 0)} tokens/s, peak RSS ${r.peak_rss_mib} MiB, ${r.backend}`,
   );
 }

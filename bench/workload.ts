@@ -26,7 +26,7 @@ const sink = {
   close() {},
 };
 const config = parseConfig(WORKLOADS[work](steps), `bench workload ${work}`);
-await train(config, { runDir, backend: backend.name as 'wasm', progress: 'quiet', sinks: [sink], log: () => {} });
+await train(config, { runDir, backend: backend.name as 'wasm', sinks: [sink], log: () => {} });
 const rows = readMetrics(runDir).slice(3);
 const sorted = (k: string) => rows.map((r) => r[k]).sort((a, b) => a - b);
 const median = (k: string) => sorted(k)[Math.floor(rows.length / 2)];
@@ -35,8 +35,10 @@ const result = {
   backend: backend.detail,
   steps,
   step_ms: median('perf/step_s') * 1e3,
-  rollout_ms: median('perf/rollout_s') * 1e3,
+  sample_ms: median('perf/sample_s') * 1e3,
+  old_pass_ms: median('perf/old_pass_s') * 1e3,
   update_ms: median('perf/update_s') * 1e3,
+  after_update_ms: median('perf/after_update_s') * 1e3,
   tokens_per_s: median('perf/tokens_per_s'),
   peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
   memory,

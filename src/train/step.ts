@@ -39,8 +39,11 @@ export interface TrainingState {
 /** The metrics record of one step (without eval/ and perf/ fields) and what perf/ is computed from. */
 export interface StepOutcome {
   metrics: MetricsRecord;
+  /** Sampling plus the old (and reference) pass. */
   rolloutSeconds: number;
   updateSeconds: number;
+  /** Seconds by finer phase: sample, old_pass, after_update (the pass behind entropy/measured_delta). */
+  phaseSeconds: Record<string, number>;
   /** Response tokens trained on. */
   tokens: number;
 }
@@ -123,6 +126,7 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     episodes = [...run.episodes, ...(extras.length ? runEpisodes(envFactory, policy, extras, rngs) : [])];
     branchStats = prefixMetrics(branching[0].name, { ...run.stats });
   } else episodes = runEpisodes(envFactory, policy, [...groups, ...extras], rngs);
+  const tOldPass = performance.now();
   let batch = buildBatch(policy, episodes, temperature, true);
   if (reference) batch.refLogProbs = oldPass(reference, batch.inputs, batch.actions, temperature, false).logProbs;
   const rolloutSeconds = (performance.now() - tRollout) / 1000;
@@ -151,7 +155,9 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   const updateSeconds = (performance.now() - tUpdate) / 1000;
 
   // 6. observe: entropy on the same states after the update
+  const tAfter = performance.now();
   const after = oldPass(policy, main.inputs, main.actions, temperature, true);
+  const afterSeconds = (performance.now() - tAfter) / 1000;
   const change = entropyChange(main.oldLogPolicy!, after.logPolicy!, main.mask, main.numActions);
   let afterSum = 0;
   for (let i = 0; i < main.mask.length; i++) afterSum += after.entropy[i] * main.mask[i];
@@ -164,7 +170,12 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     const summary = { step, rolloutEntropy: record['entropy/rollout'], updateNll: update['actor/nll'] ?? 0, updateEntropy: update['actor/entropy'] ?? 0, batch };
     Object.assign(record, prefixMetrics(reg.name, reg.hooks.afterStep?.(summary)));
   }
-  return { metrics: record, rolloutSeconds, updateSeconds, tokens: tokenCount(batch) };
+  const phaseSeconds = {
+    sample: (tOldPass - tRollout) / 1000,
+    old_pass: rolloutSeconds - (tOldPass - tRollout) / 1000,
+    after_update: afterSeconds,
+  };
+  return { metrics: record, rolloutSeconds, updateSeconds, phaseSeconds, tokens: tokenCount(batch) };
 }
 
 function mean(xs: ArrayLike<number>): number {

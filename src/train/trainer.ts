@@ -146,19 +146,24 @@ async function runLoop(
         return { steps: step, interrupted: true };
       }
       const t0 = performance.now();
-      const { metrics: record, rolloutSeconds, updateSeconds, tokens } = trainStep(state, step);
+      const { metrics: record, rolloutSeconds, updateSeconds, phaseSeconds, tokens } = trainStep(state, step);
+      let evalSeconds: number | undefined;
       if (config.eval.every > 0 && (step + 1) % config.eval.every === 0) {
+        const tEval = performance.now();
         const temperature = config.rollout.temperature;
         const seed = `eval:${config.seed}:${step + 1}`;
         const ev = evaluate(state.envFactory, state.policy, { prompts: config.eval.episodes, k: 1, temperature, seed });
         record['eval/success_greedy'] = ev.successGreedy;
         record['eval/success_sampled'] = ev.successSampled;
+        evalSeconds = (performance.now() - tEval) / 1000;
       }
       const stepSeconds = (performance.now() - t0) / 1000;
       wall += stepSeconds;
       record['perf/step_s'] = stepSeconds;
       record['perf/rollout_s'] = rolloutSeconds;
       record['perf/update_s'] = updateSeconds;
+      for (const [phase, seconds] of Object.entries(phaseSeconds)) record[`perf/${phase}_s`] = seconds;
+      if (evalSeconds !== undefined) record['perf/eval_s'] = evalSeconds;
       record['perf/wall_s'] = wall;
       record['perf/tokens_per_s'] = tokens / stepSeconds;
       for (const [k, v] of Object.entries(record)) {
