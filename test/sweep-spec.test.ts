@@ -139,6 +139,21 @@ describe('shipped sweeps', () => {
     expect(ablation.seeds).toEqual([0, 1, 2]);
     expect([...new Set(ablation.runs.map((r) => r.labels.method))]).toEqual(['grpo', 'entropy_bonus', 'clip_cov', 'kl_cov', 'aepo', 'epo', 'steer', 'entropy_clip', 'canon', 'entropy_balanced']);
   });
+  it('include the branching-rollout ablation on guess-number, every run from the same SFT warm start', () => {
+    expect(files).toContain('ablation-multiturn.yaml');
+    const sweep = loadSweep('configs/sweeps/ablation-multiturn.yaml');
+    expect(sweep.seeds).toEqual([0, 1, 2]);
+    const methods = [...new Set(sweep.runs.map((r) => r.labels.method))];
+    expect(methods).toEqual(['grpo', 'arpo', 'entropy_balanced_po', 'epo']);
+    const names = (regs: { name: string }[]) => regs.map((r) => r.name);
+    for (const run of sweep.runs) {
+      const config = loadConfig(sweep.base, [...overridesToSets(run.overrides), `seed=${run.seed}`]);
+      expect(config.env.name).toBe('guess-number');
+      expect(config.init_from).toBe('runs/sft-guess-number');
+      const expected = { grpo: [], arpo: ['arpo'], entropy_balanced_po: ['entropy_balanced', 'arpo'], epo: ['epo'] };
+      expect(names(config.regularizers)).toEqual(expected[run.labels.method as keyof typeof expected]);
+    }
+  });
   for (const file of files) {
     it(`${file}: every run's config is valid`, () => {
       const sweep = loadSweep(`configs/sweeps/${file}`);
