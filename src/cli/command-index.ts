@@ -49,6 +49,12 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./commands/report.ts')).reportCommand,
   },
   {
+    name: 'repro',
+    usage: 'repro [claims..]',
+    describe: "reproduce the papers' claims: run each claim's sweeps, then a page per claim with figures, 95% CIs and a verdict",
+    load: async () => (await import('./commands/repro.ts')).reproCommand,
+  },
+  {
     name: 'loss',
     usage: 'loss <batch>',
     describe: 'compute the loss, per-token loss, gradient and regularizer selections of one JSON mini-batch',

@@ -60,7 +60,7 @@ export function tableToCsv(table: Table): string {
   return `${[table.header, ...table.rows].map((r) => r.map(cell).join(',')).join('\n')}\n`;
 }
 
-const CSS = `body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1500px;padding:0 16px;color:#222}
+export const CSS = `body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1500px;padding:0 16px;color:#222}
 h1{font-size:22px}h2{font-size:17px;margin-top:32px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:4px 8px}
 td{text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f4f4f4}

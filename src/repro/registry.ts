@@ -1,0 +1,20 @@
+// The claims `entrolab repro` knows, in the order it runs them, and how --quick shrinks their sweeps.
+import type { Claim } from './claim.ts';
+import { aepoClaim } from './claims/aepo.ts';
+import { collapseClaim } from './claims/collapse.ts';
+import { covMethodsClaim } from './claims/cov-methods.ts';
+import { covarianceClaim } from './claims/covariance.ts';
+import { epoClaim } from './claims/epo.ts';
+import { steerClaim } from './claims/steer.ts';
+
+export const CLAIMS: Claim[] = [collapseClaim, covarianceClaim, covMethodsClaim, aepoClaim, epoClaim, steerClaim];
+
+/** Seeds when --seeds is not given. */
+export const DEFAULT_SEEDS = { full: 5, quick: 3 };
+
+/**
+ * --quick: the same sweeps with fewer steps and a smaller final evaluation (and fewer seeds), so
+ * every claim together runs in under two minutes on two cores. Its verdicts are a smoke test of
+ * the pipeline, decided on short runs; the full runs decide the claims.
+ */
+export const QUICK_SET: Record<string, unknown> = { steps: 40, 'rollout.prompts_per_step': 8, 'eval.episodes': 40, 'checkpoint.every': 40 };
