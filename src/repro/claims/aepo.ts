@@ -64,7 +64,7 @@ function analyze(data: ClaimData): ClaimResult {
 export const aepoClaim: Claim = {
   id: 'aepo',
   title: 'AEPO holds arbitrary entropy targets',
-  paper: 'AEPO: Arbitrary Entropy Policy Optimization (temperature-regulated REINFORCE), arXiv 2510.08141',
+  paper: 'AEPO, "Arbitrary Entropy Policy Optimization: Entropy Is Controllable in Reinforcement Fine-tuning", arXiv 2510.08141',
   statement: `With three targets spread over the reachable range, the mean entropy over the last 25% of steps lies within ±${TOLERANCE * 100}% of each target.`,
   environment:
     'the four-rooms gridworld of the collapse claim: plain GRPO there falls from ln 4 to a low plateau, so targets below, near and above the middle of ' +

@@ -62,7 +62,7 @@ function analyze(data: ClaimData): ClaimResult {
 export const epoClaim: Claim = {
   id: 'epo',
   title: 'EPO steadies multi-turn training',
-  paper: 'EPO: Entropy-regularized Policy Optimization for multi-turn agents, arXiv 2509.22576 (v2)',
+  paper: '"EPO: Entropy-regularized Policy Optimization for LLM Agents Reinforcement Learning", arXiv 2509.22576 (v2)',
   statement:
     'On a multi-turn sparse-reward task the step-to-step variance of entropy is lower with EPO than with the plain entropy bonus (EPO-Base) at matched mean entropy ' +
     `(within ±${MATCH_TOLERANCE * 100}%), and success is at least as good (non-inferiority margin ${SUCCESS_MARGIN}).`,

@@ -55,7 +55,7 @@ function analyze(data: ClaimData): ClaimResult {
 export const steerClaim: Claim = {
   id: 'steer',
   title: 'STEER damps entropy jumps',
-  paper: 'STEER (token reweighting by the predicted entropy change), arXiv 2510.10150',
+  paper: 'STEER, "Rethinking Entropy Interventions in RLVR: An Entropy Change Perspective", arXiv 2510.10150',
   statement:
     'At the same learning rate, the largest per-step |measured ΔH| and its 95th percentile are smaller with STEER than with plain GRPO, with success at least as good ' +
     `(non-inferiority margin ${SUCCESS_MARGIN}).`,
