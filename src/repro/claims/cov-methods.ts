@@ -83,6 +83,6 @@ export const covMethodsClaim: Claim = {
   sweeps: [GRPO_SWEEP, SWEEP],
   tuning:
     'Clip-Cov r = 0.01 (ω = (1, 5)) and KL-Cov k = 0.02, β = 1 come from the shipped ablation (configs/sweeps/ablation.yaml, picked there on the ' +
-    'key_door gridworld); they were checked on seeds 100–101 here and not changed.',
+    'key_door gridworld); they were checked on seed 100 here and not changed.',
   analyze,
 };

@@ -70,6 +70,6 @@ export const epoClaim: Claim = {
     'the four-rooms gridworld: every move is a turn (up to 40 per episode) and the only reward is reaching the goal, the multi-turn sparse-reward setting EPO was designed for, ' +
     'at a size where 150 steps take seconds.',
   sweeps: [SWEEP],
-  tuning: 'EPO settings from the shipped ablation (λ = 0.02, trajectory aggregation, hinge corridor κ = (0.5, 1.5), α = 0.1, paper β_k schedule with γ = 3); checked on seeds 100–101, not changed.',
+  tuning: 'EPO settings from the shipped ablation (λ = 0.02, trajectory aggregation, hinge corridor κ = (0.5, 1.5), α = 0.1, paper β_k schedule with γ = 3); checked on seed 100, not changed.',
   analyze,
 };

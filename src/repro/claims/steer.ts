@@ -62,6 +62,6 @@ export const steerClaim: Claim = {
   environment:
     'the four-rooms gridworld of the collapse claim, sharing its plain-GRPO runs as the baseline: GRPO\'s entropy there drops fastest while success climbs, which is where large single-step changes occur.',
   sweeps: [GRPO_SWEEP, SWEEP],
-  tuning: 'STEER settings from its paper\'s main script (exp weighting, λ_min = 0.8, the code\'s Ω estimator); checked on seeds 100–101, not changed.',
+  tuning: 'STEER settings from its paper\'s main script (exp weighting, λ_min = 0.8, the code\'s Ω estimator); checked on seed 100, not changed.',
   analyze,
 };
