@@ -118,12 +118,16 @@ describe('entrolab repro (real runs)', () => {
   it('an unknown claim is one line of error', async () => {
     const error = await run(process.execPath, [CLI, 'repro', 'nope']).catch((e: { stderr: string; code: number }) => e);
     expect((error as { code: number }).code).not.toBe(0);
-    expect((error as { stderr: string }).stderr.trim()).toMatch(/^entrolab: error: repro: unknown claim 'nope'; the claims are collapse, /);
+    expect((error as { stderr: string }).stderr.trim()).toMatch(
+      /^entrolab: error: repro: unknown claim 'nope'; the claims are collapse, /,
+    );
   });
 
   it('--quick runs every claim, writes the pages, and a re-run gives the same pages', async () => {
     const out = tempDir('repro-quick-');
-    const { stdout } = await run(process.execPath, [CLI, 'repro', '--quick', '--workers', '2', '--out', out], { timeout: 600_000 });
+    const { stdout } = await run(process.execPath, [CLI, 'repro', '--quick', '--workers', '2', '--out', out], {
+      timeout: 600_000,
+    });
     const verdicts = JSON.parse(fs.readFileSync(path.join(out, 'verdicts.json'), 'utf8')) as { claims: QuickClaim[] };
     expect(verdicts.claims.map((c) => c.claim)).toEqual(CLAIMS.map((c) => c.id));
     const byId = (id: string) => verdicts.claims.find((c) => c.claim === id)!;
@@ -140,7 +144,10 @@ describe('entrolab repro (real runs)', () => {
     expect(outcome('covariance', 'training runs: correlation')).toBe('pass');
     // the numbers come from the runs: seed 0's correlation, recomputed from its metrics.jsonl
     const metrics = readJsonl(path.join(out, 'sweeps', 'grpo', 'method-grpo__seed-0', 'metrics.jsonl'));
-    const corr = pearson(metrics.map((m) => m['entropy/predicted_delta']), metrics.map((m) => m['entropy/measured_delta']));
+    const corr = pearson(
+      metrics.map((m) => m['entropy/predicted_delta']),
+      metrics.map((m) => m['entropy/measured_delta']),
+    );
     expect(byId('covariance').tests[0].values[0]).toBeCloseTo(corr, 12);
     for (const claim of CLAIMS) {
       const page = fs.readFileSync(path.join(out, claim.id, 'index.html'), 'utf8');
@@ -151,11 +158,15 @@ describe('entrolab repro (real runs)', () => {
 
     // a fresh directory, the same seeds: the same pages and figures, byte for byte
     const again = tempDir('repro-again-');
-    await run(process.execPath, [CLI, 'repro', 'covariance', '--quick', '--workers', '2', '--out', again], { timeout: 300_000 });
+    await run(process.execPath, [CLI, 'repro', 'covariance', '--quick', '--workers', '2', '--out', again], {
+      timeout: 300_000,
+    });
     const files = (dir: string) => fs.readdirSync(path.join(dir, 'covariance', 'figures')).sort();
     expect(files(again)).toEqual(files(out));
     for (const file of ['index.html', ...files(out).map((f) => path.join('figures', f))]) {
-      expect(fs.readFileSync(path.join(again, 'covariance', file), 'utf8')).toBe(fs.readFileSync(path.join(out, 'covariance', file), 'utf8'));
+      expect(fs.readFileSync(path.join(again, 'covariance', file), 'utf8')).toBe(
+        fs.readFileSync(path.join(out, 'covariance', file), 'utf8'),
+      );
     }
   }, 900_000);
 });

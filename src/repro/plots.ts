@@ -39,13 +39,27 @@ export function curveFigure(
     name,
     section: 'Figures',
     title: `${title}: mean over seeds, band from the lowest to the highest seed${smoothed}`,
-    svg: renderPlot({ title, xLabel: 'step', yLabel: options.yLabel ?? key, series: [...series, ...(options.extra ?? [])] }),
+    svg: renderPlot({
+      title,
+      xLabel: 'step',
+      yLabel: options.yLabel ?? key,
+      series: [...series, ...(options.extra ?? [])],
+    }),
   };
 }
 
 /** A horizontal reference line over [x0, x1]. */
 export function hline(label: string, y: number, x0: number, x1: number, color: string): Series {
-  return { label, color, points: [[x0, y], [x1, y]], width: 1, opacity: 0.8 };
+  return {
+    label,
+    color,
+    points: [
+      [x0, y],
+      [x1, y],
+    ],
+    width: 1,
+    opacity: 0.8,
+  };
 }
 
 export { PALETTE };

@@ -17,4 +17,9 @@ export const DEFAULT_SEEDS = { full: 5, quick: 3 };
  * every claim together runs in under two minutes on two cores. Its verdicts are a smoke test of
  * the pipeline, decided on short runs; the full runs decide the claims.
  */
-export const QUICK_SET: Record<string, unknown> = { steps: 40, 'rollout.prompts_per_step': 8, 'eval.episodes': 40, 'checkpoint.every': 40 };
+export const QUICK_SET: Record<string, unknown> = {
+  steps: 40,
+  'rollout.prompts_per_step': 8,
+  'eval.episodes': 40,
+  'checkpoint.every': 40,
+};

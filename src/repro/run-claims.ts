@@ -57,17 +57,32 @@ export async function runClaims(claims: readonly Claim[], options: ReproOptions)
       const sweepDir = sweepDirOf(options.out, name);
       fs.mkdirSync(sweepDir, { recursive: true });
       say(`${claim.id}: sweep '${name}', ${sweep.runs.length} runs into ${sweepDir}`);
-      const summary = await runSweep(sweep, { sweepDir, workers: options.workers, trainArgs: options.trainArgs, signal: options.signal, log: (l) => say(`  ${l}`) });
+      const summary = await runSweep(sweep, {
+        sweepDir,
+        workers: options.workers,
+        trainArgs: options.trainArgs,
+        signal: options.signal,
+        log: (l) => say(`  ${l}`),
+      });
       if (options.signal?.aborted) return outcomes;
       failed.set(name, [...summary.failed, ...summary.interrupted]);
       done.add(name);
     }
     const wallSeconds = (Date.now() - started) / 1000;
-    const sweeps = new Map<string, ReportData>(claim.sweeps.map((name) => [name, loadReportData(sweepDirOf(options.out, name))]));
+    const sweeps = new Map<string, ReportData>(
+      claim.sweeps.map((name) => [name, loadReportData(sweepDirOf(options.out, name))]),
+    );
     const result = claim.analyze({ sweeps, seeds: options.seeds, quick: options.quick });
     const verdict = claimVerdict(result.tests);
     const page = writeClaimPage(options.out, claim, result, verdict, { seeds: options.seeds, quick: options.quick });
-    outcomes.push({ claim, result, verdict, page, wallSeconds, failedRuns: claim.sweeps.flatMap((n) => failed.get(n) ?? []) });
+    outcomes.push({
+      claim,
+      result,
+      verdict,
+      page,
+      wallSeconds,
+      failedRuns: claim.sweeps.flatMap((n) => failed.get(n) ?? []),
+    });
     say(`${claim.id}: ${verdict} (${wallSeconds.toFixed(1)} s) — ${page}`);
   }
   return outcomes;

@@ -42,7 +42,12 @@ export function decide(ci: MeanCi, rule: Rule): TestOutcome {
   }
 }
 
-export function runTest(statistic: string, seeds: readonly number[], values: readonly number[], rule: Rule): TestResult {
+export function runTest(
+  statistic: string,
+  seeds: readonly number[],
+  values: readonly number[],
+  rule: Rule,
+): TestResult {
   const ci = meanCi95(values);
   return { statistic, values: [...values], seeds: [...seeds], ci, rule, outcome: decide(ci, rule) };
 }
@@ -77,6 +82,8 @@ export function ruleText(rule: Rule): string {
 /** "R² 0.93 ± 0.03 (95% CI [0.90, 0.96], n = 5; claim: > 0.8) → pass". */
 export function describeTest(test: TestResult): string {
   const [lo, hi] = ciBounds(test.ci);
-  const ci = Number.isFinite(test.ci.halfWidth) ? `${fmt(test.ci.mean)} ± ${fmt(test.ci.halfWidth)} (95% CI [${fmt(lo)}, ${fmt(hi)}]` : `${fmt(test.ci.mean)} (no CI`;
+  const ci = Number.isFinite(test.ci.halfWidth)
+    ? `${fmt(test.ci.mean)} ± ${fmt(test.ci.halfWidth)} (95% CI [${fmt(lo)}, ${fmt(hi)}]`
+    : `${fmt(test.ci.mean)} (no CI`;
   return `${test.statistic}: ${ci}, n = ${test.ci.n}; claim ${ruleText(test.rule)}) → ${test.outcome}`;
 }

@@ -1,5 +1,6 @@
 // `entrolab repro [<claim> …]`: run the sweeps behind each paper claim, then write one page per
 // claim with its figures, a table with 95% CIs over seeds and a verdict (src/repro/).
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
@@ -9,7 +10,41 @@ import { tableToMarkdown } from '../../report/report.ts';
 import { renderIndex, verdictTable, type VerdictRow } from '../../repro/page.ts';
 import { CLAIMS, DEFAULT_SEEDS } from '../../repro/registry.ts';
 import { runClaims } from '../../repro/run-claims.ts';
-import { describeTest } from '../../repro/verdict.ts';
+import { describeTest, type Verdict } from '../../repro/verdict.ts';
+
+const VERDICTS_FILE = 'verdicts.json';
+
+interface SavedClaim {
+  claim: string;
+  title: string;
+  verdict: Verdict;
+  statistics: string[];
+  wall_s: number;
+  page: string;
+  failed_runs: string[];
+  tests: unknown[];
+}
+
+/** verdicts.json of an earlier invocation, if it used the same seeds and mode. */
+function readVerdicts(out: string, meta: { seeds: number[]; quick: boolean }): SavedClaim[] {
+  try {
+    const saved = JSON.parse(fs.readFileSync(path.join(out, VERDICTS_FILE), 'utf8')) as {
+      seeds: number[];
+      quick: boolean;
+      claims: SavedClaim[];
+    };
+    const same = saved.quick === meta.quick && JSON.stringify(saved.seeds) === JSON.stringify(meta.seeds);
+    return same && saved.claims.every((c) => Array.isArray(c.statistics)) ? saved.claims : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Earlier claims replaced by this run's, in the registry's order. */
+function mergeVerdicts(earlier: SavedClaim[], fresh: SavedClaim[]): SavedClaim[] {
+  const byId = new Map([...earlier, ...fresh].map((c) => [c.claim, c]));
+  return CLAIMS.map((c) => byId.get(c.id)).filter((c): c is SavedClaim => c !== undefined);
+}
 
 interface ReproArgs {
   claims: string[];
@@ -24,27 +59,64 @@ interface ReproArgs {
 }
 
 function listClaims(): string {
-  return CLAIMS.map((c) => `${c.id.padEnd(12)} ${c.title}\n${''.padEnd(13)}${c.paper}\n${''.padEnd(13)}sweeps: ${c.sweeps.join(', ')}`).join('\n') + '\n';
+  return (
+    CLAIMS.map(
+      (c) =>
+        `${c.id.padEnd(12)} ${c.title}\n${''.padEnd(13)}${c.paper}\n${''.padEnd(13)}sweeps: ${c.sweeps.join(', ')}`,
+    ).join('\n') + '\n'
+  );
 }
 
 function wholeNumber(value: number, min: number, flag: string): number {
-  if (!Number.isInteger(value) || value < min) throw new UserError(`must be a whole number >= ${min}, got ${value}`, flag);
+  if (!Number.isInteger(value) || value < min)
+    throw new UserError(`must be a whole number >= ${min}, got ${value}`, flag);
   return value;
 }
 
 export const reproCommand: CommandModule<object, ReproArgs> = {
   command: 'repro [claims..]',
-  describe: "reproduce the papers' claims: run each claim's sweeps, then a page per claim with figures, 95% CIs and a verdict",
+  describe:
+    "reproduce the papers' claims: run each claim's sweeps, then a page per claim with figures, 95% CIs and a verdict",
   builder: (y) =>
     y
-      .positional('claims', { type: 'string', array: true, default: [], describe: `claims to run (default: all): ${CLAIMS.map((c) => c.id).join(', ')}` })
-      .option('list', { type: 'boolean', default: false, describe: 'say what each claim is and which paper makes it, and exit' })
-      .option('seeds', { type: 'number', describe: `seeds per cell (default ${DEFAULT_SEEDS.full}; ${DEFAULT_SEEDS.quick} with --quick)` })
-      .option('first-seed', { type: 'number', default: 0, describe: 'first seed (verdicts use 0..N−1; settings were picked on 100 and above)' })
-      .option('quick', { type: 'boolean', default: false, describe: 'short runs: every claim in under 2 minutes on 2 cores (a smoke test)' })
-      .option('out', { type: 'string', describe: 'output directory (default runs/repro, runs/repro-quick with --quick)' })
-      .option('workers', { type: 'number', default: os.availableParallelism(), describe: 'training runs at once (one process each)' })
-      .option('figures', { type: 'string', describe: "also write each claim's headline figure to <dir>/<claim>.svg (what docs/repro/ holds)" })
+      .positional('claims', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: `claims to run (default: all): ${CLAIMS.map((c) => c.id).join(', ')}`,
+      })
+      .option('list', {
+        type: 'boolean',
+        default: false,
+        describe: 'say what each claim is and which paper makes it, and exit',
+      })
+      .option('seeds', {
+        type: 'number',
+        describe: `seeds per cell (default ${DEFAULT_SEEDS.full}; ${DEFAULT_SEEDS.quick} with --quick)`,
+      })
+      .option('first-seed', {
+        type: 'number',
+        default: 0,
+        describe: 'first seed (verdicts use 0..N−1; settings were picked on 100 and above)',
+      })
+      .option('quick', {
+        type: 'boolean',
+        default: false,
+        describe: 'short runs: every claim in under 2 minutes on 2 cores (a smoke test)',
+      })
+      .option('out', {
+        type: 'string',
+        describe: 'output directory (default runs/repro, runs/repro-quick with --quick)',
+      })
+      .option('workers', {
+        type: 'number',
+        default: os.availableParallelism(),
+        describe: 'training runs at once (one process each)',
+      })
+      .option('figures', {
+        type: 'string',
+        describe: "also write each claim's headline figure to <dir>/<claim>.svg (what docs/repro/ holds)",
+      })
       .option('backend', { type: 'string', describe: 'passed to every train run (auto|tensorflow|wasm|cpu)' })
       .example('$0 repro --list', 'the claims')
       .example('$0 repro collapse covariance --quick', 'two claims, short runs')
@@ -55,7 +127,11 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
       return;
     }
     const unknown = args.claims.filter((id) => !CLAIMS.some((c) => c.id === id));
-    if (unknown.length > 0) throw new UserError(`unknown claim '${unknown[0]}'; the claims are ${CLAIMS.map((c) => c.id).join(', ')}`, 'repro');
+    if (unknown.length > 0)
+      throw new UserError(
+        `unknown claim '${unknown[0]}'; the claims are ${CLAIMS.map((c) => c.id).join(', ')}`,
+        'repro',
+      );
     const claims = args.claims.length === 0 ? CLAIMS : CLAIMS.filter((c) => args.claims.includes(c.id));
     const count = wholeNumber(args.seeds ?? (args.quick ? DEFAULT_SEEDS.quick : DEFAULT_SEEDS.full), 1, '--seeds');
     const first = wholeNumber(args['first-seed'], 0, '--first-seed');
@@ -86,32 +162,55 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
     process.off('SIGTERM', onSignal);
     if (controller.signal.aborted) process.exit(130);
 
-    const rows: VerdictRow[] = outcomes.map((o) => ({ claim: o.claim.id, title: o.claim.title, verdict: o.verdict, statistics: o.result.tests.map(describeTest) }));
     const meta = { seeds, quick: args.quick };
-    writeFileAtomic(path.join(out, 'index.html'), renderIndex(rows, meta));
-    writeJsonAtomic(path.join(out, 'verdicts.json'), {
-      seeds,
-      quick: args.quick,
-      claims: outcomes.map((o) => ({
-        claim: o.claim.id,
-        verdict: o.verdict,
-        wall_s: Math.round(o.wallSeconds * 10) / 10,
-        page: path.relative(out, o.page),
-        failed_runs: o.failedRuns,
-        tests: o.result.tests.map((t) => ({ statistic: t.statistic, seeds: t.seeds, values: t.values, mean: t.ci.mean, half_width: t.ci.halfWidth, rule: t.rule, outcome: t.outcome })),
+    const fresh: SavedClaim[] = outcomes.map((o) => ({
+      claim: o.claim.id,
+      title: o.claim.title,
+      verdict: o.verdict,
+      statistics: o.result.tests.map(describeTest),
+      wall_s: Math.round(o.wallSeconds * 10) / 10,
+      page: path.relative(out, o.page),
+      failed_runs: o.failedRuns,
+      tests: o.result.tests.map((t) => ({
+        statistic: t.statistic,
+        seeds: t.seeds,
+        values: t.values,
+        mean: t.ci.mean,
+        half_width: t.ci.halfWidth,
+        rule: t.rule,
+        outcome: t.outcome,
       })),
-    });
+    }));
+    // claims run earlier into the same directory with the same seeds stay in the index
+    const saved = mergeVerdicts(readVerdicts(out, meta), fresh);
+    const rows: VerdictRow[] = saved.map((c) => ({
+      claim: c.claim,
+      title: c.title,
+      verdict: c.verdict,
+      statistics: c.statistics,
+    }));
+    writeFileAtomic(path.join(out, 'index.html'), renderIndex(rows, meta));
+    writeJsonAtomic(path.join(out, VERDICTS_FILE), { seeds, quick: args.quick, claims: saved });
     if (args.figures) {
       for (const o of outcomes) {
         const headline = o.result.figures[0];
         if (headline) writeFileAtomic(path.join(args.figures, `${o.claim.id}.svg`), headline.svg);
       }
     }
-    process.stdout.write(tableToMarkdown(verdictTable(rows)));
+    process.stdout.write(
+      tableToMarkdown(verdictTable(rows.filter((r) => outcomes.some((o) => o.claim.id === r.claim)))),
+    );
     const minutes = ((Date.now() - started) / 60000).toFixed(1);
-    process.stderr.write(`${outcomes.length} claim(s) in ${minutes} min: ${outcomes.map((o) => `${o.claim.id} ${o.wallSeconds.toFixed(0)} s`).join(', ')}\n`);
+    process.stderr.write(
+      `${outcomes.length} claim(s) in ${minutes} min: ` +
+        `${outcomes.map((o) => `${o.claim.id} ${o.wallSeconds.toFixed(0)} s`).join(', ')}\n`,
+    );
     process.stderr.write(`pages: ${path.join(out, 'index.html')}\n`);
     const failed = outcomes.flatMap((o) => o.failedRuns);
-    if (failed.length > 0) throw new UserError(`${failed.length} run(s) did not finish (${failed.slice(0, 3).join(', ')}); re-run the same command to retry them`);
+    if (failed.length > 0)
+      throw new UserError(
+        `${failed.length} run(s) did not finish (${failed.slice(0, 3).join(', ')}); re-run the same command to retry ` +
+          `them`,
+      );
   },
 };

@@ -35,14 +35,18 @@ export function collapseStats(entropy: readonly number[], reward: readonly numbe
   const smooth = movingAverage(entropy, smoothingWindow(entropy.length));
   const start = entropy[0];
   const end = tailMean(entropy, 0.1);
-  const dropAt = (fraction: number) => (start - smooth[Math.max(0, Math.round(entropy.length * fraction) - 1)]) / (start - end);
+  const dropAt = (fraction: number) =>
+    (start - smooth[Math.max(0, Math.round(entropy.length * fraction) - 1)]) / (start - end);
   return {
     a: -fit.slope,
     b: fit.intercept,
     r2: fit.r2,
     ceiling: fit.intercept + fit.slope,
     bestReward: Math.max(...movingAverage(reward, smoothingWindow(reward.length))),
-    monotone: spearman(entropy.map((_, i) => i), entropy),
+    monotone: spearman(
+      entropy.map((_, i) => i),
+      entropy,
+    ),
     dropByQuarter: dropAt(0.25),
     dropByTwelfth: dropAt(1 / 12),
     entropyStart: start,
@@ -56,13 +60,44 @@ function analyze(data: ClaimData): ClaimResult {
   const stats = seeds.map((s) => collapseStats(values(runs.get(s)!, ENTROPY), values(runs.get(s)!, REWARD)));
   const col = (k: keyof CollapseStats) => stats.map((s) => s[k]);
   const tests = [
-    runTest('entropy drop H(step 1) − H(last 10%) in nats', seeds, stats.map((s) => s.entropyStart - s.entropyEnd), { kind: 'above', value: 0 }),
+    runTest(
+      'entropy drop H(step 1) − H(last 10%) in nats',
+      seeds,
+      stats.map((s) => s.entropyStart - s.entropyEnd),
+      { kind: 'above', value: 0 },
+    ),
     runTest('Spearman ρ(step, entropy): monotone fall', seeds, col('monotone'), { kind: 'below', value: -0.8 }),
-    runTest('share of the entropy drop made in the first quarter of the steps', seeds, col('dropByQuarter'), { kind: 'above', value: 0.25 }),
+    runTest('share of the entropy drop made in the first quarter of the steps', seeds, col('dropByQuarter'), {
+      kind: 'above',
+      value: 0.25,
+    }),
     runTest('R² of R = −a·exp(H) + b over the steps of a run', seeds, col('r2'), { kind: 'above', value: 0.7 }),
   ];
-  const header = ['seed', 'a', 'b', 'R²', 'ceiling b − a', 'best reward', 'H start', 'H end', 'drop by 1/12', 'drop by 1/4', 'ρ(step, H)'];
-  const keys: (keyof CollapseStats)[] = ['a', 'b', 'r2', 'ceiling', 'bestReward', 'entropyStart', 'entropyEnd', 'dropByTwelfth', 'dropByQuarter', 'monotone'];
+  const header = [
+    'seed',
+    'a',
+    'b',
+    'R²',
+    'ceiling b − a',
+    'best reward',
+    'H start',
+    'H end',
+    'drop by 1/12',
+    'drop by 1/4',
+    'ρ(step, H)',
+  ];
+  const keys: (keyof CollapseStats)[] = [
+    'a',
+    'b',
+    'r2',
+    'ceiling',
+    'bestReward',
+    'entropyStart',
+    'entropyEnd',
+    'dropByTwelfth',
+    'dropByQuarter',
+    'monotone',
+  ];
   const rows = stats.map((s, i) => [String(seeds[i]), ...keys.map((k) => fmt(s[k]))]);
   rows.push(['mean ± 95% CI', ...keys.map((k) => formatMeanCi(meanCi95(col(k))))]);
 
@@ -88,7 +123,9 @@ function analyze(data: ClaimData): ClaimResult {
   const lawFigure = {
     name: 'reward_vs_entropy',
     section: 'Figures',
-    title: 'mean reward against policy entropy, one point per step (thin, per seed) and the least-squares fit R = −a·exp(H) + b per seed (thick)',
+    title:
+      'mean reward against policy entropy, one point per step (thin, per seed) and the least-squares fit R = ' +
+      '−a·exp(H) + b per seed (thick)',
     svg: renderPlot({
       title: 'entropy–reward law under plain GRPO',
       xLabel: 'entropy H (nats/token)',
@@ -98,15 +135,29 @@ function analyze(data: ClaimData): ClaimResult {
   };
   const group = [{ label: 'GRPO', runs: seeds.map((s) => runs.get(s)!) }];
   const mean = (k: keyof CollapseStats) => fmt(meanCi95(col(k)).mean);
+  const pct = (k: keyof CollapseStats) => `${fmt(100 * meanCi95(col(k)).mean)}%`;
   return {
     tests,
-    tables: [{ caption: 'Per seed: the least-squares fit of R = −a·exp(H) + b over all steps, and the shape of the entropy curve', table: { header, rows } }],
-    figures: [lawFigure, curveFigure('entropy', 'policy entropy under plain GRPO', ENTROPY, group), curveFigure('reward', 'mean reward under plain GRPO', REWARD, group)],
+    tables: [
+      {
+        caption:
+          'Per seed: the least-squares fit of R = −a·exp(H) + b over all steps, and the shape of the entropy curve',
+        table: { header, rows },
+      },
+    ],
+    figures: [
+      lawFigure,
+      curveFigure('entropy', 'policy entropy under plain GRPO', ENTROPY, group),
+      curveFigure('reward', 'mean reward under plain GRPO', REWARD, group),
+    ],
     notes: [
-      `Entropy falls from ${mean('entropyStart')} to ${mean('entropyEnd')} nats (mean over seeds); ${mean('dropByTwelfth')} of the drop happens in the first twelfth of the steps ` +
-        `(the paper: 73% of the drop in the first 1/12 of training) and ${mean('dropByQuarter')} in the first quarter.`,
-      `The fitted ceiling b − a (reward at H = 0) is ${mean('ceiling')} against a best smoothed reward of ${mean('bestReward')}; the paper reads b − a as the ` +
-        'performance ceiling once entropy is spent.',
+      `Entropy falls from ${mean('entropyStart')} to ${mean('entropyEnd')} nats (mean over seeds); ` +
+        `${pct('dropByTwelfth')} of the drop happens in the first twelfth ` +
+        `of the steps (reported for the paper's LLM runs: 73% in the first 1/12 of training) and ` +
+        `${pct('dropByQuarter')} in the first quarter.`,
+      `The fitted ceiling b − a (reward at H = 0) is ${mean('ceiling')} against a best smoothed reward of ` +
+        `${mean('bestReward')} (rewards here are at most 1); ` +
+        'the paper reads b − a as the performance ceiling once entropy is spent.',
     ],
   };
 }
@@ -114,14 +165,21 @@ function analyze(data: ClaimData): ClaimResult {
 export const collapseClaim: Claim = {
   id: 'collapse',
   title: 'Entropy collapse and the entropy–reward law',
-  paper: 'Cui et al. 2025, "The Entropy Mechanism of Reinforcement Learning for Reasoning Language Models", arXiv 2505.22617',
+  paper:
+    'Cui et al. 2025, "The Entropy Mechanism of Reinforcement Learning for Reasoning Language Models", arXiv ' +
+    '2505.22617',
   statement:
-    'Under plain GRPO (no entropy bonus, no KL) the policy entropy falls early and monotonically, and the reward follows R = −a·exp(H) + b; ' +
+    'Under plain GRPO (no entropy bonus, no KL) the policy entropy falls early and monotonically, and the reward ' +
+    'follows R = −a·exp(H) + b; ' +
     'a and b are fitted by least squares over the steps of each run.',
   environment:
-    'four-rooms gridworld (9×9, start and goal sampled per prompt, 200 held-out pairs): the first policy is near uniform (H = ln 4) and solves ' +
-    'about 15% of episodes, and plain GRPO reaches about 80% within 150 steps, so entropy and reward both sweep a wide range in a few seconds of CPU.',
+    'four-rooms gridworld (9×9, start and goal sampled per prompt, 200 held-out pairs): the first policy is near ' +
+    'uniform (H = ln 4) and solves ' +
+    'about 15% of episodes, and plain GRPO reaches about 80% within 150 steps, so entropy and reward both sweep a ' +
+    'wide range in a few seconds of CPU.',
   sweeps: [GRPO_SWEEP],
-  tuning: 'No settings were tuned for this claim: the base run is the quickstart configuration; the thresholds were fixed before looking at seeds 0..N−1.',
+  tuning:
+    'No settings were tuned for this claim: the base run is the quickstart configuration; the thresholds were fixed ' +
+    'before looking at seeds 0..N−1.',
   analyze,
 };

@@ -34,7 +34,11 @@ function analyze(data: ClaimData): ClaimResult {
       pick((s) => tailMean(values(r(s), 'success_rate'), 0.1)),
     ]);
   };
-  row('GRPO', grpo, [...grpo.keys()].sort((a, b) => a - b));
+  row(
+    'GRPO',
+    grpo,
+    [...grpo.keys()].sort((a, b) => a - b),
+  );
   const groups = [{ label: 'GRPO', runs: [...grpo.values()] }];
   for (const [cell, label] of METHODS) {
     const runs = cellRuns(data, SWEEP, cell);
@@ -42,8 +46,18 @@ function analyze(data: ClaimData): ClaimResult {
     const entropyOf = (m: typeof runs, s: number) => tailMean(values(m.get(s)!, ENTROPY), 0.1);
     const ratio = seeds.map((s) => entropyOf(runs, s) / entropyOf(grpo, s));
     const passGap = seeds.map((s) => finalEval(runs.get(s)!, 'passAtK') - finalEval(grpo.get(s)!, 'passAtK'));
-    tests.push(runTest(`${label}: final entropy / GRPO's (same seed, mean of the last 10% of steps)`, seeds, ratio, { kind: 'above', value: 1 }));
-    tests.push(runTest(`${label}: test pass@k − GRPO's (same seed; non-inferiority margin ${PASS_MARGIN})`, seeds, passGap, { kind: 'above', value: -PASS_MARGIN }));
+    tests.push(
+      runTest(`${label}: final entropy / GRPO's (same seed, mean of the last 10% of steps)`, seeds, ratio, {
+        kind: 'above',
+        value: 1,
+      }),
+    );
+    tests.push(
+      runTest(`${label}: test pass@k − GRPO's (same seed; non-inferiority margin ${PASS_MARGIN})`, seeds, passGap, {
+        kind: 'above',
+        value: -PASS_MARGIN,
+      }),
+    );
     row(label, runs, seeds, ratio);
     groups.push({ label, runs: seeds.map((s) => runs.get(s)!) });
   }
@@ -52,9 +66,20 @@ function analyze(data: ClaimData): ClaimResult {
     tests,
     tables: [
       {
-        caption: `Mean ± 95% CI over seeds. Final entropy: mean of actor/entropy over the last 10% of steps. pass@1 and pass@${k} on the test split (held-out start/goal pairs, summary.json); gap = pass@${k} − pass@1`,
+        caption:
+          `Mean ± 95% CI over seeds. Final entropy: mean of actor/entropy over the last 10% of steps. pass@1 ` +
+          `and pass@${k} on the test split (held-out start/goal pairs, summary.json); gap = pass@${k} − pass@1`,
         table: {
-          header: ['method', 'seeds', 'final entropy', 'entropy / GRPO', 'test pass@1', `test pass@${k}`, `pass@${k} − pass@1`, 'final training success'],
+          header: [
+            'method',
+            'seeds',
+            'final entropy',
+            'entropy / GRPO',
+            'test pass@1',
+            `test pass@${k}`,
+            `pass@${k} − pass@1`,
+            'final training success',
+          ],
           rows,
         },
       },
@@ -64,8 +89,10 @@ function analyze(data: ClaimData): ClaimResult {
       curveFigure('success', 'training success rate', 'success_rate', groups),
     ],
     notes: [
-      `The paper reports KL-Cov's entropy more than 10× GRPO's at plateau on 7B–32B language models; here the ratio is the "entropy / GRPO" column. ` +
-        `A policy over 4 moves can never exceed ln 4 = ${fmt(Math.log(4))} nats, and GRPO's plateau on a solvable gridworld is not near 0, so a 10× ratio is out of reach by construction.`,
+      `The paper reports KL-Cov's entropy more than 10× GRPO's at plateau on 7B–32B language models; here the ratio ` +
+        `is the "entropy / GRPO" column. ` +
+        `A policy over 4 moves can never exceed ln 4 = ${fmt(Math.log(4))} nats, and GRPO's plateau on a solvable ` +
+        `gridworld is not near 0, so a 10× ratio is out of reach by construction.`,
     ],
   };
 }
@@ -73,16 +100,22 @@ function analyze(data: ClaimData): ClaimResult {
 export const covMethodsClaim: Claim = {
   id: 'cov-methods',
   title: 'Clip-Cov and KL-Cov escape entropy collapse',
-  paper: 'Cui et al. 2025, "The Entropy Mechanism of Reinforcement Learning for Reasoning Language Models", arXiv 2505.22617',
+  paper:
+    'Cui et al. 2025, "The Entropy Mechanism of Reinforcement Learning for Reasoning Language Models", arXiv ' +
+    '2505.22617',
   statement:
-    'At equal steps, Clip-Cov and KL-Cov end with higher entropy than plain GRPO (the paper: >10× at plateau), and pass@k on a task with ' +
+    'At equal steps, Clip-Cov and KL-Cov end with higher entropy than plain GRPO (the paper: >10× at plateau), and ' +
+    'pass@k on a task with ' +
     'many valid answers is at least as good (non-inferiority margin 0.05).',
   environment:
-    'the four-rooms gridworld with start and goal sampled per prompt: between most start/goal pairs there are many shortest paths ' +
-    '(many valid answers), and the test split holds out 200 pairs, so pass@k measures whether a more diverse policy solves more unseen pairs.',
+    'the four-rooms gridworld with start and goal sampled per prompt: between most start/goal pairs there are many ' +
+    'shortest paths ' +
+    '(many valid answers), and the test split holds out 200 pairs, so pass@k measures whether a more diverse policy ' +
+    'solves more unseen pairs.',
   sweeps: [GRPO_SWEEP, SWEEP],
   tuning:
-    'Clip-Cov r = 0.01 (ω = (1, 5)) and KL-Cov k = 0.02, β = 1 come from the shipped ablation (configs/sweeps/ablation.yaml, picked there on the ' +
+    'Clip-Cov r = 0.01 (ω = (1, 5)) and KL-Cov k = 0.02, β = 1 come from the shipped ablation ' +
+    '(configs/sweeps/ablation.yaml, picked there on the ' +
     'key_door gridworld); they were checked on seed 100 here and not changed.',
   analyze,
 };

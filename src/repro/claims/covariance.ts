@@ -25,27 +25,77 @@ function analyze(data: ClaimData): ClaimResult {
     const predicted = values(run, PREDICTED);
     const fit = fitLine(predicted, measured);
     const cov = values(run, COV);
-    return { measured, predicted, slope: fit.slope, corr: pearson(predicted, measured), positiveCov: cov.filter((c) => c > 0).length / cov.length };
+    return {
+      measured,
+      predicted,
+      slope: fit.slope,
+      corr: pearson(predicted, measured),
+      positiveCov: cov.filter((c) => c > 0).length / cov.length,
+    };
   });
   const all = { predicted: per.flatMap((p) => p.predicted), measured: per.flatMap((p) => p.measured) };
   const pooled = fitLine(all.predicted, all.measured);
 
   const banditSeeds = data.seeds;
-  const medianError = BANDIT_LRS.map((lr) => banditSeeds.map((s) => percentile(banditCases(s, lr).map((c) => c.relativeError), 50)));
-  const logLogSlope = banditSeeds.map((_, i) => fitLine(BANDIT_LRS.map(Math.log10), medianError.map((errs) => Math.log10(errs[i]))).slope);
+  const medianError = BANDIT_LRS.map((lr) =>
+    banditSeeds.map((s) =>
+      percentile(
+        banditCases(s, lr).map((c) => c.relativeError),
+        50,
+      ),
+    ),
+  );
+  const logLogSlope = banditSeeds.map(
+    (_, i) =>
+      fitLine(
+        BANDIT_LRS.map(Math.log10),
+        medianError.map((errs) => Math.log10(errs[i])),
+      ).slope,
+  );
 
   const tests = [
-    runTest('training runs: correlation of measured on predicted ΔH over the steps of a run', seeds, per.map((p) => p.corr), { kind: 'above', value: 0.9 }),
-    runTest('training runs: regression slope of measured on predicted ΔH', seeds, per.map((p) => p.slope), { kind: 'within', low: 0.8, high: 1.25 }),
-    runTest(`bandit: median relative error at η = ${BANDIT_LRS[BANDIT_LRS.length - 1]}`, banditSeeds, medianError[medianError.length - 1], { kind: 'below', value: 0.01 }),
-    runTest('bandit: slope of log(relative error) on log η (first order: 1)', banditSeeds, logLogSlope, { kind: 'within', low: 0.8, high: 1.2 }),
+    runTest(
+      'training runs: correlation of measured on predicted ΔH over the steps of a run',
+      seeds,
+      per.map((p) => p.corr),
+      { kind: 'above', value: 0.9 },
+    ),
+    runTest(
+      'training runs: regression slope of measured on predicted ΔH',
+      seeds,
+      per.map((p) => p.slope),
+      { kind: 'within', low: 0.8, high: 1.25 },
+    ),
+    runTest(
+      `bandit: median relative error at η = ${BANDIT_LRS[BANDIT_LRS.length - 1]}`,
+      banditSeeds,
+      medianError[medianError.length - 1],
+      { kind: 'below', value: 0.01 },
+    ),
+    runTest('bandit: slope of log(relative error) on log η (first order: 1)', banditSeeds, logLogSlope, {
+      kind: 'within',
+      low: 0.8,
+      high: 1.2,
+    }),
   ];
 
   const trainTable = {
     header: ['seed', 'steps', 'correlation', 'slope', 'share of steps with cov(log π, A) > 0'],
     rows: [
-      ...per.map((p, i) => [String(seeds[i]), String(p.measured.length), fmt(p.corr), fmt(p.slope), fmt(p.positiveCov)]),
-      ['mean ± 95% CI', '', formatMeanCi(meanCi95(per.map((p) => p.corr))), formatMeanCi(meanCi95(per.map((p) => p.slope))), formatMeanCi(meanCi95(per.map((p) => p.positiveCov)))],
+      ...per.map((p, i) => [
+        String(seeds[i]),
+        String(p.measured.length),
+        fmt(p.corr),
+        fmt(p.slope),
+        fmt(p.positiveCov),
+      ]),
+      [
+        'mean ± 95% CI',
+        '',
+        formatMeanCi(meanCi95(per.map((p) => p.corr))),
+        formatMeanCi(meanCi95(per.map((p) => p.slope))),
+        formatMeanCi(meanCi95(per.map((p) => p.positiveCov))),
+      ],
     ],
   };
   const banditTable = {
@@ -67,9 +117,15 @@ function analyze(data: ClaimData): ClaimResult {
   return {
     tests,
     tables: [
-      { caption: 'Training runs (plain GRPO): measured against predicted entropy change, over the steps of each run', table: trainTable },
       {
-        caption: `Tabular softmax bandit (${BANDIT_DEFAULTS.actions} actions, ${BANDIT_DEFAULTS.cases} random bandits per seed, logits ~ N(0, ${BANDIT_DEFAULTS.logitScale}²), rewards ~ U(0, 1)): median relative error |ΔH − prediction| / |prediction| of one exact policy-gradient step`,
+        caption: 'Training runs (plain GRPO): measured against predicted entropy change, over the steps of each run',
+        table: trainTable,
+      },
+      {
+        caption:
+          `Tabular softmax bandit (${BANDIT_DEFAULTS.actions} actions, ${BANDIT_DEFAULTS.cases} random ` +
+          `bandits per seed, logits ~ N(0, ${BANDIT_DEFAULTS.logitScale}²), rewards ~ U(0, 1)): median relative ` +
+          `error |ΔH − prediction| / |prediction| of one exact policy-gradient step`,
         table: banditTable,
       },
     ],
@@ -77,20 +133,39 @@ function analyze(data: ClaimData): ClaimResult {
       {
         name: 'predicted_vs_measured',
         section: 'Figures',
-        title: 'entropy change of each update, predicted −Cov(log π, Δz) against measured, one point per step (dashed: y = x)',
-        svg: renderPlot({ title: 'covariance identity in training (plain GRPO)', xLabel: 'predicted ΔH', yLabel: 'measured ΔH', kind: 'scatter', diagonal: true, series: scatter }),
+        title:
+          'entropy change of each update, predicted −Cov(log π, Δz) against measured, one point per step (dashed: y ' +
+          '= x)',
+        svg: renderPlot({
+          title: 'covariance identity in training (plain GRPO)',
+          xLabel: 'predicted ΔH',
+          yLabel: 'measured ΔH',
+          kind: 'scatter',
+          diagonal: true,
+          series: scatter,
+        }),
       },
       {
         name: 'bandit_error',
         section: 'Figures',
-        title: 'tabular bandit: log10 of the median relative error against log10 η, one line per seed (first order: slope 1)',
-        svg: renderPlot({ title: 'bandit: relative error of the first-order prediction', xLabel: 'log10 η', yLabel: 'log10 median relative error', series: banditSeries }),
+        title:
+          'tabular bandit: log10 of the median relative error against log10 η, one line per seed (first order: ' +
+          'slope 1)',
+        svg: renderPlot({
+          title: 'bandit: relative error of the first-order prediction',
+          xLabel: 'log10 η',
+          yLabel: 'log10 median relative error',
+          series: banditSeries,
+        }),
       },
     ],
     notes: [
-      `Pooled over all ${all.measured.length} steps of all runs: slope ${fmt(pooled.slope)}, R² ${fmt(pooled.r2)}. The trainer's prediction uses the logit change the step ` +
-        'actually made (Adam, gradient clipping, two epochs of two mini-batches), so the learning rate is inside Δz; what is left is the second-order term.',
-      'In the bandit the step is the exact gradient Δz = η·π·A with no optimizer in between: the relative error falls tenfold per tenfold smaller η, the signature of a first-order identity.',
+      `Pooled over all ${all.measured.length} steps of all runs: slope ${fmt(pooled.slope)}, R² ${fmt(pooled.r2)}. ` +
+        `The trainer's prediction uses the logit change the step ` +
+        'actually made (Adam, gradient clipping, two epochs of two mini-batches), so the learning rate is inside ' +
+        'Δz; what is left is the second-order term.',
+      'In the bandit the step is the exact gradient Δz = η·π·A with no optimizer in between: the relative error ' +
+        'falls tenfold per tenfold smaller η, the signature of a first-order identity.',
     ],
   };
 }
@@ -98,15 +173,22 @@ function analyze(data: ClaimData): ClaimResult {
 export const covarianceClaim: Claim = {
   id: 'covariance',
   title: 'The covariance identity of entropy change',
-  paper: 'Cui et al. 2025, "The Entropy Mechanism of Reinforcement Learning for Reasoning Language Models", arXiv 2505.22617 (Theorems 1 and 2)',
+  paper:
+    'Cui et al. 2025, "The Entropy Mechanism of Reinforcement Learning for Reasoning Language Models", arXiv ' +
+    '2505.22617 (Theorems 1 and 2)',
   statement:
-    'Per update, the measured entropy change ΔH matches −Cov_{a∼π}(log π(a), Δz_a), the covariance of log-probabilities with the logit change ' +
-    '(−η·Cov(log π, π·A) for an exact tabular policy-gradient step): high correlation and a slope near 1 over all steps of all runs, and on a ' +
+    'Per update, the measured entropy change ΔH matches −Cov_{a∼π}(log π(a), Δz_a), the covariance of ' +
+    'log-probabilities with the logit change ' +
+    '(−η·Cov(log π, π·A) for an exact tabular policy-gradient step): high correlation and a slope near 1 over all ' +
+    'steps of all runs, and on a ' +
     'tabular softmax bandit a relative error that goes to 0 in proportion to the learning rate.',
   environment:
-    'the plain-GRPO four-rooms runs of the collapse claim (no extra runs; their entropy falls steadily, so steps with large and small ΔH are both present), ' +
+    'the plain-GRPO four-rooms runs of the collapse claim (no extra runs; their entropy falls steadily, so steps ' +
+    'with large and small ΔH are both present), ' +
     'and a tabular softmax bandit computed exactly in double precision, where the identity must hold to first order.',
   sweeps: [GRPO_SWEEP],
-  tuning: 'Nothing tuned: the bandit sizes and learning rates were fixed before running any seed; the training runs are the collapse claim’s.',
+  tuning:
+    'Nothing tuned: the bandit sizes and learning rates were fixed before running any seed; the training runs are ' +
+    'the collapse claim’s.',
   analyze,
 };

@@ -22,20 +22,43 @@ function analyze(data: ClaimData): ClaimResult {
   const per = (m: typeof epo) =>
     seeds.map((s) => {
       const h = values(m.get(s)!, ENTROPY);
-      return { variance: stepVariance(h), meanEntropy: h.reduce((a, b) => a + b, 0) / h.length, success: tailMean(values(m.get(s)!, 'success_rate'), 0.1) };
+      return {
+        variance: stepVariance(h),
+        meanEntropy: h.reduce((a, b) => a + b, 0) / h.length,
+        success: tailMean(values(m.get(s)!, 'success_rate'), 0.1),
+      };
     });
   const e = per(epo);
   const b = per(base);
   const tests = [
-    runTest('step-to-step variance of entropy, EPO / entropy bonus (same seed)', seeds, seeds.map((_, i) => e[i].variance / b[i].variance), { kind: 'below', value: 1 }),
-    runTest('matched mean entropy: (EPO − bonus) / bonus over the whole run', seeds, seeds.map((_, i) => (e[i].meanEntropy - b[i].meanEntropy) / b[i].meanEntropy), {
-      kind: 'within',
-      low: -MATCH_TOLERANCE,
-      high: MATCH_TOLERANCE,
-    }),
-    runTest(`final training success, EPO − bonus (non-inferiority margin ${SUCCESS_MARGIN})`, seeds, seeds.map((_, i) => e[i].success - b[i].success), { kind: 'above', value: -SUCCESS_MARGIN }),
+    runTest(
+      'step-to-step variance of entropy, EPO / entropy bonus (same seed)',
+      seeds,
+      seeds.map((_, i) => e[i].variance / b[i].variance),
+      { kind: 'below', value: 1 },
+    ),
+    runTest(
+      'matched mean entropy: (EPO − bonus) / bonus over the whole run',
+      seeds,
+      seeds.map((_, i) => (e[i].meanEntropy - b[i].meanEntropy) / b[i].meanEntropy),
+      {
+        kind: 'within',
+        low: -MATCH_TOLERANCE,
+        high: MATCH_TOLERANCE,
+      },
+    ),
+    runTest(
+      `final training success, EPO − bonus (non-inferiority margin ${SUCCESS_MARGIN})`,
+      seeds,
+      seeds.map((_, i) => e[i].success - b[i].success),
+      { kind: 'above', value: -SUCCESS_MARGIN },
+    ),
   ];
-  const row = (label: string, xs: typeof e) => [label, String(xs.length), ...(['variance', 'meanEntropy', 'success'] as const).map((k) => formatMeanCi(meanCi95(xs.map((x) => x[k]))))];
+  const row = (label: string, xs: typeof e) => [
+    label,
+    String(xs.length),
+    ...(['variance', 'meanEntropy', 'success'] as const).map((k) => formatMeanCi(meanCi95(xs.map((x) => x[k])))),
+  ];
   const groups = [
     { label: 'entropy bonus (EPO-Base)', runs: seeds.map((s) => base.get(s)!) },
     { label: 'EPO (bonus + smoothing)', runs: seeds.map((s) => epo.get(s)!) },
@@ -44,17 +67,32 @@ function analyze(data: ClaimData): ClaimResult {
     tests,
     tables: [
       {
-        caption: 'Mean ± 95% CI over seeds: variance of the per-step entropy change over the run, mean entropy over the run, training success over the last 10% of steps',
-        table: { header: ['method', 'seeds', 'var(H_{t+1} − H_t)', 'mean entropy', 'final success'], rows: [row('entropy bonus (EPO-Base)', b), row('EPO', e)] },
+        caption:
+          'Mean ± 95% CI over seeds: variance of the per-step entropy change over the run, mean entropy over the ' +
+          'run, training success over the last 10% of steps',
+        table: {
+          header: ['method', 'seeds', 'var(H_{t+1} − H_t)', 'mean entropy', 'final success'],
+          rows: [row('entropy bonus (EPO-Base)', b), row('EPO', e)],
+        },
       },
     ],
     figures: [
-      curveFigure('entropy', 'policy entropy: EPO vs the entropy bonus alone (unsmoothed per-step values)', ENTROPY, groups, { smooth: false }),
-      curveFigure('entropy_change', 'per-step entropy change H_{t+1} − H_t', 'entropy/measured_delta', groups, { smooth: false }),
+      curveFigure(
+        'entropy',
+        'policy entropy: EPO vs the entropy bonus alone (unsmoothed per-step values)',
+        ENTROPY,
+        groups,
+        { smooth: false },
+      ),
+      curveFigure('entropy_change', 'per-step entropy change H_{t+1} − H_t', 'entropy/measured_delta', groups, {
+        smooth: false,
+      }),
       curveFigure('success', 'training success rate', 'success_rate', groups),
     ],
     notes: [
-      'EPO-Base is EPO with its smoothing penalty weight α = 0: the same trajectory-averaged entropy bonus and coefficient, so the only difference between the two cells is the corridor penalty around the historical mean entropy.',
+      'EPO-Base is EPO with its smoothing penalty weight α = 0: the same trajectory-averaged entropy bonus and ' +
+        'coefficient, so the only difference between the two cells is the corridor penalty around the historical ' +
+        'mean entropy.',
     ],
   };
 }
@@ -64,12 +102,16 @@ export const epoClaim: Claim = {
   title: 'EPO steadies multi-turn training',
   paper: '"EPO: Entropy-regularized Policy Optimization for LLM Agents Reinforcement Learning", arXiv 2509.22576 (v2)',
   statement:
-    'On a multi-turn sparse-reward task the step-to-step variance of entropy is lower with EPO than with the plain entropy bonus (EPO-Base) at matched mean entropy ' +
+    'On a multi-turn sparse-reward task the step-to-step variance of entropy is lower with EPO than with the plain ' +
+    'entropy bonus (EPO-Base) at matched mean entropy ' +
     `(within ±${MATCH_TOLERANCE * 100}%), and success is at least as good (non-inferiority margin ${SUCCESS_MARGIN}).`,
   environment:
-    'the four-rooms gridworld: every move is a turn (up to 40 per episode) and the only reward is reaching the goal, the multi-turn sparse-reward setting EPO was designed for, ' +
+    'the four-rooms gridworld: every move is a turn (up to 40 per episode) and the only reward is reaching the ' +
+    'goal, the multi-turn sparse-reward setting EPO was designed for, ' +
     'at a size where 150 steps take seconds.',
   sweeps: [SWEEP],
-  tuning: 'EPO settings from the shipped ablation (λ = 0.02, trajectory aggregation, hinge corridor κ = (0.5, 1.5), α = 0.1, paper β_k schedule with γ = 3); checked on seed 100, not changed.',
+  tuning:
+    'EPO settings from the shipped ablation (λ = 0.02, trajectory aggregation, hinge corridor κ = (0.5, 1.5), α = ' +
+    '0.1, paper β_k schedule with γ = 3); checked on seed 100, not changed.',
   analyze,
 };

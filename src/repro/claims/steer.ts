@@ -19,16 +19,40 @@ function analyze(data: ClaimData): ClaimResult {
   const per = (m: typeof grpo) =>
     seeds.map((s) => {
       const jumps = values(m.get(s)!, DELTA).map(Math.abs);
-      return { max: Math.max(...jumps), p95: percentile(jumps, 95), success: tailMean(values(m.get(s)!, 'success_rate'), 0.1), final: tailMean(values(m.get(s)!, ENTROPY), 0.1) };
+      return {
+        max: Math.max(...jumps),
+        p95: percentile(jumps, 95),
+        success: tailMean(values(m.get(s)!, 'success_rate'), 0.1),
+        final: tailMean(values(m.get(s)!, ENTROPY), 0.1),
+      };
     });
   const g = per(grpo);
   const st = per(steer);
   const tests = [
-    runTest('largest per-step |ΔH|, STEER / GRPO (same seed)', seeds, seeds.map((_, i) => st[i].max / g[i].max), { kind: 'below', value: 1 }),
-    runTest('95th percentile of per-step |ΔH|, STEER / GRPO (same seed)', seeds, seeds.map((_, i) => st[i].p95 / g[i].p95), { kind: 'below', value: 1 }),
-    runTest(`final training success, STEER − GRPO (non-inferiority margin ${SUCCESS_MARGIN})`, seeds, seeds.map((_, i) => st[i].success - g[i].success), { kind: 'above', value: -SUCCESS_MARGIN }),
+    runTest(
+      'largest per-step |ΔH|, STEER / GRPO (same seed)',
+      seeds,
+      seeds.map((_, i) => st[i].max / g[i].max),
+      { kind: 'below', value: 1 },
+    ),
+    runTest(
+      '95th percentile of per-step |ΔH|, STEER / GRPO (same seed)',
+      seeds,
+      seeds.map((_, i) => st[i].p95 / g[i].p95),
+      { kind: 'below', value: 1 },
+    ),
+    runTest(
+      `final training success, STEER − GRPO (non-inferiority margin ${SUCCESS_MARGIN})`,
+      seeds,
+      seeds.map((_, i) => st[i].success - g[i].success),
+      { kind: 'above', value: -SUCCESS_MARGIN },
+    ),
   ];
-  const row = (label: string, xs: typeof g) => [label, String(xs.length), ...(['max', 'p95', 'final', 'success'] as const).map((k) => formatMeanCi(meanCi95(xs.map((x) => x[k]))))];
+  const row = (label: string, xs: typeof g) => [
+    label,
+    String(xs.length),
+    ...(['max', 'p95', 'final', 'success'] as const).map((k) => formatMeanCi(meanCi95(xs.map((x) => x[k])))),
+  ];
   const groups = [
     { label: 'GRPO', runs: seeds.map((s) => grpo.get(s)!) },
     { label: 'STEER', runs: seeds.map((s) => steer.get(s)!) },
@@ -37,17 +61,25 @@ function analyze(data: ClaimData): ClaimResult {
     tests,
     tables: [
       {
-        caption: 'Mean ± 95% CI over seeds: largest and 95th-percentile per-step |measured ΔH| over the run, final entropy and training success (last 10% of steps)',
-        table: { header: ['method', 'seeds', 'max |ΔH|', 'p95 |ΔH|', 'final entropy', 'final success'], rows: [row('GRPO', g), row('STEER', st)] },
+        caption:
+          'Mean ± 95% CI over seeds: largest and 95th-percentile per-step |measured ΔH| over the run, final entropy ' +
+          'and training success (last 10% of steps)',
+        table: {
+          header: ['method', 'seeds', 'max |ΔH|', 'p95 |ΔH|', 'final entropy', 'final success'],
+          rows: [row('GRPO', g), row('STEER', st)],
+        },
       },
     ],
     figures: [
-      curveFigure('entropy_change', 'per-step measured entropy change ΔH (unsmoothed): GRPO vs STEER', DELTA, groups, { smooth: false }),
+      curveFigure('entropy_change', 'per-step measured entropy change ΔH (unsmoothed): GRPO vs STEER', DELTA, groups, {
+        smooth: false,
+      }),
       curveFigure('entropy', 'policy entropy', ENTROPY, groups),
       curveFigure('success', 'training success rate', 'success_rate', groups),
     ],
     notes: [
-      'ΔH is the trainer\'s entropy/measured_delta: the exact entropy of the same states before and after the step\'s update, so it isolates the update from changes in which states are visited.',
+      "ΔH is the trainer's entropy/measured_delta: the exact entropy of the same states before and after the step's " +
+        'update, so it isolates the update from changes in which states are visited.',
     ],
   };
 }
@@ -57,11 +89,15 @@ export const steerClaim: Claim = {
   title: 'STEER damps entropy jumps',
   paper: 'STEER, "Rethinking Entropy Interventions in RLVR: An Entropy Change Perspective", arXiv 2510.10150',
   statement:
-    'At the same learning rate, the largest per-step |measured ΔH| and its 95th percentile are smaller with STEER than with plain GRPO, with success at least as good ' +
+    'At the same learning rate, the largest per-step |measured ΔH| and its 95th percentile are smaller with STEER ' +
+    'than with plain GRPO, with success at least as good ' +
     `(non-inferiority margin ${SUCCESS_MARGIN}).`,
   environment:
-    'the four-rooms gridworld of the collapse claim, sharing its plain-GRPO runs as the baseline: GRPO\'s entropy there drops fastest while success climbs, which is where large single-step changes occur.',
+    "the four-rooms gridworld of the collapse claim, sharing its plain-GRPO runs as the baseline: GRPO's entropy " +
+    'there drops fastest while success climbs, which is where large single-step changes occur.',
   sweeps: [GRPO_SWEEP, SWEEP],
-  tuning: 'STEER settings from its paper\'s main script (exp weighting, λ_min = 0.8, the code\'s Ω estimator); checked on seed 100, not changed.',
+  tuning:
+    "STEER settings from its paper's main script (exp weighting, λ_min = 0.8, the code's Ω estimator); checked on " +
+    'seed 100, not changed.',
   analyze,
 };
