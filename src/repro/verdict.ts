@@ -68,6 +68,12 @@ export function fmt(value: number): string {
   return String(Number(value.toPrecision(4)));
 }
 
+/** Mean ± 95% CI half-width with four significant digits (for numbers far from 1, e.g. 5e-4). */
+export function fmtMeanCi(values: readonly number[]): string {
+  const ci = meanCi95(values);
+  return Number.isFinite(ci.halfWidth) ? `${fmt(ci.mean)} ± ${fmt(ci.halfWidth)}` : fmt(ci.mean);
+}
+
 export function ruleText(rule: Rule): string {
   switch (rule.kind) {
     case 'above':

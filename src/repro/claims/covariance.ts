@@ -8,7 +8,7 @@ import { banditCases, BANDIT_DEFAULTS } from '../bandit.ts';
 import { cellRuns, values, type Claim, type ClaimData, type ClaimResult } from '../claim.ts';
 import { fitLine, pearson, percentile } from '../fit.ts';
 import { PALETTE } from '../plots.ts';
-import { fmt, runTest } from '../verdict.ts';
+import { fmt, fmtMeanCi, runTest } from '../verdict.ts';
 import { GRPO_CELL, GRPO_SWEEP } from './collapse.ts';
 
 const MEASURED = 'entropy/measured_delta';
@@ -100,7 +100,7 @@ function analyze(data: ClaimData): ClaimResult {
   };
   const banditTable = {
     header: ['η', ...banditSeeds.map((s) => `seed ${s}`), 'mean ± 95% CI'],
-    rows: BANDIT_LRS.map((lr, i) => [String(lr), ...medianError[i].map(fmt), formatMeanCi(meanCi95(medianError[i]))]),
+    rows: BANDIT_LRS.map((lr, i) => [String(lr), ...medianError[i].map(fmt), fmtMeanCi(medianError[i])]),
   };
 
   const scatter: Series[] = seeds.map((s, i) => ({
