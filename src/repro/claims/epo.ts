@@ -1,15 +1,18 @@
 // Claim 5: EPO's entropy smoothing steadies multi-turn training compared with the entropy bonus
 // alone ("EPO-Base") (EPO: Entropy-regularized Policy Optimization, arXiv 2509.22576).
-import { meanCi95 } from '../../report/stats.ts';
+import { mean, meanCi95 } from '../../report/stats.ts';
 import { formatMeanCi } from '../../report/report.ts';
 import { cellRuns, commonSeeds, values, type Claim, type ClaimData, type ClaimResult } from '../claim.ts';
 import { diffs, tailMean, variance } from '../fit.ts';
 import { curveFigure } from '../plots.ts';
-import { runTest } from '../verdict.ts';
+import { fmt, fmtMeanCi, runTest } from '../verdict.ts';
 import { ENTROPY } from './collapse.ts';
 
 const SWEEP = 'epo';
 export const MATCH_TOLERANCE = 0.1;
+/** EPO's upper corridor factor in configs/repro/epo.yaml, for the page's explanation. */
+const KAPPA_HIGH = 1.5;
+const ABOVE_MAX = 'upper edge above ln 4';
 export const SUCCESS_MARGIN = 0.05;
 
 /** Step-to-step variance of entropy: variance of H_{t+1} − H_t over the run. */
@@ -57,8 +60,18 @@ function analyze(data: ClaimData): ClaimResult {
   const row = (label: string, xs: typeof e) => [
     label,
     String(xs.length),
-    ...(['variance', 'meanEntropy', 'success'] as const).map((k) => formatMeanCi(meanCi95(xs.map((x) => x[k])))),
+    fmtMeanCi(xs.map((x) => x.variance)),
+    ...(['meanEntropy', 'success'] as const).map((k) => formatMeanCi(meanCi95(xs.map((x) => x[k])))),
   ];
+  const meanOver = (key: string) =>
+    mean(
+      seeds.flatMap((s) =>
+        key === ABOVE_MAX
+          ? values(epo.get(s)!, 'epo/H_ref').map((h) => (KAPPA_HIGH * h > Math.log(4) ? 1 : 0))
+          : values(epo.get(s)!, key),
+      ),
+    );
+  const share = (key: string) => `${fmt(100 * meanOver(key))}%`;
   const groups = [
     { label: 'entropy bonus (EPO-Base)', runs: seeds.map((s) => base.get(s)!) },
     { label: 'EPO (bonus + smoothing)', runs: seeds.map((s) => epo.get(s)!) },
@@ -93,6 +106,10 @@ function analyze(data: ClaimData): ClaimResult {
       'EPO-Base is EPO with its smoothing penalty weight α = 0: the same trajectory-averaged entropy bonus and ' +
         'coefficient, so the only difference between the two cells is the corridor penalty around the historical ' +
         'mean entropy.',
+      `Where the penalty acted, averaged over the steps of the EPO runs: ${share('epo/frac_tokens_below')} of the ` +
+        `tokens below the corridor (κ_low·H_ref) and ${share('epo/frac_tokens_above')} above it (κ_high·H_ref); ` +
+        `with κ_high = ${KAPPA_HIGH} (configs/repro/epo.yaml) the upper edge lay above ln 4 = ${fmt(Math.log(4))}, ` +
+        `the most entropy a policy over 4 moves can have, on ${share(ABOVE_MAX)} of the steps.`,
     ],
   };
 }
