@@ -47,4 +47,22 @@ describe('the compiled package', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^ {2}clip_cov /m);
   });
+
+  it('prints `list` from the JSON the build writes, the same as from the registries', () => {
+    const bin = path.join(pkgDir, 'bin', 'entrolab.js');
+    const json = path.join(pkgDir, 'dist', 'list-data.json');
+    const list = () => spawnSync(process.execPath, [bin, 'list'], { encoding: 'utf8' });
+    fs.rmSync(json, { force: true });
+    const fromRegistries = list();
+    const writer = ['scripts/write-list-data.js', path.join(pkgDir, 'dist')];
+    const write = spawnSync(process.execPath, writer, { encoding: 'utf8' });
+    expect(write.stdout + write.stderr).toBe('');
+    const fromJson = list();
+    expect(fromJson.stderr).toBe('');
+    expect(fromJson.stdout).toMatch(/clip_cov .*\n\s+keys: ratio, lower_bound, upper_bound/);
+    expect(fromJson.stdout).toBe(fromRegistries.stdout);
+    // and the compiled command really reads the file: an edited summary shows up
+    fs.writeFileSync(json, fs.readFileSync(json, 'utf8').replace(/"summary": "[^"]*"/, '"summary": "EDITED"'));
+    expect(list().stdout).toMatch(/^ {2}\S+ +EDITED$/m);
+  });
 });

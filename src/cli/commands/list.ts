@@ -1,31 +1,26 @@
 // `entrolab list`: what a config can name — environments (and gridworld presets), policies,
-// regularizers — each with its one-line summary and its config keys.
+// regularizers — each with its one-line summary and its config keys. The compiled CLI prints it from
+// dist/list-data.json (written by `npm run build` from the same registries) so that it need not load
+// TensorFlow.js; run from source, or with that file missing, it reads the registries.
+import fs from 'node:fs';
 import type { CommandModule } from 'yargs';
-import type { z } from 'zod';
-import { REGULARIZERS } from '../../../algorithms/registry.ts';
-import { GRIDWORLD_PRESETS } from '../../../envs/gridworld-maps.ts';
-import { ENVS } from '../../../envs/registry.ts';
-import { POLICIES } from '../../policies/registry.ts';
+import { formatList, LIST_DATA_FILE, type ListData } from '../list-format.ts';
 
-function keys(schema: z.ZodType): string {
-  let s = schema as unknown as { def: { type: string; shape?: Record<string, unknown>; innerType?: unknown; in?: unknown } };
-  // unwrap refinements/pipes down to the object
-  while (s.def.type !== 'object' && (s.def.innerType || s.def.in)) s = (s.def.innerType ?? s.def.in) as typeof s;
-  return s.def.shape ? Object.keys(s.def.shape).join(', ') : '';
+function builtListData(): ListData | undefined {
+  // only the compiled module sits in dist/src/cli/commands/, three levels below the JSON
+  if (!import.meta.url.endsWith('.js')) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(new URL(`../../../${LIST_DATA_FILE}`, import.meta.url), 'utf8')) as ListData;
+  } catch {
+    return undefined;
+  }
 }
 
 export const listCommand: CommandModule = {
   command: 'list',
   describe: 'list the environments, gridworld presets, policies and regularizers a config can name',
-  handler: () => {
-    const out: string[] = ['environments (env.name):'];
-    for (const def of Object.values(ENVS)) out.push(`  ${def.name.padEnd(18)} ${def.summary}\n  ${''.padEnd(18)} keys: ${keys(def.schema)}`);
-    out.push('', 'gridworld presets (env.preset):');
-    for (const [name, p] of Object.entries(GRIDWORLD_PRESETS)) out.push(`  ${name.padEnd(18)} ${p.summary}`);
-    out.push('', 'policies (policy.kind):');
-    for (const def of Object.values(POLICIES)) out.push(`  ${def.kind.padEnd(18)} ${def.summary}\n  ${''.padEnd(18)} keys: ${keys(def.schema)}`);
-    out.push('', 'regularizers (regularizers: [{name: ...}]):');
-    for (const def of Object.values(REGULARIZERS)) out.push(`  ${def.name.padEnd(18)} ${def.summary}\n  ${''.padEnd(18)} keys: ${keys(def.schema)}`);
-    process.stdout.write(`${out.join('\n')}\n`);
+  handler: async () => {
+    const data = builtListData() ?? (await import('../list-data.ts')).listData();
+    process.stdout.write(formatList(data));
   },
 };
