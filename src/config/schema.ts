@@ -86,6 +86,14 @@ export const checkpointSchema = z
   })
   .strict();
 
+export const diagnosticsSchema = z
+  .object({
+    /** Measure the update's entropy change (an extra forward pass after the update) on steps 1, 1+N,
+     * 1+2N, …; the other steps' records lack entropy/after_update, measured_delta and predicted_delta. */
+    entropy_change_every: count(100_000_000).default(1),
+  })
+  .strict();
+
 /** `entrolab sft`: supervised warm start on the env's demonstrations (text envs). */
 export const sftSchema = z
   .object({
@@ -121,6 +129,7 @@ export const topSchema = z
     optim: optimSchema.default(optimSchema.parse({})),
     eval: evalSchema.default(evalSchema.parse({})),
     checkpoint: checkpointSchema.default(checkpointSchema.parse({})),
+    diagnostics: diagnosticsSchema.default(diagnosticsSchema.parse({})),
     /** Settings of `entrolab sft` (ignored by `train`). */
     sft: sftSchema.optional(),
   })

@@ -154,16 +154,11 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   Object.assign(record, update);
   const updateSeconds = (performance.now() - tUpdate) / 1000;
 
-  // 6. observe: entropy on the same states after the update
+  // 6. observe: entropy on the same states after the update (every diagnostics.entropy_change_every steps)
   const tAfter = performance.now();
-  const after = oldPass(policy, main.inputs, main.actions, temperature, true);
+  const observe = step % config.diagnostics.entropy_change_every === 0;
+  if (observe) Object.assign(record, entropyAfterUpdate(policy, main, temperature));
   const afterSeconds = (performance.now() - tAfter) / 1000;
-  const change = entropyChange(main.oldLogPolicy!, after.logPolicy!, main.mask, main.numActions);
-  let afterSum = 0;
-  for (let i = 0; i < main.mask.length; i++) afterSum += after.entropy[i] * main.mask[i];
-  record['entropy/after_update'] = afterSum / Math.max(1, tokenCount(main));
-  record['entropy/measured_delta'] = change.measured;
-  record['entropy/predicted_delta'] = change.predicted;
 
   // 7. after
   for (const reg of regularizers) {
@@ -173,9 +168,22 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   const phaseSeconds = {
     sample: (tOldPass - tRollout) / 1000,
     old_pass: rolloutSeconds - (tOldPass - tRollout) / 1000,
-    after_update: afterSeconds,
+    ...(observe ? { after_update: afterSeconds } : {}),
   };
   return { metrics: record, rolloutSeconds, updateSeconds, phaseSeconds, tokens: tokenCount(batch) };
+}
+
+/** The same states' entropy after the update, and its measured and predicted (first-order) change. */
+function entropyAfterUpdate(policy: Policy, main: Batch, temperature: number): MetricsRecord {
+  const after = oldPass(policy, main.inputs, main.actions, temperature, true);
+  const change = entropyChange(main.oldLogPolicy!, after.logPolicy!, main.mask, main.numActions);
+  let afterSum = 0;
+  for (let i = 0; i < main.mask.length; i++) afterSum += after.entropy[i] * main.mask[i];
+  return {
+    'entropy/after_update': afterSum / Math.max(1, tokenCount(main)),
+    'entropy/measured_delta': change.measured,
+    'entropy/predicted_delta': change.predicted,
+  };
 }
 
 function mean(xs: ArrayLike<number>): number {
