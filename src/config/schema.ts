@@ -25,6 +25,9 @@ export const rolloutSchema = z
     group_size: count(65_536).default(8),
     /** Sampling temperature; log-probs and entropy use the same scaled logits. */
     temperature: z.number().gt(0).default(1),
+    /** Recompute π_old's log-probs, entropies and distributions in a separate no-grad pass (verl's
+     * way); false reuses the sampler's own when it sampled at this temperature (README says when). */
+    recompute_old_logprobs: z.boolean().default(true),
   })
   .strict();
 

@@ -25,6 +25,9 @@ export interface Episode extends EpisodeRecord {
   turnIndex: number[];
   /** log π(a) of each sampled action, from the very logits it was drawn from (sampling temperature). */
   sampleLogProbs: number[];
+  /** log softmax(logits / T) over all actions at each sampled token, from the same logits (absent
+   * from branching rollouts): lets buildBatch skip the old pass (rollout.recompute_old_logprobs). */
+  sampleLogPolicy?: Float32Array[];
   turns: number;
   temperature: number;
   isExtra: boolean;
@@ -54,6 +57,18 @@ export function sampledLogProb(logits: Float32Array, offset: number, numActions:
   return logits[offset + action] / temperature - max - Math.log(sum);
 }
 
+/** log softmax(logits / T) over all actions, in doubles (the distribution `sampledLogProb` reads). */
+export function sampledLogPolicy(logits: Float32Array, offset: number, numActions: number, temperature: number) {
+  let max = -Infinity;
+  for (let a = 0; a < numActions; a++) max = Math.max(max, logits[offset + a] / temperature);
+  let sum = 0;
+  for (let a = 0; a < numActions; a++) sum += Math.exp(logits[offset + a] / temperature - max);
+  const logZ = max + Math.log(sum);
+  const out = new Float32Array(numActions);
+  for (let a = 0; a < numActions; a++) out[a] = logits[offset + a] / temperature - logZ;
+  return out;
+}
+
 /** Run every requested episode to the end. Deterministic given the two streams' states. */
 export function runEpisodes(envFactory: EnvFactory, policy: Policy, groups: readonly GroupRequest[], rngs: RolloutRngs, greedy = false): Episode[] {
   const envs: Env[] = [];
@@ -63,7 +78,7 @@ export function runEpisodes(envFactory: EnvFactory, policy: Policy, groups: read
       const env = envFactory();
       env.reset(g.prompt, rngs.env);
       envs.push(env);
-      episodes.push({ observations: [], actions: [], turnIndex: [], sampleLogProbs: [], groupId: g.groupId, prompt: g.prompt, reward: 0, success: false, turns: 0, temperature: g.temperature, isExtra: g.isExtra });
+      episodes.push({ observations: [], actions: [], turnIndex: [], sampleLogProbs: [], sampleLogPolicy: [], groupId: g.groupId, prompt: g.prompt, reward: 0, success: false, turns: 0, temperature: g.temperature, isExtra: g.isExtra });
     }
   }
   const session = policy.startSampling(episodes.length);
@@ -81,6 +96,7 @@ export function runEpisodes(envFactory: EnvFactory, policy: Policy, groups: read
         ep.actions.push(action);
         ep.turnIndex.push(env.turn);
         ep.sampleLogProbs.push(sampledLogProb(logits, j * policy.numActions, policy.numActions, ep.temperature, action));
+        ep.sampleLogPolicy!.push(sampledLogPolicy(logits, j * policy.numActions, policy.numActions, ep.temperature));
         const result = env.step(action);
         ep.reward += result.reward;
         if (result.success) ep.success = true;
@@ -97,9 +113,17 @@ export function runEpisodes(envFactory: EnvFactory, policy: Policy, groups: read
 
 /**
  * Lay episodes out as a padded Batch and run the "old pass": log-probs and full entropy of π_old at
- * the training temperature for every slot (spec grpo §8: the same scaled logits as the loss).
+ * the training temperature for every slot (spec grpo §8: the same scaled logits as the loss). With
+ * `reuseSampled`, when every episode was sampled at the training temperature and kept its sampler's
+ * distributions, those are π_old (the same weights, the same logits up to float error) and no pass runs.
  */
-export function buildBatch(policy: Policy, episodes: readonly Episode[], trainingTemperature: number, keepLogPolicy: boolean): Batch {
+export function buildBatch(
+  policy: Policy,
+  episodes: readonly Episode[],
+  trainingTemperature: number,
+  keepLogPolicy: boolean,
+  reuseSampled = false,
+): Batch {
   const { inputs, slots } = policy.encodeEpisodes(episodes);
   const { rows, width } = inputs;
   const n = rows * width;
@@ -116,7 +140,11 @@ export function buildBatch(policy: Policy, episodes: readonly Episode[], trainin
       sampleLogProbs[s] = ep.sampleLogProbs[j];
     }),
   );
-  const old = oldPass(policy, inputs, actions, trainingTemperature, keepLogPolicy);
+  // rows sampled at another temperature (AEPO's extra rollouts) need the pass at the training one
+  const reuse = reuseSampled && episodes.every((e) => e.sampleLogPolicy && e.temperature === trainingTemperature);
+  const old = reuse
+    ? sampledPass(episodes, slots, width, policy.numActions, keepLogPolicy)
+    : oldPass(policy, inputs, actions, trainingTemperature, keepLogPolicy);
   return {
     rows,
     width,
@@ -144,6 +172,32 @@ export interface PassValues {
   logProbs: Float32Array;
   entropy: Float32Array;
   logPolicy?: Float32Array;
+}
+
+/** The old pass's values from the sampler's own distributions; padding slots get the uniform one. */
+function sampledPass(
+  episodes: readonly Episode[],
+  slots: readonly ArrayLike<number>[],
+  width: number,
+  A: number,
+  keepLogPolicy: boolean,
+): PassValues {
+  const n = episodes.length * width;
+  const logProbs = new Float32Array(n);
+  const entropy = new Float32Array(n).fill(Math.log(A));
+  const logPolicy = new Float32Array(keepLogPolicy ? n * A : 0).fill(-Math.log(A));
+  episodes.forEach((ep, r) =>
+    ep.actions.forEach((_, j) => {
+      const s = r * width + slots[r][j];
+      const dist = ep.sampleLogPolicy![j];
+      logProbs[s] = ep.sampleLogProbs[j];
+      let h = 0;
+      for (let a = 0; a < A; a++) h -= Math.exp(dist[a]) * dist[a];
+      entropy[s] = h;
+      if (keepLogPolicy) logPolicy.set(dist, s * A);
+    }),
+  );
+  return { logProbs, entropy, logPolicy: keepLogPolicy ? logPolicy : undefined };
 }
 
 /** A forward pass without gradient, read back into arrays. */

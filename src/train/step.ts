@@ -127,7 +127,7 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     branchStats = prefixMetrics(branching[0].name, { ...run.stats });
   } else episodes = runEpisodes(envFactory, policy, [...groups, ...extras], rngs);
   const tOldPass = performance.now();
-  let batch = buildBatch(policy, episodes, temperature, true);
+  let batch = buildBatch(policy, episodes, temperature, true, !config.rollout.recompute_old_logprobs);
   if (reference) batch.refLogProbs = oldPass(reference, batch.inputs, batch.actions, temperature, false).logProbs;
   const rolloutSeconds = (performance.now() - tRollout) / 1000;
 
