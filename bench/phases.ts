@@ -51,13 +51,17 @@ for (let step = 0; step < steps; step++) {
   const rngs = { env: streams.env, sampling: streams.sampling };
   const episodes = timed('rollout', () => runEpisodes(envFactory, policy, groups, rngs));
   const batch = timed('batch + old pass', () => buildBatch(policy, episodes, T, true));
+  // the same batch with rollout.recompute_old_logprobs: false (left out of the step's total)
+  const r0 = performance.now();
+  timed('batch, reused', () => buildBatch(policy, episodes, T, true, true));
+  const reusedMs = performance.now() - r0;
   const adv = groupAdvantages(batch.reward, batch.groupId, { normByStd: true, epsilon: 1e-6 });
   batch.advantages = broadcastToTokens(adv, batch.mask, batch.width);
   const settings = { grpo: config.grpo, gradClip: config.optim.grad_clip, temperature: T };
   timed('update', () => updatePolicy(policy, optimizer, batch, [], settings, info, streams.shuffle));
   timed('after-update pass', () => oldPass(policy, batch.inputs, batch.actions, T, true));
   timed('eval (8 prompts)', () => evaluate(envFactory, policy, { prompts: 8, k: 1, temperature: T, seed: `e${step}` }));
-  (times.step ??= { wall: [], cpu: [] }).wall.push(performance.now() - t0);
+  (times.step ??= { wall: [], cpu: [] }).wall.push(performance.now() - t0 - reusedMs);
   tokens.push(tokenCount(batch));
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
