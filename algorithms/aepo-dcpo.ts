@@ -11,7 +11,8 @@ import { UserError } from '../src/errors.ts';
  * temperature T_row: the logits are lp·T_row up to a per-slot constant, so π^T = softmax(lp·T_row/T).
  */
 export function temperatureLogRatio(batch: Batch, temperature: number): Float32Array {
-  if (!batch.oldLogPolicy) throw new UserError('mode is needs the old policy\'s full distribution (batch.oldLogPolicy)', 'aepo.mode');
+  if (!batch.oldLogPolicy)
+    throw new UserError("mode is needs the old policy's full distribution (batch.oldLogPolicy)", 'aepo.mode');
   const { width, numActions: V } = batch;
   const out = new Float32Array(batch.mask.length);
   for (let i = 0; i < out.length; i++) {
@@ -35,7 +36,13 @@ export function dcpoAlpha(targetEntropy: number, entropy: number, correctFractio
 }
 
 /** A'_t = (1 − α)·A_t + α·b_i·ρ_t with b_i = 1 when the row's reward is above `threshold`. Returns α. */
-export function dcpoAdvantages(batch: Batch, temperature: number, targetEntropy: number, entropy: number, threshold: number): number {
+export function dcpoAdvantages(
+  batch: Batch,
+  temperature: number,
+  targetEntropy: number,
+  entropy: number,
+  threshold: number,
+): number {
   let correct = 0;
   for (let r = 0; r < batch.rows; r++) if (batch.reward[r] > threshold) correct += 1;
   const alpha = dcpoAlpha(targetEntropy, entropy, batch.rows > 0 ? correct / batch.rows : 0);

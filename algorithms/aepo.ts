@@ -6,17 +6,17 @@
 // term with an explicit α (paper form, "additive").
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { selectRows, type Batch } from '../src/core/batch.ts';
-import { UserError } from '../src/errors.ts';
+import { type Batch, selectRows } from '../src/core/batch.ts';
 import type { Rng } from '../src/core/rng.ts';
+import { UserError } from '../src/errors.ts';
 import { dcpoAdvantages } from './aepo-dcpo.ts';
-import { aggDenominator, aggregateLoss, maskCounts, maskedMean, type AggMode } from './aggregate.ts';
+import { type AggMode, aggDenominator, aggregateLoss, maskCounts, maskedMean } from './aggregate.ts';
 import { ppoClipTokenLoss } from './grpo.ts';
 import {
   defineRegularizer,
-  parseState,
   type LossHookResult,
   type Metrics,
+  parseState,
   type Regularizer,
   type Reported,
   type RolloutPlan,
@@ -59,7 +59,10 @@ export const aepoSchema = z
     mode: z.enum(['replace', 'additive', 'is']).default('replace'),
     /** α of additive mode: weight of the REINFORCE term, each term a mean over its own tokens. */
     alpha: z.number().min(0).default(0.05),
-    /** exact: token-mean full entropy of the main rollout under π_old; nll: −mean log π(a) over the update batch (code). */
+    /**
+     * exact: token-mean full entropy of the main rollout under π_old; nll: −mean log π(a) over the update batch
+     * (code).
+     */
     estimator: z.enum(['exact', 'nll']).default('exact'),
   })
   .strict();
@@ -74,15 +77,24 @@ export function chooseTemperature(prevEntropy: number, target: number, high: num
 }
 
 /** Prompts to re-roll at T: the first ⌊f·P⌋ (order) or a seeded random subset of that size; at least one. */
-export function regPromptIndices(promptsPerStep: number, fraction: number, selection: 'random' | 'order', rng: Rng): number[] {
+export function regPromptIndices(
+  promptsPerStep: number,
+  fraction: number,
+  selection: 'random' | 'order',
+  rng: Rng,
+): number[] {
   const count = Math.min(promptsPerStep, Math.max(1, Math.floor(fraction * promptsPerStep)));
   if (selection === 'order') return Array.from({ length: count }, (_, i) => i);
-  return rng.permutation(promptsPerStep).slice(0, count).sort((a, b) => a - b);
+  return rng
+    .permutation(promptsPerStep)
+    .slice(0, count)
+    .sort((a, b) => a - b);
 }
 
 /** The row's advantage a_i, read at its first valid token (A[i,t] = a_i·m[i,t]). */
 export function rowAdvantage(batch: Batch, row: number): number {
-  for (let t = 0; t < batch.width; t++) if (batch.mask[row * batch.width + t]) return batch.advantages[row * batch.width + t];
+  for (let t = 0; t < batch.width; t++)
+    if (batch.mask[row * batch.width + t]) return batch.advantages[row * batch.width + t];
   return 0;
 }
 
@@ -204,7 +216,10 @@ export class Aepo implements Regularizer {
     const c = this.config;
     // no policy over A actions has entropy above ln A: the controller would sit at T_high forever
     if (c.estimator === 'exact' && c.target_entropy >= Math.log(batch.numActions)) {
-      throw new UserError(`target_entropy ${c.target_entropy} is not below ln(${batch.numActions} actions) = ${Math.log(batch.numActions).toFixed(4)}, the largest entropy any policy here can have`, 'aepo.target_entropy');
+      throw new UserError(
+        `target_entropy ${c.target_entropy} is not below ln(${batch.numActions} actions) = ${Math.log(batch.numActions).toFixed(4)}, the largest entropy any policy here can have`,
+        'aepo.target_entropy',
+      );
     }
     const { temperature, aboveTarget } = this.control();
     const controlMetrics: Metrics = { temperature, above_target: aboveTarget ? 1 : 0 };
@@ -235,8 +250,12 @@ export class Aepo implements Regularizer {
       reg_token_frac: maskedMean(isReg, mixed.mask),
       reg_reward_mean: extraRows > 0 ? extraReward / extraRows : 0,
     };
-    const rowsWhere = (extra: boolean) => ({ width: mixed.width, row: (r: number) => (mixed.isExtra[r] === 1) === extra });
-    const hasTokens = (extra: boolean) => mixed.mask.some((m, i) => m > 0 && (mixed.isExtra[Math.floor(i / mixed.width)] === 1) === extra);
+    const rowsWhere = (extra: boolean) => ({
+      width: mixed.width,
+      row: (r: number) => (mixed.isExtra[r] === 1) === extra,
+    });
+    const hasTokens = (extra: boolean) =>
+      mixed.mask.some((m, i) => m > 0 && (mixed.isExtra[Math.floor(i / mixed.width)] === 1) === extra);
     if (hasTokens(false)) metrics.main_nll = -maskedMean(mixed.oldLogProbs, mixed.mask, rowsWhere(false));
     if (hasTokens(true)) metrics.reg_nll = -maskedMean(mixed.oldLogProbs, mixed.mask, rowsWhere(true));
     return { value: mixed, metrics };
@@ -260,10 +279,13 @@ export class Aepo implements Regularizer {
     const c = this.config;
     const out: string[] = [];
     if (c.temperature_high <= c.temperature_low) {
-      out.push(`temperature_high (${c.temperature_high}) is not above temperature_low (${c.temperature_low}); the controller cannot push entropy both ways`);
+      out.push(
+        `temperature_high (${c.temperature_high}) is not above temperature_low (${c.temperature_low}); the controller cannot push entropy both ways`,
+      );
     }
     if (c.reinforce_samples === 0) out.push('reinforce_samples is 0: extra rollouts are sampled but never used');
-    if (c.mode === 'additive' && c.alpha === 0) out.push('alpha is 0 in additive mode: the REINFORCE rows have no effect');
+    if (c.mode === 'additive' && c.alpha === 0)
+      out.push('alpha is 0 in additive mode: the REINFORCE rows have no effect');
     return out;
   }
 }

@@ -13,7 +13,7 @@ import {
   hardAttribution,
   segmentEntropy,
 } from './branch-rules.ts';
-import { defineRegularizer, type Brancher, type Regularizer, type Reported, type StepInfo } from './regularizer.ts';
+import { type Brancher, defineRegularizer, type Regularizer, type Reported, type StepInfo } from './regularizer.ts';
 
 export const arpoSchema = z
   .object({
@@ -57,7 +57,14 @@ export function arpoBrancher(cfg: ArpoConfig, info: StepInfo): Brancher {
         const yes =
           cfg.rule === 'arpo'
             ? arpoBranches(u, delta, cfg.branch_probability, cfg.entropy_weight)
-            : balancedBranches(u, delta, point.consecutive, cfg.branch_probability, cfg.entropy_weight, cfg.branch_penalty);
+            : balancedBranches(
+                u,
+                delta,
+                point.consecutive,
+                cfg.branch_probability,
+                cfg.entropy_weight,
+                cfg.branch_penalty,
+              );
         if (yes) n += 1;
       }
       return n;

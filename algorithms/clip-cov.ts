@@ -12,8 +12,14 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../src/core/rng.ts';
 import { maskedMean } from './aggregate.ts';
+import {
+  defineRegularizer,
+  type PolicyLossResult,
+  type Regularizer,
+  type TapedTokens,
+  type TokenContext,
+} from './regularizer.ts';
 import { centredCovariance } from './token-covariance.ts';
-import { defineRegularizer, type PolicyLossResult, type Regularizer, type TapedTokens, type TokenContext } from './regularizer.ts';
 
 export const clipCovSchema = z
   .object({
@@ -99,7 +105,14 @@ export function selectClipCov(x: ClipCovInputs, cfg: ClipCovConfig, rng: Rng): C
 // Loss (taped)
 
 /** ℓ = max(−A·ρ, −A·clip(ρ, 1−ε_low, 1+ε_high)) · keep, ρ = exp(lp − lp_old) unclamped, no dual clip. */
-export function clipCovTokenLoss(logProbs: tf.Tensor1D, oldLogProbs: tf.Tensor1D, advantages: tf.Tensor1D, keep: tf.Tensor1D, clipRatioLow: number, clipRatioHigh: number): tf.Tensor1D {
+export function clipCovTokenLoss(
+  logProbs: tf.Tensor1D,
+  oldLogProbs: tf.Tensor1D,
+  advantages: tf.Tensor1D,
+  keep: tf.Tensor1D,
+  clipRatioLow: number,
+  clipRatioHigh: number,
+): tf.Tensor1D {
   return tf.tidy(() => {
     const negA = tf.neg(advantages);
     const ratio = tf.exp(tf.sub(logProbs, oldLogProbs));
@@ -119,27 +132,58 @@ export class ClipCov implements Regularizer {
   policyLoss(ctx: TokenContext, taped: TapedTokens): PolicyLossResult {
     const { batch } = ctx;
     const sel = selectClipCov(
-      { logProbs: ctx.logProbs, oldLogProbs: batch.oldLogProbs, advantages: batch.advantages, mask: batch.mask, clipRatioLow: ctx.clipRatioLow, clipRatioHigh: ctx.clipRatioHigh },
+      {
+        logProbs: ctx.logProbs,
+        oldLogProbs: batch.oldLogProbs,
+        advantages: batch.advantages,
+        mask: batch.mask,
+        clipRatioLow: ctx.clipRatioLow,
+        clipRatioHigh: ctx.clipRatioHigh,
+      },
       this.config,
       ctx.step.rng,
     );
     const n = sel.valid || 1;
     const value = tf.tidy(() =>
-      clipCovTokenLoss(taped.logProbs, tf.tensor1d(batch.oldLogProbs), tf.tensor1d(batch.advantages), tf.tensor1d(sel.keep), ctx.clipRatioLow, ctx.clipRatioHigh),
+      clipCovTokenLoss(
+        taped.logProbs,
+        tf.tensor1d(batch.oldLogProbs),
+        tf.tensor1d(batch.advantages),
+        tf.tensor1d(sel.keep),
+        ctx.clipRatioLow,
+        ctx.clipRatioHigh,
+      ),
     );
     return {
       value,
       // as in verl: pg_clipfrac is the cov-clipped fraction, not the PPO clip fraction
-      actor: { pgClipfrac: sel.chosen.length / n, pgClipfracLower: 0, ppoKl: maskedMean(Float64Array.from(batch.oldLogProbs, (old, i) => old - ctx.logProbs[i]), batch.mask) },
-      metrics: { frac: sel.chosen.length / n, eligible_frac: sel.eligible.length / n, ppo_clipfrac: sel.ppoClipped / n, cov_mean: sel.covMean },
-      selection: { label: 'cov-clipped: loss and gradient zeroed (candidates = eligible tokens)', tokens: sel.chosen, candidates: sel.eligible },
+      actor: {
+        pgClipfrac: sel.chosen.length / n,
+        pgClipfracLower: 0,
+        ppoKl: maskedMean(
+          Float64Array.from(batch.oldLogProbs, (old, i) => old - ctx.logProbs[i]),
+          batch.mask,
+        ),
+      },
+      metrics: {
+        frac: sel.chosen.length / n,
+        eligible_frac: sel.eligible.length / n,
+        ppo_clipfrac: sel.ppoClipped / n,
+        cov_mean: sel.covMean,
+      },
+      selection: {
+        label: 'cov-clipped: loss and gradient zeroed (candidates = eligible tokens)',
+        tokens: sel.chosen,
+        candidates: sel.eligible,
+      },
     };
   }
 }
 
 export const clipCovDefinition = defineRegularizer({
   name: 'clip_cov',
-  summary: 'Clip-Cov (Cui et al. 2025): zero the loss of a few random tokens whose adv/log-prob covariance is in (lower_bound, upper_bound)',
+  summary:
+    'Clip-Cov (Cui et al. 2025): zero the loss of a few random tokens whose adv/log-prob covariance is in (lower_bound, upper_bound)',
   schema: clipCovSchema,
   replacesPolicyLoss: true,
   create: (config) => new ClipCov(config),

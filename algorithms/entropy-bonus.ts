@@ -15,9 +15,9 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import {
   defineRegularizer,
-  parseState,
   type LossHookResult,
   type Metrics,
+  parseState,
   type Regularizer,
   type StepSummary,
   type TapedTokens,
@@ -56,7 +56,11 @@ export interface EntropyBonusState {
 }
 
 /** One controller update: coef ← clip(coef + delta·sign(target − H), min, max). */
-export function nextCoef(coef: number, entropy: number, cfg: Pick<EntropyBonusConfig, 'target' | 'delta' | 'min_coef' | 'max_coef'>): number {
+export function nextCoef(
+  coef: number,
+  entropy: number,
+  cfg: Pick<EntropyBonusConfig, 'target' | 'delta' | 'min_coef' | 'max_coef'>,
+): number {
   return Math.min(cfg.max_coef, Math.max(cfg.min_coef, coef + cfg.delta * Math.sign(cfg.target - entropy)));
 }
 

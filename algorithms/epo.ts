@@ -11,9 +11,9 @@ import type { Batch } from '../src/core/batch.ts';
 import { maskedMean } from './aggregate.ts';
 import {
   defineRegularizer,
-  parseState,
   type LossHookResult,
   type Metrics,
+  parseState,
   type Regularizer,
   type Reported,
   type StepSummary,
@@ -25,9 +25,15 @@ export const epoSchema = z
   .object({
     /** λ: weight of the whole entropy term (paper and code: entropy_coeff). */
     coef: z.number().min(0).default(0.001),
-    /** trajectory: mean over a turn's tokens, then the trajectory's turns, then rows (Eq. 2); token: one token-mean (code). */
+    /**
+     * trajectory: mean over a turn's tokens, then the trajectory's turns, then rows (Eq. 2); token: one token-mean
+     * (code).
+     */
     aggregate: z.enum(['trajectory', 'token']).default('trajectory'),
-    /** hinge: differentiable [κ_l·H̄ − H]_+ + [H − κ_r·H̄]_+ (paper v2); indicator: 1 outside the band, no gradient (code). */
+    /**
+     * hinge: differentiable [κ_l·H̄ − H]_+ + [H − κ_r·H̄]_+ (paper v2); indicator: 1 outside the band, no gradient
+     * (code).
+     */
     smoothing: z.enum(['hinge', 'indicator']).default('hinge'),
     /** κ_l: lower edge of the corridor as a multiple of H̄ (paper 0). */
     kappa_low: z.number().min(0).default(0),
@@ -35,7 +41,10 @@ export const epoSchema = z
     kappa_high: z.number().min(0).default(2),
     /** α: penalty weight inside L_smooth (paper 0.05–0.1; code out_range_penalty). */
     alpha: z.number().min(0).default(0.1),
-    /** previous: H̄ = mean of earlier steps' rollout entropies, none at k = 0 (paper); including_current: also this step's (code). */
+    /**
+     * previous: H̄ = mean of earlier steps' rollout entropies, none at k = 0 (paper); including_current: also this
+     * step's (code).
+     */
     reference: z.enum(['previous', 'including_current']).default('previous'),
     /** paper: β_k = 1 + exp(−γ·k/⌊K/2⌋); code: the reference code's epoch weight; const: beta_const. */
     beta_schedule: z.enum(['paper', 'code', 'const']).default('paper'),
@@ -105,17 +114,34 @@ export function averagingWeights(batch: Batch, mode: 'trajectory' | 'token'): Fl
 }
 
 /** P = [κ_l·H̄ − H]_+ + [H − κ_r·H̄]_+ on the taped entropies (Eq. 3); differentiable in H. */
-export function hingePenalty(entropy: tf.Tensor1D, reference: number, kappaLow: number, kappaHigh: number): tf.Tensor1D {
-  return tf.tidy(() => tf.add(tf.relu(tf.sub(kappaLow * reference, entropy)), tf.relu(tf.sub(entropy, kappaHigh * reference))) as tf.Tensor1D);
+export function hingePenalty(
+  entropy: tf.Tensor1D,
+  reference: number,
+  kappaLow: number,
+  kappaHigh: number,
+): tf.Tensor1D {
+  return tf.tidy(
+    () =>
+      tf.add(
+        tf.relu(tf.sub(kappaLow * reference, entropy)),
+        tf.relu(tf.sub(entropy, kappaHigh * reference)),
+      ) as tf.Tensor1D,
+  );
 }
 
 /**
  * 0 strictly inside (κ_l·H̄, κ_r·H̄), 1 elsewhere (the code's `within_range` is strict), from
  * detached entropies: a constant without gradient (as in the reference code).
  */
-export function indicatorPenalty(entropy: ArrayLike<number>, reference: number, kappaLow: number, kappaHigh: number): Float32Array {
+export function indicatorPenalty(
+  entropy: ArrayLike<number>,
+  reference: number,
+  kappaLow: number,
+  kappaHigh: number,
+): Float32Array {
   const out = new Float32Array(entropy.length);
-  for (let i = 0; i < entropy.length; i++) out[i] = entropy[i] > kappaLow * reference && entropy[i] < kappaHigh * reference ? 0 : 1;
+  for (let i = 0; i < entropy.length; i++)
+    out[i] = entropy[i] > kappaLow * reference && entropy[i] < kappaHigh * reference ? 0 : 1;
   return out;
 }
 
@@ -141,7 +167,10 @@ export class Epo implements Regularizer {
 
   /** H̄ used at the current step, or undefined when there is none yet (k = 0, paper). */
   reference(): number | undefined {
-    const values = this.config.reference === 'including_current' && this.current !== undefined ? [...this.history, this.current] : this.history;
+    const values =
+      this.config.reference === 'including_current' && this.current !== undefined
+        ? [...this.history, this.current]
+        : this.history;
     return values.length > 0 ? values.reduce((s, x) => s + x, 0) / values.length : undefined;
   }
 
@@ -228,15 +257,18 @@ export class Epo implements Regularizer {
   warnings(): string[] {
     const c = this.config;
     const out: string[] = [];
-    if (c.kappa_low > c.kappa_high) out.push(`kappa_low (${c.kappa_low}) is above kappa_high (${c.kappa_high}): every token is outside the corridor`);
-    if (c.smoothing === 'indicator' && c.alpha > 0) out.push('smoothing: indicator has no gradient (reference code behaviour); it only shifts the loss value');
+    if (c.kappa_low > c.kappa_high)
+      out.push(`kappa_low (${c.kappa_low}) is above kappa_high (${c.kappa_high}): every token is outside the corridor`);
+    if (c.smoothing === 'indicator' && c.alpha > 0)
+      out.push('smoothing: indicator has no gradient (reference code behaviour); it only shifts the loss value');
     return out;
   }
 }
 
 export const epoDefinition = defineRegularizer({
   name: 'epo',
-  summary: 'EPO: trajectory-averaged entropy bonus with a corridor penalty around the historical mean entropy, phase-weighted by β_k',
+  summary:
+    'EPO: trajectory-averaged entropy bonus with a corridor penalty around the historical mean entropy, phase-weighted by β_k',
   schema: epoSchema,
   replacesPolicyLoss: false,
   create: (config) => new Epo(config),

@@ -4,9 +4,24 @@
 import * as tf from '@tensorflow/tfjs';
 
 // Loss aggregation (verl agg_loss) lives in its own file; re-exported here as part of the GRPO library API
-export { AGG_MODES, aggregateLoss, aggregateValues, maskedMean, type AggMode } from './aggregate.ts';
+export { AGG_MODES, type AggMode, aggregateLoss, aggregateValues, maskedMean } from './aggregate.ts';
 
-export const KL_TYPES = ['kl', 'k1', 'abs', 'mse', 'k2', 'low_var_kl', 'k3', 'kl+', 'k1+', 'abs+', 'mse+', 'k2+', 'low_var_kl+', 'k3+'] as const;
+export const KL_TYPES = [
+  'kl',
+  'k1',
+  'abs',
+  'mse',
+  'k2',
+  'low_var_kl',
+  'k3',
+  'kl+',
+  'k1+',
+  'abs+',
+  'mse+',
+  'k2+',
+  'low_var_kl+',
+  'k3+',
+] as const;
 export type KlType = (typeof KL_TYPES)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -23,7 +38,11 @@ export interface AdvantageOptions {
  * Per-row advantage a_i = (s_i − μ_g)/(σ_g + ε) (or s_i − μ_g), σ unbiased; a singleton group has
  * μ = 0, σ = 1, so its advantage is its raw score over 1 + ε (docs/grpo.md "Group advantages").
  */
-export function groupAdvantages(scores: ArrayLike<number>, groupIds: ArrayLike<number>, opts: AdvantageOptions): Float64Array {
+export function groupAdvantages(
+  scores: ArrayLike<number>,
+  groupIds: ArrayLike<number>,
+  opts: AdvantageOptions,
+): Float64Array {
   const members = new Map<number, number[]>();
   for (let i = 0; i < scores.length; i++) {
     const list = members.get(groupIds[i]);
@@ -65,7 +84,12 @@ export interface ClipOptions {
  * Per-token loss ℓ = max(−A·ρ, −A·clip(ρ, 1−ε_low, 1+ε_high)), capped at −A·c where A < 0,
  * with ρ = exp(clamp(lp − lp_old, −20, 20)). `logProbs` carries the gradient; the others are data.
  */
-export function ppoClipTokenLoss(logProbs: tf.Tensor1D, oldLogProbs: tf.Tensor1D, advantages: tf.Tensor1D, opts: ClipOptions): tf.Tensor1D {
+export function ppoClipTokenLoss(
+  logProbs: tf.Tensor1D,
+  oldLogProbs: tf.Tensor1D,
+  advantages: tf.Tensor1D,
+  opts: ClipOptions,
+): tf.Tensor1D {
   return tf.tidy(() => {
     const negA = tf.neg(advantages);
     const ratio = tf.exp(tf.clipByValue(tf.sub(logProbs, oldLogProbs), -20, 20));
@@ -88,7 +112,13 @@ export interface ClipStats {
 }
 
 /** The PPO-clip metrics from detached values; masked means divide by Σm (no ε; float32 mask). */
-export function ppoClipStats(logProbs: ArrayLike<number>, oldLogProbs: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>, opts: ClipOptions): ClipStats {
+export function ppoClipStats(
+  logProbs: ArrayLike<number>,
+  oldLogProbs: ArrayLike<number>,
+  advantages: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  opts: ClipOptions,
+): ClipStats {
   const clipped = new Uint8Array(mask.length);
   let n = 0;
   let clip = 0;

@@ -14,12 +14,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { absSignGrad } from './grpo.ts';
+import {
+  defineRegularizer,
+  type PolicyLossResult,
+  type Regularizer,
+  type RunShape,
+  type TapedTokens,
+  type TokenContext,
+} from './regularizer.ts';
 import { centredCovariance } from './token-covariance.ts';
-import { defineRegularizer, type PolicyLossResult, type Regularizer, type RunShape, type TapedTokens, type TokenContext } from './regularizer.ts';
 
 export const klCovSchema = z
   .object({
-    /** k: fraction of the mini-batch's valid tokens penalised, n = max(1, ⌊k·N⌋) (verl kl_cov_ratio; fork k_percent/100). */
+    /**
+     * k: fraction of the mini-batch's valid tokens penalised, n = max(1, ⌊k·N⌋) (verl kl_cov_ratio; fork
+     * k_percent/100).
+     */
     ratio: z.number().min(0).max(1).default(2e-4),
     /** β: weight of |lp − lp_old| on the selected tokens (paper and recipes: 1; verl's config default: 0.1). */
     coef: z.number().min(0).default(1),
@@ -42,7 +52,13 @@ export interface KlCovSelection {
 }
 
 /** The top-k covariance selection from detached values. */
-export function selectKlCov(logProbs: ArrayLike<number>, oldLogProbs: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>, cfg: KlCovConfig): KlCovSelection {
+export function selectKlCov(
+  logProbs: ArrayLike<number>,
+  oldLogProbs: ArrayLike<number>,
+  advantages: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  cfg: KlCovConfig,
+): KlCovSelection {
   const { cov, valid, mean } = centredCovariance(advantages, logProbs, mask);
   const order: number[] = [];
   let absDelta = 0;
@@ -61,7 +77,13 @@ export function selectKlCov(logProbs: ArrayLike<number>, oldLogProbs: ArrayLike<
 }
 
 /** ℓ = −A·ρ + β·|δ|·penalised, δ = lp − lp_old, ρ = exp(δ) unclamped; d|δ|/dlp = sign(δ), 0 at 0. */
-export function klCovTokenLoss(logProbs: tf.Tensor1D, oldLogProbs: tf.Tensor1D, advantages: tf.Tensor1D, penalised: tf.Tensor1D, coef: number): tf.Tensor1D {
+export function klCovTokenLoss(
+  logProbs: tf.Tensor1D,
+  oldLogProbs: tf.Tensor1D,
+  advantages: tf.Tensor1D,
+  penalised: tf.Tensor1D,
+  coef: number,
+): tf.Tensor1D {
   return tf.tidy(() => {
     const delta = tf.sub(logProbs, oldLogProbs);
     const base = tf.mul(tf.neg(advantages), tf.exp(delta));
@@ -83,12 +105,25 @@ export class KlCov implements Regularizer {
       penalty += this.config.coef * Math.abs(ctx.logProbs[i] - batch.oldLogProbs[i]);
     }
     const n = sel.valid || 1;
-    const value = tf.tidy(() => klCovTokenLoss(taped.logProbs, tf.tensor1d(batch.oldLogProbs), tf.tensor1d(batch.advantages), tf.tensor1d(sel.penalised), this.config.coef));
+    const value = tf.tidy(() =>
+      klCovTokenLoss(
+        taped.logProbs,
+        tf.tensor1d(batch.oldLogProbs),
+        tf.tensor1d(batch.advantages),
+        tf.tensor1d(sel.penalised),
+        this.config.coef,
+      ),
+    );
     return {
       value,
       // as in verl: no clipping at all; ppo_kl is the mean |δ| here (not mean lp_old − lp)
       actor: { pgClipfrac: 0, pgClipfracLower: 0, ppoKl: sel.meanAbsDelta },
-      metrics: { selected_frac: sel.selected.length / n, penalised_frac: penalisedCount / n, penalty_mean: penalty / n, cov_mean: sel.covMean },
+      metrics: {
+        selected_frac: sel.selected.length / n,
+        penalised_frac: penalisedCount / n,
+        penalty_mean: penalty / n,
+        cov_mean: sel.covMean,
+      },
       selection: {
         label: `top-k by covariance: loss + ${this.config.coef}·|lp − lp_old| (nothing where |lp − lp_old| <= ${this.config.delta_tol})`,
         tokens: sel.selected.slice().sort((a, b) => a - b),
@@ -109,7 +144,8 @@ export class KlCov implements Regularizer {
 
 export const klCovDefinition = defineRegularizer({
   name: 'kl_cov',
-  summary: 'KL-Cov (Cui et al. 2025): unclipped PG plus coef·|lp − lp_old| on the top-ratio tokens by adv/log-prob covariance',
+  summary:
+    'KL-Cov (Cui et al. 2025): unclipped PG plus coef·|lp − lp_old| on the top-ratio tokens by adv/log-prob covariance',
   schema: klCovSchema,
   replacesPolicyLoss: true,
   create: (config) => new KlCov(config),

@@ -13,4 +13,4 @@ import './canon.ts';
 import './entropy-balanced.ts';
 import './arpo.ts';
 
-export { REGULARIZERS, defineRegularizer, registerRegularizer } from './regularizer.ts';
+export { defineRegularizer, REGULARIZERS, registerRegularizer } from './regularizer.ts';

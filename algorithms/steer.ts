@@ -5,7 +5,13 @@
 // Everything is computed from detached values (the TokenContext arrays and the stored π_old).
 import { z } from 'zod';
 import { UserError } from '../src/errors.ts';
-import { defineRegularizer, type LossHookResult, type Metrics, type Regularizer, type TokenContext } from './regularizer.ts';
+import {
+  defineRegularizer,
+  type LossHookResult,
+  type Metrics,
+  type Regularizer,
+  type TokenContext,
+} from './regularizer.ts';
 
 export const steerSchema = z
   .object({
@@ -13,9 +19,14 @@ export const steerSchema = z
     lambda_min: z.number().gt(0).max(1).default(0.8),
     /** λ_max: the largest weight in linear mode (> 1 allowed); exp mode clamps to 1. */
     lambda_max: z.number().gt(0).default(1.2),
-    /** exp: w = clamp(exp(−k·|Ω|), λ_min, 1), k = −ln λ_min / max(m_max, floor) (paper); linear: min–max map to [λ_min, λ_max]. */
+    /**
+     * exp: w = clamp(exp(−k·|Ω|), λ_min, 1), k = −ln λ_min / max(m_max, floor) (paper); linear: min–max map to [λ_min,
+     * λ_max].
+     */
     weighting: z.enum(['exp', 'linear']).default('exp'),
-    /** code: Ω = (A/π_old)·x(1−x)(log x + H_old); first_order: A·(x/π_old)·(S_k − Σ_v p_v S_v), S_v = p_v(log p_v + H). */
+    /**
+     * code: Ω = (A/π_old)·x(1−x)(log x + H_old); first_order: A·(x/π_old)·(S_k − Σ_v p_v S_v), S_v = p_v(log p_v + H).
+     */
     estimator: z.enum(['code', 'first_order']).default('code'),
     /** Floor on m_max in exp mode, so uniformly tiny |Ω| are not heavily down-weighted (code 0.02). */
     omega_floor: z.number().gt(0).default(0.02),
@@ -41,7 +52,14 @@ export function omegaCode(logProb: number, oldLogProb: number, oldEntropy: numbe
  * Exact first-order Ω = A·(x/p_old)·(S_k − Σ_v p_v S_v), S_v = p_v(ln p_v + H), p = π_old's
  * distribution at the slot (`logPolicy[offset .. offset+numActions)`), H its entropy; x as above.
  */
-export function omegaFirstOrder(logProb: number, action: number, logPolicy: ArrayLike<number>, offset: number, numActions: number, advantage: number): number {
+export function omegaFirstOrder(
+  logProb: number,
+  action: number,
+  logPolicy: ArrayLike<number>,
+  offset: number,
+  numActions: number,
+  advantage: number,
+): number {
   let entropy = 0;
   for (let v = 0; v < numActions; v++) {
     const lp = logPolicy[offset + v];
@@ -64,14 +82,24 @@ export function omegas(ctx: TokenContext, estimator: SteerConfig['estimator']): 
   const b = ctx.batch;
   const out = new Float32Array(b.mask.length);
   if (estimator === 'first_order' && !b.oldLogPolicy) {
-    throw new UserError('estimator first_order needs the old policy\'s full distribution (batch.oldLogPolicy), which this batch lacks', 'steer.estimator');
+    throw new UserError(
+      "estimator first_order needs the old policy's full distribution (batch.oldLogPolicy), which this batch lacks",
+      'steer.estimator',
+    );
   }
   for (let i = 0; i < out.length; i++) {
     if (!b.mask[i]) continue;
     out[i] =
       estimator === 'code'
         ? omegaCode(ctx.logProbs[i], b.oldLogProbs[i], b.oldEntropy[i], b.advantages[i])
-        : omegaFirstOrder(ctx.logProbs[i], b.actions[i], b.oldLogPolicy!, i * b.numActions, b.numActions, b.advantages[i]);
+        : omegaFirstOrder(
+            ctx.logProbs[i],
+            b.actions[i],
+            b.oldLogPolicy!,
+            i * b.numActions,
+            b.numActions,
+            b.advantages[i],
+          );
   }
   return out;
 }
@@ -80,7 +108,11 @@ export function omegas(ctx: TokenContext, estimator: SteerConfig['estimator']): 
 // Weighting (as in compute_token_weights): m = |Ω|, min and max over the valid tokens of the unit
 // (the mini-batch)
 
-export function steerWeights(omega: Float32Array, mask: Float32Array, c: Pick<SteerConfig, 'lambda_min' | 'lambda_max' | 'weighting' | 'omega_floor'>): Float32Array {
+export function steerWeights(
+  omega: Float32Array,
+  mask: Float32Array,
+  c: Pick<SteerConfig, 'lambda_min' | 'lambda_max' | 'weighting' | 'omega_floor'>,
+): Float32Array {
   let mMin = Infinity;
   let mMax = -Infinity;
   for (let i = 0; i < omega.length; i++) {
@@ -97,7 +129,12 @@ export function steerWeights(omega: Float32Array, mask: Float32Array, c: Pick<St
     const m = Math.abs(omega[i]);
     let wi: number;
     if (c.weighting === 'exp') wi = clamp(Math.exp(-k * m), c.lambda_min, 1);
-    else if (mMax > mMin) wi = clamp(c.lambda_max - ((m - mMin) * (c.lambda_max - c.lambda_min)) / (mMax - mMin), c.lambda_min, c.lambda_max);
+    else if (mMax > mMin)
+      wi = clamp(
+        c.lambda_max - ((m - mMin) * (c.lambda_max - c.lambda_min)) / (mMax - mMin),
+        c.lambda_min,
+        c.lambda_max,
+      );
     else wi = (c.lambda_min + c.lambda_max) / 2;
     w[i] = wi * mask[i];
   }

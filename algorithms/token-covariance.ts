@@ -6,7 +6,11 @@
  * valid tokens (as in verl's Clip-Cov; KL-Cov's valid-token list gives the same numbers). Doubles; lp
  * detached.
  */
-export function centredCovariance(advantages: ArrayLike<number>, logProbs: ArrayLike<number>, mask: ArrayLike<number>): { cov: Float64Array; valid: number; mean: number } {
+export function centredCovariance(
+  advantages: ArrayLike<number>,
+  logProbs: ArrayLike<number>,
+  mask: ArrayLike<number>,
+): { cov: Float64Array; valid: number; mean: number } {
   let n = 0;
   let meanA = 0;
   let meanLp = 0;

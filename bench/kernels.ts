@@ -3,12 +3,12 @@
 //   node --import tsx bench/kernels.ts grid|text
 import * as tf from '@tensorflow/tfjs';
 import { broadcastToTokens, groupAdvantages } from '../algorithms/grpo.ts';
+import { parseConfig } from '../src/config/load.ts';
 import { Adam } from '../src/core/adam.ts';
 import { selectBackend } from '../src/core/backend.ts';
 import { makeStreams } from '../src/core/rng.ts';
-import { buildBatch, runEpisodes, type GroupRequest } from '../src/core/rollout.ts';
+import { buildBatch, type GroupRequest, runEpisodes } from '../src/core/rollout.ts';
 import { updatePolicy } from '../src/core/update.ts';
-import { parseConfig } from '../src/config/load.ts';
 import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
 import { WORKLOADS } from './workloads.ts';
 
@@ -48,7 +48,8 @@ for (let rep = 0; rep < 5; rep++) {
 }
 const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
 console.log(`${work}: ${kernels} kernels per update, ${total.toFixed(1)} ms in kernels; the largest:`);
-for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${ms.toFixed(2).padStart(7)} ${k}`);
+for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 20))
+  console.log(`  ${ms.toFixed(2).padStart(7)} ${k}`);
 const t0 = performance.now();
 const c0 = process.cpuUsage();
 for (let i = 0; i < 10; i++) update();

@@ -7,13 +7,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../algorithms/grpo.ts';
 import { Adam } from '../src/core/adam.ts';
-import { writeJsonAtomic } from '../src/run/atomic-write.ts';
-import { selectBackend, type BackendChoice } from '../src/core/backend.ts';
+import { type BackendChoice, selectBackend } from '../src/core/backend.ts';
 import { Rng } from '../src/core/rng.ts';
 import { sampleToken } from '../src/core/rollout.ts';
 import { Tokenizer } from '../src/policies/tokenizer.ts';
-import { transformerSchema, shapeFromConfig } from '../src/policies/transformer-model.ts';
 import { TransformerPolicy } from '../src/policies/transformer.ts';
+import { shapeFromConfig, transformerSchema } from '../src/policies/transformer-model.ts';
+import { writeJsonAtomic } from '../src/run/atomic-write.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,7 +26,12 @@ const reps = Number(arg('reps', '3'));
 const promptLength = 8;
 const lengths = [16, 32, 64];
 const tokenizer = new Tokenizer('0123456789abcdefghij');
-const config = transformerSchema.parse({ layers: 2, d_model: 64, heads: 4, context: promptLength + Math.max(...lengths) + 8 });
+const config = transformerSchema.parse({
+  layers: 2,
+  d_model: 64,
+  heads: 4,
+  context: promptLength + Math.max(...lengths) + 8,
+});
 const policy = new TransformerPolicy(shapeFromConfig(config, tokenizer.vocabSize), config, tokenizer, new Rng('bench'));
 const V = policy.numActions;
 
@@ -39,7 +44,10 @@ function sample(length: number, useCache: boolean): number {
   const t0 = performance.now();
   const session = policy.startSampling(rows);
   for (let step = 0; step < length; step++) {
-    const logits = session.nextLogits(ids, contexts.map((c) => Int32Array.from(c)));
+    const logits = session.nextLogits(
+      ids,
+      contexts.map((c) => Int32Array.from(c)),
+    );
     contexts.forEach((c, i) => c.push(sampleToken(logits, i * V, V, 1, false, rng)));
   }
   session.dispose();
@@ -52,7 +60,10 @@ function median(xs: number[]): number {
 }
 
 const results: Record<string, number> = {};
-const table: string[] = ['| generated length | with KV cache (tokens/s) | full recompute (tokens/s) | speed-up |', '|---|---|---|---|'];
+const table: string[] = [
+  '| generated length | with KV cache (tokens/s) | full recompute (tokens/s) | speed-up |',
+  '|---|---|---|---|',
+];
 for (const length of lengths) {
   sample(4, true); // warm-up
   sample(4, false);
@@ -61,7 +72,9 @@ for (const length of lengths) {
   const tokens = rows * length;
   results[`sample_cache_L${length}`] = tokens / cached;
   results[`sample_full_L${length}`] = tokens / full;
-  table.push(`| ${length} | ${(tokens / cached).toFixed(0)} | ${(tokens / full).toFixed(0)} | ${(full / cached).toFixed(1)}× |`);
+  table.push(
+    `| ${length} | ${(tokens / cached).toFixed(0)} | ${(tokens / full).toFixed(0)} | ${(full / cached).toFixed(1)}× |`,
+  );
 }
 
 // training: maximum likelihood on every position of B×T random sequences
@@ -73,7 +86,10 @@ const targets = Int32Array.from({ length: trainRows * trainLength }, () => 4 + t
 const optimizer = new Adam(policy.variables, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
 const trainStep = (): number => {
   const t0 = performance.now();
-  const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(tokenStats(policy.forward(tokens, trainRows, trainLength), targets, 1).logProbs)) as tf.Scalar, policy.variables);
+  const { value, grads } = tf.variableGrads(
+    () => tf.neg(tf.mean(tokenStats(policy.forward(tokens, trainRows, trainLength), targets, 1).logProbs)) as tf.Scalar,
+    policy.variables,
+  );
   optimizer.apply(policy.variables.map((v) => grads[v.name]));
   value.dataSync();
   value.dispose();
@@ -86,7 +102,9 @@ results.train_tokens_per_s = (trainRows * trainLength) / stepSeconds;
 results.train_step_ms = stepSeconds * 1000;
 
 const header = `transformer ${config.layers} layers, d_model ${config.d_model}, ${config.heads} heads, vocab ${V}, ${policy.parameterCount()} parameters; backend ${backend.detail}; ${rows} episodes, prompt ${promptLength} tokens, median of ${reps}`;
-process.stdout.write(`${header}\n\n${table.join('\n')}\n\ntraining (B=${trainRows}, T=${trainLength}, fwd+bwd+Adam): ${results.train_tokens_per_s.toFixed(0)} tokens/s (${results.train_step_ms.toFixed(0)} ms/step)\n`);
+process.stdout.write(
+  `${header}\n\n${table.join('\n')}\n\ntraining (B=${trainRows}, T=${trainLength}, fwd+bwd+Adam): ${results.train_tokens_per_s.toFixed(0)} tokens/s (${results.train_step_ms.toFixed(0)} ms/step)\n`,
+);
 const out = path.join('bench', 'results', 'transformer-sampling.json');
 fs.mkdirSync(path.dirname(out), { recursive: true });
 writeJsonAtomic(out, { header, backend: backend.detail, rows, promptLength, results });

@@ -4,14 +4,17 @@ import { z } from 'zod';
 import type { Rng } from '../src/core/rng.ts';
 import type { Prompt } from './env.ts';
 import type { EnvDefinition } from './registry.ts';
-import { TextEnv, textSplitShape, type TurnOutcome } from './text-env.ts';
+import { TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
 
 export const arithmeticSchema = z
   .object({
     /** Operands are drawn uniformly from [0, 10^digits). */
     digits: z.number().int().min(1).max(4).default(2),
     /** Operations to draw from. */
-    ops: z.array(z.enum(['+', '-'])).min(1).default(['+', '-']),
+    ops: z
+      .array(z.enum(['+', '-']))
+      .min(1)
+      .default(['+', '-']),
     ...textSplitShape,
   })
   .strict();

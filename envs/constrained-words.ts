@@ -5,15 +5,19 @@
 // which shows as pass@k barely above pass@1. Single turn.
 // Prompt text: `k+r-f` or `k+r-f^s`, e.g. "4+a-c^b".
 import { z } from 'zod';
-import { UserError } from '../src/errors.ts';
 import type { Rng } from '../src/core/rng.ts';
+import { UserError } from '../src/errors.ts';
 import type { Prompt } from './env.ts';
 import type { EnvDefinition } from './registry.ts';
-import { TextEnv, hashUnit, textSplitShape, type TurnOutcome } from './text-env.ts';
+import { hashUnit, TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
 
 export const constrainedWordsSchema = z
   .object({
-    alphabet: z.string().regex(/^[a-z]+$/, 'lowercase letters only').min(3).default('abcdef'),
+    alphabet: z
+      .string()
+      .regex(/^[a-z]+$/, 'lowercase letters only')
+      .min(3)
+      .default('abcdef'),
     min_length: z.number().int().min(2).max(6).default(3),
     max_length: z.number().int().min(2).max(6).default(4),
     /** Probability that a prompt also fixes the first letter. */
@@ -43,7 +47,7 @@ export class ConstrainedWordsEnv extends TextEnv {
 
   constructor(private readonly config: ConstrainedWordsConfig) {
     super({
-      alphabet: config.alphabet + '0123456789+-^',
+      alphabet: `${config.alphabet}0123456789+-^`,
       maxPromptChars: 7,
       maxAnswerTokens: config.max_length + 1,
       maxTurns: 1,
@@ -54,7 +58,10 @@ export class ConstrainedWordsEnv extends TextEnv {
   }
 
   inLexicon(word: string): boolean {
-    return this.config.lexicon_density >= 1 || hashUnit(`lexicon:${this.config.lexicon_seed}:${word}`) < this.config.lexicon_density;
+    return (
+      this.config.lexicon_density >= 1 ||
+      hashUnit(`lexicon:${this.config.lexicon_seed}:${word}`) < this.config.lexicon_density
+    );
   }
 
   satisfies(word: string, c: WordConstraints): boolean {
@@ -73,7 +80,8 @@ export class ConstrainedWordsEnv extends TextEnv {
     const total = letters.length ** c.length;
     for (let code = 0; code < total; code++) {
       let word = '';
-      for (let i = 0, x = code; i < c.length; i++, x = Math.floor(x / letters.length)) word += letters[x % letters.length];
+      for (let i = 0, x = code; i < c.length; i++, x = Math.floor(x / letters.length))
+        word += letters[x % letters.length];
       if (this.satisfies(word, c)) out.push(word);
     }
     this.answerCache.set(key, out);
@@ -93,7 +101,10 @@ export class ConstrainedWordsEnv extends TextEnv {
       if (this.validAnswers(c).length < min_answers) continue;
       return { id: `${length}+${required}-${forbidden}${start ? `^${start}` : ''}`, ...c };
     }
-    throw new UserError('no prompt with enough valid answers in 1000 draws; raise lexicon_density or lower min_answers', 'env.min_answers');
+    throw new UserError(
+      'no prompt with enough valid answers in 1000 draws; raise lexicon_density or lower min_answers',
+      'env.min_answers',
+    );
   }
 
   promptText(prompt: Prompt): string {

@@ -14,7 +14,17 @@ export const GRIDWORLD_PRESETS: Record<string, { map: string[]; maxSteps: number
   four_rooms: {
     summary: '9×9 four rooms joined by doorways, start and goal sampled per prompt',
     maxSteps: 40,
-    map: ['....#....', '....#....', '.........', '....#....', '##.###.##', '....#....', '.........', '....#....', '....#....'],
+    map: [
+      '....#....',
+      '....#....',
+      '.........',
+      '....#....',
+      '##.###.##',
+      '....#....',
+      '.........',
+      '....#....',
+      '....#....',
+    ],
   },
   corridor: {
     summary: 'a 2×14 corridor: start at the left end, goal at the far right; random walks rarely get there',

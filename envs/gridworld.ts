@@ -1,11 +1,11 @@
 // Gridworld: walls, start/goal fixed or sampled per prompt, slippery moves, an optional key and
 // door, a sparse goal reward and an optional step penalty. One action = one token = one turn.
 import { z } from 'zod';
-import { UserError } from '../src/errors.ts';
 import { Rng } from '../src/core/rng.ts';
+import { UserError } from '../src/errors.ts';
 import type { Env, ObservationSpec, Prompt, Split, StepResult } from './env.ts';
-import type { EnvDefinition } from './registry.ts';
 import { GRIDWORLD_PRESETS } from './gridworld-maps.ts';
+import type { EnvDefinition } from './registry.ts';
 
 export const gridworldSchema = z
   .object({
@@ -40,7 +40,12 @@ export const gridworldSchema = z
 export type GridworldConfig = z.infer<typeof gridworldSchema>;
 
 const ACTIONS = ['up', 'down', 'left', 'right'] as const;
-const MOVES: [number, number][] = [[-1, 0], [1, 0], [0, -1], [0, 1]];
+const MOVES: [number, number][] = [
+  [-1, 0],
+  [1, 0],
+  [0, -1],
+  [0, 1],
+];
 
 interface Layout {
   rows: number;
@@ -88,7 +93,10 @@ export function resolveMap(config: GridworldConfig): string[] {
   const put = (cell: [number, number], ch: string, key: string) => {
     const [r, c] = cell;
     if (r >= grid.length || c >= (grid[r]?.length ?? 0)) {
-      throw new UserError(`[${r}, ${c}] is outside the ${grid.length}×${grid[0].length} grid (rows 0..${grid.length - 1}, cols 0..${grid[0].length - 1})`, `env.${key}`);
+      throw new UserError(
+        `[${r}, ${c}] is outside the ${grid.length}×${grid[0].length} grid (rows 0..${grid.length - 1}, cols 0..${grid[0].length - 1})`,
+        `env.${key}`,
+      );
     }
     if (ch !== '#') for (const line of grid) for (let i = 0; i < line.length; i++) if (line[i] === ch) line[i] = '.';
     grid[r][c] = ch;
@@ -116,7 +124,9 @@ export class Gridworld implements Env {
   constructor(private readonly config: GridworldConfig) {
     this.layout = parseMap(resolveMap(config), config.map ? 'env.map' : 'env');
     const custom = config.map || config.size !== undefined;
-    this.maxTokens = config.max_steps ?? (custom ? 2 * (this.layout.rows + this.layout.cols) : GRIDWORLD_PRESETS[config.preset].maxSteps);
+    this.maxTokens =
+      config.max_steps ??
+      (custom ? 2 * (this.layout.rows + this.layout.cols) : GRIDWORLD_PRESETS[config.preset].maxSteps);
     const cells = this.layout.rows * this.layout.cols;
     this.observation = { kind: 'features', size: 2 * cells + 1 };
   }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Rng } from '../src/core/rng.ts';
 import type { Prompt } from './env.ts';
 import type { EnvDefinition } from './registry.ts';
-import { TextEnv, textSplitShape, type TurnOutcome } from './text-env.ts';
+import { TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
 
 export const guessNumberSchema = z
   .object({

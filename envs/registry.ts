@@ -1,9 +1,9 @@
 // Maps the `env.name` of a config to its schema and factory. Adding an environment is adding
 // one file in envs/ and one entry here.
-import { z } from 'zod';
-import type { EnvFactory } from './env.ts';
+import type { z } from 'zod';
 import { arithmeticDefinition } from './arithmetic.ts';
 import { constrainedWordsDefinition } from './constrained-words.ts';
+import type { EnvFactory } from './env.ts';
 import { gridworldDefinition } from './gridworld.ts';
 import { guessNumberDefinition } from './guess-number.ts';
 import { stringTransformDefinition } from './string-transform.ts';

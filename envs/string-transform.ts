@@ -5,16 +5,22 @@ import { z } from 'zod';
 import type { Rng } from '../src/core/rng.ts';
 import type { Prompt } from './env.ts';
 import type { EnvDefinition } from './registry.ts';
-import { TextEnv, textSplitShape, type TurnOutcome } from './text-env.ts';
+import { TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
 
 const OP_CHARS = { reverse: '<', sort: '^', copy: '=' } as const;
 type Op = keyof typeof OP_CHARS;
 
 export const stringTransformSchema = z
   .object({
-    ops: z.array(z.enum(['reverse', 'sort', 'copy'])).min(1).default(['reverse', 'sort', 'copy']),
+    ops: z
+      .array(z.enum(['reverse', 'sort', 'copy']))
+      .min(1)
+      .default(['reverse', 'sort', 'copy']),
     /** Letters the strings are made of. */
-    alphabet: z.string().regex(/^[a-z]+$/, 'lowercase letters only').default('abcde'),
+    alphabet: z
+      .string()
+      .regex(/^[a-z]+$/, 'lowercase letters only')
+      .default('abcde'),
     min_length: z.number().int().min(1).default(2),
     max_length: z.number().int().min(1).max(16).default(5),
     /** Reward the fraction of correct positions instead of 0 for a wrong answer. */

@@ -1,5 +1,5 @@
 // Shared machinery of the text environments. The dialogue is one token sequence:
-//   <bos> prompt <sep> answer₀ <eos> feedback₀ <sep> answer₁ <eos> … 
+//   <bos> prompt <sep> answer₀ <eos> feedback₀ <sep> answer₁ <eos> …
 // The policy writes the answers one character token at a time; its end-of-turn token (<eos>)
 // closes a turn, which the task judges: a single-turn task ends with its reward, a multi-turn task
 // appends its feedback and waits for the next answer. A turn longer than `maxAnswerTokens`
@@ -7,8 +7,8 @@
 // Train/test prompts are split by a seeded hash of the prompt id, so both splits are fixed by the
 // config and disjoint. Every task also has an expert (a demonstration generator for SFT).
 import { z } from 'zod';
-import { UserError } from '../src/errors.ts';
 import type { Rng } from '../src/core/rng.ts';
+import { UserError } from '../src/errors.ts';
 import { BOS, EOS, SEP, Tokenizer } from '../src/policies/tokenizer.ts';
 import type { Env, ObservationSpec, Prompt, Split, StepResult } from './env.ts';
 
@@ -72,7 +72,8 @@ export abstract class TextEnv implements Env {
     this.tokenizer = new Tokenizer(layout.alphabet);
     this.numActions = this.tokenizer.vocabSize;
     this.maxTokens = layout.maxTurns * (layout.maxAnswerTokens + 1);
-    const maxLength = 2 + layout.maxPromptChars + this.maxTokens + (layout.maxTurns - 1) * (layout.maxFeedbackChars + 1);
+    const maxLength =
+      2 + layout.maxPromptChars + this.maxTokens + (layout.maxTurns - 1) * (layout.maxFeedbackChars + 1);
     this.observation = { kind: 'tokens', vocabSize: this.tokenizer.vocabSize, maxLength };
   }
 
@@ -102,7 +103,10 @@ export abstract class TextEnv implements Env {
       const p = this.drawPrompt(rng);
       if (this.splitOf(p) === split) return p;
     }
-    throw new UserError(`no ${split} prompt found in 10000 draws; change test_fraction or the task size`, 'env.test_fraction');
+    throw new UserError(
+      `no ${split} prompt found in 10000 draws; change test_fraction or the task size`,
+      'env.test_fraction',
+    );
   }
 
   reset(prompt: Prompt, _rng: Rng): void {
@@ -120,11 +124,13 @@ export abstract class TextEnv implements Env {
 
   step(action: number): StepResult {
     if (this.finished) throw new Error('step() after the episode ended');
-    if (!Number.isInteger(action) || action < 0 || action >= this.numActions) throw new Error(`token ${action} is outside the vocabulary`);
+    if (!Number.isInteger(action) || action < 0 || action >= this.numActions)
+      throw new Error(`token ${action} is outside the vocabulary`);
     this.context.push(action);
     if (action !== EOS) {
       this.answer.push(action);
-      if (this.answer.length <= this.layout.maxAnswerTokens) return { reward: 0, done: false, success: false, turnEnded: false };
+      if (this.answer.length <= this.layout.maxAnswerTokens)
+        return { reward: 0, done: false, success: false, turnEnded: false };
     }
     const wellFormed = action === EOS && !this.answer.some((t) => this.tokenizer.isSpecial(t));
     const text = wellFormed ? this.tokenizer.decode(this.answer) : null;
@@ -152,7 +158,12 @@ export abstract class TextEnv implements Env {
  * Play one episode with the task's expert (the SFT demonstration): returns the observation before
  * each token and the tokens, i.e. an EpisodeRecord, plus its outcome.
  */
-export function demonstrate(env: TextEnv, prompt: Prompt, rng: Rng, wrong: boolean): { observations: Int32Array[]; actions: number[]; reward: number; success: boolean } {
+export function demonstrate(
+  env: TextEnv,
+  prompt: Prompt,
+  rng: Rng,
+  wrong: boolean,
+): { observations: Int32Array[]; actions: number[]; reward: number; success: boolean } {
   env.reset(prompt, rng);
   const observations: Int32Array[] = [];
   const actions: number[] = [];

@@ -1,7 +1,10 @@
 // One error type for mistakes a user can fix (bad config key, missing file, NaN loss).
 // The CLI prints its message on one line and exits non-zero; anything else is a bug.
 export class UserError extends Error {
-  constructor(message: string, readonly where?: string) {
+  constructor(
+    message: string,
+    readonly where?: string,
+  ) {
     super(oneLine(where ? `${where}: ${message}` : message));
     this.name = 'UserError';
   }
@@ -9,6 +12,6 @@ export class UserError extends Error {
 
 /** Control characters (a parser quoting the bytes of a broken file) escaped, so the message stays one line. */
 function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }

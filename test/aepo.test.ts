@@ -7,26 +7,30 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Aepo,
-  aepoSchema,
+  type AepoConfig,
   additiveMainWeights,
+  aepoSchema,
   chooseTemperature,
   regPromptIndices,
   reinforceCount,
   selectReinforceRows,
-  type AepoConfig,
 } from '../algorithms/aepo.ts';
 import { broadcastToTokens, groupAdvantages } from '../algorithms/grpo.ts';
 import type { StepInfo } from '../algorithms/regularizer.ts';
-import { selectRows, type Batch } from '../src/core/batch.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { grpoSchema } from '../src/config/schema.ts';
-import type { PolicyInputs } from '../src/policies/policy.ts';
+import { type Batch, selectRows } from '../src/core/batch.ts';
 import { Rng } from '../src/core/rng.ts';
-import { train } from '../src/train/trainer.ts';
 import { composeLoss } from '../src/core/update.ts';
+import type { PolicyInputs } from '../src/policies/policy.ts';
+import { train } from '../src/train/trainer.ts';
 import { active, stopAfter } from './helpers.ts';
 
-const fakeInputs = (rows: number, width: number): PolicyInputs => ({ rows, width, selectRows: (r) => fakeInputs(r.length, width) });
+const fakeInputs = (rows: number, width: number): PolicyInputs => ({
+  rows,
+  width,
+  selectRows: (r) => fakeInputs(r.length, width),
+});
 
 /**
  * Nine rows of width 3: main groups 0 = [1, 0], 1 = [0, 1]; extra groups 2 = [0, 1, 0] (A =
@@ -63,9 +67,21 @@ function handBatch(): Batch {
   };
 }
 
-const info = (step = 0): StepInfo => ({ step, totalSteps: 10, rng: new Rng('aepo-test'), promptsPerStep: 2, groupSize: 2 });
+const info = (step = 0): StepInfo => ({
+  step,
+  totalSteps: 10,
+  rng: new Rng('aepo-test'),
+  promptsPerStep: 2,
+  groupSize: 2,
+});
 const config = (over: Partial<AepoConfig> = {}): AepoConfig => aepoSchema.parse({ selection: 'order', ...over });
-const summary = (rolloutEntropy: number, updateNll: number, batch: Batch) => ({ step: 0, rolloutEntropy, updateNll, updateEntropy: 0, batch });
+const summary = (rolloutEntropy: number, updateNll: number, batch: Batch) => ({
+  step: 0,
+  rolloutEntropy,
+  updateNll,
+  updateEntropy: 0,
+  batch,
+});
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -170,7 +186,15 @@ describe('AEPO batches', () => {
       const regBatch = selectRows(mixed, [0]);
       const pos = { epoch: 0, miniBatch: 0 };
       const loss = (logProbs: tf.Tensor1D, ent: tf.Tensor1D, batch: Batch, regs: Aepo[]) =>
-        composeLoss({ logProbs, entropy: ent, batch, regularizers: regs.map((r) => active('aepo', r)), grpo, step: info(), position: pos }).loss;
+        composeLoss({
+          logProbs,
+          entropy: ent,
+          batch,
+          regularizers: regs.map((r) => active('aepo', r)),
+          grpo,
+          step: info(),
+          position: pos,
+        }).loss;
       const combined = (lp: tf.Tensor1D) => loss(lp, entropy, mixed, [reg]);
       const separate = (lp: tf.Tensor1D) =>
         tf.add(
@@ -179,8 +203,12 @@ describe('AEPO batches', () => {
         ) as tf.Scalar;
       const lp = tf.tensor1d(lpValues);
       expect(combined(lp).dataSync()[0]).toBeCloseTo(separate(lp).dataSync()[0], 6);
-      const g1 = tf.grad((x) => combined(x as tf.Tensor1D))(lp).dataSync();
-      const g2 = tf.grad((x) => separate(x as tf.Tensor1D))(lp).dataSync();
+      const g1 = tf
+        .grad((x) => combined(x as tf.Tensor1D))(lp)
+        .dataSync();
+      const g2 = tf
+        .grad((x) => separate(x as tf.Tensor1D))(lp)
+        .dataSync();
       g1.forEach((g, i) => expect(g).toBeCloseTo(g2[i], 6));
       expect(Math.abs(g1[0])).toBeGreaterThan(0);
     });
@@ -188,7 +216,7 @@ describe('AEPO batches', () => {
 });
 
 describe('DCPO, AEPO without extra rollouts (mode: is)', () => {
-  it('A\' = (1 − α)·A + α·b·ρ with α = min(|H* − H|, 0.1)/p_corr → α/(1+α), ρ = π_old^T/π_old', () => {
+  it("A' = (1 − α)·A + α·b·ρ with α = min(|H* − H|, 0.1)/p_corr → α/(1+α), ρ = π_old^T/π_old", () => {
     const fake = fakeInputs(2, 1);
     const b: Batch = {
       ...handBatch(),
@@ -249,7 +277,11 @@ describe('AEPO state and checks', () => {
 describe('AEPO on the gridworld (configs/aepo.yaml)', () => {
   const runDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-aepo-'));
   const lines = (dir: string) =>
-    fs.readFileSync(path.join(dir, 'aepo', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    fs
+      .readFileSync(path.join(dir, 'aepo', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
 
   it('trains 4 steps with sane aepo/ metrics, and a resumed run repeats them exactly', async () => {
     const cfg = loadConfig('configs/aepo.yaml', ['steps=4', 'checkpoint.every=2']);
@@ -273,7 +305,8 @@ describe('AEPO on the gridworld (configs/aepo.yaml)', () => {
     const cut = runDir();
     await train(cfg, { runDir: path.join(cut, 'aepo'), ...stopAfter(2), log: () => {} });
     await train(cfg, { runDir: path.join(cut, 'aepo'), resume: true, log: () => {} });
-    const strip = (rs: Record<string, number>[]) => rs.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('perf/'))));
+    const strip = (rs: Record<string, number>[]) =>
+      rs.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('perf/'))));
     expect(strip(lines(cut))).toEqual(strip(rows));
   });
 });

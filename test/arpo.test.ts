@@ -9,14 +9,14 @@ import { arpoBrancher, arpoSchema, attributeHard } from '../algorithms/arpo.ts';
 import { balancedBranchProbability, globalRolloutBudget } from '../algorithms/branch-rules.ts';
 import type { Brancher, StepInfo } from '../algorithms/regularizer.ts';
 import { GuessNumberEnv, guessNumberSchema } from '../envs/guess-number.ts';
+import { loadConfig } from '../src/config/load.ts';
 import { selectBackend } from '../src/core/backend.ts';
 import type { Batch } from '../src/core/batch.ts';
 import { runBranchingEpisodes } from '../src/core/branching-rollout.ts';
 import { Rng } from '../src/core/rng.ts';
 import { buildBatch, type GroupRequest } from '../src/core/rollout.ts';
-import { loadConfig } from '../src/config/load.ts';
+import { type TransformerPolicy, transformerPolicyDefinition } from '../src/policies/transformer.ts';
 import { transformerSchema } from '../src/policies/transformer-model.ts';
-import { transformerPolicyDefinition, type TransformerPolicy } from '../src/policies/transformer.ts';
 import { runSft } from '../src/train/sft.ts';
 import { train } from '../src/train/trainer.ts';
 import { readJsonl, tempDir } from './helpers.ts';
@@ -36,10 +36,22 @@ function makePolicy(): TransformerPolicy {
 function groups(count: number, prompts = 3): GroupRequest[] {
   const env = envFactory();
   const rng = new Rng('arpo-prompts');
-  return Array.from({ length: prompts }, (_, g) => ({ prompt: env.samplePrompt(rng, 'train'), count, groupId: g, temperature: 1, isExtra: false }));
+  return Array.from({ length: prompts }, (_, g) => ({
+    prompt: env.samplePrompt(rng, 'train'),
+    count,
+    groupId: g,
+    temperature: 1,
+    isExtra: false,
+  }));
 }
 
-const info = (seed: string): StepInfo => ({ step: 0, totalSteps: 1, rng: new Rng(seed), promptsPerStep: 3, groupSize: 4 });
+const info = (seed: string): StepInfo => ({
+  step: 0,
+  totalSteps: 1,
+  rng: new Rng(seed),
+  promptsPerStep: 3,
+  groupSize: 4,
+});
 const rngs = () => ({ env: new Rng('env'), sampling: new Rng('sampling') });
 
 /** Forks at every point, starting `initial` paths per prompt. */
@@ -64,7 +76,9 @@ describe('branching rollout', () => {
       expect(f.turnIndex[f.forkedAt]).toBe(f.branchTurn);
       expect(f.actions.slice(0, f.forkedAt)).toEqual(p.actions.slice(0, f.forkedAt));
       expect(f.sampleLogProbs.slice(0, f.forkedAt)).toEqual(p.sampleLogProbs.slice(0, f.forkedAt));
-      f.observations.slice(0, f.forkedAt).forEach((o, j) => expect(Array.from(o)).toEqual(Array.from(p.observations[j])));
+      f.observations
+        .slice(0, f.forkedAt)
+        .forEach((o, j) => expect(Array.from(o)).toEqual(Array.from(p.observations[j])));
       // the turn before the branch ends with environment feedback: the fork's observation holds it
       expect(f.observations[f.forkedAt].length).toBeGreaterThan(p.observations[f.forkedAt - 1].length + 1);
     }
@@ -99,7 +113,8 @@ describe('branching rollout', () => {
   it('a seed reproduces the same branches; another regularizer seed changes them', () => {
     const policy = makePolicy();
     const cfg = arpoSchema.parse({ beam_size: 3 });
-    const run = (seed: string) => runBranchingEpisodes(envFactory, policy, groups(6), arpoBrancher(cfg, info(seed)), rngs());
+    const run = (seed: string) =>
+      runBranchingEpisodes(envFactory, policy, groups(6), arpoBrancher(cfg, info(seed)), rngs());
     const key = (r: ReturnType<typeof run>) => JSON.stringify(r.episodes.map((e) => [e.parent, e.forkedAt, e.actions]));
     const a = run('r1');
     expect(a.stats.branches).toBeGreaterThan(0);
@@ -153,7 +168,8 @@ describe('arpo brancher', () => {
 
   it('balanced rule: the consecutive-branching penalty lowers the frequency as the formula says', () => {
     const cfg = arpoSchema.parse({ rule: 'balanced', branch_probability: 0.5, entropy_weight: 0.2 });
-    for (const l of [0, 2, 5]) expect(Math.abs(frequency(cfg, 0.5, l) - balancedBranchProbability(0.5, l, 0.5, 0.2))).toBeLessThan(0.01);
+    for (const l of [0, 2, 5])
+      expect(Math.abs(frequency(cfg, 0.5, l) - balancedBranchProbability(0.5, l, 0.5, 0.2))).toBeLessThan(0.01);
   });
 });
 
@@ -189,7 +205,14 @@ describe('arpo training', () => {
     const sftOver = ['sft.steps=20', 'sft.demos=64', 'sft.batch_size=16', 'eval.episodes=2'];
     await runSft(loadConfig('configs/sft-guess-number.yaml', sftOver), { runDir: sftDir, log: () => {} });
     const dir = tempDir();
-    const over = ['steps=3', `init_from=${sftDir}`, 'rollout.prompts_per_step=4', 'rollout.group_size=6', 'eval.episodes=4', 'eval.every=0'];
+    const over = [
+      'steps=3',
+      `init_from=${sftDir}`,
+      'rollout.prompts_per_step=4',
+      'rollout.group_size=6',
+      'eval.episodes=4',
+      'eval.every=0',
+    ];
     await train(loadConfig('configs/arpo.yaml', over), { runDir: dir, log: () => {} });
     const lines = readJsonl(path.join(dir, 'metrics.jsonl'));
     expect(lines).toHaveLength(3);

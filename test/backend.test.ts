@@ -25,7 +25,9 @@ describe('backend selection', () => {
 
   // on a machine where tfjs-node(-gpu) installed, this request succeeds instead
   it.skipIf(native)('asking for tensorflow where no native package loads names what to install', async () => {
-    await expect(selectBackend('tensorflow')).rejects.toThrow(/--backend: backend 'tensorflow' could not be loaded: install @tensorflow\/tfjs-node-gpu/);
+    await expect(selectBackend('tensorflow')).rejects.toThrow(
+      /--backend: backend 'tensorflow' could not be loaded: install @tensorflow\/tfjs-node-gpu/,
+    );
   });
 
   it('switches between wasm and cpu on request', async () => {

@@ -3,10 +3,10 @@
 // hard attribution over shared prefixes.
 import { describe, expect, it } from 'vitest';
 import {
-  arpoBranchProbability,
   arpoBranches,
-  balancedBranchProbability,
+  arpoBranchProbability,
   balancedBranches,
+  balancedBranchProbability,
   globalRolloutBudget,
   hardAttribution,
   segmentEntropy,

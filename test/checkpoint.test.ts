@@ -8,15 +8,15 @@ import { loadConfig } from '../src/config/load.ts';
 import { writeFileAtomic } from '../src/run/atomic-write.ts';
 import {
   CHECKPOINT_VERSION,
+  type Checkpoint,
   CORRUPT_CHECKPOINT_FILE,
   loadCheckpoint,
   loadResumeCheckpoint,
   PREVIOUS_CHECKPOINT_FILE,
   saveCheckpoint,
-  type Checkpoint,
 } from '../src/run/checkpoint.ts';
-import { train } from '../src/train/trainer.ts';
 import { CHECKPOINT_FILE } from '../src/run/run-dir.ts';
+import { train } from '../src/train/trainer.ts';
 import { crashAfter, deterministicLines, tempDir } from './helpers.ts';
 
 const ckpt = (step: number): Checkpoint => ({

@@ -42,14 +42,30 @@ describe('entrolab CLI', () => {
     expect(play.stdout).toContain('A');
     // the same run dir again without --resume is refused, and nothing in it is touched
     const before = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8');
-    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'steps=8', '--quiet']), /already holds a run.*--resume/);
+    expectOneLineError(
+      entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'steps=8', '--quiet']),
+      /already holds a run.*--resume/,
+    );
     expect(fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')).toBe(before);
   });
 
   it('Ctrl-C finishes the step, writes a checkpoint there, and --resume continues', async () => {
     const { spawn } = await import('node:child_process');
     const runDir = path.join(out, 'interrupted');
-    const args = ['bin/entrolab.js', 'train', 'configs/quickstart.yaml', '--out', out, '--name', 'interrupted', '--set', 'steps=400', '--set', 'checkpoint.every=1000', '--quiet'];
+    const args = [
+      'bin/entrolab.js',
+      'train',
+      'configs/quickstart.yaml',
+      '--out',
+      out,
+      '--name',
+      'interrupted',
+      '--set',
+      'steps=400',
+      '--set',
+      'checkpoint.every=1000',
+      '--quiet',
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -61,36 +77,68 @@ describe('entrolab CLI', () => {
     child.kill('SIGINT');
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(130);
-    expect(stdout).toMatch(/stopped after step (\d+) \(checkpoint written\); run the same command with --resume to continue/);
+    expect(stdout).toMatch(
+      /stopped after step (\d+) \(checkpoint written\); run the same command with --resume to continue/,
+    );
     const status = JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8'));
     expect(status.state).toBe('interrupted');
     const ckpt = JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoint.json'), 'utf8'));
     expect(ckpt.step).toBe(status.step);
     expect(ckpt.step).toBeLessThan(400);
     expect(fs.readFileSync(metrics, 'utf8').trim().split('\n')).toHaveLength(ckpt.step);
-    const resumed = entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--name', 'interrupted', '--set', 'steps=400', '--set', 'checkpoint.every=1000', '--quiet', '--set', `steps=${ckpt.step + 2}`, '--resume']);
+    const resumed = entrolab([
+      'train',
+      'configs/quickstart.yaml',
+      '--out',
+      out,
+      '--name',
+      'interrupted',
+      '--set',
+      'steps=400',
+      '--set',
+      'checkpoint.every=1000',
+      '--quiet',
+      '--set',
+      `steps=${ckpt.step + 2}`,
+      '--resume',
+    ]);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(new RegExp(`resuming at step ${ckpt.step}`));
   });
 
   it('rejects a missing config file', () => {
-    expectOneLineError(entrolab(['train', 'configs/nope.yaml', '--out', out]), /configs\/nope.yaml: config file not found/);
+    expectOneLineError(
+      entrolab(['train', 'configs/nope.yaml', '--out', out]),
+      /configs\/nope.yaml: config file not found/,
+    );
   });
 
   it('rejects an unknown key with a suggestion', () => {
-    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'rollout.group_sise=4']), /'rollout.group_sise' does not exist; did you mean 'rollout.group_size'/);
+    expectOneLineError(
+      entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'rollout.group_sise=4']),
+      /'rollout.group_sise' does not exist; did you mean 'rollout.group_size'/,
+    );
   });
 
   it('rejects a negative group size', () => {
-    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'rollout.group_size=-4']), /'rollout.group_size': got -4; allowed: an integer, >= 1/);
+    expectOneLineError(
+      entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'rollout.group_size=-4']),
+      /'rollout.group_size': got -4; allowed: an integer, >= 1/,
+    );
   });
 
   it('rejects a string where a number belongs', () => {
-    expectOneLineError(entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'optim.lr=fast']), /'optim.lr': expected number, got "fast"/);
+    expectOneLineError(
+      entrolab(['train', 'configs/quickstart.yaml', '--out', out, '--set', 'optim.lr=fast']),
+      /'optim.lr': expected number, got "fast"/,
+    );
   });
 
   it('rejects a sweep with no workers before starting anything', () => {
-    expectOneLineError(entrolab(['sweep', 'configs/sweeps/klcov-ratio.yaml', '--workers', '0', '--out', path.join(out, 'sw')]), /--workers: must be a whole number >= 1, got 0/);
+    expectOneLineError(
+      entrolab(['sweep', 'configs/sweeps/klcov-ratio.yaml', '--workers', '0', '--out', path.join(out, 'sw')]),
+      /--workers: must be a whole number >= 1, got 0/,
+    );
     expect(fs.existsSync(path.join(out, 'sw'))).toBe(false);
   });
 

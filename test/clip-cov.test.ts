@@ -6,14 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClipCov, clipCovSchema, selectClipCov, type ClipCovConfig } from '../algorithms/clip-cov.ts';
+import { ClipCov, type ClipCovConfig, clipCovSchema, selectClipCov } from '../algorithms/clip-cov.ts';
 import type { StepInfo } from '../algorithms/regularizer.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { grpoSchema } from '../src/config/schema.ts';
 import { parseLossBatch } from '../src/core/loss-batch.ts';
 import { Rng } from '../src/core/rng.ts';
-import { train } from '../src/train/trainer.ts';
 import { composeLoss } from '../src/core/update.ts';
+import { train } from '../src/train/trainer.ts';
 import { active } from './helpers.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-clip-cov-'));
@@ -23,7 +23,13 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const config = (over: Partial<ClipCovConfig> = {}): ClipCovConfig => clipCovSchema.parse(over);
-const info = (seed = 'test'): StepInfo => ({ step: 0, totalSteps: 1, rng: new Rng(seed), promptsPerStep: 1, groupSize: 2 });
+const info = (seed = 'test'): StepInfo => ({
+  step: 0,
+  totalSteps: 1,
+  rng: new Rng(seed),
+  promptsPerStep: 1,
+  groupSize: 2,
+});
 
 // The hand example (also the worked example of docs/bonus-clipcov-klcov-loss.md). N = 5 valid tokens.
 //   Ā = (3·2 − 2·3)/5 = 0, L̄P = −10/5 = −2, so cov = A·(lp + 2) = [2, 3, −4, 6, −4.5]
@@ -31,10 +37,22 @@ const info = (seed = 'test'): StepInfo => ({ step: 0, totalSteps: 1, rng: new Rn
 //   (1,0): cov 6 ≥ ω_hi = 5 → not eligible (the upper bound drops outliers)
 //   eligible = {(0,0)}; k = max(⌊2e-4·5⌋, 1) = 1 → chosen = {(0,0)}
 const HAND = {
-  log_probs: [[-1, -0.5, -4], [-4, -0.5, 0]],
-  old_log_probs: [[-1, -0.9, -4], [-4, -2, 0]],
-  advantages: [[2, 2, 2], [-3, -3, 0]],
-  mask: [[1, 1, 1], [1, 1, 0]],
+  log_probs: [
+    [-1, -0.5, -4],
+    [-4, -0.5, 0],
+  ],
+  old_log_probs: [
+    [-1, -0.9, -4],
+    [-4, -2, 0],
+  ],
+  advantages: [
+    [2, 2, 2],
+    [-3, -3, 0],
+  ],
+  mask: [
+    [1, 1, 1],
+    [1, 1, 0],
+  ],
 };
 
 function runCompose(doc: object, reg: ClipCov, grpoOver: object = {}) {
@@ -73,7 +91,14 @@ describe('Clip-Cov selection', () => {
 
   it('the hand example: eligible and chosen sets, exactly', () => {
     const sel = selectClipCov(
-      { logProbs: flat(HAND.log_probs), oldLogProbs: flat(HAND.old_log_probs), advantages: flat(HAND.advantages), mask: flat(HAND.mask), clipRatioLow: 0.2, clipRatioHigh: 0.2 },
+      {
+        logProbs: flat(HAND.log_probs),
+        oldLogProbs: flat(HAND.old_log_probs),
+        advantages: flat(HAND.advantages),
+        mask: flat(HAND.mask),
+        clipRatioLow: 0.2,
+        clipRatioHigh: 0.2,
+      },
       config(),
       new Rng('x'),
     );
@@ -88,19 +113,37 @@ describe('Clip-Cov selection', () => {
   it('bounds are strict: cov exactly ω_lo or ω_hi is not eligible', () => {
     // A = [1, 1, −1, −1] (Ā = 0), lp = −8 + [1, 5, −1, −5] (L̄P = −8) → cov = [1, 5, 1, 5], all exact
     const lp = [-7, -3, -9, -13];
-    const x = { logProbs: lp, oldLogProbs: lp, advantages: [1, 1, -1, -1], mask: [1, 1, 1, 1], clipRatioLow: 0.2, clipRatioHigh: 0.2 };
+    const x = {
+      logProbs: lp,
+      oldLogProbs: lp,
+      advantages: [1, 1, -1, -1],
+      mask: [1, 1, 1, 1],
+      clipRatioLow: 0.2,
+      clipRatioHigh: 0.2,
+    };
     expect(selectClipCov(x, config({ ratio: 1 }), new Rng('x')).eligible).toEqual([]);
     expect(selectClipCov(x, config({ ratio: 1, lower_bound: 0.5 }), new Rng('x')).eligible).toEqual([0, 2]);
-    expect(selectClipCov(x, config({ ratio: 1, lower_bound: 0.5, upper_bound: 5.5 }), new Rng('x')).chosen).toEqual([0, 1, 2, 3]);
+    expect(selectClipCov(x, config({ ratio: 1, lower_bound: 0.5, upper_bound: 5.5 }), new Rng('x')).chosen).toEqual([
+      0, 1, 2, 3,
+    ]);
   });
 
   // N valid tokens, all eligible (wide bounds), cov = (A − Ā)(lp − L̄P) > 0 everywhere but one
   function wide(n: number, padded = 0, garbage = 0) {
     const half = n / 2;
-    const lp = Array.from({ length: n + padded }, (_, i) => (i < n ? (i < half ? -1 - i * 0.01 : -3 - i * 0.01) : garbage));
+    const lp = Array.from({ length: n + padded }, (_, i) =>
+      i < n ? (i < half ? -1 - i * 0.01 : -3 - i * 0.01) : garbage,
+    );
     const adv = Array.from({ length: n + padded }, (_, i) => (i < n ? (i < half ? 1 : -1) : garbage));
     const mask = Array.from({ length: n + padded }, (_, i) => (i < n ? 1 : 0));
-    return { logProbs: lp, oldLogProbs: lp.map((v, i) => (i < n ? v : -garbage)), advantages: adv, mask, clipRatioLow: 0.2, clipRatioHigh: 0.2 };
+    return {
+      logProbs: lp,
+      oldLogProbs: lp.map((v, i) => (i < n ? v : -garbage)),
+      advantages: adv,
+      mask,
+      clipRatioLow: 0.2,
+      clipRatioHigh: 0.2,
+    };
   }
   const all = (ratio: number) => config({ ratio, lower_bound: -1e9, upper_bound: 1e9 });
 
@@ -146,7 +189,11 @@ describe('Clip-Cov loss through composeLoss (token-mean)', () => {
     // ℓ: chosen (0,0) → 0; (0,1) clipped → −2·1.2; (0,2) → −2; (1,0) → 3; (1,1) → 3e^1.5 (no dual clip:
     // vanilla would cap it at c·|A| = 9)
     const expected = [0, -2.4, -2, 3, 3 * e15, 0];
-    expect(Array.from(out.tokenLoss.slice(0, 5)).map((v, i) => Math.abs(v - expected[i]) < 1e-5 * Math.max(1, Math.abs(expected[i])))).toEqual([true, true, true, true, true]);
+    expect(
+      Array.from(out.tokenLoss.slice(0, 5)).map(
+        (v, i) => Math.abs(v - expected[i]) < 1e-5 * Math.max(1, Math.abs(expected[i])),
+      ),
+    ).toEqual([true, true, true, true, true]);
     expect(out.loss).toBeCloseTo((-2.4 - 2 + 3 + 3 * e15) / 5, 5);
     // gradient: selected token exactly 0, PPO-clipped 0, the others −A·ρ / N
     // exactly zero (±0: the −A factor carries the sign)
@@ -165,7 +212,10 @@ describe('Clip-Cov loss through composeLoss (token-mean)', () => {
   });
 
   it('does not clamp the log ratio: at δ = −30 the gradient is −A·e^−30, not 0', () => {
-    const out = runCompose({ log_probs: [[-30]], old_log_probs: [[0]], advantages: [[1]], mask: [[1]] }, new ClipCov(config()));
+    const out = runCompose(
+      { log_probs: [[-30]], old_log_probs: [[0]], advantages: [[1]], mask: [[1]] },
+      new ClipCov(config()),
+    );
     expect(out.tokenLoss[0]).toBeCloseTo(-Math.exp(-30), 18);
     expect(out.grad[0]).not.toBe(0);
     expect(out.grad[0] / -Math.exp(-30)).toBeCloseTo(1, 5);
@@ -174,14 +224,21 @@ describe('Clip-Cov loss through composeLoss (token-mean)', () => {
   it('the zeroed token still counts in the token-mean denominator', () => {
     // one eligible token zeroed out of N = 5: dividing by 4 instead would change the loss
     const out = runCompose(HAND, new ClipCov(config()));
-    expect(out.loss * 5).toBeCloseTo(Array.from(out.tokenLoss).reduce((a, b) => a + b, 0), 5);
+    expect(out.loss * 5).toBeCloseTo(
+      Array.from(out.tokenLoss).reduce((a, b) => a + b, 0),
+      5,
+    );
   });
 });
 
 describe('in the trainer', () => {
   it('the shipped config runs as is and logs fractions in range', async () => {
     await train(loadConfig('configs/clip-cov.yaml', ['steps=3']), { runDir: path.join(tmp, 'shipped'), log: () => {} });
-    const lines = fs.readFileSync(path.join(tmp, 'shipped', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const lines = fs
+      .readFileSync(path.join(tmp, 'shipped', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
     expect(lines).toHaveLength(3);
     for (const m of lines) {
       expect(m['clip_cov/frac']).toBeGreaterThanOrEqual(0);
@@ -193,15 +250,29 @@ describe('in the trainer', () => {
   }, 30_000);
 
   it('trains 3 gridworld steps with the shipped config and logs its metrics', async () => {
-    const cfg = loadConfig('configs/clip-cov.yaml', ['steps=3', 'regularizers=[{name: clip_cov, ratio: 0.1, lower_bound: 0}]']);
+    const cfg = loadConfig('configs/clip-cov.yaml', [
+      'steps=3',
+      'regularizers=[{name: clip_cov, ratio: 0.1, lower_bound: 0}]',
+    ]);
     const run = async (dir: string) => {
       await train(cfg, { runDir: path.join(tmp, dir), log: () => {} });
-      return fs.readFileSync(path.join(tmp, dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+      return fs
+        .readFileSync(path.join(tmp, dir, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, number>);
     };
     const lines = await run('a');
     expect(lines).toHaveLength(3);
     for (const m of lines) {
-      for (const k of ['actor/pg_clipfrac', 'clip_cov/frac', 'clip_cov/eligible_frac', 'clip_cov/cov_mean', 'clip_cov/ppo_clipfrac']) expect(m).toHaveProperty([k]);
+      for (const k of [
+        'actor/pg_clipfrac',
+        'clip_cov/frac',
+        'clip_cov/eligible_frac',
+        'clip_cov/cov_mean',
+        'clip_cov/ppo_clipfrac',
+      ])
+        expect(m).toHaveProperty([k]);
       expect(m['actor/pg_clipfrac']).toBe(m['clip_cov/frac']);
       expect(m['clip_cov/frac']).toBeGreaterThan(0); // ω_lo = 0: every positive-cov token is eligible
       expect(m['clip_cov/frac']).toBeLessThanOrEqual(0.1);
@@ -210,7 +281,8 @@ describe('in the trainer', () => {
     }
     // the selection comes from the run's seeded stream: a second run is identical
     const again = await run('b');
-    const strip = (ls: Record<string, number>[]) => ls.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('perf/'))));
+    const strip = (ls: Record<string, number>[]) =>
+      ls.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('perf/'))));
     expect(strip(again)).toEqual(strip(lines));
   }, 30_000);
 });

@@ -28,26 +28,46 @@ describe('config', () => {
 
   it('rejects an unknown key and suggests the nearest one', () => {
     const msg = errorOf(() => parseConfig({ ...base, grpo: { clip_ratio_hgh: 0.3 } }, 'c.yaml'));
-    expect(msg).toContain("c.yaml: config key 'grpo.clip_ratio_hgh' does not exist; did you mean 'grpo.clip_ratio_high'?");
+    expect(msg).toContain(
+      "c.yaml: config key 'grpo.clip_ratio_hgh' does not exist; did you mean 'grpo.clip_ratio_high'?",
+    );
     expect(errorOf(() => parseConfig({ ...base, stepz: 3 }))).toContain("did you mean 'steps'?");
-    expect(errorOf(() => parseConfig({ env: { name: 'gridworld', presett: 'open5' } }))).toContain("'env.presett' does not exist; did you mean 'env.preset'?");
+    expect(errorOf(() => parseConfig({ env: { name: 'gridworld', presett: 'open5' } }))).toContain(
+      "'env.presett' does not exist; did you mean 'env.preset'?",
+    );
   });
 
   it('names the key and the allowed range for bad values', () => {
-    expect(errorOf(() => parseConfig({ ...base, rollout: { group_size: -2 } }))).toMatch(/'rollout.group_size': got -2; allowed: an integer, >= 1/);
-    expect(errorOf(() => parseConfig({ ...base, optim: { lr: 'fast' } }))).toMatch(/'optim.lr': expected number, got "fast"/);
-    expect(errorOf(() => parseConfig({ ...base, grpo: { loss_agg_mode: 'mean' } }))).toMatch(/one of token-mean, seq-mean-token-sum/);
-    expect(errorOf(() => parseConfig({ ...base, grpo: { clip_ratio_c: 1 } }))).toMatch(/'grpo.clip_ratio_c': got 1; allowed: > 1/);
+    expect(errorOf(() => parseConfig({ ...base, rollout: { group_size: -2 } }))).toMatch(
+      /'rollout.group_size': got -2; allowed: an integer, >= 1/,
+    );
+    expect(errorOf(() => parseConfig({ ...base, optim: { lr: 'fast' } }))).toMatch(
+      /'optim.lr': expected number, got "fast"/,
+    );
+    expect(errorOf(() => parseConfig({ ...base, grpo: { loss_agg_mode: 'mean' } }))).toMatch(
+      /one of token-mean, seq-mean-token-sum/,
+    );
+    expect(errorOf(() => parseConfig({ ...base, grpo: { clip_ratio_c: 1 } }))).toMatch(
+      /'grpo.clip_ratio_c': got 1; allowed: > 1/,
+    );
   });
 
   it('names unknown envs, policies and regularizers', () => {
     expect(errorOf(() => parseConfig({ env: { name: 'gridwrld' } }))).toContain("did you mean 'gridworld'?");
     expect(errorOf(() => parseConfig({ ...base, policy: { kind: 'mpl' } }))).toContain("did you mean 'mlp'?");
-    expect(errorOf(() => parseConfig({ ...base, regularizers: [{ name: 'nonesuch' }] }))).toContain("unknown regularizer 'nonesuch'");
+    expect(errorOf(() => parseConfig({ ...base, regularizers: [{ name: 'nonesuch' }] }))).toContain(
+      "unknown regularizer 'nonesuch'",
+    );
     expect(errorOf(() => parseConfig({}))).toContain("needs an 'env' section");
-    expect(errorOf(() => parseConfig({ ...base, regularizers: [{ name: 'clip_cov' }, { name: 'kl_cov' }] }))).toContain('clip_cov and kl_cov both replace the policy loss');
-    expect(errorOf(() => parseConfig({ ...base, regularizers: [{ name: 'epo' }, { name: 'epo' }] }))).toContain("'epo' is listed twice");
-    expect(errorOf(() => parseConfig(applyOverrides(base, ['regularizers=[{name:kl_cov}]'])))).toContain("YAML needs a space after the colon: 'name: kl_cov'");
+    expect(errorOf(() => parseConfig({ ...base, regularizers: [{ name: 'clip_cov' }, { name: 'kl_cov' }] }))).toContain(
+      'clip_cov and kl_cov both replace the policy loss',
+    );
+    expect(errorOf(() => parseConfig({ ...base, regularizers: [{ name: 'epo' }, { name: 'epo' }] }))).toContain(
+      "'epo' is listed twice",
+    );
+    expect(errorOf(() => parseConfig(applyOverrides(base, ['regularizers=[{name:kl_cov}]'])))).toContain(
+      "YAML needs a space after the colon: 'name: kl_cov'",
+    );
   });
 
   it('applies --set overrides with YAML-typed values', () => {

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../src/core/backend.ts';
 import { loadConfig } from '../src/config/load.ts';
+import { selectBackend } from '../src/core/backend.ts';
 import { runSft } from '../src/train/sft.ts';
 import { train } from '../src/train/trainer.ts';
 import { readJsonl, tempDir } from './helpers.ts';
@@ -24,7 +24,12 @@ describe('shipped configs', () => {
     const warm = loadConfig(path.join('configs', file)).init_from;
     const sftDir = warm ? tempDir() : '';
     if (warm) {
-      const sft = loadConfig(`configs/${path.basename(warm)}.yaml`, ['sft.steps=2', 'sft.demos=8', 'sft.batch_size=4', 'eval.episodes=2']);
+      const sft = loadConfig(`configs/${path.basename(warm)}.yaml`, [
+        'sft.steps=2',
+        'sft.demos=8',
+        'sft.batch_size=4',
+        'eval.episodes=2',
+      ]);
       await runSft(sft, { runDir: sftDir, log: () => {} });
     }
     const overrides = ['steps=2', ...small, ...(warm ? [`init_from=${sftDir}`] : [])];
@@ -40,7 +45,10 @@ describe('shipped configs', () => {
 
   it.each(tasks)('sft-%s then text-%s run, the second from the first', async (task) => {
     const sftDir = tempDir();
-    await runSft(loadConfig(`configs/sft-${task}.yaml`, ['sft.steps=2', 'sft.demos=8', 'sft.batch_size=4', 'eval.episodes=2']), { runDir: sftDir, log: () => {} });
+    await runSft(
+      loadConfig(`configs/sft-${task}.yaml`, ['sft.steps=2', 'sft.demos=8', 'sft.batch_size=4', 'eval.episodes=2']),
+      { runDir: sftDir, log: () => {} },
+    );
     const dir = tempDir();
     const config = loadConfig(`configs/text-${task}.yaml`, ['steps=1', `init_from=${sftDir}`, ...small]);
     await train(config, { runDir: dir, log: () => {} });

@@ -2,18 +2,13 @@
 // changes nothing else the run computes.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../src/core/backend.ts';
 import { loadConfig } from '../src/config/load.ts';
+import { selectBackend } from '../src/core/backend.ts';
 import { train } from '../src/train/trainer.ts';
 import { readJsonl, tempDir } from './helpers.ts';
 
 const small = ['steps=5', 'env.preset=open5', 'rollout.prompts_per_step=4', 'rollout.group_size=4'];
-const DELTA_KEYS = [
-  'entropy/after_update',
-  'entropy/measured_delta',
-  'entropy/predicted_delta',
-  'perf/after_update_s',
-];
+const DELTA_KEYS = ['entropy/after_update', 'entropy/measured_delta', 'entropy/predicted_delta', 'perf/after_update_s'];
 type Row = Record<string, number>;
 
 async function run(every: number): Promise<Row[]> {

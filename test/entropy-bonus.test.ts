@@ -6,14 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EntropyBonus, entropyBonusSchema, nextCoef, type EntropyBonusConfig } from '../algorithms/entropy-bonus.ts';
+import { EntropyBonus, type EntropyBonusConfig, entropyBonusSchema, nextCoef } from '../algorithms/entropy-bonus.ts';
 import type { StepInfo, StepSummary } from '../algorithms/regularizer.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { grpoSchema } from '../src/config/schema.ts';
 import { parseLossBatch } from '../src/core/loss-batch.ts';
 import { Rng } from '../src/core/rng.ts';
-import { train } from '../src/train/trainer.ts';
 import { composeLoss } from '../src/core/update.ts';
+import { train } from '../src/train/trainer.ts';
 import { active, stopAfter } from './helpers.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-entropy-bonus-'));
@@ -29,11 +29,26 @@ const summary = (rolloutEntropy: number, updateEntropy = rolloutEntropy): StepSu
 
 // 2 rows × 3 slots, N = 4 valid tokens; entropies carry the gradient
 const DOC = {
-  log_probs: [[-1, -1, 0], [-1, -1, 0]],
-  old_log_probs: [[-1, -1, 0], [-1, -1, 0]],
-  advantages: [[1, 1, 0], [-1, -1, 0]],
-  mask: [[1, 1, 0], [1, 1, 0]],
-  entropy: [[0.5, 1, 9], [1.5, 2, 9]],
+  log_probs: [
+    [-1, -1, 0],
+    [-1, -1, 0],
+  ],
+  old_log_probs: [
+    [-1, -1, 0],
+    [-1, -1, 0],
+  ],
+  advantages: [
+    [1, 1, 0],
+    [-1, -1, 0],
+  ],
+  mask: [
+    [1, 1, 0],
+    [1, 1, 0],
+  ],
+  entropy: [
+    [0.5, 1, 9],
+    [1.5, 2, 9],
+  ],
 };
 
 /** Loss and d loss / d entropy through composeLoss with the given regularizer and grpo settings. */
@@ -147,15 +162,26 @@ describe('adaptive controller', () => {
 
 describe('in the trainer', () => {
   const read = (dir: string) =>
-    fs.readFileSync(path.join(tmp, dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
-  const strip = (ls: Record<string, number>[]) => ls.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('perf/'))));
+    fs
+      .readFileSync(path.join(tmp, dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
+  const strip = (ls: Record<string, number>[]) =>
+    ls.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('perf/'))));
 
   it('trains with the shipped config, logs its metrics, and a resumed run matches an uninterrupted one', async () => {
     // target above the initial entropy (ln 4) so the controller moves the coefficient up every step
-    const sets = ['steps=4', 'checkpoint.every=1', 'regularizers=[{name: entropy_bonus, coef: 0.01, adaptive: true, target: 1.5, delta: 0.002}]'];
+    const sets = [
+      'steps=4',
+      'checkpoint.every=1',
+      'regularizers=[{name: entropy_bonus, coef: 0.01, adaptive: true, target: 1.5, delta: 0.002}]',
+    ];
     await train(loadConfig('configs/entropy-bonus.yaml', sets), { runDir: path.join(tmp, 'full'), log: () => {} });
     const full = read('full');
-    expect(full.map((m) => m['entropy_bonus/coef'])).toEqual([0.01, 0.012, 0.014, 0.016].map((c) => expect.closeTo(c, 12)));
+    expect(full.map((m) => m['entropy_bonus/coef'])).toEqual(
+      [0.01, 0.012, 0.014, 0.016].map((c) => expect.closeTo(c, 12)),
+    );
     for (const m of full) {
       expect(m['entropy_bonus/active']).toBe(1);
       expect(m['entropy_bonus/measured_entropy']).toBeGreaterThan(0);
@@ -168,7 +194,10 @@ describe('in the trainer', () => {
   }, 30_000);
 
   it('the shipped config runs as is', async () => {
-    await train(loadConfig('configs/entropy-bonus.yaml', ['steps=3']), { runDir: path.join(tmp, 'shipped'), log: () => {} });
+    await train(loadConfig('configs/entropy-bonus.yaml', ['steps=3']), {
+      runDir: path.join(tmp, 'shipped'),
+      log: () => {},
+    });
     for (const m of read('shipped')) {
       expect(m['entropy_bonus/coef']).toBeGreaterThanOrEqual(0);
       expect(m['entropy_bonus/coef']).toBeLessThanOrEqual(0.05);

@@ -4,10 +4,10 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  EntropyClip,
   centredDiscriminator,
   clipBSelection,
   clipVSelection,
+  EntropyClip,
   entropyClipSchema,
   entropyDiscriminator,
   selectEntropyClip,
@@ -91,7 +91,7 @@ describe('Clip_B: batch-normalised S, negative advantages only', () => {
     expect(
       clipBSelection(
         S,
-        A.map((a) => (a < 0 ? 0 : a)),
+        A.map((a) => Math.max(a, 0)),
         mask,
         0.01,
       ).dropped,

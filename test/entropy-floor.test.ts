@@ -5,11 +5,11 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { aggregateLoss } from '../algorithms/grpo.ts';
 import { entropyFloor, entropyFloorPenalty } from '../algorithms/entropy-floor.ts';
+import { aggregateLoss } from '../algorithms/grpo.ts';
 import { REGULARIZERS, registerRegularizer } from '../algorithms/registry.ts';
-import { selectBackend } from '../src/core/backend.ts';
 import { loadConfig, parseConfig } from '../src/config/load.ts';
+import { selectBackend } from '../src/core/backend.ts';
 import { train } from '../src/train/trainer.ts';
 import { readJsonl, tempDir } from './helpers.ts';
 
@@ -22,7 +22,8 @@ function readmeBlocks(): { ts: string[]; yaml: string[] } {
   const readme = fs.readFileSync('README.md', 'utf8');
   const start = readme.indexOf('## Write your own regularizer');
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
-  const blocks = (lang: string) => [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+  const blocks = (lang: string) =>
+    [...section.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]);
   return { ts: blocks('ts'), yaml: blocks('yaml') };
 }
 
@@ -38,7 +39,12 @@ describe('the README section "Write your own regularizer"', () => {
     await selectBackend('wasm');
     const { yaml } = readmeBlocks();
     expect(yaml).toHaveLength(1);
-    const base = loadConfig('configs/quickstart.yaml', ['steps=3', 'env.preset=open5', 'rollout.prompts_per_step=4', 'eval.episodes=4']);
+    const base = loadConfig('configs/quickstart.yaml', [
+      'steps=3',
+      'env.preset=open5',
+      'rollout.prompts_per_step=4',
+      'eval.episodes=4',
+    ]);
     const config = parseConfig({ ...base, ...YAML.parse(yaml[0]) });
     expect(config.regularizers).toEqual([{ name: 'entropy_floor', floor: 0.5, coef: 0.05 }]);
     const dir = tempDir();

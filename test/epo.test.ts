@@ -6,18 +6,22 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Epo, averagingWeights, codeEpochWeight, epoSchema, paperBeta, type EpoConfig } from '../algorithms/epo.ts';
+import { averagingWeights, codeEpochWeight, Epo, type EpoConfig, epoSchema, paperBeta } from '../algorithms/epo.ts';
 import { aggregateLoss } from '../algorithms/grpo.ts';
 import type { Metrics, StepInfo, TapedTokens, TokenContext } from '../algorithms/regularizer.ts';
-import type { Batch } from '../src/core/batch.ts';
-import { loadCheckpoint } from '../src/run/checkpoint.ts';
 import { loadConfig } from '../src/config/load.ts';
-import type { PolicyInputs } from '../src/policies/policy.ts';
+import type { Batch } from '../src/core/batch.ts';
 import { Rng } from '../src/core/rng.ts';
+import type { PolicyInputs } from '../src/policies/policy.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.ts';
 import { train } from '../src/train/trainer.ts';
 import { tokenContext } from './helpers.ts';
 
-const fakeInputs = (rows: number, width: number): PolicyInputs => ({ rows, width, selectRows: (r) => fakeInputs(r.length, width) });
+const fakeInputs = (rows: number, width: number): PolicyInputs => ({
+  rows,
+  width,
+  selectRows: (r) => fakeInputs(r.length, width),
+});
 
 /**
  * Three rows of width 3. Row 0: tokens in turns [0, 0, 1]; row 1: one token (turn 0); row 2:
@@ -51,7 +55,10 @@ const H = [0.2, 0.6, 1.0, 1.5, 0, 0, 0, 0, 0];
 const info: StepInfo = { step: 2, totalSteps: 10, rng: new Rng('epo'), promptsPerStep: 2, groupSize: 2 };
 
 function ctxFor(batch: Batch, entropy: number[]): TokenContext {
-  return tokenContext(batch, info, { logProbs: new Float32Array(batch.mask.length), entropy: Float32Array.from(entropy) });
+  return tokenContext(batch, info, {
+    logProbs: new Float32Array(batch.mask.length),
+    entropy: Float32Array.from(entropy),
+  });
 }
 
 function taped(batch: Batch, entropy: tf.Tensor1D): TapedTokens {
@@ -77,14 +84,22 @@ function lossAndGrad(reg: Epo, batch = handBatch()): { loss: number; grad: numbe
   const f = (h: tf.Tensor1D) => reg.lossTerm(ctx, taped(batch, h));
   const h = tf.tensor1d(H);
   const { value, metrics = {} } = f(h);
-  return { loss: value.dataSync()[0], grad: Array.from(tf.grad((x) => f(x as tf.Tensor1D).value)(h).dataSync()), metrics };
+  return {
+    loss: value.dataSync()[0],
+    grad: Array.from(
+      tf
+        .grad((x) => f(x as tf.Tensor1D).value)(h)
+        .dataSync(),
+    ),
+    metrics,
+  };
 }
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-describe('EPO phase weight β_k (paper Eq. 5 and the reference code\'s epoch weight)', () => {
+describe("EPO phase weight β_k (paper Eq. 5 and the reference code's epoch weight)", () => {
   it('paper: γ = 3, K = 150 → 2.0, 1.368, 1.050, 1.003', () => {
     expect(paperBeta(0, 150, 3)).toBe(2);
     expect(paperBeta(25, 150, 3)).toBeCloseTo(1.368, 3);
@@ -102,7 +117,7 @@ describe('EPO phase weight β_k (paper Eq. 5 and the reference code\'s epoch wei
 });
 
 describe('EPO averaging and loss (paper Eqs. 2–4, 6)', () => {
-  it('trajectory weights average a turn\'s tokens, then turns, then rows; token weights are 1/N', () => {
+  it("trajectory weights average a turn's tokens, then turns, then rows; token weights are 1/N", () => {
     expect(Array.from(averagingWeights(handBatch(), 'trajectory'))).toEqual([0.125, 0.125, 0.25, 0.5, 0, 0, 0, 0, 0]);
     expect(Array.from(averagingWeights(handBatch(), 'token'))).toEqual([0.25, 0.25, 0.25, 0.25, 0, 0, 0, 0, 0]);
   });
@@ -122,7 +137,7 @@ describe('EPO averaging and loss (paper Eqs. 2–4, 6)', () => {
     expect(m.L_smooth).toBeCloseTo(0.044375, 6);
   });
 
-  it('smooth_grad_norm is the norm of ∂(λβ·L_smooth)/∂H: the hinge\'s share, 0 for the indicator', () => {
+  it("smooth_grad_norm is the norm of ∂(λβ·L_smooth)/∂H: the hinge's share, 0 for the indicator", () => {
     const base = lossAndGrad(epoAtStep2({ alpha: 0 })).grad;
     const hinge = epoAtStep2();
     const { grad: hingeGrad, metrics: hingeMetrics } = lossAndGrad(hinge);
@@ -140,7 +155,7 @@ describe('EPO averaging and loss (paper Eqs. 2–4, 6)', () => {
 
   it('token aggregation is the plain token-mean', () => {
     const { loss } = lossAndGrad(epoAtStep2({ aggregate: 'token', alpha: 0 }));
-    expect(loss).toBeCloseTo(-0.1 * (0.2 + 0.6 + 1.0 + 1.5) / 4, 6);
+    expect(loss).toBeCloseTo((-0.1 * (0.2 + 0.6 + 1.0 + 1.5)) / 4, 6);
   });
 
   it('no reference at k = 0 (paper); the code reference includes the current step', () => {
@@ -178,12 +193,21 @@ describe('EPO on the gridworld (configs/epo.yaml)', () => {
   const run = async (sets: string[]) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-epo-'));
     await train(loadConfig('configs/epo.yaml', ['steps=3', ...sets]), { runDir: dir, log: () => {} });
-    const rows = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const rows = fs
+      .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
     return { rows, weights: JSON.stringify(loadCheckpoint(dir).policy.weights) };
   };
   // a corridor shrunk to the point H̄ (the hinge becomes |H − H̄|) around a reference that
   // includes the current step: the penalty acts on every token from step 1 on
-  const narrow = ['regularizers.0.reference=including_current', 'regularizers.0.kappa_low=1', 'regularizers.0.kappa_high=1', 'regularizers.0.alpha=0.5'];
+  const narrow = [
+    'regularizers.0.reference=including_current',
+    'regularizers.0.kappa_low=1',
+    'regularizers.0.kappa_high=1',
+    'regularizers.0.alpha=0.5',
+  ];
 
   it('trains with sane epo/ metrics; indicator mode updates exactly like the bonus alone', async () => {
     const hinge = await run(narrow);
@@ -195,13 +219,18 @@ describe('EPO on the gridworld (configs/epo.yaml)', () => {
       expect(r['epo/L_H']).toBeLessThanOrEqual(Math.log(4) + 1e-6);
     }
     expect(hinge.rows.map((r) => r['epo/beta_k'])).toEqual([0, 1, 2].map((k) => paperBeta(k, 3, 3)));
-    expect(hinge.rows[1]['epo/H_ref']).toBeCloseTo((hinge.rows[0]['entropy/rollout'] + hinge.rows[1]['entropy/rollout']) / 2, 6);
+    expect(hinge.rows[1]['epo/H_ref']).toBeCloseTo(
+      (hinge.rows[0]['entropy/rollout'] + hinge.rows[1]['entropy/rollout']) / 2,
+      6,
+    );
     expect(indicator.rows.every((r) => r['epo/L_smooth'] > 0 && r['epo/frac_in_corridor'] < 1)).toBe(true);
     expect(indicator.rows.every((r) => r['epo/smooth_grad_norm'] === 0)).toBe(true);
     expect(hinge.rows.every((r) => r['epo/smooth_grad_norm'] > 0)).toBe(true);
 
     expect(indicator.weights).toBe(bonus.weights);
-    expect(indicator.rows.map((r) => r['entropy/after_update'])).toEqual(bonus.rows.map((r) => r['entropy/after_update']));
+    expect(indicator.rows.map((r) => r['entropy/after_update'])).toEqual(
+      bonus.rows.map((r) => r['entropy/after_update']),
+    );
     // the hinge does change the update, so the comparison above can fail
     expect(hinge.weights).not.toBe(bonus.weights);
   });
@@ -209,11 +238,16 @@ describe('EPO on the gridworld (configs/epo.yaml)', () => {
 
 describe('composition with the other regularizers', () => {
   it('AEPO (additive) + KL-Cov + EPO + STEER train together; each logs its metrics', async () => {
-    const regs = '[{name: aepo, target_entropy: 0.9, reinforce_samples: 16, mode: additive, alpha: 0.1}, {name: kl_cov, ratio: 0.02, coef: 1}, {name: epo, coef: 0.02}, {name: steer}]';
+    const regs =
+      '[{name: aepo, target_entropy: 0.9, reinforce_samples: 16, mode: additive, alpha: 0.1}, {name: kl_cov, ratio: 0.02, coef: 1}, {name: epo, coef: 0.02}, {name: steer}]';
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-combo-'));
     await train(loadConfig('configs/epo.yaml', ['steps=2', `regularizers=${regs}`]), { runDir: dir, log: () => {} });
-    const last = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')[1]) as Record<string, number>;
-    for (const key of ['aepo/n_reg', 'epo/beta_k', 'epo/H_ref', 'steer/w_mean']) expect(Number.isFinite(last[key])).toBe(true);
+    const last = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')[1]) as Record<
+      string,
+      number
+    >;
+    for (const key of ['aepo/n_reg', 'epo/beta_k', 'epo/H_ref', 'steer/w_mean'])
+      expect(Number.isFinite(last[key])).toBe(true);
     expect(Object.keys(last).some((k) => k.startsWith('kl_cov/'))).toBe(true);
     expect(last['aepo/temperature']).toBe(0.8); // the first step's entropy (≈ ln 4) is above 0.9
   });

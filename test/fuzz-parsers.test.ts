@@ -6,13 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
-import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadLossConfig } from '../src/config/loss-config.ts';
-import { computeLoss } from '../src/core/loss-check.ts';
+import YAML from 'yaml';
 import { loadConfig } from '../src/config/load.ts';
+import { loadLossConfig } from '../src/config/loss-config.ts';
 import { assertTrainFits } from '../src/config/resource-estimate.ts';
 import { readLossBatch } from '../src/core/loss-batch.ts';
+import { computeLoss } from '../src/core/loss-check.ts';
 import { UserError } from '../src/errors.ts';
 import { makeEnvFactory } from '../src/train/setup.ts';
 import { tempDir } from './helpers.ts';
@@ -37,6 +37,7 @@ function loadsOrOneLine(f: () => void): void {
 
 // Values a hostile or careless file may hold: awkward numbers, strings, nesting, nulls.
 const awkwardNumber = fc.oneof(
+  // biome-ignore lint/correctness/noPrecisionLoss: 1e400 and 1e-400 are meant to overflow to Infinity and 0
   fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, -1, 1e400, 1e-400, 2 ** 53, 2 ** 31, 1e8, 0.5),
   fc.integer({ min: -1000, max: 1000 }),
   fc.double(),

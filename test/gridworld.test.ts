@@ -69,11 +69,31 @@ describe('gridworld', () => {
 
   it('prompts: same stream → same prompts; sampled start never equals the goal; test split held out', () => {
     const env = make({ preset: 'open5', test_prompts: 5 });
-    const a = Array.from({ length: 20 }, ((r) => () => env.samplePrompt(r, 'train'))(new Rng('s')));
-    const b = Array.from({ length: 20 }, ((r) => () => env.samplePrompt(r, 'train'))(new Rng('s')));
+    const a = Array.from(
+      { length: 20 },
+      (
+        (r) => () =>
+          env.samplePrompt(r, 'train')
+      )(new Rng('s')),
+    );
+    const b = Array.from(
+      { length: 20 },
+      (
+        (r) => () =>
+          env.samplePrompt(r, 'train')
+      )(new Rng('s')),
+    );
     expect(a).toEqual(b);
     for (const p of a) expect(p.start).not.toBe(p.goal);
-    const test = new Set(Array.from({ length: 50 }, ((r) => () => env.samplePrompt(r, 'test').id)(new Rng('t'))));
+    const test = new Set(
+      Array.from(
+        { length: 50 },
+        (
+          (r) => () =>
+            env.samplePrompt(r, 'test').id
+        )(new Rng('t')),
+      ),
+    );
     expect(test.size).toBeLessThanOrEqual(5);
     for (const p of a) expect(test.has(p.id)).toBe(false);
   });

@@ -9,11 +9,11 @@ import {
   aggregateValues,
   broadcastToTokens,
   groupAdvantages,
+  type KlType,
   klPenalty,
   ppoClipStats,
   ppoClipTokenLoss,
   tokenStats,
-  type KlType,
 } from '../algorithms/grpo.ts';
 import { AGG_MODES } from '../src/config/schema.ts';
 
@@ -27,7 +27,9 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     const scale = Math.max(1, Math.abs(expected[i]));
-    expect(Math.abs(actual[i] - expected[i]), `index ${i}: ${actual[i]} vs ${expected[i]}`).toBeLessThanOrEqual(tol * scale);
+    expect(Math.abs(actual[i] - expected[i]), `index ${i}: ${actual[i]} vs ${expected[i]}`).toBeLessThanOrEqual(
+      tol * scale,
+    );
   }
 }
 
@@ -57,11 +59,15 @@ describe('group advantages', () => {
   it('normalises each group separately and supports Dr.GRPO (mean only)', () => {
     const a = groupAdvantages([1, 0, 0, 1, 1, 0, 0, 0], [3, 3, 3, 3, 9, 9, 9, 9], opts);
     expectClose(a, [0.866024, -0.866024, -0.866024, 0.866024, 1.499997, -0.499999, -0.499999, -0.499999]);
-    expect(Array.from(groupAdvantages([1, 0, 0, 0], [0, 0, 0, 0], { normByStd: false, epsilon: 1e-6 }))).toEqual([0.75, -0.25, -0.25, -0.25]);
+    expect(Array.from(groupAdvantages([1, 0, 0, 0], [0, 0, 0, 0], { normByStd: false, epsilon: 1e-6 }))).toEqual([
+      0.75, -0.25, -0.25, -0.25,
+    ]);
   });
 
   it('broadcasts A[i,t] = a_i·m[i,t]', () => {
-    expect(Array.from(broadcastToTokens([2, -1], new Float32Array([1, 1, 0, 1, 0, 0]), 3), (x) => x + 0)).toEqual([2, 2, 0, -1, 0, 0]);
+    expect(Array.from(broadcastToTokens([2, -1], new Float32Array([1, 1, 0, 1, 0, 0]), 3), (x) => x + 0)).toEqual([
+      2, 2, 0, -1, 0, 0,
+    ]);
   });
 });
 
@@ -165,7 +171,15 @@ describe('KL estimators', () => {
     k2: { value: (x) => (x * x) / 2, grad: (x) => x },
     k3: { value: k3Value, grad: k3Grad },
   };
-  const aliases: Record<string, string> = { kl: 'k1', k1: 'k1', abs: 'abs', mse: 'k2', k2: 'k2', low_var_kl: 'k3', k3: 'k3' };
+  const aliases: Record<string, string> = {
+    kl: 'k1',
+    k1: 'k1',
+    abs: 'abs',
+    mse: 'k2',
+    k2: 'k2',
+    low_var_kl: 'k3',
+    k3: 'k3',
+  };
   const ref = d.map(() => -1);
   const lp = d.map((x) => -1 + x);
 
@@ -203,7 +217,10 @@ describe('KL estimators', () => {
 describe('log-probs and entropy from temperature-scaled logits', () => {
   it('matches softmax by hand, at T = 1 and T = 2', () => {
     // logits [0, ln 3] → π = [1/4, 3/4]; at T = 2 → [0, ln 3 / 2] → π = [1/(1+√3), √3/(1+√3)]
-    const logits = tf.tensor2d([[0, Math.log(3)], [0, Math.log(3)]]);
+    const logits = tf.tensor2d([
+      [0, Math.log(3)],
+      [0, Math.log(3)],
+    ]);
     const h = (p: number[]) => -p.reduce((s, x) => s + x * Math.log(x), 0);
     const t1 = tokenStats(logits, new Int32Array([1, 0]), 1);
     expectClose(t1.logProbs.dataSync(), [Math.log(0.75), Math.log(0.25)]);

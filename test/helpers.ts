@@ -38,7 +38,9 @@ export function crashAfter(steps: number): { onStep: () => void } {
 
 /** metrics.jsonl lines without the wall-clock fields (those live under perf/). */
 export function deterministicLines(file: string): string[] {
-  return readJsonl(file).map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('perf/')))));
+  return readJsonl(file).map((r) =>
+    JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('perf/')))),
+  );
 }
 
 /**

@@ -7,14 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KlCov, klCovSchema, selectKlCov, type KlCovConfig } from '../algorithms/kl-cov.ts';
+import { KlCov, type KlCovConfig, klCovSchema, selectKlCov } from '../algorithms/kl-cov.ts';
 import type { StepInfo } from '../algorithms/regularizer.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { grpoSchema } from '../src/config/schema.ts';
 import { parseLossBatch } from '../src/core/loss-batch.ts';
 import { Rng } from '../src/core/rng.ts';
-import { train } from '../src/train/trainer.ts';
 import { composeLoss } from '../src/core/update.ts';
+import { train } from '../src/train/trainer.ts';
 import { active } from './helpers.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-kl-cov-'));
@@ -29,10 +29,22 @@ const info: StepInfo = { step: 0, totalSteps: 1, rng: new Rng('t'), promptsPerSt
 // Same batch as the Clip-Cov hand example: N = 5, cov = [2, 3, −4, 6, −4.5] (Ā = 0, L̄P = −2),
 // δ = lp − lp_old = [0, 0.4, 0, 0, 1.5].
 const HAND = {
-  log_probs: [[-1, -0.5, -4], [-4, -0.5, 0]],
-  old_log_probs: [[-1, -0.9, -4], [-4, -2, 0]],
-  advantages: [[2, 2, 2], [-3, -3, 0]],
-  mask: [[1, 1, 1], [1, 1, 0]],
+  log_probs: [
+    [-1, -0.5, -4],
+    [-4, -0.5, 0],
+  ],
+  old_log_probs: [
+    [-1, -0.9, -4],
+    [-4, -2, 0],
+  ],
+  advantages: [
+    [2, 2, 2],
+    [-3, -3, 0],
+  ],
+  mask: [
+    [1, 1, 1],
+    [1, 1, 0],
+  ],
 };
 
 function runCompose(doc: object, regs: KlCov[], metrics: Record<string, number> = {}) {
@@ -64,7 +76,8 @@ function runCompose(doc: object, regs: KlCov[], metrics: Record<string, number> 
 }
 
 describe('KL-Cov selection', () => {
-  const flat = (d: typeof HAND) => [d.log_probs.flat(), d.old_log_probs.flat(), d.advantages.flat(), d.mask.flat()] as const;
+  const flat = (d: typeof HAND) =>
+    [d.log_probs.flat(), d.old_log_probs.flat(), d.advantages.flat(), d.mask.flat()] as const;
 
   it('n = max(1, ⌊k·N⌋) tokens with the largest covariance, whatever their advantage sign', () => {
     expect(selectKlCov(...flat(HAND), config()).selected).toEqual([3]); // k = 2e-4 → 1: cov 6 at (1,0), A < 0
@@ -134,7 +147,19 @@ describe('KL-Cov loss through composeLoss (token-mean)', () => {
     // the reference: token-mean of −A·exp(lp − lp_old), by tf.grad
     const input = parseLossBatch(onPolicy, 'ref');
     const mask = tf.tensor1d(input.batch.mask);
-    const f = (x: tf.Tensor) => tf.div(tf.sum(tf.mul(tf.mul(tf.neg(tf.tensor1d(input.batch.advantages)), tf.exp(tf.sub(x, tf.tensor1d(input.batch.oldLogProbs)))), mask)), 5) as tf.Scalar;
+    const f = (x: tf.Tensor) =>
+      tf.div(
+        tf.sum(
+          tf.mul(
+            tf.mul(
+              tf.neg(tf.tensor1d(input.batch.advantages)),
+              tf.exp(tf.sub(x, tf.tensor1d(input.batch.oldLogProbs))),
+            ),
+            mask,
+          ),
+        ),
+        5,
+      ) as tf.Scalar;
     const lp = tf.tensor1d(input.logProbs);
     const refLoss = f(lp).dataSync()[0];
     const refGrad = tf.grad(f)(lp).dataSync();
@@ -158,7 +183,11 @@ describe('warnings', () => {
 
 describe('in the trainer', () => {
   const read = (dir: string) =>
-    fs.readFileSync(path.join(tmp, dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    fs
+      .readFileSync(path.join(tmp, dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
 
   it('trains 3 gridworld steps with the shipped config and logs its metrics', async () => {
     await train(loadConfig('configs/kl-cov.yaml', ['steps=3']), { runDir: path.join(tmp, 'shipped'), log: () => {} });
@@ -179,11 +208,17 @@ describe('in the trainer', () => {
   it('with one epoch and one mini-batch a run is identical to vanilla GRPO, and warns once', async () => {
     const sets = ['steps=3', 'grpo.epochs=1', 'grpo.mini_batches=1'];
     const warnings: string[] = [];
-    await train(loadConfig('configs/kl-cov.yaml', [...sets, 'regularizers=[{name: kl_cov, ratio: 0.5, delta_tol: 0}]']), {
-      runDir: path.join(tmp, 'on-policy'),
-      log: (l) => warnings.push(l),
+    await train(
+      loadConfig('configs/kl-cov.yaml', [...sets, 'regularizers=[{name: kl_cov, ratio: 0.5, delta_tol: 0}]']),
+      {
+        runDir: path.join(tmp, 'on-policy'),
+        log: (l) => warnings.push(l),
+      },
+    );
+    await train(loadConfig('configs/kl-cov.yaml', [...sets, 'regularizers=[]']), {
+      runDir: path.join(tmp, 'vanilla'),
+      log: () => {},
     });
-    await train(loadConfig('configs/kl-cov.yaml', [...sets, 'regularizers=[]']), { runDir: path.join(tmp, 'vanilla'), log: () => {} });
     expect(warnings.filter((l) => l.includes('warning: kl_cov'))).toHaveLength(1);
     const kl = read('on-policy');
     const vanilla = read('vanilla');

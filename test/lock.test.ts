@@ -31,7 +31,9 @@ describe('directory lock', () => {
     expect(holder).toMatchObject({ host: os.hostname(), pid: process.pid, what: 'trainer' });
     expect(Date.parse(holder.started)).toBeGreaterThan(Date.now() - 60_000);
     expect(inspectLock(file)?.live).toBe(true);
-    expect(() => acquireLock(file, 'trainer', 'is being trained by')).toThrow(`is being trained by process ${process.pid} on ${os.hostname()}`);
+    expect(() => acquireLock(file, 'trainer', 'is being trained by')).toThrow(
+      `is being trained by process ${process.pid} on ${os.hostname()}`,
+    );
     release();
     expect(fs.existsSync(file)).toBe(false);
   });
@@ -89,9 +91,14 @@ try { acquireLock(${JSON.stringify(file)}, 'trainer', 'busy:'); console.log('got
 catch (e) { console.log(e.name === 'UserError' ? 'busy' : 'error ' + e.message); }
 process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`,
     );
-    const racers = Array.from({ length: 6 }, () => spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const racers = Array.from({ length: 6 }, () =>
+      spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] }),
+    );
     const answers = await Promise.all(
-      racers.map((child) => new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())))),
+      racers.map(
+        (child) =>
+          new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))),
+      ),
     );
     for (const child of racers) child.stdin!.end();
     await Promise.all(racers.map((child) => new Promise((r) => child.once('exit', r))));

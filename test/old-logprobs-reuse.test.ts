@@ -3,11 +3,11 @@
 // rows sampled at another temperature still get the pass at the training temperature.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.ts';
 import { selectBackend } from '../src/core/backend.ts';
 import type { Batch } from '../src/core/batch.ts';
-import { buildBatch, runEpisodes, type GroupRequest } from '../src/core/rollout.ts';
 import { Rng } from '../src/core/rng.ts';
-import { loadConfig } from '../src/config/load.ts';
+import { buildBatch, type GroupRequest, runEpisodes } from '../src/core/rollout.ts';
 import type { Policy } from '../src/policies/policy.ts';
 import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
 import { train } from '../src/train/trainer.ts';

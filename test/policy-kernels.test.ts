@@ -1,4 +1,5 @@
-// The policy kernels with hand-written gradients (bias and gain gradients as ones·dy included). fast-matmul's equals tf.matMul's up to summation order
+// The policy kernels with hand-written gradients (bias and gain gradients as ones·dy included). fast-matmul's equals
+// tf.matMul's up to summation order
 // (on wasm tf.matMul's own gradient runs the transposed-operand kernels). A policy's first layer
 // (input-matmul): dense inputs give fast-matmul's value and gradient exactly; sparse inputs (at
 // most two non-zeros a row, ones, as gridworld observations and one-hot tokens) give tf.matMul's
@@ -6,10 +7,10 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../src/core/rng.ts';
 import { addBias, matMul, scaleShift } from '../src/policies/fast-matmul.ts';
 import { inputMatMul, sparseRows } from '../src/policies/input-matmul.ts';
 import { transposeArray } from '../src/policies/transpose-array.ts';
-import { Rng } from '../src/core/rng.ts';
 
 const rng = new Rng('input-matmul');
 const random = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
@@ -34,13 +35,18 @@ describe.each(['wasm', 'cpu'])('on %s', (backend) => {
   const w = () => tf.tensor2d(random(inner * cols), [inner, cols]);
   const r = () => tf.tensor2d(random(rows * cols), [rows, cols]);
   const grad = (mm: (w: tf.Tensor2D) => tf.Tensor2D, weights: tf.Tensor2D, weigh: tf.Tensor2D) =>
-    tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.square(mm(v as tf.Tensor2D)), weigh)))(weights).dataSync() as Float32Array;
+    tf
+      .grad((v: tf.Tensor) => tf.sum(tf.mul(tf.square(mm(v as tf.Tensor2D)), weigh)))(weights)
+      .dataSync() as Float32Array;
 
   it('fast-matmul: tf.matMul value, gradient up to summation order', async () => {
     await tf.setBackend(backend);
     const [x, weights, weigh] = [tf.tensor2d(random(rows * inner), [rows, inner]), w(), r()];
     expect(matMul(x, weights).dataSync()).toEqual(tf.matMul(x, weights).dataSync());
-    closeTo(grad((v) => matMul(x, v), weights, weigh), grad((v) => tf.matMul(x, v), weights, weigh));
+    closeTo(
+      grad((v) => matMul(x, v), weights, weigh),
+      grad((v) => tf.matMul(x, v), weights, weigh),
+    );
   });
 
   it('addBias and scaleShift: tf.add / tf.mul values exactly, gradients up to summation order', async () => {
@@ -51,7 +57,9 @@ describe.each(['wasm', 'cpu'])('on %s', (backend) => {
     expect(scaleShift(x, g, b).dataSync()).toEqual(tf.add(tf.mul(x, g), b).dataSync());
     const loss = (f: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor) =>
       tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(tf.square(f(a, c, d)), weigh)))([x, g, b]);
-    const ours = loss((a, c, d) => addBias(scaleShift(a as tf.Tensor2D, c as tf.Tensor1D, d as tf.Tensor1D), d as tf.Tensor1D));
+    const ours = loss((a, c, d) =>
+      addBias(scaleShift(a as tf.Tensor2D, c as tf.Tensor1D, d as tf.Tensor1D), d as tf.Tensor1D),
+    );
     const theirs = loss((a, c, d) => tf.add(tf.add(tf.mul(a, c), d), d));
     ours.forEach((t, i) => closeTo(t.dataSync() as Float32Array, theirs[i].dataSync() as Float32Array));
   });
@@ -63,7 +71,9 @@ describe.each(['wasm', 'cpu'])('on %s', (backend) => {
     const [weights, weigh] = [w(), r()];
     expect(sparseRows(values, rows, inner)).toBeNull();
     expect(inputMatMul(values, rows, inner, weights).dataSync()).toEqual(tf.matMul(x, weights).dataSync());
-    expect(grad((v) => inputMatMul(values, rows, inner, v), weights, weigh)).toEqual(grad((v) => matMul(x, v), weights, weigh));
+    expect(grad((v) => inputMatMul(values, rows, inner, v), weights, weigh)).toEqual(
+      grad((v) => matMul(x, v), weights, weigh),
+    );
   });
 
   it('input-matmul, sparse input: tf.matMul value exactly, gradient up to summation order; x is constant', async () => {
@@ -73,11 +83,17 @@ describe.each(['wasm', 'cpu'])('on %s', (backend) => {
     const [weights, weigh] = [w(), r()];
     expect(sparseRows(values, rows, inner)).not.toBeNull();
     expect(inputMatMul(values, rows, inner, weights).dataSync()).toEqual(tf.matMul(x, weights).dataSync());
-    closeTo(grad((v) => inputMatMul(values, rows, inner, v), weights, weigh), grad((v) => tf.matMul(x, v), weights, weigh));
+    closeTo(
+      grad((v) => inputMatMul(values, rows, inner, v), weights, weigh),
+      grad((v) => tf.matMul(x, v), weights, weigh),
+    );
     // other values than ones: products round (the cpu backend sums them in doubles), so close only
     const scaled = observations(-2.5);
     const xs = tf.tensor2d(scaled, [rows, inner]);
-    closeTo(inputMatMul(scaled, rows, inner, weights).dataSync() as Float32Array, tf.matMul(xs, weights).dataSync() as Float32Array);
+    closeTo(
+      inputMatMul(scaled, rows, inner, weights).dataSync() as Float32Array,
+      tf.matMul(xs, weights).dataSync() as Float32Array,
+    );
     const ofInput = tf.grad((a: tf.Tensor) => tf.sum(inputMatMul(a.dataSync() as Float32Array, rows, inner, weights)));
     expect(() => ofInput(x)).toThrow(/Cannot compute gradient/);
   });
@@ -87,5 +103,11 @@ it('transposeArray', () => {
   expect(Array.from(transposeArray(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 3))).toEqual([1, 4, 2, 5, 3, 6]);
   const big = random(70 * 45);
   const t = transposeArray(big, 70, 45);
-  for (const [r, c] of [[0, 0], [69, 44], [33, 40], [64, 1]]) expect(t[c * 70 + r]).toBe(big[r * 45 + c]);
+  for (const [r, c] of [
+    [0, 0],
+    [69, 44],
+    [33, 40],
+    [64, 1],
+  ])
+    expect(t[c * 70 + r]).toBe(big[r * 45 + c]);
 });

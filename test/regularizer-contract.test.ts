@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { clipCovDefinition } from '../algorithms/clip-cov.ts';
-import { REGULARIZERS, defineRegularizer, registerRegularizer } from '../algorithms/registry.ts';
+import { defineRegularizer, REGULARIZERS, registerRegularizer } from '../algorithms/registry.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { loadLossConfig } from '../src/config/loss-config.ts';
 import { parseLossBatch } from '../src/core/loss-batch.ts';
@@ -101,9 +101,7 @@ describe('metrics', () => {
       'rollout.group_size=2',
       'regularizers=[{name: test_slash}]',
     ]);
-    await expect(train(config, { runDir: tempDir(), log: () => {} })).rejects.toThrow(
-      /may not contain '\/'/,
-    );
+    await expect(train(config, { runDir: tempDir(), log: () => {} })).rejects.toThrow(/may not contain '\/'/);
   });
 });
 
@@ -216,9 +214,7 @@ describe('restoring state', () => {
     const { checksum: _checksum, ...payload } = ckpt;
     fs.writeFileSync(file, JSON.stringify({ ...payload, version: 1 }));
     expect(loadCheckpoint(dir).step).toBe(1);
-    const err = await train(config, { runDir: dir, resume: true, log: () => {} }).catch(
-      (e: Error) => e,
-    );
+    const err = await train(config, { runDir: dir, resume: true, log: () => {} }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toBe(
       `${file}: checkpoint version 1 predates per-regularizer random streams and cannot be resumed (it still works for eval, play and init_from); start the run over with --force`,

@@ -3,15 +3,36 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aggregateCurve, cellOf, loadReportData, movingAverage, smoothingWindow, summarizeCells, summarizeRun } from '../src/report/data.ts';
+import {
+  aggregateCurve,
+  cellOf,
+  loadReportData,
+  movingAverage,
+  smoothingWindow,
+  summarizeCells,
+  summarizeRun,
+} from '../src/report/data.ts';
 import { regularizerGroups } from '../src/report/figures.ts';
 import { summaryTable, tableToCsv, tableToMarkdown, writeReport } from '../src/report/report.ts';
 
 const T2 = 4.30265273; // Student t, 97.5% quantile, 2 degrees of freedom
 
-function writeRun(dir: string, success: number[], entropy: number[], state = 'finished', extra: Record<string, number[]> = {}) {
+function writeRun(
+  dir: string,
+  success: number[],
+  entropy: number[],
+  state = 'finished',
+  extra: Record<string, number[]> = {},
+) {
   fs.mkdirSync(dir, { recursive: true });
-  const lines = success.map((s, i) => JSON.stringify({ step: i + 1, success_rate: s, 'actor/entropy': entropy[i], ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, v[i]])) }));
+  const lines = success.map((s, i) =>
+    JSON.stringify({
+      step: i + 1,
+      success_rate: s,
+      'actor/entropy': entropy[i],
+      ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, v[i]])),
+    }),
+  );
   fs.writeFileSync(path.join(dir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
   fs.writeFileSync(path.join(dir, 'status.json'), JSON.stringify({ state, step: success.length, total_steps: 4 }));
 }
@@ -19,13 +40,18 @@ function writeRun(dir: string, success: number[], entropy: number[], state = 'fi
 function fixture() {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'report-'));
   // Cell A: three finished seeds.
-  writeRun(path.join(root, 'A__seed-0'), [0, 0.25, 0.5, 1.0], [1.3, 1.2, 1.1, 1.0], 'finished', { 'clip_cov/frac': [0.1, 0.2, 0.3, 0.4] });
+  writeRun(path.join(root, 'A__seed-0'), [0, 0.25, 0.5, 1.0], [1.3, 1.2, 1.1, 1.0], 'finished', {
+    'clip_cov/frac': [0.1, 0.2, 0.3, 0.4],
+  });
   writeRun(path.join(root, 'A__seed-1'), [0, 0.5, 0.5, 0.5], [1.3, 1.1, 0.9, 0.8]);
   writeRun(path.join(root, 'A__seed-2'), [0.25, 0.25, 0.75, 0.75], [1.3, 1.0, 0.8, 0.6]);
   // Cell B: one finished seed and one still running (left out of the table by default).
   writeRun(path.join(root, 'B__seed-0'), [0, 0.1, 0.1, 0.2], [1.3, 1.3, 1.3, 1.3]);
   writeRun(path.join(root, 'B__seed-1'), [0, 0.9], [1.3, 1.3], 'running');
-  fs.writeFileSync(path.join(root, 'B__seed-0', 'summary.json'), JSON.stringify({ eval: { successGreedy: 0.3, successSampled: 0.25 } }));
+  fs.writeFileSync(
+    path.join(root, 'B__seed-0', 'summary.json'),
+    JSON.stringify({ eval: { successGreedy: 0.3, successSampled: 0.25 } }),
+  );
   fs.mkdirSync(path.join(root, 'logs'));
   return root;
 }
@@ -36,7 +62,10 @@ describe('report numbers', () => {
     expect(cellOf('quickstart')).toBe('quickstart');
     const data = loadReportData(fixture(), 0.5);
     expect(data.kind).toBe('sweep');
-    expect(data.cells.map((c) => [c.cell, c.runs.length])).toEqual([['A', 3], ['B', 2]]);
+    expect(data.cells.map((c) => [c.cell, c.runs.length])).toEqual([
+      ['A', 3],
+      ['B', 2],
+    ]);
   });
 
   it('summarizes one run', () => {
@@ -53,7 +82,13 @@ describe('report numbers', () => {
     // Over 50 steps the curve is smoothed over 3 steps first: a lone 0.9 at step 10 averages to
     // 0.37 and does not count; 0.9 at steps 20-22 averages (0.1 + 0.9 + 0.9) / 3 = 0.63 at step 20.
     const success = Array.from({ length: 50 }, (_, i) => (i === 9 || (i >= 19 && i <= 21) ? 0.9 : 0.1));
-    const run = { id: 'r', dir: '', cell: 'r', state: 'finished', metrics: success.map((v, i) => ({ step: i + 1, success_rate: v })) };
+    const run = {
+      id: 'r',
+      dir: '',
+      cell: 'r',
+      state: 'finished',
+      metrics: success.map((v, i) => ({ step: i + 1, success_rate: v })),
+    };
     expect(summarizeRun(run, 0.5).stepsToThreshold).toBe(20);
   });
 
@@ -107,7 +142,9 @@ describe('report numbers', () => {
     const data = loadReportData(fixture(), 0.5);
     const table = summaryTable(data, summarizeCells(data));
     const md = tableToMarkdown(table).split('\n');
-    expect(md[0]).toBe('| cell | runs | final success | best success | success AUC | final entropy | steps to ≥0.5 | test greedy | test sampled |');
+    expect(md[0]).toBe(
+      '| cell | runs | final success | best success | success AUC | final entropy | steps to ≥0.5 | test greedy | test sampled |',
+    );
     expect(md[2]).toBe('| A | 3 | 0.750 ± 0.621 | 0.750 ± 0.621 | 0.444 ± 0.120 | 0.800 ± 0.497 | 2.7 ± 1.4 | — | — |');
     expect(md[3]).toBe('| B | 1 (+1 unfinished) | 0.200 | 0.200 | 0.100 | 1.300 | — (0/1 reached) | 0.300 | 0.250 |');
     const csv = tableToCsv(table).split('\n');
@@ -134,9 +171,14 @@ describe('report files', () => {
     expect(html).not.toMatch(/<script|<link|src="http|href="http/);
     expect(html).toContain('<td>0.750 ± 0.621</td>');
     const names = out.figures.map((f) => path.basename(f)).sort();
-    expect(names).toEqual(
-      ['actor_entropy.cells.svg', 'actor_entropy.runs.svg', 'clip_cov_frac.cells.svg', 'clip_cov_frac.runs.svg', 'success_rate.cells.svg', 'success_rate.runs.svg'],
-    );
+    expect(names).toEqual([
+      'actor_entropy.cells.svg',
+      'actor_entropy.runs.svg',
+      'clip_cov_frac.cells.svg',
+      'clip_cov_frac.runs.svg',
+      'success_rate.cells.svg',
+      'success_rate.runs.svg',
+    ]);
     for (const file of out.figures) {
       const svg = fs.readFileSync(file, 'utf8');
       expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
@@ -156,7 +198,14 @@ describe('report files', () => {
   });
 
   it('finds regularizer groups among the metric keys', () => {
-    const keys = new Set(['actor/entropy', 'clip_cov/frac', 'aepo/temperature', 'aepo/n_reg', 'perf/step_s', 'success_rate']);
+    const keys = new Set([
+      'actor/entropy',
+      'clip_cov/frac',
+      'aepo/temperature',
+      'aepo/n_reg',
+      'perf/step_s',
+      'success_rate',
+    ]);
     expect([...regularizerGroups(keys)]).toEqual([
       ['aepo', ['aepo/n_reg', 'aepo/temperature']],
       ['clip_cov', ['clip_cov/frac']],
@@ -164,7 +213,9 @@ describe('report files', () => {
   });
 
   it('says what it expected in a directory without runs', () => {
-    expect(() => loadReportData(fs.mkdtempSync(path.join(os.tmpdir(), 'empty-')))).toThrow(/no runs with metrics.jsonl/);
+    expect(() => loadReportData(fs.mkdtempSync(path.join(os.tmpdir(), 'empty-')))).toThrow(
+      /no runs with metrics.jsonl/,
+    );
   });
 });
 
@@ -173,7 +224,8 @@ describe('stale runs', () => {
     const { spawn } = await import('node:child_process');
     const { staleRuns } = await import('../src/report/data.ts');
     const root = fixture();
-    const lock = (pid: number) => JSON.stringify({ host: os.hostname(), pid, started: new Date().toISOString(), what: 'trainer' });
+    const lock = (pid: number) =>
+      JSON.stringify({ host: os.hostname(), pid, started: new Date().toISOString(), what: 'trainer' });
     // B__seed-1 says running; first its trainer is this (live) process, then a process that has exited
     fs.writeFileSync(path.join(root, 'B__seed-1', 'train.lock'), lock(process.pid));
     expect(loadReportData(root).cells[1].runs.map((r) => r.state)).toEqual(['finished', 'running']);

@@ -2,10 +2,10 @@
 // builds, the hand-worked sizes of its rollout, and the budget it compares them with.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { assertFits, estimateTrainMemory, policyShape, type MemoryPart } from '../src/config/resource-estimate.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
+import { assertFits, estimateTrainMemory, type MemoryPart, policyShape } from '../src/config/resource-estimate.ts';
 import { Rng } from '../src/core/rng.ts';
+import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
 
 const weightsOf = (file: string, sets: string[] = []) => {
   const config = loadConfig(file, ['init_from=', ...sets]);

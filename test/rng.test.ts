@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng, makeStreams, streamStates } from '../src/core/rng.ts';
+import { makeStreams, Rng, streamStates } from '../src/core/rng.ts';
 
 describe('Rng', () => {
   it('same seed gives the same draws; different names give different streams', () => {

@@ -25,7 +25,13 @@ describe('run directory', () => {
 
   it('clears what a training run wrote and nothing else', () => {
     const dir = tempDir();
-    const written = ['status.json', 'checkpoint.json', 'metrics.jsonl', 'summary.json', 'events.out.tfevents.1700000000.host'];
+    const written = [
+      'status.json',
+      'checkpoint.json',
+      'metrics.jsonl',
+      'summary.json',
+      'events.out.tfevents.1700000000.host',
+    ];
     const kept = ['config.resolved.yaml', 'notes.txt'];
     for (const f of [...written, ...kept]) fs.writeFileSync(path.join(dir, f), 'x');
     clearRunOutputs(dir);

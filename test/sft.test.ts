@@ -9,14 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { ArithmeticEnv, arithmeticSchema } from '../envs/arithmetic.ts';
 import { GuessNumberEnv, guessNumberSchema } from '../envs/guess-number.ts';
 import { parseConfig } from '../src/config/load.ts';
-import { loadCheckpoint } from '../src/run/checkpoint.ts';
-import { Rng } from '../src/core/rng.ts';
 import { Adam } from '../src/core/adam.ts';
 import { selectBackend } from '../src/core/backend.ts';
-import { makeDemonstrations, runSft, sftStep } from '../src/train/sft.ts';
-import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
-import { train } from '../src/train/trainer.ts';
+import { Rng } from '../src/core/rng.ts';
 import { EOS } from '../src/policies/tokenizer.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.ts';
+import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
+import { makeDemonstrations, runSft, sftStep } from '../src/train/sft.ts';
+import { train } from '../src/train/trainer.ts';
 
 describe('demonstrations', () => {
   it('a wrong_fraction of arithmetic demonstrations are wrong; each ends with EOS', () => {
@@ -46,7 +46,10 @@ describe('demonstrations', () => {
 describe('sftStep', () => {
   it('leaves no tensor behind: the live count is flat over five steps (it used to grow by one a step)', async () => {
     await selectBackend('cpu');
-    const config = parseConfig({ env: { name: 'arithmetic', digits: 1, ops: ['+'] }, policy: { kind: 'transformer', layers: 1, d_model: 16, heads: 2, context: 16 } });
+    const config = parseConfig({
+      env: { name: 'arithmetic', digits: 1, ops: ['+'] },
+      policy: { kind: 'transformer', layers: 1, d_model: 16, heads: 2, context: 16 },
+    });
     const envFactory = makeEnvFactory(config);
     const policy = makePolicy(config, envFactory(), new Rng('init'));
     const optimizer = new Adam(policy.variables, { lr: 0.003, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
@@ -73,7 +76,11 @@ describe('SFT → GRPO on arithmetic', () => {
       policy: { kind: 'transformer', layers: 2, d_model: 32, heads: 2, context: 16 },
       eval: { episodes: 150, k: 4 },
     };
-    const sftConfig = parseConfig({ ...common, name: 'sft', sft: { demos: 1500, wrong_fraction: 0.3, steps: 400, batch_size: 32, lr: 0.003, log_every: 400 } });
+    const sftConfig = parseConfig({
+      ...common,
+      name: 'sft',
+      sft: { demos: 1500, wrong_fraction: 0.3, steps: 400, batch_size: 32, lr: 0.003, log_every: 400 },
+    });
     const sft = await runSft(sftConfig, { runDir: path.join(dir, 'sft'), backend: 'wasm', log: () => {} });
     const ckpt = loadCheckpoint(path.join(dir, 'sft'));
     expect(ckpt.policy.kind).toBe('transformer');
@@ -101,11 +108,25 @@ describe('entrolab sft (CLI)', () => {
   it('writes a checkpoint that eval reads, and reports a non-text env as a one-line user error', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-sft-cli-'));
     const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/entrolab.js', ...args], { encoding: 'utf8' });
-    const tiny = ['--set', 'sft.steps=3', '--set', 'sft.demos=40', '--set', 'sft.batch_size=8', '--set', 'eval.episodes=8', '--set', 'policy.d_model=16', '--set', 'policy.heads=2'];
+    const tiny = [
+      '--set',
+      'sft.steps=3',
+      '--set',
+      'sft.demos=40',
+      '--set',
+      'sft.batch_size=8',
+      '--set',
+      'eval.episodes=8',
+      '--set',
+      'policy.d_model=16',
+      '--set',
+      'policy.heads=2',
+    ];
     const ok = cli('sft', 'configs/sft-arithmetic.yaml', '--out', out, '--quiet', '--backend', 'wasm', ...tiny);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/pass@1\) [01]\.\d{3}/);
-    for (const f of ['checkpoint.json', 'metrics.jsonl', 'summary.json', 'config.resolved.yaml']) expect(fs.existsSync(path.join(out, 'sft-arithmetic', f))).toBe(true);
+    for (const f of ['checkpoint.json', 'metrics.jsonl', 'summary.json', 'config.resolved.yaml'])
+      expect(fs.existsSync(path.join(out, 'sft-arithmetic', f))).toBe(true);
     const again = cli('sft', 'configs/sft-arithmetic.yaml', '--out', out, '--quiet', ...tiny);
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/already holds a run; pass --force/);

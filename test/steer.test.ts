@@ -6,12 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TokenContext } from '../algorithms/regularizer.ts';
-import { Steer, omegaCode, omegaFirstOrder, steerSchema, steerWeights } from '../algorithms/steer.ts';
-import type { Batch } from '../src/core/batch.ts';
-import { loadCheckpoint } from '../src/run/checkpoint.ts';
+import { omegaCode, omegaFirstOrder, Steer, steerSchema, steerWeights } from '../algorithms/steer.ts';
 import { loadConfig } from '../src/config/load.ts';
-import type { PolicyInputs } from '../src/policies/policy.ts';
+import type { Batch } from '../src/core/batch.ts';
 import { Rng } from '../src/core/rng.ts';
+import type { PolicyInputs } from '../src/policies/policy.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.ts';
 import { train } from '../src/train/trainer.ts';
 import { tokenContext } from './helpers.ts';
 
@@ -81,7 +81,11 @@ describe('STEER weights', () => {
     want.forEach((x, i) => expect(w[i]).toBeCloseTo(x, 6));
     expect(w[1]).toBeCloseTo(0.928318, 6);
     // |Ω| all below the floor: k = −ln 0.8 / 0.02, nobody reaches λ_min
-    const small = steerWeights(Float32Array.from([0.01, -0.005]), Float32Array.from([1, 1]), steerSchema.parse({ lambda_min: 0.8 }));
+    const small = steerWeights(
+      Float32Array.from([0.01, -0.005]),
+      Float32Array.from([1, 1]),
+      steerSchema.parse({ lambda_min: 0.8 }),
+    );
     expect(small[0]).toBeCloseTo(Math.exp(-0.5 * -ln(0.8)), 6);
     expect(small[0]).toBeCloseTo(0.894427, 6);
     expect(small[1]).toBeCloseTo(0.945742, 6);
@@ -90,7 +94,11 @@ describe('STEER weights', () => {
   it('linear: λ_max − (m − m_min)(λ_max − λ_min)/(m_max − m_min); all equal → the midpoint', () => {
     const w = steerWeights(omega, mask, steerSchema.parse({ weighting: 'linear', lambda_min: 0.8, lambda_max: 1.2 }));
     [0.8, 1.2 - 0.1 * (0.4 / 0.3), 1.2, 1.0, 0].forEach((x, i) => expect(w[i]).toBeCloseTo(x, 6));
-    const flat = steerWeights(Float32Array.from([0.2, -0.2]), Float32Array.from([1, 1]), steerSchema.parse({ weighting: 'linear', lambda_min: 0.8, lambda_max: 1.2 }));
+    const flat = steerWeights(
+      Float32Array.from([0.2, -0.2]),
+      Float32Array.from([1, 1]),
+      steerSchema.parse({ weighting: 'linear', lambda_min: 0.8, lambda_max: 1.2 }),
+    );
     expect(Array.from(flat)).toEqual([1, 1]);
   });
 
@@ -100,7 +108,11 @@ describe('STEER weights', () => {
 });
 
 describe('STEER tokenWeights hook', () => {
-  const fakeInputs = (rows: number, width: number): PolicyInputs => ({ rows, width, selectRows: (r) => fakeInputs(r.length, width) });
+  const fakeInputs = (rows: number, width: number): PolicyInputs => ({
+    rows,
+    width,
+    selectRows: (r) => fakeInputs(r.length, width),
+  });
   const batch = (withPolicy: boolean): Batch => ({
     rows: 1,
     width: 3,
@@ -110,7 +122,9 @@ describe('STEER tokenWeights hook', () => {
     turnIndex: Int32Array.from([0, 1, 0]),
     oldLogProbs: Float32Array.from([ln(0.5), ln(0.25), 0]),
     oldEntropy: Float32Array.from([1.0, 1.0, 0]),
-    oldLogPolicy: withPolicy ? Float32Array.from([0.5, 0.25, 0.25, 0.5, 0.25, 0.25, 1, 0, 0].map((p) => ln(p))) : undefined,
+    oldLogPolicy: withPolicy
+      ? Float32Array.from([0.5, 0.25, 0.25, 0.5, 0.25, 0.25, 1, 0, 0].map((p) => ln(p)))
+      : undefined,
     numActions: 3,
     advantages: Float32Array.from([1, 1, 0]),
     groupId: Int32Array.from([0]),
@@ -121,7 +135,8 @@ describe('STEER tokenWeights hook', () => {
     temperature: Float32Array.from([1]),
     isExtra: Uint8Array.from([0]),
   });
-  const ctx = (b: Batch): TokenContext => tokenContext(b, { step: 0, totalSteps: 1, rng: new Rng('s'), promptsPerStep: 1, groupSize: 1 });
+  const ctx = (b: Batch): TokenContext =>
+    tokenContext(b, { step: 0, totalSteps: 1, rng: new Rng('s'), promptsPerStep: 1, groupSize: 1 });
 
   it('code estimator: weights and metrics from the mini-batch', () => {
     const reg = new Steer(steerSchema.parse({ lambda_min: 0.8 }));
@@ -153,7 +168,11 @@ describe('STEER on the gridworld (configs/steer.yaml)', () => {
   const run = async (sets: string[]) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-steer-'));
     await train(loadConfig('configs/steer.yaml', ['steps=3', ...sets]), { runDir: dir, log: () => {} });
-    const rows = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const rows = fs
+      .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
     return { rows, weights: JSON.stringify(loadCheckpoint(dir).policy.weights) };
   };
 

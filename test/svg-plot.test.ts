@@ -66,7 +66,20 @@ describe('renderPlot', () => {
 
   it('maps data to pixels: x 0..10 → 64..624, y 0..1 → 256..30', () => {
     // Width 640 + 210 legend; plot area 560 × 226 inside margins 64/16/30/44.
-    const svg = renderPlot({ ...base, series: [{ label: 'a', color: '#4e79a7', points: [[0, 0], [5, 0.5], [10, 1]] }] });
+    const svg = renderPlot({
+      ...base,
+      series: [
+        {
+          label: 'a',
+          color: '#4e79a7',
+          points: [
+            [0, 0],
+            [5, 0.5],
+            [10, 1],
+          ],
+        },
+      ],
+    });
     expect(svg).toContain('<polyline points="64,256 344,143 624,30"');
     expect(svg).toContain('width="850" height="300"');
     assertWellFormedXml(svg);
@@ -79,8 +92,18 @@ describe('renderPlot', () => {
         {
           label: 'cell <1> & "2"',
           color: '#f28e2b',
-          points: [[0, 0], [1, NaN], [2, 1], [3, 1]],
-          band: [[0, -0.1, 0.1], [1, NaN, NaN], [2, 0.8, 1.2], [3, 0.9, 1.1]],
+          points: [
+            [0, 0],
+            [1, NaN],
+            [2, 1],
+            [3, 1],
+          ],
+          band: [
+            [0, -0.1, 0.1],
+            [1, NaN, NaN],
+            [2, 0.8, 1.2],
+            [3, 0.9, 1.1],
+          ],
         },
       ],
     });
@@ -93,7 +116,21 @@ describe('renderPlot', () => {
   });
 
   it('draws scatter plots with a diagonal, and empty plots', () => {
-    const scatter = renderPlot({ ...base, kind: 'scatter', diagonal: true, series: [{ label: 's', color: '#000', points: [[-0.01, -0.02], [0.01, 0.005]] }] });
+    const scatter = renderPlot({
+      ...base,
+      kind: 'scatter',
+      diagonal: true,
+      series: [
+        {
+          label: 's',
+          color: '#000',
+          points: [
+            [-0.01, -0.02],
+            [0.01, 0.005],
+          ],
+        },
+      ],
+    });
     assertWellFormedXml(scatter);
     expect(scatter.match(/<circle /g)).toHaveLength(2);
     expect(scatter).toContain('stroke-dasharray');
@@ -103,7 +140,20 @@ describe('renderPlot', () => {
   });
 
   it('is byte-stable', () => {
-    const spec = { ...base, series: [{ label: 'a', color: '#4e79a7', points: [[1, 0.1], [2, 0.35], [3, 0.3]] as [number, number][] }] };
+    const spec = {
+      ...base,
+      series: [
+        {
+          label: 'a',
+          color: '#4e79a7',
+          points: [
+            [1, 0.1],
+            [2, 0.35],
+            [3, 0.3],
+          ] as [number, number][],
+        },
+      ],
+    };
     expect(renderPlot(spec)).toBe(renderPlot(structuredClone(spec)));
   });
 });

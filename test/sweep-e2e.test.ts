@@ -32,7 +32,11 @@ function setup(sweep: string) {
 }
 
 const steps = (runDir: string) =>
-  fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step as number);
+  fs
+    .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).step as number);
 
 describe('entrolab sweep (real train runs)', () => {
   it('runs a grid in parallel, reports it, and skips it on a re-run', async () => {
@@ -45,7 +49,17 @@ axes:
       grpo: {regularizers: []}
       kl_cov: {regularizers: [{name: kl_cov, ratio: 0.05}]}
 `);
-    const args = [CLI, 'sweep', path.join(root, 'sweep.yaml'), '--out', path.join(root, 'runs'), '--workers', '2', '--backend', 'cpu'];
+    const args = [
+      CLI,
+      'sweep',
+      path.join(root, 'sweep.yaml'),
+      '--out',
+      path.join(root, 'runs'),
+      '--workers',
+      '2',
+      '--backend',
+      'cpu',
+    ];
     const first = await run(process.execPath, args);
     const sweepDir = path.join(root, 'runs', 'grid');
     const ids = ['method-grpo__seed-0', 'method-kl_cov__seed-0', 'method-grpo__seed-1', 'method-kl_cov__seed-1'];
@@ -54,11 +68,15 @@ axes:
       const resolved = YAML.parse(fs.readFileSync(path.join(sweepDir, id, 'config.resolved.yaml'), 'utf8'));
       expect(resolved.name).toBe(id);
       expect(resolved.seed).toBe(Number(id.slice(-1)));
-      expect(resolved.regularizers.map((r: { name: string }) => r.name)).toEqual(id.includes('kl_cov') ? ['kl_cov'] : []);
+      expect(resolved.regularizers.map((r: { name: string }) => r.name)).toEqual(
+        id.includes('kl_cov') ? ['kl_cov'] : [],
+      );
       expect(steps(path.join(sweepDir, id))).toEqual([1, 2, 3, 4, 5, 6]);
     }
     // Different seeds give different curves.
-    expect(fs.readFileSync(path.join(sweepDir, ids[0], 'metrics.jsonl'), 'utf8')).not.toBe(fs.readFileSync(path.join(sweepDir, ids[2], 'metrics.jsonl'), 'utf8'));
+    expect(fs.readFileSync(path.join(sweepDir, ids[0], 'metrics.jsonl'), 'utf8')).not.toBe(
+      fs.readFileSync(path.join(sweepDir, ids[2], 'metrics.jsonl'), 'utf8'),
+    );
     const table = first.stdout.trim().split('\n');
     expect(table[0]).toMatch(/^\| cell \| runs \| final success/);
     expect(table.slice(2).map((l) => l.split(' | ')[0])).toEqual(['| method-grpo', '| method-kl_cov']);
@@ -66,7 +84,12 @@ axes:
     expect(fs.existsSync(path.join(sweepDir, 'report.html'))).toBe(true);
     // KL-Cov's own diagnostics get figures (only its cell has them).
     expect(fs.existsSync(path.join(sweepDir, 'figures', 'kl_cov_selected_frac.cells.svg'))).toBe(true);
-    expect(Object.values(readSweepState(sweepDir)!.results).map((r) => r.state)).toEqual(['finished', 'finished', 'finished', 'finished']);
+    expect(Object.values(readSweepState(sweepDir)!.results).map((r) => r.state)).toEqual([
+      'finished',
+      'finished',
+      'finished',
+      'finished',
+    ]);
 
     const second = await run(process.execPath, [...args, '--no-report']);
     expect(second.stderr).toContain('skipping 4 finished run(s)');
@@ -77,10 +100,22 @@ axes:
     const root = setup('name: long\nbase: base.yaml\nset: {steps: 200}\n');
     const sweepDir = path.join(root, 'runs', 'long');
     const runDir = path.join(sweepDir, 'base__seed-0');
-    const args = [CLI, 'sweep', path.join(root, 'sweep.yaml'), '--out', path.join(root, 'runs'), '--workers', '1', '--backend', 'cpu', '--no-report'];
+    const args = [
+      CLI,
+      'sweep',
+      path.join(root, 'sweep.yaml'),
+      '--out',
+      path.join(root, 'runs'),
+      '--workers',
+      '1',
+      '--backend',
+      'cpu',
+      '--no-report',
+    ];
     const child = spawn(process.execPath, args, { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    for (let i = 0; i < 3000 && !((readRunStatus(runDir)?.step ?? 0) >= 7); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 3000 && !((readRunStatus(runDir)?.step ?? 0) >= 7); i++)
+      await new Promise((r) => setTimeout(r, 10));
     child.kill('SIGTERM');
     expect(await exited).toBe(130);
     const stoppedAt = readRunStatus(runDir)!;
@@ -106,7 +141,18 @@ axes:
     const sweepDir = path.join(root, 'runs', 'faults');
     const [longId, shortId] = ['steps-120__seed-0', 'steps-6__seed-0'];
     const longDir = path.join(sweepDir, longId);
-    const args = [CLI, 'sweep', path.join(root, 'sweep.yaml'), '--out', path.join(root, 'runs'), '--workers', '2', '--backend', 'cpu', '--no-report'];
+    const args = [
+      CLI,
+      'sweep',
+      path.join(root, 'sweep.yaml'),
+      '--out',
+      path.join(root, 'runs'),
+      '--workers',
+      '2',
+      '--backend',
+      'cpu',
+      '--no-report',
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -118,8 +164,13 @@ axes:
     const trainerPid = () => inspectLock(path.join(longDir, 'train.lock'))?.holder.pid ?? 0;
     await until(() => (readRunStatus(longDir)?.step ?? 0) >= 5);
 
-    const second = await run(process.execPath, args).then(() => undefined, (e: { stderr: string }) => e.stderr);
-    expect(second?.trim().split('\n').at(-1)).toMatch(/^entrolab: error: .*faults: another sweep is running here: process \d+ on \S+ \(since [^)]+\); stop it first$/);
+    const second = await run(process.execPath, args).then(
+      () => undefined,
+      (e: { stderr: string }) => e.stderr,
+    );
+    expect(second?.trim().split('\n').at(-1)).toMatch(
+      /^entrolab: error: .*faults: another sweep is running here: process \d+ on \S+ \(since [^)]+\); stop it first$/,
+    );
 
     await until(() => trainerPid() > 0);
     const first = trainerPid();
@@ -130,18 +181,28 @@ axes:
     expect(await exited).toBe(1);
     const errors = stderr.split('\n').filter((l) => l.startsWith('entrolab: error:'));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(new RegExp(`1 run\\(s\\) failed: ${longId} \\(logs in .*\\); run the same command again`));
+    expect(errors[0]).toMatch(
+      new RegExp(`1 run\\(s\\) failed: ${longId} \\(logs in .*\\); run the same command again`),
+    );
     expect(readRunStatus(path.join(sweepDir, shortId))?.state).toBe('finished');
-    expect(readSweepState(sweepDir)!.results[longId]).toMatchObject({ state: 'failed', attempts: 2, signal: 'SIGKILL' });
+    expect(readSweepState(sweepDir)!.results[longId]).toMatchObject({
+      state: 'failed',
+      attempts: 2,
+      signal: 'SIGKILL',
+    });
 
     // status.json still says running; every reader tells that it is stale
     expect(readRunStatus(longDir)?.state).toBe('running');
     const listing = await run(process.execPath, [...args, '--dry-run']);
     expect(listing.stdout).toMatch(new RegExp(`${longId}\\s+stale at \\d+/120 \\(trainer gone\\)`));
     const evaluated = await run(process.execPath, [CLI, 'eval', longDir, '--backend', 'cpu', '--episodes', '2']);
-    expect(evaluated.stderr).toMatch(/says running but its trainer, process \d+ on \S+ \(since [^)]+\), is gone: it crashed or was killed at step \d+\/120/);
+    expect(evaluated.stderr).toMatch(
+      /says running but its trainer, process \d+ on \S+ \(since [^)]+\), is gone: it crashed or was killed at step \d+\/120/,
+    );
     const reported = await run(process.execPath, [CLI, 'report', sweepDir, '--format', 'none']);
-    expect(reported.stderr).toContain(`note: 1 run(s) say running but their trainer is gone (crashed or killed): ${longId}`);
+    expect(reported.stderr).toContain(
+      `note: 1 run(s) say running but their trainer is gone (crashed or killed): ${longId}`,
+    );
 
     // a re-run resumes only what is unfinished
     const again = await run(process.execPath, args);

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Job } from 'kubernetes-models/batch/v1/Job';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { detectScheduler, resumeHint } from '../src/cli/scheduler.ts';
@@ -46,7 +46,8 @@ function project(sweep = SWEEP) {
   fs.mkdirSync(root);
   fs.writeFileSync(path.join(root, 'base.yaml'), BASE);
   fs.writeFileSync(path.join(root, 'sweep.yaml'), sweep);
-  const emit = (...args: string[]) => run(process.execPath, [CLI, 'sweep', 'sweep.yaml', '--out', 'runs', ...args], { cwd: root });
+  const emit = (...args: string[]) =>
+    run(process.execPath, [CLI, 'sweep', 'sweep.yaml', '--out', 'runs', ...args], { cwd: root });
   return { root, sweepDir: path.join(root, 'runs', 'tiny'), emit };
 }
 
@@ -61,15 +62,33 @@ const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.starts
 describe('Slurm script', () => {
   it('names everything by absolute path, asks for validated resources, and prints a quoted submit line', async () => {
     const p = project();
-    const { stdout } = await p.emit('--emit', 'slurm', '--parallel', '2', '--mem', '1G', '--time', '90', '--backend', 'cpu');
+    const { stdout } = await p.emit(
+      '--emit',
+      'slurm',
+      '--parallel',
+      '2',
+      '--mem',
+      '1G',
+      '--time',
+      '90',
+      '--backend',
+      'cpu',
+    );
     const file = path.join(p.sweepDir, 'sweep.slurm.sh');
     expect(stdout).toContain(`submit with: sbatch '${file}'`);
     const lines = fs.readFileSync(file, 'utf8').split('\n');
     expect(lines[0]).toBe('#!/bin/bash');
     for (const line of [
-      '#SBATCH --array=0-3%2', '#SBATCH --cpus-per-task=1', '#SBATCH --mem=1024M', '#SBATCH --time=01:30:00',
-      '#SBATCH --signal=B:TERM@60', '#SBATCH --requeue', `#SBATCH --chdir="${p.sweepDir}"`,
-      `#SBATCH --output="${p.sweepDir}/logs/slurm-%A_%a.log"`, `NODE=${process.execPath}`, `CLI=${CLI}`,
+      '#SBATCH --array=0-3%2',
+      '#SBATCH --cpus-per-task=1',
+      '#SBATCH --mem=1024M',
+      '#SBATCH --time=01:30:00',
+      '#SBATCH --signal=B:TERM@60',
+      '#SBATCH --requeue',
+      `#SBATCH --chdir="${p.sweepDir}"`,
+      `#SBATCH --output="${p.sweepDir}/logs/slurm-%A_%a.log"`,
+      `NODE=${process.execPath}`,
+      `CLI=${CLI}`,
     ]) {
       expect(lines).toContain(line);
     }
@@ -90,7 +109,9 @@ describe('Slurm script', () => {
     expect(task.status).toBe(0);
     expect(readRunStatus(path.join(p.sweepDir, IDS[1]))?.state).toBe('finished');
     expect(fs.existsSync(path.join(p.sweepDir, IDS[0]))).toBe(false);
-    expect(fs.readFileSync(path.join(p.sweepDir, 'logs', `${IDS[1]}.log`), 'utf8')).toMatch(/=== attempt 1[\s\S]*run dir/);
+    expect(fs.readFileSync(path.join(p.sweepDir, 'logs', `${IDS[1]}.log`), 'utf8')).toMatch(
+      /=== attempt 1[\s\S]*run dir/,
+    );
     // the task's output also reaches the scheduler's own log (here: our pipe)
     expect(task.stderr).toContain(`run dir ${path.join(p.sweepDir, IDS[1])}`);
     expect(readSweepState(p.sweepDir)!.results[IDS[1]]).toMatchObject({ state: 'finished', attempts: 1 });
@@ -103,7 +124,10 @@ describe('Slurm script', () => {
   it('refuses with one line when the sweep changed since it was emitted', async () => {
     const p = project();
     await p.emit('--emit', 'slurm');
-    fs.writeFileSync(path.join(p.root, 'sweep.yaml'), SWEEP.replace('      grpo:', '      bonus: {regularizers: [{name: entropy_bonus, coef: 0.01}]}\n      grpo:'));
+    fs.writeFileSync(
+      path.join(p.root, 'sweep.yaml'),
+      SWEEP.replace('      grpo:', '      bonus: {regularizers: [{name: entropy_bonus, coef: 0.01}]}\n      grpo:'),
+    );
     const task = slurmTask(path.join(p.sweepDir, 'sweep.slurm.sh'), 0);
     expect(task.status).not.toBe(0);
     expect(errorLines(task.stderr)).toHaveLength(1);
@@ -116,14 +140,18 @@ describe('Slurm script', () => {
     await p.emit('--emit', 'slurm', '--node', '/nonexistent/node');
     const missing = slurmTask(path.join(p.sweepDir, 'sweep.slurm.sh'), 0);
     expect(missing.status).toBe(2);
-    expect(errorLines(missing.stderr)).toEqual([expect.stringMatching(/^entrolab: error: node not found at \/nonexistent\/node on .*--node PATH/)]);
+    expect(errorLines(missing.stderr)).toEqual([
+      expect.stringMatching(/^entrolab: error: node not found at \/nonexistent\/node on .*--node PATH/),
+    ]);
 
     const old = path.join(p.root, 'old-node');
     fs.writeFileSync(old, '#!/bin/sh\n[ "$1" = --version ] && echo v18.19.0 && exit 0\nexit 1\n', { mode: 0o755 });
     await p.emit('--emit', 'slurm', '--node', old);
     const tooOld = slurmTask(path.join(p.sweepDir, 'sweep.slurm.sh'), 0);
     expect(tooOld.status).toBe(2);
-    expect(errorLines(tooOld.stderr)).toEqual([expect.stringMatching(/is Node v18\.19\.0; entrolab needs 20 or newer$/)]);
+    expect(errorLines(tooOld.stderr)).toEqual([
+      expect.stringMatching(/is Node v18\.19\.0; entrolab needs 20 or newer$/),
+    ]);
   });
 
   it('passes the time-limit signal to the sweep, whose trainer checkpoints and says to re-submit', async () => {
@@ -135,7 +163,8 @@ describe('Slurm script', () => {
     task.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => task.once('close', (code) => resolve(code)));
     const runDir = path.join(p.sweepDir, 'base__seed-0');
-    for (let i = 0; i < 3000 && !((readRunStatus(runDir)?.step ?? 0) >= 5); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 3000 && !((readRunStatus(runDir)?.step ?? 0) >= 5); i++)
+      await new Promise((r) => setTimeout(r, 10));
     // what `--signal=B:TERM@60` does: SIGTERM to the batch shell, which exec'd node
     task.kill('SIGTERM');
     expect(await exited).toBe(130);
@@ -147,23 +176,50 @@ describe('Slurm script', () => {
   });
 
   it('validates resource flags with one line each', async () => {
-    expect(parseResources({ parallel: 8, cpus: 2, mem: '512M', time: '1-00:00:00' }, 4)).toEqual({ parallel: 4, cpus: 2, memMb: 512, timeSeconds: 86400 });
+    expect(parseResources({ parallel: 8, cpus: 2, mem: '512M', time: '1-00:00:00' }, 4)).toEqual({
+      parallel: 4,
+      cpus: 2,
+      memMb: 512,
+      timeSeconds: 86400,
+    });
     expect(parseMem('3G')).toBe(3072);
     expect(parseTime('02:30:00')).toBe(9000);
-    expect(() => parseResources({ parallel: 0, cpus: 1, mem: '1G', time: '10' }, 4)).toThrow('--parallel: must be a whole number >= 1, got 0');
-    expect(() => parseResources({ parallel: 2.5, cpus: 1, mem: '1G', time: '10' }, 4)).toThrow('--parallel: must be a whole number >= 1, got 2.5');
-    expect(() => parseResources({ cpus: 1, mem: '2GB', time: '10' }, 4)).toThrow("--mem: expected a size like 512M or 2G, got '2GB'");
+    expect(() => parseResources({ parallel: 0, cpus: 1, mem: '1G', time: '10' }, 4)).toThrow(
+      '--parallel: must be a whole number >= 1, got 0',
+    );
+    expect(() => parseResources({ parallel: 2.5, cpus: 1, mem: '1G', time: '10' }, 4)).toThrow(
+      '--parallel: must be a whole number >= 1, got 2.5',
+    );
+    expect(() => parseResources({ cpus: 1, mem: '2GB', time: '10' }, 4)).toThrow(
+      "--mem: expected a size like 512M or 2G, got '2GB'",
+    );
     expect(() => parseResources({ cpus: 1, mem: '1G', time: '25:99:00' }, 4)).toThrow('--time: expected minutes');
     const p = project();
-    const refused = await p.emit('--emit', 'slurm', '--workers', '3').then(() => undefined, (e: { stderr: string }) => e.stderr);
-    expect(refused?.trim()).toBe('entrolab: error: --workers: with --emit, say how many tasks run at once with --parallel');
+    const refused = await p.emit('--emit', 'slurm', '--workers', '3').then(
+      () => undefined,
+      (e: { stderr: string }) => e.stderr,
+    );
+    expect(refused?.trim()).toBe(
+      'entrolab: error: --workers: with --emit, say how many tasks run at once with --parallel',
+    );
   });
 });
 
 describe('Kubernetes manifest', () => {
   it('is a valid ConfigMap + Indexed Job whose pods read the sweep from the ConfigMap and write to the claim', async () => {
     const p = project();
-    const { stdout } = await p.emit('--emit', 'k8s', '--parallel', '2', '--image', 'registry.example/entrolab:1', '--pvc', 'runs-rwx', '--backend', 'cpu');
+    const { stdout } = await p.emit(
+      '--emit',
+      'k8s',
+      '--parallel',
+      '2',
+      '--image',
+      'registry.example/entrolab:1',
+      '--pvc',
+      'runs-rwx',
+      '--backend',
+      'cpu',
+    );
     const file = path.join(p.sweepDir, 'sweep.k8s.yaml');
     expect(stdout).toContain(`submit with: kubectl apply -f '${file}'`);
     const text = fs.readFileSync(file, 'utf8');
@@ -179,12 +235,25 @@ describe('Kubernetes manifest', () => {
     expect(container.image).toBe('registry.example/entrolab:1');
     expect(container.resources).toEqual({ requests: { cpu: '1', memory: '2048Mi' }, limits: { memory: '2048Mi' } });
     expect(pod.activeDeadlineSeconds).toBe(7200);
-    const mounts = Object.fromEntries(container.volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]));
+    const mounts = Object.fromEntries(
+      container.volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]),
+    );
     const volumes = Object.fromEntries(pod.volumes.map((v: { name: string }) => [v.name, v]));
-    expect(volumes[Object.keys(mounts).find((n) => mounts[n] === RUNS_MOUNT)!].persistentVolumeClaim.claimName).toBe('runs-rwx');
-    expect(volumes[Object.keys(mounts).find((n) => mounts[n] === CONFIG_MOUNT)!].configMap.name).toBe(configMap.metadata.name);
+    expect(volumes[Object.keys(mounts).find((n) => mounts[n] === RUNS_MOUNT)!].persistentVolumeClaim.claimName).toBe(
+      'runs-rwx',
+    );
+    expect(volumes[Object.keys(mounts).find((n) => mounts[n] === CONFIG_MOUNT)!].configMap.name).toBe(
+      configMap.metadata.name,
+    );
     const args: string[] = container.args;
-    expect(args.slice(0, 6)).toEqual(['sweep', `${CONFIG_MOUNT}/sweep.yaml`, '--out', RUNS_MOUNT, '--only', '$(JOB_COMPLETION_INDEX)']);
+    expect(args.slice(0, 6)).toEqual([
+      'sweep',
+      `${CONFIG_MOUNT}/sweep.yaml`,
+      '--out',
+      RUNS_MOUNT,
+      '--only',
+      '$(JOB_COMPLETION_INDEX)',
+    ]);
     expect(Object.keys(configMap.data).sort()).toEqual(['base.yaml', 'sweep.yaml']);
     expect(configMap.data['base.yaml']).toBe(BASE);
 
@@ -193,9 +262,16 @@ describe('Kubernetes manifest', () => {
     const [config, claim] = [path.join(scratch, 'config'), path.join(scratch, 'claim')];
     fs.mkdirSync(config);
     fs.mkdirSync(claim);
-    for (const [name, data] of Object.entries(configMap.data as Record<string, string>)) fs.writeFileSync(path.join(config, name), data);
-    const mapped = args.map((a) => a.replace(CONFIG_MOUNT, config).replace(RUNS_MOUNT, claim).replace('$(JOB_COMPLETION_INDEX)', '2'));
-    const pod2 = spawnSync(process.execPath, [CLI, ...mapped], { cwd: scratch, env: { ...process.env, JOB_COMPLETION_INDEX: '2' }, encoding: 'utf8' });
+    for (const [name, data] of Object.entries(configMap.data as Record<string, string>))
+      fs.writeFileSync(path.join(config, name), data);
+    const mapped = args.map((a) =>
+      a.replace(CONFIG_MOUNT, config).replace(RUNS_MOUNT, claim).replace('$(JOB_COMPLETION_INDEX)', '2'),
+    );
+    const pod2 = spawnSync(process.execPath, [CLI, ...mapped], {
+      cwd: scratch,
+      env: { ...process.env, JOB_COMPLETION_INDEX: '2' },
+      encoding: 'utf8',
+    });
     expect(pod2.stderr).not.toContain('entrolab: error');
     expect(pod2.status).toBe(0);
     const sweepDir = path.join(claim, 'tiny');

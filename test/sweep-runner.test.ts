@@ -64,8 +64,17 @@ function setup(sweepYaml: string) {
   const lines: string[] = [];
   const options = { sweepDir, workers: 2, trainCommand: [process.execPath, fake], log: (l: string) => lines.push(l) };
   const pid = (id: string) => Number(fs.readFileSync(path.join(sweepDir, id, 'pid'), 'utf8'));
-  const invocations = (id: string) => fs.readFileSync(path.join(sweepDir, id, 'invocations.log'), 'utf8').trim().split('\n');
-  const steps = (id: string) => fs.readFileSync(path.join(sweepDir, id, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+  const invocations = (id: string) =>
+    fs
+      .readFileSync(path.join(sweepDir, id, 'invocations.log'), 'utf8')
+      .trim()
+      .split('\n');
+  const steps = (id: string) =>
+    fs
+      .readFileSync(path.join(sweepDir, id, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).step);
   return { sweep, sweepDir, options, lines, invocations, steps, pid };
 }
 
@@ -74,8 +83,20 @@ describe('sweep runner', () => {
     const { sweep, sweepDir } = setup('base: base.yaml\naxes: [{key: grpo.clip_ratio_high, values: [0.28]}]\n');
     const state = { base: sweep.base } as Parameters<typeof trainArgv>[0];
     expect(trainArgv(state, sweep.runs[0], sweepDir, ['--backend', 'cpu'])).toEqual([
-      'train', sweep.base, '--set', 'grpo.clip_ratio_high=0.28', '--seed', '0', '--out', sweepDir,
-      '--name', 'clip_ratio_high-0.28__seed-0', '--resume', '--quiet', '--backend', 'cpu',
+      'train',
+      sweep.base,
+      '--set',
+      'grpo.clip_ratio_high=0.28',
+      '--seed',
+      '0',
+      '--out',
+      sweepDir,
+      '--name',
+      'clip_ratio_high-0.28__seed-0',
+      '--resume',
+      '--quiet',
+      '--backend',
+      'cpu',
     ]);
   });
 
@@ -195,7 +216,11 @@ axes:
     const busy = await runSweep(t.sweep, t.options);
     expect(busy.busy).toEqual(['base__seed-0']);
     expect(busy.finished).toEqual(['base__seed-1']);
-    expect(t.lines.some((l) => l.includes(`busy   base__seed-0: being trained by process ${holder.pid} on ${os.hostname()}`))).toBe(true);
+    expect(
+      t.lines.some((l) =>
+        l.includes(`busy   base__seed-0: being trained by process ${holder.pid} on ${os.hostname()}`),
+      ),
+    ).toBe(true);
     holder.kill('SIGKILL');
     await new Promise((r) => holder.once('exit', r));
     const resumed = await runSweep(t.sweep, t.options);
@@ -222,7 +247,9 @@ axes:
     const t = setup('name: s\nbase: base.yaml\n');
     await runSweep(t.sweep, t.options);
     fs.writeFileSync(t.sweep.base, 'name: base\nsteps: 8\n');
-    await expect(runSweep(t.sweep, t.options)).rejects.toThrow(/changed since 1 run\(s\) were made \(e\.g\. base__seed-0\)/);
+    await expect(runSweep(t.sweep, t.options)).rejects.toThrow(
+      /changed since 1 run\(s\) were made \(e\.g\. base__seed-0\)/,
+    );
   });
 
   it('--only runs one index and records itself where readers of the sweep find it', async () => {
@@ -237,6 +264,11 @@ axes:
     // a task of a sweep that grew since sweep.json was written still shows up in the run list
     const grown = expandSweep(YAML.parse('name: s\nbase: base.yaml\nseeds: 4\n'), t.sweep.file);
     await runSweep(grown, { ...t.options, only: [3] });
-    expect(readSweepState(t.sweepDir)!.runs.map((r) => r.id)).toEqual(['base__seed-0', 'base__seed-1', 'base__seed-2', 'base__seed-3']);
+    expect(readSweepState(t.sweepDir)!.runs.map((r) => r.id)).toEqual([
+      'base__seed-0',
+      'base__seed-1',
+      'base__seed-2',
+      'base__seed-3',
+    ]);
   });
 });

@@ -106,9 +106,15 @@ axes:
     const bad: [string, RegExp][] = [
       ['seeds: 2', /base/],
       ['base: b.yaml\nseed: 2', /'seed' does not exist; did you mean 'seeds'/],
-      ['base: b.yaml\ncombine: zip\naxes: [{key: a, values: [1, 2]}, {key: b, values: [1]}]', /equal lengths, got 2, 1/],
+      [
+        'base: b.yaml\ncombine: zip\naxes: [{key: a, values: [1, 2]}, {key: b, values: [1]}]',
+        /equal lengths, got 2, 1/,
+      ],
       ['base: b.yaml\naxes: [{key: a.x, values: [1]}, {key: b.x, values: [2]}]', /both named 'x'/],
-      ['base: b.yaml\naxes: [{key: a, values: [[{name: kl_cov}], [{name: kl_cov}]]}]', /values 0 and 1 both get the label 'kl_cov'/],
+      [
+        'base: b.yaml\naxes: [{key: a, values: [[{name: kl_cov}], [{name: kl_cov}]]}]',
+        /values 0 and 1 both get the label 'kl_cov'/,
+      ],
       ['base: b.yaml\naxes: [{key: a, values: [1, 2], labels: [x]}]', /labels' has 1 entries/],
       ['base: b.yaml\naxes: [{key: a, vals: [1]}]', /axes\.0\.values': expected array/],
       ['base: b.yaml\nseeds: [1, 1]', /seed twice/],
@@ -126,7 +132,11 @@ axes:
       ['regularizers', [{ name: 'kl_cov', ratio: 0.002 }]],
       ['env.preset', 'key_door'],
     ]);
-    expect(sets).toEqual(['grpo.clip_ratio_high=0.28', 'regularizers=[{"name":"kl_cov","ratio":0.002}]', 'env.preset="key_door"']);
+    expect(sets).toEqual([
+      'grpo.clip_ratio_high=0.28',
+      'regularizers=[{"name":"kl_cov","ratio":0.002}]',
+      'env.preset="key_door"',
+    ]);
     expect(YAML.parse(sets[1].split('=').slice(1).join('='))).toEqual([{ name: 'kl_cov', ratio: 0.002 }]);
   });
 });
@@ -137,7 +147,18 @@ describe('shipped sweeps', () => {
     expect(files).toEqual(expect.arrayContaining(['ablation.yaml', 'klcov-ratio.yaml']));
     const ablation = loadSweep('configs/sweeps/ablation.yaml');
     expect(ablation.seeds).toEqual([0, 1, 2]);
-    expect([...new Set(ablation.runs.map((r) => r.labels.method))]).toEqual(['grpo', 'entropy_bonus', 'clip_cov', 'kl_cov', 'aepo', 'epo', 'steer', 'entropy_clip', 'canon', 'entropy_balanced']);
+    expect([...new Set(ablation.runs.map((r) => r.labels.method))]).toEqual([
+      'grpo',
+      'entropy_bonus',
+      'clip_cov',
+      'kl_cov',
+      'aepo',
+      'epo',
+      'steer',
+      'entropy_clip',
+      'canon',
+      'entropy_balanced',
+    ]);
   });
   it('include the branching-rollout ablation on guess-number, every run from the same SFT warm start', () => {
     expect(files).toContain('ablation-multiturn.yaml');

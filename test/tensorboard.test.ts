@@ -46,7 +46,9 @@ describe('Event protobuf', () => {
   it('encodes a one-scalar summary byte for byte', () => {
     // wall_time 1.5 (field 1, fixed64), step 3 (field 2, varint),
     // summary (field 5) { value (1) { tag (1) "a", simple_value (2, fixed32) 0.5f } }.
-    const expected = [0x09, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f, 0x10, 0x03, 0x2a, 0x0a, 0x0a, 0x08, 0x0a, 0x01, 0x61, 0x15, 0, 0, 0, 0x3f];
+    const expected = [
+      0x09, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f, 0x10, 0x03, 0x2a, 0x0a, 0x0a, 0x08, 0x0a, 0x01, 0x61, 0x15, 0, 0, 0, 0x3f,
+    ];
     expect([...encodeEvent(1.5, 3, { scalars: { a: 0.5 } })]).toEqual(expected);
   });
 
@@ -96,8 +98,7 @@ function readEvents(file: string): ReadEvent[] {
       else if (key === 0x1a) {
         const strLen = readVarint(payload);
         p += strLen;
-      }
-      else if (key === 0x3a) {
+      } else if (key === 0x3a) {
         const end = readVarint(payload) + p;
         expect(payload[p++]).toBe(0x08); // SessionLog field 1 (status), varint
         ev.session = readVarint(payload);
@@ -130,10 +131,18 @@ function readEvents(file: string): ReadEvent[] {
  */
 function visiblePoints(runDir: string): Map<string, { step: number; value: number }[]> {
   const shown = new Map<string, { step: number; value: number }[]>();
-  const files = fs.readdirSync(runDir).filter((f) => f.startsWith('events.out.tfevents.')).sort();
+  const files = fs
+    .readdirSync(runDir)
+    .filter((f) => f.startsWith('events.out.tfevents.'))
+    .sort();
   for (const file of files) {
     for (const ev of readEvents(path.join(runDir, file))) {
-      if (ev.session === 1) for (const [tag, points] of shown) shown.set(tag, points.filter((pt) => pt.step < ev.step));
+      if (ev.session === 1)
+        for (const [tag, points] of shown)
+          shown.set(
+            tag,
+            points.filter((pt) => pt.step < ev.step),
+          );
       for (const [tag, value] of Object.entries(ev.scalars)) {
         shown.set(tag, [...(shown.get(tag) ?? []), { step: ev.step, value }]);
       }
@@ -147,7 +156,7 @@ describe('TensorBoardWriter', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-'));
     const tb = new TensorBoardWriter(dir, () => 1700000000.25);
     expect(fs.existsSync(tb.file)).toBe(false);
-    tb.write(1, { step: 1, 'actor/entropy': 1.25, 'success_rate': 0.5, bad: NaN });
+    tb.write(1, { step: 1, 'actor/entropy': 1.25, success_rate: 0.5, bad: NaN });
     tb.write(2, { step: 2, 'actor/entropy': 1 });
     tb.close();
     tb.close();
@@ -177,15 +186,23 @@ describe('TensorBoard after a crash', () => {
     tb.write(21, { x: 1 });
     tb.close();
     const events = readEvents(tb.file);
-    expect(events.map((e) => [e.step, e.session])).toEqual([[0, undefined], [21, 1], [21, undefined]]);
+    expect(events.map((e) => [e.step, e.session])).toEqual([
+      [0, undefined],
+      [21, 1],
+      [21, undefined],
+    ]);
   });
 
   it('kill -9 at step ~27 and --resume from the step-20 checkpoint: TensorBoard sees each step once', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-kill-'));
     const runDir = path.join(out, 'killed');
     const args = ['train', 'configs/quickstart.yaml', '--out', out, '--name', 'killed', '--quiet', '--backend', 'cpu'];
-    const small = ['rollout.prompts_per_step=2', 'rollout.group_size=4', 'eval.episodes=4', 'checkpoint.every=10']
-      .flatMap((s) => ['--set', s]);
+    const small = [
+      'rollout.prompts_per_step=2',
+      'rollout.group_size=4',
+      'eval.episodes=4',
+      'checkpoint.every=10',
+    ].flatMap((s) => ['--set', s]);
     const child = spawn(process.execPath, ['bin/entrolab.js', ...args, ...small, '--set', 'steps=1000'], {
       stdio: 'ignore',
     });
@@ -203,7 +220,9 @@ describe('TensorBoard after a crash', () => {
     expect(checkpointStep).toBeGreaterThanOrEqual(20);
     expect(checkpointStep).toBeLessThanOrEqual(killedAt);
     // the crashed run's event file already holds the steps after the checkpoint
-    const before = visiblePoints(runDir).get('critic/score/mean')!.map((pt) => pt.step);
+    const before = visiblePoints(runDir)
+      .get('critic/score/mean')!
+      .map((pt) => pt.step);
     expect(before.at(-1)).toBeGreaterThan(checkpointStep);
 
     const total = checkpointStep + 5;
@@ -217,7 +236,11 @@ describe('TensorBoard after a crash', () => {
 
     const shown = visiblePoints(runDir).get('critic/score/mean')!;
     expect(shown.map((pt) => pt.step)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-    const logged = fs.readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l)['critic/score/mean']);
+    const logged = fs
+      .readFileSync(metrics, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)['critic/score/mean']);
     expect(shown.map((pt) => pt.value)).toEqual(logged.map((v: number) => Math.fround(v)));
   });
 });

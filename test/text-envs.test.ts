@@ -3,10 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { ArithmeticEnv, arithmeticSchema } from '../envs/arithmetic.ts';
 import { ConstrainedWordsEnv, constrainedWordsSchema } from '../envs/constrained-words.ts';
-import { GuessNumberEnv, guessNumberSchema } from '../envs/guess-number.ts';
-import { StringTransformEnv, positionalCredit, stringTransformSchema } from '../envs/string-transform.ts';
-import { demonstrate, type TextEnv } from '../envs/text-env.ts';
 import type { Prompt } from '../envs/env.ts';
+import { GuessNumberEnv, guessNumberSchema } from '../envs/guess-number.ts';
+import { positionalCredit, StringTransformEnv, stringTransformSchema } from '../envs/string-transform.ts';
+import { demonstrate, type TextEnv } from '../envs/text-env.ts';
 import { Rng } from '../src/core/rng.ts';
 import { BOS, EOS, SEP } from '../src/policies/tokenizer.ts';
 
@@ -132,7 +132,8 @@ describe('constrained-words', () => {
     expect(play(hidden, prompt, [words[0]]).reward).toBe(1);
     expect(play(hidden, prompt, [rejected]).reward).toBe(0);
     const rng = new Rng('p');
-    for (let i = 0; i < 30; i++) expect(hidden.validAnswers(hidden.samplePrompt(rng, 'train') as never).length).toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < 30; i++)
+      expect(hidden.validAnswers(hidden.samplePrompt(rng, 'train') as never).length).toBeGreaterThanOrEqual(3);
   });
 
   it('expert demonstrations are diverse and valid; wrong ones invalid', () => {
@@ -171,7 +172,12 @@ describe('guess-number (multi-turn)', () => {
   });
 
   it('ends unrewarded after max_turns wrong guesses; an early right guess ends at once', () => {
-    expect(play(env, prompt, ['2', '3', '4', '5', '9'])).toMatchObject({ reward: 0, success: false, done: true, turn: 4 });
+    expect(play(env, prompt, ['2', '3', '4', '5', '9'])).toMatchObject({
+      reward: 0,
+      success: false,
+      done: true,
+      turn: 4,
+    });
     expect(play(env, prompt, ['9'])).toMatchObject({ reward: 1, done: true, turn: 1 });
     // an empty answer is malformed, not a crash
     expect(play(env, prompt, ['', '9'])).toMatchObject({ reward: 1, turn: 2 });
@@ -184,7 +190,8 @@ describe('guess-number (multi-turn)', () => {
       const p = wide.samplePrompt(rng, i % 2 ? 'test' : 'train');
       const demo = demonstrate(wide, p, rng, false);
       expect(demo.success).toBe(true);
-      for (const o of demo.observations) expect(o.length).toBeLessThanOrEqual(wide.observation.kind === 'tokens' ? wide.observation.maxLength : 0);
+      for (const o of demo.observations)
+        expect(o.length).toBeLessThanOrEqual(wide.observation.kind === 'tokens' ? wide.observation.maxLength : 0);
     }
   });
 });

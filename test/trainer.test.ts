@@ -3,18 +3,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../src/core/backend.ts';
-import { loadCheckpoint } from '../src/run/checkpoint.ts';
 import { loadConfig } from '../src/config/load.ts';
+import { selectBackend } from '../src/core/backend.ts';
 import { evaluate } from '../src/core/evaluate.ts';
-import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
 import { Rng } from '../src/core/rng.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.ts';
 import { readStatus, readSummary, type TrainSummary } from '../src/run/run-dir.ts';
+import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
 import { train } from '../src/train/trainer.ts';
 import { crashAfter, deterministicLines, readJsonl, stopAfter, tempDir } from './helpers.ts';
 
 const QUICK = 'configs/quickstart.yaml';
-const small = ['steps=12', 'env.preset=open5', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'policy.hidden=[16]', 'checkpoint.every=4', 'eval.episodes=8'];
+const small = [
+  'steps=12',
+  'env.preset=open5',
+  'rollout.prompts_per_step=4',
+  'rollout.group_size=4',
+  'policy.hidden=[16]',
+  'checkpoint.every=4',
+  'eval.episodes=8',
+];
 
 function correlation(x: number[], y: number[]): number {
   const mx = x.reduce((a, b) => a + b) / x.length;
@@ -59,9 +67,18 @@ describe('trainer', () => {
   it("the sampler's log-probs equal the training pass's (MLP; transformer with KV cache, multi-turn)", async () => {
     const grid = tempDir();
     await train(loadConfig(QUICK, small), { runDir: grid, log: () => {} });
-    for (const r of readJsonl(path.join(grid, 'metrics.jsonl'))) expect(r['rollout/logprob_diff_max']).toBeLessThan(1e-5);
+    for (const r of readJsonl(path.join(grid, 'metrics.jsonl')))
+      expect(r['rollout/logprob_diff_max']).toBeLessThan(1e-5);
     const text = tempDir();
-    const config = loadConfig('configs/text-guess-number.yaml', ['init_from=', 'steps=2', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'policy.d_model=32', 'eval.episodes=4', 'eval.every=0']);
+    const config = loadConfig('configs/text-guess-number.yaml', [
+      'init_from=',
+      'steps=2',
+      'rollout.prompts_per_step=4',
+      'rollout.group_size=4',
+      'policy.d_model=32',
+      'eval.episodes=4',
+      'eval.every=0',
+    ]);
     expect(config.init_from).toBeUndefined();
     await train(config, { runDir: text, log: () => {} });
     const rows = readJsonl(path.join(text, 'metrics.jsonl'));
@@ -94,7 +111,9 @@ describe('trainer', () => {
     expect(loadCheckpoint(cut).step).toBe(4);
     await expect(train(config, { runDir: cut, log: () => {} })).rejects.toThrow(/--resume/);
     await train(config, { runDir: cut, resume: true, log: () => {} });
-    expect(deterministicLines(path.join(cut, 'metrics.jsonl'))).toEqual(deterministicLines(path.join(full, 'metrics.jsonl')));
+    expect(deterministicLines(path.join(cut, 'metrics.jsonl'))).toEqual(
+      deterministicLines(path.join(full, 'metrics.jsonl')),
+    );
     expect(loadCheckpoint(cut).policy.weights).toEqual(loadCheckpoint(full).policy.weights);
     expect(readStatus(cut)?.state).toBe('finished');
     const again = await train(config, { runDir: cut, resume: true, log: () => {} });
@@ -119,10 +138,17 @@ describe('trainer', () => {
     expect(loadCheckpoint(cut)).toMatchObject({ step: 5, metricsLines: 5 });
     expect(fs.existsSync(path.join(cut, 'summary.json'))).toBe(false);
     expect(fs.existsSync(path.join(cut, 'train.lock'))).toBe(false);
-    const resumed = await train(config, { runDir: cut, resume: true, onStep: ({ step }) => reported.push(step), log: () => {} });
+    const resumed = await train(config, {
+      runDir: cut,
+      resume: true,
+      onStep: ({ step }) => reported.push(step),
+      log: () => {},
+    });
     expect(resumed.interrupted).toBeUndefined();
     expect(reported).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-    expect(deterministicLines(path.join(cut, 'metrics.jsonl'))).toEqual(deterministicLines(path.join(full, 'metrics.jsonl')));
+    expect(deterministicLines(path.join(cut, 'metrics.jsonl'))).toEqual(
+      deterministicLines(path.join(full, 'metrics.jsonl')),
+    );
     expect(loadCheckpoint(cut).policy.weights).toEqual(loadCheckpoint(full).policy.weights);
     expect(resumed.final).toEqual((readSummary(full) as TrainSummary).eval);
   });
@@ -140,7 +166,17 @@ describe('trainer', () => {
   });
 
   it('resumes a transformer run on a multi-turn text task to the same metrics', async () => {
-    const config = loadConfig('configs/text-guess-number.yaml', ['init_from=', 'steps=4', 'checkpoint.every=2', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'policy.d_model=32', 'eval.episodes=4', 'eval.every=0', 'regularizers=[{name: epo}]']);
+    const config = loadConfig('configs/text-guess-number.yaml', [
+      'init_from=',
+      'steps=4',
+      'checkpoint.every=2',
+      'rollout.prompts_per_step=4',
+      'rollout.group_size=4',
+      'policy.d_model=32',
+      'eval.episodes=4',
+      'eval.every=0',
+      'regularizers=[{name: epo}]',
+    ]);
     const [full, cut] = [tempDir(), tempDir()];
     await train(config, { runDir: full, log: () => {} });
     // killed after step 3: resumes from the checkpoint at step 2
@@ -154,7 +190,16 @@ describe('trainer', () => {
   it('keeps the number of live tensors flat between step 10 and step 200', async () => {
     const counts: Record<number, number> = {};
     const sink = { write: (step: number) => void (counts[step] = tf.memory().numTensors), close() {} };
-    const config = loadConfig(QUICK, ['steps=200', 'rollout.prompts_per_step=2', 'rollout.group_size=4', 'policy.hidden=[8]', 'checkpoint.every=50', 'eval.episodes=4', 'grpo.use_kl_loss=true', 'grpo.mini_batches=2']);
+    const config = loadConfig(QUICK, [
+      'steps=200',
+      'rollout.prompts_per_step=2',
+      'rollout.group_size=4',
+      'policy.hidden=[8]',
+      'checkpoint.every=50',
+      'eval.episodes=4',
+      'grpo.use_kl_loss=true',
+      'grpo.mini_batches=2',
+    ]);
     await train(config, { runDir: tempDir(), sinks: [sink], log: () => {} });
     expect(counts[10]).toBeGreaterThan(0);
     expect(counts[200]).toBe(counts[10]);
@@ -163,8 +208,19 @@ describe('trainer', () => {
   it('stays leak-free with every kind of regularizer hook active (AEPO, KL-Cov, EPO, STEER, bonus)', async () => {
     const counts: Record<number, number> = {};
     const sink = { write: (step: number) => void (counts[step] = tf.memory().numTensors), close() {} };
-    const regs = '[{name: aepo, target_entropy: 1.2, reg_fraction: 0.5}, {name: kl_cov, ratio: 0.05}, {name: epo}, {name: steer}, {name: entropy_bonus, adaptive: true}]';
-    const config = loadConfig(QUICK, ['steps=60', 'env.preset=open5', 'rollout.prompts_per_step=4', 'rollout.group_size=4', 'policy.hidden=[8]', 'checkpoint.every=20', 'eval.episodes=4', 'grpo.mini_batches=2', `regularizers=${regs}`]);
+    const regs =
+      '[{name: aepo, target_entropy: 1.2, reg_fraction: 0.5}, {name: kl_cov, ratio: 0.05}, {name: epo}, {name: steer}, {name: entropy_bonus, adaptive: true}]';
+    const config = loadConfig(QUICK, [
+      'steps=60',
+      'env.preset=open5',
+      'rollout.prompts_per_step=4',
+      'rollout.group_size=4',
+      'policy.hidden=[8]',
+      'checkpoint.every=20',
+      'eval.episodes=4',
+      'grpo.mini_batches=2',
+      `regularizers=${regs}`,
+    ]);
     await train(config, { runDir: tempDir(), sinks: [sink], log: () => {} });
     expect(counts[10]).toBeGreaterThan(0);
     expect(counts[60]).toBe(counts[10]);
@@ -196,7 +252,9 @@ describe('trainer on the cpu backend', () => {
     const [a, b] = [tempDir(), tempDir()];
     await train(loadConfig(QUICK, cfg), { runDir: a, backend: 'cpu', log: () => {} });
     await train(loadConfig(QUICK, cfg), { runDir: b, backend: 'cpu', log: () => {} });
-    expect(deterministicLines(path.join(b, 'metrics.jsonl'))).toEqual(deterministicLines(path.join(a, 'metrics.jsonl')));
+    expect(deterministicLines(path.join(b, 'metrics.jsonl'))).toEqual(
+      deterministicLines(path.join(a, 'metrics.jsonl')),
+    );
     await selectBackend('wasm');
   });
 });
@@ -208,7 +266,9 @@ describe('run directory lock', () => {
     // a live process that is not us holds the lock
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
     fs.writeFileSync(path.join(dir, 'train.lock'), `${sleeper.pid}\n`);
-    await expect(train(loadConfig(QUICK, small), { runDir: dir, log: () => {} })).rejects.toThrow(/is being trained by process/);
+    await expect(train(loadConfig(QUICK, small), { runDir: dir, log: () => {} })).rejects.toThrow(
+      /is being trained by process/,
+    );
     sleeper.kill('SIGKILL');
     await new Promise((r) => sleeper.once('exit', r));
     // the holder is gone: the lock is stale and the run proceeds, releasing the lock at the end

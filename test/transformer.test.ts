@@ -6,16 +6,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ArithmeticEnv, arithmeticSchema } from '../envs/arithmetic.ts';
 import type { Env } from '../envs/env.ts';
 import { GuessNumberEnv, guessNumberSchema } from '../envs/guess-number.ts';
-import type { Policy, SamplingSession } from '../src/policies/policy.ts';
 import { Rng } from '../src/core/rng.ts';
-import { runEpisodes, type Episode } from '../src/core/rollout.ts';
+import { type Episode, runEpisodes } from '../src/core/rollout.ts';
+import type { Policy, SamplingSession } from '../src/policies/policy.ts';
+import { TokenInputs, type TransformerPolicy, transformerPolicyDefinition } from '../src/policies/transformer.ts';
 import { shapeFromConfig, transformerSchema } from '../src/policies/transformer-model.ts';
-import { TokenInputs, TransformerPolicy, transformerPolicyDefinition } from '../src/policies/transformer.ts';
 import { filterLogits } from '../src/policies/transformer-sampler.ts';
 
 function makePolicy(env: Env, overrides: Record<string, unknown> = {}): TransformerPolicy {
   // a large init std so logits are far from uniform and any mismatch shows
-  const config = transformerSchema.parse({ layers: 2, d_model: 16, heads: 2, context: 48, init_std: 0.5, ...overrides });
+  const config = transformerSchema.parse({
+    layers: 2,
+    d_model: 16,
+    heads: 2,
+    context: 48,
+    init_std: 0.5,
+    ...overrides,
+  });
   return transformerPolicyDefinition.create(config, env, new Rng('transformer-test')) as TransformerPolicy;
 }
 
@@ -80,7 +87,13 @@ for (const backend of ['cpu', 'wasm']) {
       const { policy: rec, seen } = recording(policy);
       const rng = new Rng('prompts');
       const env = envFactory();
-      const groups = Array.from({ length: 6 }, (_, g) => ({ prompt: env.samplePrompt(rng, 'train'), count: 2, groupId: g, temperature: 1, isExtra: false }));
+      const groups = Array.from({ length: 6 }, (_, g) => ({
+        prompt: env.samplePrompt(rng, 'train'),
+        count: 2,
+        groupId: g,
+        temperature: 1,
+        isExtra: false,
+      }));
       const episodes = runEpisodes(envFactory, rec, groups, { env: new Rng('e'), sampling: new Rng('s') });
       // prompts of different lengths and answers that end at different steps
       expect(new Set(episodes.map((e) => e.observations[0].length)).size).toBeGreaterThan(1);
@@ -95,7 +108,13 @@ for (const backend of ['cpu', 'wasm']) {
       const { policy: rec, seen } = recording(policy);
       const rng = new Rng('prompts');
       const env = envFactory();
-      const groups = Array.from({ length: 4 }, (_, g) => ({ prompt: env.samplePrompt(rng, 'train'), count: 3, groupId: g, temperature: 1, isExtra: false }));
+      const groups = Array.from({ length: 4 }, (_, g) => ({
+        prompt: env.samplePrompt(rng, 'train'),
+        count: 3,
+        groupId: g,
+        temperature: 1,
+        isExtra: false,
+      }));
       const episodes = runEpisodes(envFactory, rec, groups, { env: new Rng('e'), sampling: new Rng('s') });
       expect(Math.max(...episodes.map((e) => e.turns))).toBeGreaterThan(1);
       expect(cacheVersusFull(policy, episodes, seen)).toBeLessThan(2e-4);
@@ -107,7 +126,8 @@ for (const backend of ['cpu', 'wasm']) {
       const policy = makePolicy(env);
       const a = policy.forward(Int32Array.from([1, 5, 6, 14, 7, 3]), 1, 6);
       const b = policy.forward(Int32Array.from([1, 1, 5, 6, 14, 7, 3]), 1, 7);
-      const last = (t: tf.Tensor2D, len: number) => Array.from(t.dataSync().slice((len - 1) * policy.numActions, len * policy.numActions));
+      const last = (t: tf.Tensor2D, len: number) =>
+        Array.from(t.dataSync().slice((len - 1) * policy.numActions, len * policy.numActions));
       const diff = Math.max(...last(a, 6).map((x, i) => Math.abs(x - last(b, 7)[i])));
       expect(diff).toBeGreaterThan(1e-3);
       a.dispose();
@@ -146,8 +166,18 @@ for (const backend of ['cpu', 'wasm']) {
       const policy = makePolicy(env, { tied_head: true });
       expect(policy.variables.length).toBe(2 + 2 * 12 + 2);
       const copy = policy.snapshot();
-      const restored = transformerPolicyDefinition.restore!(transformerSchema.parse({}), env, JSON.parse(JSON.stringify(policy.describe())), new Rng('x')) as TransformerPolicy;
-      expect(restored.shape).toEqual(shapeFromConfig(transformerSchema.parse({ layers: 2, d_model: 16, heads: 2, context: 48, tied_head: true }), env.numActions));
+      const restored = transformerPolicyDefinition.restore!(
+        transformerSchema.parse({}),
+        env,
+        JSON.parse(JSON.stringify(policy.describe())),
+        new Rng('x'),
+      ) as TransformerPolicy;
+      expect(restored.shape).toEqual(
+        shapeFromConfig(
+          transformerSchema.parse({ layers: 2, d_model: 16, heads: 2, context: 48, tied_head: true }),
+          env.numActions,
+        ),
+      );
       const ids = Int32Array.from([1, 5, 14, 6, 3]);
       const x = policy.forward(ids, 1, 5);
       const y = copy.forward(ids, 1, 5);
@@ -172,14 +202,19 @@ describe('transformer config checks', () => {
   it('rejects a context shorter than the env dialogues, and d_model not divisible by heads', async () => {
     await tf.setBackend('cpu');
     const env = new GuessNumberEnv(guessNumberSchema.parse({}));
-    expect(() => transformerPolicyDefinition.create(transformerSchema.parse({ context: 16 }), env, new Rng('x'))).toThrow(/dialogues reach 30 tokens; raise policy.context/);
+    expect(() =>
+      transformerPolicyDefinition.create(transformerSchema.parse({ context: 16 }), env, new Rng('x')),
+    ).toThrow(/dialogues reach 30 tokens; raise policy.context/);
     expect(() => transformerSchema.parse({ d_model: 30, heads: 4 })).toThrow(/multiple of heads/);
   });
 });
 
 describe('top-k / top-p sampling filters', () => {
   it('keep the k most likely tokens, or the smallest nucleus reaching p', () => {
-    const kept = (row: number[], k: number, p: number) => Array.from(filterLogits(Float32Array.from(row), row.length, k, p), (x, i) => (x === -Infinity ? -1 : i)).filter((i) => i >= 0);
+    const kept = (row: number[], k: number, p: number) =>
+      Array.from(filterLogits(Float32Array.from(row), row.length, k, p), (x, i) => (x === -Infinity ? -1 : i)).filter(
+        (i) => i >= 0,
+      );
     expect(kept([3, 1, 2, 0], 2, 1)).toEqual([0, 2]);
     expect(kept([3, 1, 2, 0], 0, 1)).toEqual([0, 1, 2, 3]);
     const logProbs = [0.5, 0.3, 0.15, 0.05].map(Math.log);
@@ -197,9 +232,19 @@ describe('top-k / top-p sampling filters', () => {
     const env = envFactory();
     const config = { layers: 1, d_model: 16, heads: 2, context: 16, init_std: 0.5 };
     const greedyPolicy = transformerPolicyDefinition.create(transformerSchema.parse(config), env, new Rng('w'));
-    const topOne = transformerPolicyDefinition.create(transformerSchema.parse({ ...config, top_k: 1 }), env, new Rng('w'));
+    const topOne = transformerPolicyDefinition.create(
+      transformerSchema.parse({ ...config, top_k: 1 }),
+      env,
+      new Rng('w'),
+    );
     const rng = new Rng('p');
-    const groups = Array.from({ length: 4 }, (_, g) => ({ prompt: env.samplePrompt(rng, 'test'), count: 2, groupId: g, temperature: 1, isExtra: false }));
+    const groups = Array.from({ length: 4 }, (_, g) => ({
+      prompt: env.samplePrompt(rng, 'test'),
+      count: 2,
+      groupId: g,
+      temperature: 1,
+      isExtra: false,
+    }));
     const greedy = runEpisodes(envFactory, greedyPolicy, groups, { env: new Rng('e'), sampling: new Rng('s') }, true);
     const sampled = runEpisodes(envFactory, topOne, groups, { env: new Rng('e'), sampling: new Rng('s') });
     expect(sampled.map((e) => e.actions)).toEqual(greedy.map((e) => e.actions));

@@ -7,7 +7,7 @@ export interface CommandEntry {
   name: string;
   usage: string;
   describe: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types
   load(): Promise<CommandModule<any, any>>;
 }
 
@@ -51,7 +51,8 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'repro',
     usage: 'repro [claims..]',
-    describe: "reproduce the papers' claims: run each claim's sweeps, then a page per claim with figures, 95% CIs and a verdict",
+    describe:
+      "reproduce the papers' claims: run each claim's sweeps, then a page per claim with figures, 95% CIs and a verdict",
     load: async () => (await import('./commands/repro.ts')).reproCommand,
   },
   {

@@ -4,12 +4,12 @@
 import fs from 'node:fs';
 import { distance } from 'fastest-levenshtein';
 import YAML from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { REGULARIZERS } from '../../algorithms/registry.ts';
 import { ENVS } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
 import { POLICIES } from '../policies/registry.ts';
-import { topSchema, type Config } from './schema.ts';
+import { type Config, topSchema } from './schema.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -21,7 +21,10 @@ export function readYamlFile(file: string): unknown {
   return doc.toJS() ?? {};
 }
 
-/** Apply `a.b.c=value` overrides; values are parsed as YAML ("0.3", "true", "[1,2]"); an empty value or null unsets the key. */
+/**
+ * Apply `a.b.c=value` overrides; values are parsed as YAML ("0.3", "true", "[1,2]"); an empty value or null unsets the
+ * key.
+ */
 export function applyOverrides(raw: Raw, sets: readonly string[]): Raw {
   const out = structuredClone(raw);
   for (const set of sets) {
@@ -44,7 +47,11 @@ export function applyOverrides(raw: Raw, sets: readonly string[]): Raw {
 }
 
 function describeAllowed(schema: z.ZodType): string {
-  const def = (schema as { def?: { type?: string; checks?: { _zod: { def: Record<string, unknown> } }[]; entries?: Record<string, string> } }).def;
+  const def = (
+    schema as {
+      def?: { type?: string; checks?: { _zod: { def: Record<string, unknown> } }[]; entries?: Record<string, string> };
+    }
+  ).def;
   if (!def) return '';
   if (def.type === 'enum' && def.entries) return `one of ${Object.values(def.entries).join(', ')}`;
   const parts: string[] = [];
@@ -69,7 +76,9 @@ function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | 
   let s: z.ZodType | undefined = unwrap(schema);
   for (const key of path) {
     if (!s) return undefined;
-    const def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } = (s as unknown as { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } }).def;
+    const def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } = (
+      s as unknown as { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } }
+    ).def;
     if (def.type === 'object' && def.shape) s = def.shape[String(key)] && unwrap(def.shape[String(key)]);
     else if (def.type === 'array' && def.element) s = unwrap(def.element);
     else return undefined;
@@ -100,7 +109,13 @@ export function showValue(value: unknown): string {
 }
 
 /** Validate `value` against `schema`; the first issue becomes one readable UserError line. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix: string, file: string, extraKeys: string[] = []): z.infer<S> {
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: string,
+  file: string,
+  extraKeys: string[] = [],
+): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
@@ -111,13 +126,16 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix:
     const allowed = [...(issue.path.length === 0 ? extraKeys : []), ...keysOf(schemaAt(schema, issue.path))];
     const guess = nearest(key, allowed);
     throw new UserError(
-      `config key '${full}' does not exist${guess ? `; did you mean '${base ? base + '.' : ''}${guess}'?` : ''} (allowed here: ${allowed.join(', ')})`,
+      `config key '${full}' does not exist${guess ? `; did you mean '${base ? `${base}.` : ''}${guess}'?` : ''} (allowed here: ${allowed.join(', ')})`,
       file,
     );
   }
   const leaf = schemaAt(schema, issue.path);
   const allowed = leaf ? describeAllowed(leaf) : '';
-  const got = issue.path.reduce<unknown>((node, k) => (node as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey], value);
+  const got = issue.path.reduce<unknown>(
+    (node, k) => (node as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey],
+    value,
+  );
   const shown = showValue(got);
   const message =
     typeof got === 'number' && !Number.isFinite(got)
@@ -125,17 +143,29 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix:
       : issue.code === 'invalid_type'
         ? `expected ${issue.expected}, got ${shown}`
         : `got ${shown}`;
-  throw new UserError(`config key '${base}': ${message}${allowed ? `; allowed: ${allowed}` : ` (${issue.message})`}`, file);
+  throw new UserError(
+    `config key '${base}': ${message}${allowed ? `; allowed: ${allowed}` : ` (${issue.message})`}`,
+    file,
+  );
 }
 
 function requireBlock(raw: Raw, key: string, file: string): Raw {
   const block = raw[key];
   if (block === undefined) throw new UserError(`config needs an '${key}' section`, file);
-  if (typeof block !== 'object' || block === null || Array.isArray(block)) throw new UserError(`config key '${key}' must be a mapping`, file);
+  if (typeof block !== 'object' || block === null || Array.isArray(block))
+    throw new UserError(`config key '${key}' must be a mapping`, file);
   return block as Raw;
 }
 
-function pickNamed<T>(registry: Record<string, T>, block: Raw, tag: string, section: string, noun: string, file: string, fallback?: string): [string, T] {
+function pickNamed<T>(
+  registry: Record<string, T>,
+  block: Raw,
+  tag: string,
+  section: string,
+  noun: string,
+  file: string,
+  fallback?: string,
+): [string, T] {
   const name = block[tag] ?? fallback;
   const names = Object.keys(registry);
   if (typeof name !== 'string') {
@@ -147,7 +177,10 @@ function pickNamed<T>(registry: Record<string, T>, block: Raw, tag: string, sect
   const entry = registry[name];
   if (!entry) {
     const guess = nearest(name, names);
-    throw new UserError(`config key '${section}.${tag}': unknown ${noun} '${name}'${guess ? `; did you mean '${guess}'?` : ''} (one of ${names.join(', ')})`, file);
+    throw new UserError(
+      `config key '${section}.${tag}': unknown ${noun} '${name}'${guess ? `; did you mean '${guess}'?` : ''} (one of ${names.join(', ')})`,
+      file,
+    );
   }
   return [name, entry];
 }
@@ -160,11 +193,15 @@ function pickNamed<T>(registry: Record<string, T>, block: Raw, tag: string, sect
  */
 export function validateRegularizers(regularizers: unknown, file: string): Config['regularizers'] {
   if (regularizers !== undefined && regularizers !== null && !Array.isArray(regularizers)) {
-    throw new UserError(`config key 'regularizers' must be a list of {name: ..., <settings>} (one of ${Object.keys(REGULARIZERS).join(', ')})`, file);
+    throw new UserError(
+      `config key 'regularizers' must be a list of {name: ..., <settings>} (one of ${Object.keys(REGULARIZERS).join(', ')})`,
+      file,
+    );
   }
   const regs = ((regularizers as unknown[] | undefined) ?? []).map((entry, i) => {
     const section = `regularizers.${i}`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new UserError(`config key '${section}' must be a mapping with a 'name'`, file);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      throw new UserError(`config key '${section}' must be a mapping with a 'name'`, file);
     const [name, def] = pickNamed(REGULARIZERS, entry as Raw, 'name', section, 'regularizer', file);
     const { name: _r, ...rest } = entry as Raw;
     return { name, ...(validate(def.schema, rest, section, file, ['name']) as Raw) };
@@ -176,14 +213,18 @@ export function validateRegularizers(regularizers: unknown, file: string): Confi
   }
   const lossOwners = regs.filter((r) => REGULARIZERS[r.name].replacesPolicyLoss).map((r) => r.name);
   if (lossOwners.length > 1) {
-    throw new UserError(`config key 'regularizers': ${lossOwners.join(' and ')} both replace the policy loss; list at most one of them`, file);
+    throw new UserError(
+      `config key 'regularizers': ${lossOwners.join(' and ')} both replace the policy loss; list at most one of them`,
+      file,
+    );
   }
   return regs;
 }
 
 /** Validate a raw config object (already merged with overrides). */
 export function parseConfig(raw: unknown, file = '<config>'): Config {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('config must be a YAML mapping', file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UserError('config must be a YAML mapping', file);
   const { env, policy, regularizers, ...top } = raw as Raw;
   const blocks = raw as Raw;
   const topParsed = validate(topSchema, top, '', file, ['env', 'policy', 'regularizers']);
@@ -210,7 +251,8 @@ export function parseConfig(raw: unknown, file = '<config>'): Config {
 
 export function loadConfig(file: string, sets: readonly string[] = []): Config {
   const raw = readYamlFile(file);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('config must be a YAML mapping', file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UserError('config must be a YAML mapping', file);
   return parseConfig(applyOverrides(raw as Raw, sets), file);
 }
 

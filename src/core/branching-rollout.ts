@@ -12,7 +12,7 @@ import type { Brancher, ProbeSummary } from '../../algorithms/regularizer.ts';
 import type { Env, EnvFactory } from '../../envs/env.ts';
 import { UserError } from '../errors.ts';
 import type { Policy } from '../policies/policy.ts';
-import { sampledLogProb, sampleToken, type Episode, type GroupRequest, type RolloutRngs } from './rollout.ts';
+import { type Episode, type GroupRequest, type RolloutRngs, sampledLogProb, sampleToken } from './rollout.ts';
 
 export interface BranchedEpisode extends Episode {
   /** Index (into the returned list) of the path this one forked from; −1 for a path from the prompt. */
@@ -78,7 +78,15 @@ export function runBranchingEpisodes(
   let probes: ProbeSummary[] | undefined;
   let probeTokens = 0;
   if (brancher.probe) {
-    const probeRun = rollPaths(envFactory, policy, groups, groups.map(() => 1), brancher, rngs, false);
+    const probeRun = rollPaths(
+      envFactory,
+      policy,
+      groups,
+      groups.map(() => 1),
+      brancher,
+      rngs,
+      false,
+    );
     probes = groups.map((_, g) => {
       const ep = probeRun.paths.find((p) => p.group === g)!.ep;
       const entropies = turnSegments(ep).map((tokens) => brancher.segmentEntropy(tokens, policy.numActions));
@@ -87,7 +95,9 @@ export function runBranchingEpisodes(
       return { rootEntropy: root, meanEntropy: entropies.length ? mean(entropies) : root };
     });
   }
-  const initial = groups.map((g, i) => Math.min(g.count, Math.max(1, Math.floor(brancher.initialPaths(g.count, probes?.[i])))));
+  const initial = groups.map((g, i) =>
+    Math.min(g.count, Math.max(1, Math.floor(brancher.initialPaths(g.count, probes?.[i])))),
+  );
   const run = rollPaths(envFactory, policy, groups, initial, brancher, rngs, true);
   const order = groups.flatMap((_, g) => run.paths.map((p, i) => [p, i] as const).filter(([p]) => p.group === g));
   const newIndex = new Map(order.map(([, old], i) => [old, i]));
@@ -262,7 +272,13 @@ function fork(envFactory: EnvFactory, parent: Path, parentIndex: number, turn: n
     );
   }
   const ep: BranchedEpisode = {
-    ...emptyEpisode({ prompt: src.prompt, count: 0, groupId: src.groupId, temperature: src.temperature, isExtra: src.isExtra }),
+    ...emptyEpisode({
+      prompt: src.prompt,
+      count: 0,
+      groupId: src.groupId,
+      temperature: src.temperature,
+      isExtra: src.isExtra,
+    }),
     observations: src.observations.slice(0, cut),
     actions: src.actions.slice(0, cut),
     turnIndex: src.turnIndex.slice(0, cut),

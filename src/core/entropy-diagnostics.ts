@@ -49,6 +49,10 @@ export function entropyChange(
 }
 
 /** Batch covariance mean_valid[(lp − mean lp)(A − mean A)] (docs/grpo.md "Entropy dynamics"). */
-export function logProbAdvantageCovariance(logProbs: ArrayLike<number>, advantages: ArrayLike<number>, mask: ArrayLike<number>): number {
+export function logProbAdvantageCovariance(
+  logProbs: ArrayLike<number>,
+  advantages: ArrayLike<number>,
+  mask: ArrayLike<number>,
+): number {
   return centredCovariance(advantages, logProbs, mask).mean;
 }

@@ -2,7 +2,7 @@
 import type { EnvFactory, Prompt } from '../../envs/env.ts';
 import type { Policy } from '../policies/policy.ts';
 import { Rng } from './rng.ts';
-import { runEpisodes, type GroupRequest } from './rollout.ts';
+import { type GroupRequest, runEpisodes } from './rollout.ts';
 
 export interface EvalResult {
   prompts: number;
@@ -31,8 +31,17 @@ export function evaluate(envFactory: EnvFactory, policy: Policy, opts: EvalOptio
   const prompts: Prompt[] = Array.from({ length: opts.prompts }, () => env.samplePrompt(promptRng, 'test'));
   const groups = (count: number): GroupRequest[] =>
     prompts.map((prompt, i) => ({ prompt, count, groupId: i, temperature: opts.temperature, isExtra: false }));
-  const greedy = runEpisodes(envFactory, policy, groups(1), { env: new Rng(`${opts.seed}:env-greedy`), sampling: new Rng(`${opts.seed}:greedy`) }, true);
-  const sampled = runEpisodes(envFactory, policy, groups(opts.k), { env: new Rng(`${opts.seed}:env`), sampling: new Rng(`${opts.seed}:sampling`) });
+  const greedy = runEpisodes(
+    envFactory,
+    policy,
+    groups(1),
+    { env: new Rng(`${opts.seed}:env-greedy`), sampling: new Rng(`${opts.seed}:greedy`) },
+    true,
+  );
+  const sampled = runEpisodes(envFactory, policy, groups(opts.k), {
+    env: new Rng(`${opts.seed}:env`),
+    sampling: new Rng(`${opts.seed}:sampling`),
+  });
   const solved = new Set(sampled.filter((e) => e.success).map((e) => e.groupId));
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   return {

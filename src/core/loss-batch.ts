@@ -2,10 +2,10 @@
 // mini-batch of per-token values as [B][L] arrays, validated into a Batch with one-line UserErrors
 // that name the field, the expected shape and the offending entry.
 import fs from 'node:fs';
-import type { Batch } from './batch.ts';
 import { nearest } from '../config/load.ts';
 import { UserError } from '../errors.ts';
 import type { PolicyInputs } from '../policies/policy.ts';
+import type { Batch } from './batch.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -19,7 +19,17 @@ export interface LossBatch {
   miniBatch: number;
 }
 
-const TOKEN_FIELDS = ['log_probs', 'old_log_probs', 'advantages', 'mask', 'ref_log_probs', 'entropy', 'old_entropy', 'turn_index', 'old_log_policy'] as const;
+const TOKEN_FIELDS = [
+  'log_probs',
+  'old_log_probs',
+  'advantages',
+  'mask',
+  'ref_log_probs',
+  'entropy',
+  'old_entropy',
+  'turn_index',
+  'old_log_policy',
+] as const;
 const ROW_FIELDS = ['group_ids', 'rewards', 'is_extra'] as const;
 const SCALAR_FIELDS = ['step', 'total_steps', 'epoch', 'mini_batch'] as const;
 const ALL_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...ROW_FIELDS, ...SCALAR_FIELDS];
@@ -72,13 +82,16 @@ class FieldReader {
     const shape = `a [B][L][A] array of numbers (B = ${rows}, L = ${width}, the same A everywhere)`;
     if (!Array.isArray(value) || value.length !== rows) this.fail(field, `must be ${shape}`);
     const first = (value as unknown[][])[0]?.[0];
-    if (!Array.isArray(first) || first.length === 0) this.fail(field, `must be ${shape}; [0][0] is ${JSON.stringify(first)}`);
+    if (!Array.isArray(first) || first.length === 0)
+      this.fail(field, `must be ${shape}; [0][0] is ${JSON.stringify(first)}`);
     const a = first.length;
     const out = new Float32Array(rows * width * a);
     (value as unknown[]).forEach((row, r) => {
-      if (!Array.isArray(row) || row.length !== width) this.fail(field, `must be ${shape}; row ${r} does not have ${width} entries`);
+      if (!Array.isArray(row) || row.length !== width)
+        this.fail(field, `must be ${shape}; row ${r} does not have ${width} entries`);
       row.forEach((dist, t) => {
-        if (!Array.isArray(dist) || dist.length !== a) this.fail(field, `must be ${shape}; [${r}][${t}] does not have ${a} entries`);
+        if (!Array.isArray(dist) || dist.length !== a)
+          this.fail(field, `must be ${shape}; [${r}][${t}] does not have ${a} entries`);
         dist.forEach((x, k) => (out[(r * width + t) * a + k] = this.number(field, x, `[${r}][${t}][${k}]`, false)));
       });
     });
@@ -87,7 +100,8 @@ class FieldReader {
 
   perRow(field: string, rows: number, integer: boolean): number[] {
     const value = this.doc[field];
-    if (!Array.isArray(value) || value.length !== rows) this.fail(field, `must be a [B] array of ${integer ? 'integers' : 'numbers'} with B = ${rows}`);
+    if (!Array.isArray(value) || value.length !== rows)
+      this.fail(field, `must be a [B] array of ${integer ? 'integers' : 'numbers'} with B = ${rows}`);
     return value.map((x, r) => this.number(field, x, `[${r}]`, integer));
   }
 
@@ -103,31 +117,49 @@ class FieldReader {
 /** Validate a parsed JSON document into a Batch plus the taped values. */
 export function parseLossBatch(doc: unknown, file: string): LossBatch {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new UserError(`must be a JSON object with fields ${REQUIRED.join(', ')} ([B][L] arrays) and optional ${ALL_FIELDS.filter((f) => !(REQUIRED as readonly string[]).includes(f)).join(', ')}`, file);
+    throw new UserError(
+      `must be a JSON object with fields ${REQUIRED.join(', ')} ([B][L] arrays) and optional ${ALL_FIELDS.filter((f) => !(REQUIRED as readonly string[]).includes(f)).join(', ')}`,
+      file,
+    );
   }
   const raw = doc as Raw;
   for (const key of Object.keys(raw)) {
     if (!ALL_FIELDS.includes(key)) {
       const guess = nearest(key, ALL_FIELDS);
-      throw new UserError(`unknown field '${key}'${guess ? `; did you mean '${guess}'?` : ''} (allowed: ${ALL_FIELDS.join(', ')})`, file);
+      throw new UserError(
+        `unknown field '${key}'${guess ? `; did you mean '${guess}'?` : ''} (allowed: ${ALL_FIELDS.join(', ')})`,
+        file,
+      );
     }
   }
   const reader: FieldReader = new FieldReader(raw, file);
-  for (const field of REQUIRED) if (raw[field] === undefined) reader.fail(field, 'is required: a [B][L] array of numbers (rows = responses, columns = token slots)');
+  for (const field of REQUIRED)
+    if (raw[field] === undefined)
+      reader.fail(field, 'is required: a [B][L] array of numbers (rows = responses, columns = token slots)');
   const lp = raw.log_probs;
   if (!Array.isArray(lp) || lp.length === 0 || !Array.isArray(lp[0]) || lp[0].length === 0) {
-    return reader.fail('log_probs', `must be a non-empty [B][L] array of numbers; got ${JSON.stringify(lp)?.slice(0, 60)}`);
+    return reader.fail(
+      'log_probs',
+      `must be a non-empty [B][L] array of numbers; got ${JSON.stringify(lp)?.slice(0, 60)}`,
+    );
   }
   const rows = lp.length;
   const width = (lp[0] as unknown[]).length;
-  const tokens = (field: string, opts?: { integer?: boolean; binary?: boolean }) => reader.tokens(field, rows, width, opts);
+  const tokens = (field: string, opts?: { integer?: boolean; binary?: boolean }) =>
+    reader.tokens(field, rows, width, opts);
   const has = (field: string) => raw[field] !== undefined;
 
   const logProbs = tokens('log_probs');
   const mask = tokens('mask', { binary: true });
-  const entropy = has('entropy') ? tokens('entropy') : has('old_entropy') ? tokens('old_entropy') : new Float32Array(rows * width);
+  const entropy = has('entropy')
+    ? tokens('entropy')
+    : has('old_entropy')
+      ? tokens('old_entropy')
+      : new Float32Array(rows * width);
   const oldEntropy = has('old_entropy') ? tokens('old_entropy') : entropy.slice();
-  const turnIndex = has('turn_index') ? Int32Array.from(tokens('turn_index', { integer: true })) : new Int32Array(rows * width);
+  const turnIndex = has('turn_index')
+    ? Int32Array.from(tokens('turn_index', { integer: true }))
+    : new Int32Array(rows * width);
   const policy = has('old_log_policy') ? reader.distributions('old_log_policy', rows, width) : undefined;
   const length = new Int32Array(rows);
   const turns = new Int32Array(rows);
@@ -151,7 +183,9 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
     oldLogPolicy: policy?.values,
     numActions: policy?.numActions ?? 0,
     advantages: tokens('advantages'),
-    groupId: has('group_ids') ? Int32Array.from(reader.perRow('group_ids', rows, true)) : Int32Array.from({ length: rows }, (_, i) => i),
+    groupId: has('group_ids')
+      ? Int32Array.from(reader.perRow('group_ids', rows, true))
+      : Int32Array.from({ length: rows }, (_, i) => i),
     reward: has('rewards') ? Float64Array.from(reader.perRow('rewards', rows, false)) : new Float64Array(rows),
     success: new Uint8Array(rows),
     length,
@@ -161,7 +195,15 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
   };
   const step = reader.scalar('step', 0, 0);
   const totalSteps = reader.scalar('total_steps', Math.max(1, step + 1), 1);
-  return { batch, logProbs, entropy, step, totalSteps, epoch: reader.scalar('epoch', 0, 0), miniBatch: reader.scalar('mini_batch', 0, 0) };
+  return {
+    batch,
+    logProbs,
+    entropy,
+    step,
+    totalSteps,
+    epoch: reader.scalar('epoch', 0, 0),
+    miniBatch: reader.scalar('mini_batch', 0, 0),
+  };
 }
 
 export function readLossBatch(file: string): LossBatch {

@@ -1,8 +1,9 @@
 // The regularizers of one run or one `entrolab loss` call: validated by the config's one validator,
 // created from their definitions, each with its own named random stream, saved to and restored
 // from checkpoints, and the metrics their hooks return prefixed with their names.
-import type { Metrics, Regularizer, RunShape } from '../../algorithms/regularizer.ts';
+
 import { REGULARIZERS } from '../../algorithms/registry.ts';
+import type { Metrics, Regularizer, RunShape } from '../../algorithms/regularizer.ts';
 import { validateRegularizers } from '../config/load.ts';
 import { UserError } from '../errors.ts';
 import { Rng, type RngState } from './rng.ts';

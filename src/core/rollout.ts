@@ -1,10 +1,10 @@
 // Rollouts: run groups of episodes in lock-step, sampling one token per active episode per step
 // from the policy at a temperature (or greedily), and turn them into a padded training Batch.
 import * as tf from '@tensorflow/tfjs';
-import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
 import { tokenStats } from '../../algorithms/grpo.ts';
-import type { Batch } from './batch.ts';
+import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
 import type { EpisodeRecord, Policy } from '../policies/policy.ts';
+import type { Batch } from './batch.ts';
 import type { Rng } from './rng.ts';
 
 export interface GroupRequest {
@@ -39,17 +39,31 @@ export interface RolloutRngs {
 }
 
 /** Sample from softmax(logits / T) (or argmax when greedy), in doubles. */
-export function sampleToken(logits: Float32Array, offset: number, numActions: number, temperature: number, greedy: boolean, rng: Rng): number {
+export function sampleToken(
+  logits: Float32Array,
+  offset: number,
+  numActions: number,
+  temperature: number,
+  greedy: boolean,
+  rng: Rng,
+): number {
   let best = 0;
   for (let a = 1; a < numActions; a++) if (logits[offset + a] > logits[offset + best]) best = a;
   if (greedy) return best;
   const weights = new Float64Array(numActions);
-  for (let a = 0; a < numActions; a++) weights[a] = Math.exp((logits[offset + a] - logits[offset + best]) / temperature);
+  for (let a = 0; a < numActions; a++)
+    weights[a] = Math.exp((logits[offset + a] - logits[offset + best]) / temperature);
   return rng.categorical(weights);
 }
 
 /** log softmax(logits / T)[action], in doubles. */
-export function sampledLogProb(logits: Float32Array, offset: number, numActions: number, temperature: number, action: number): number {
+export function sampledLogProb(
+  logits: Float32Array,
+  offset: number,
+  numActions: number,
+  temperature: number,
+  action: number,
+): number {
   let max = -Infinity;
   for (let a = 0; a < numActions; a++) max = Math.max(max, logits[offset + a] / temperature);
   let sum = 0;
@@ -70,7 +84,13 @@ export function sampledLogPolicy(logits: Float32Array, offset: number, numAction
 }
 
 /** Run every requested episode to the end. Deterministic given the two streams' states. */
-export function runEpisodes(envFactory: EnvFactory, policy: Policy, groups: readonly GroupRequest[], rngs: RolloutRngs, greedy = false): Episode[] {
+export function runEpisodes(
+  envFactory: EnvFactory,
+  policy: Policy,
+  groups: readonly GroupRequest[],
+  rngs: RolloutRngs,
+  greedy = false,
+): Episode[] {
   const envs: Env[] = [];
   const episodes: Episode[] = [];
   for (const g of groups) {
@@ -78,7 +98,20 @@ export function runEpisodes(envFactory: EnvFactory, policy: Policy, groups: read
       const env = envFactory();
       env.reset(g.prompt, rngs.env);
       envs.push(env);
-      episodes.push({ observations: [], actions: [], turnIndex: [], sampleLogProbs: [], sampleLogPolicy: [], groupId: g.groupId, prompt: g.prompt, reward: 0, success: false, turns: 0, temperature: g.temperature, isExtra: g.isExtra });
+      episodes.push({
+        observations: [],
+        actions: [],
+        turnIndex: [],
+        sampleLogProbs: [],
+        sampleLogPolicy: [],
+        groupId: g.groupId,
+        prompt: g.prompt,
+        reward: 0,
+        success: false,
+        turns: 0,
+        temperature: g.temperature,
+        isExtra: g.isExtra,
+      });
     }
   }
   const session = policy.startSampling(episodes.length);
@@ -91,11 +124,20 @@ export function runEpisodes(envFactory: EnvFactory, policy: Policy, groups: read
       active.forEach((i, j) => {
         const ep = episodes[i];
         const env = envs[i];
-        const action = sampleToken(logits, j * policy.numActions, policy.numActions, ep.temperature, greedy, rngs.sampling);
+        const action = sampleToken(
+          logits,
+          j * policy.numActions,
+          policy.numActions,
+          ep.temperature,
+          greedy,
+          rngs.sampling,
+        );
         ep.observations.push(observations[j]);
         ep.actions.push(action);
         ep.turnIndex.push(env.turn);
-        ep.sampleLogProbs.push(sampledLogProb(logits, j * policy.numActions, policy.numActions, ep.temperature, action));
+        ep.sampleLogProbs.push(
+          sampledLogProb(logits, j * policy.numActions, policy.numActions, ep.temperature, action),
+        );
         ep.sampleLogPolicy!.push(sampledLogPolicy(logits, j * policy.numActions, policy.numActions, ep.temperature));
         const result = env.step(action);
         ep.reward += result.reward;
@@ -201,7 +243,13 @@ function sampledPass(
 }
 
 /** A forward pass without gradient, read back into arrays. */
-export function oldPass(policy: Policy, inputs: Batch['inputs'], actions: Int32Array, temperature: number, keepLogPolicy: boolean): PassValues {
+export function oldPass(
+  policy: Policy,
+  inputs: Batch['inputs'],
+  actions: Int32Array,
+  temperature: number,
+  keepLogPolicy: boolean,
+): PassValues {
   const stats = tf.tidy(() => {
     const s = tokenStats(policy.logits(inputs), actions, temperature);
     return [s.logProbs, s.entropy, s.logPolicy] as const;

@@ -12,13 +12,13 @@ import type {
   TokenContext,
   TokenSelection,
 } from '../../algorithms/regularizer.ts';
-import type { Adam } from './adam.ts';
-import { optimizerStep } from './optimizer-step.ts';
-import { prefixMetrics, type ActiveRegularizer } from './regularizer-set.ts';
-import { selectRows, type Batch } from './batch.ts';
 import type { GrpoConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import type { Policy } from '../policies/policy.ts';
+import type { Adam } from './adam.ts';
+import { type Batch, selectRows } from './batch.ts';
+import { optimizerStep } from './optimizer-step.ts';
+import { type ActiveRegularizer, prefixMetrics } from './regularizer-set.ts';
 import type { Rng } from './rng.ts';
 
 export interface UpdateSettings {
@@ -79,9 +79,16 @@ export function composeLoss(x: LossInputs): ComposedLoss {
   const { logProbs, entropy, batch: mb, grpo } = x;
   const metrics: UpdateMetrics = {};
   const selections: Record<string, TokenSelection> = {};
-  const clip = { clipRatioLow: grpo.clip_ratio_low, clipRatioHigh: grpo.clip_ratio_high, clipRatioC: grpo.clip_ratio_c };
+  const clip = {
+    clipRatioLow: grpo.clip_ratio_low,
+    clipRatioHigh: grpo.clip_ratio_high,
+    clipRatioC: grpo.clip_ratio_c,
+  };
   const owners = x.regularizers.filter((r) => r.hooks.policyLoss);
-  if (owners.length > 1) throw new Error(`at most one regularizer may replace the policy loss; got ${owners.map((r) => r.name).join(' and ')}`);
+  if (owners.length > 1)
+    throw new Error(
+      `at most one regularizer may replace the policy loss; got ${owners.map((r) => r.name).join(' and ')}`,
+    );
   // detached copies: tfjs has no stopGradient, tensors rebuilt from data carry none
   const lpValues = logProbs.dataSync() as Float32Array;
   const entValues = entropy.dataSync() as Float32Array;
@@ -116,7 +123,8 @@ export function composeLoss(x: LossInputs): ComposedLoss {
     tokenLoss = ppoClipTokenLoss(logProbs, tf.tensor1d(mb.oldLogProbs), tf.tensor1d(mb.advantages), clip);
   }
   for (const reg of x.regularizers) {
-    if (reg.hooks.tokenWeights) tokenLoss = tf.mul(tokenLoss, tf.tensor1d(report(reg, reg.hooks.tokenWeights(ctxOf(reg)))));
+    if (reg.hooks.tokenWeights)
+      tokenLoss = tf.mul(tokenLoss, tf.tensor1d(report(reg, reg.hooks.tokenWeights(ctxOf(reg)))));
   }
   x.inspect?.(tokenLoss);
   const pgLoss = aggregate(tokenLoss);

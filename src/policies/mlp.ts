@@ -2,13 +2,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Env } from '../../envs/env.ts';
+import type { Rng } from '../core/rng.ts';
 import { UserError } from '../errors.ts';
 import { addBias, matMul } from './fast-matmul.ts';
-import { inputMatMul } from './input-matmul.ts';
 import { initMatrix } from './init.ts';
+import { inputMatMul } from './input-matmul.ts';
 import type { EncodedEpisodes, EpisodeRecord, Policy, PolicyInputs, SamplingSession } from './policy.ts';
 import type { PolicyDefinition } from './registry.ts';
-import type { Rng } from '../core/rng.ts';
 
 export const mlpSchema = z
   .object({
@@ -53,8 +53,10 @@ export class MlpPolicy implements Policy {
     this.variables = [];
     for (let l = 0; l + 1 < sizes.length; l++) {
       const last = l + 2 === sizes.length;
-      const w = weights instanceof Array ? weights[2 * l] : initMatrix(config.init, sizes[l], sizes[l + 1], weights, last ? 0.01 : Math.SQRT2);
-      const b = weights instanceof Array ? weights[2 * l + 1] : new Float32Array(sizes[l + 1]);
+      const w = Array.isArray(weights)
+        ? weights[2 * l]
+        : initMatrix(config.init, sizes[l], sizes[l + 1], weights, last ? 0.01 : Math.SQRT2);
+      const b = Array.isArray(weights) ? weights[2 * l + 1] : new Float32Array(sizes[l + 1]);
       this.variables.push(tf.variable(tf.tensor2d(w, [sizes[l], sizes[l + 1]]), trainable));
       this.variables.push(tf.variable(tf.tensor1d(b), trainable));
     }
@@ -103,7 +105,13 @@ export class MlpPolicy implements Policy {
 
   snapshot(): MlpPolicy {
     const weights = this.variables.map((v) => v.dataSync() as Float32Array);
-    return new MlpPolicy(this.obsSize, this.numActions, this.config, weights.map((w) => w.slice()), false);
+    return new MlpPolicy(
+      this.obsSize,
+      this.numActions,
+      this.config,
+      weights.map((w) => w.slice()),
+      false,
+    );
   }
 
   describe(): Record<string, unknown> {
@@ -121,7 +129,10 @@ export const mlpPolicyDefinition: PolicyDefinition<typeof mlpSchema> = {
   schema: mlpSchema,
   create(config, env: Env, rng: Rng) {
     if (env.observation.kind !== 'features') {
-      throw new UserError(`policy 'mlp' needs feature observations; env '${env.name}' gives tokens (use policy.kind: transformer)`, 'policy.kind');
+      throw new UserError(
+        `policy 'mlp' needs feature observations; env '${env.name}' gives tokens (use policy.kind: transformer)`,
+        'policy.kind',
+      );
     }
     return new MlpPolicy(env.observation.size, env.numActions, config, rng);
   },

@@ -1,10 +1,10 @@
 // Maps the `policy.kind` of a config to its schema and constructor. Adding a policy is adding
 // one file in src/ and one entry here.
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Env } from '../../envs/env.ts';
-import type { Policy } from './policy.ts';
 import type { Rng } from '../core/rng.ts';
 import { mlpPolicyDefinition } from './mlp.ts';
+import type { Policy } from './policy.ts';
 import { transformerPolicyDefinition } from './transformer.ts';
 
 export interface PolicyDefinition<S extends z.ZodType = z.ZodType> {

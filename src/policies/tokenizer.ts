@@ -34,7 +34,10 @@ export class Tokenizer {
   encode(text: string): number[] {
     return [...text].map((c) => {
       const id = this.ids.get(c);
-      if (id === undefined) throw new UserError(`character '${c}' is not in the tokenizer vocabulary (${this.tokens.slice(SPECIAL_TOKENS.length).join('')})`);
+      if (id === undefined)
+        throw new UserError(
+          `character '${c}' is not in the tokenizer vocabulary (${this.tokens.slice(SPECIAL_TOKENS.length).join('')})`,
+        );
       return id;
     });
   }
@@ -60,7 +63,8 @@ export class Tokenizer {
 
   static fromJSON(json: unknown): Tokenizer {
     const tokens = (json as { tokens?: unknown })?.tokens;
-    if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== 'string')) throw new UserError('checkpoint tokenizer is missing or malformed');
+    if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== 'string'))
+      throw new UserError('checkpoint tokenizer is missing or malformed');
     SPECIAL_TOKENS.forEach((s, i) => {
       if (tokens[i] !== s) throw new UserError(`checkpoint tokenizer: token ${i} is '${tokens[i]}', expected '${s}'`);
     });

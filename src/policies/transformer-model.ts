@@ -6,9 +6,9 @@
 // same explicit-transpose gradient, GELU is x·σ(1.702x) (tanh is 6× slower on wasm).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import type { Rng } from '../core/rng.ts';
 import { addBias, matMul, scaleShift } from './fast-matmul.ts';
 import { inputMatMul } from './input-matmul.ts';
-import type { Rng } from '../core/rng.ts';
 
 export const transformerSchema = z
   .object({
@@ -44,7 +44,15 @@ export interface TransformerShape {
 }
 
 export function shapeFromConfig(config: TransformerConfig, vocabSize: number): TransformerShape {
-  return { vocabSize, layers: config.layers, dModel: config.d_model, heads: config.heads, dFF: config.d_ff ?? 4 * config.d_model, context: config.context, tiedHead: config.tied_head };
+  return {
+    vocabSize,
+    layers: config.layers,
+    dModel: config.d_model,
+    heads: config.heads,
+    dFF: config.d_ff ?? 4 * config.d_model,
+    context: config.context,
+    tiedHead: config.tied_head,
+  };
 }
 
 export interface BlockWeights {
@@ -101,7 +109,12 @@ function weightSpecs(s: TransformerShape, std: number): { shape: number[]; std: 
 }
 
 /** Fresh weights drawn from `rng` (same seed → same weights on every backend), or given values. */
-export function makeVariables(s: TransformerShape, init: Rng | Float32Array[], std: number, trainable: boolean): tf.Variable[] {
+export function makeVariables(
+  s: TransformerShape,
+  init: Rng | Float32Array[],
+  std: number,
+  trainable: boolean,
+): tf.Variable[] {
   return weightSpecs(s, std).map((spec, i) => {
     const size = spec.shape.reduce((a, b) => a * b, 1);
     let values: Float32Array;
@@ -123,7 +136,20 @@ export function structure(s: TransformerShape, vars: readonly tf.Variable[]): Tr
   const positionEmbedding = next();
   const blocks: BlockWeights[] = [];
   for (let l = 0; l < s.layers; l++) {
-    blocks.push({ ln1Gain: next(), ln1Bias: next(), wq: next(), wk: next(), wv: next(), wo: next(), ln2Gain: next(), ln2Bias: next(), w1: next(), b1: next(), w2: next(), b2: next() });
+    blocks.push({
+      ln1Gain: next(),
+      ln1Bias: next(),
+      wq: next(),
+      wk: next(),
+      wv: next(),
+      wo: next(),
+      ln2Gain: next(),
+      ln2Bias: next(),
+      w1: next(),
+      b1: next(),
+      w2: next(),
+      b2: next(),
+    });
   }
   const lnfGain = next();
   const lnfBias = next();
@@ -165,7 +191,7 @@ function mlp(b: BlockWeights, h: tf.Tensor2D): tf.Tensor2D {
   return addBias(matMul(hidden, b.w2 as tf.Tensor2D), b.b2 as tf.Tensor1D);
 }
 
-function headLogits(s: TransformerShape, w: TransformerWeights, x: tf.Tensor2D): tf.Tensor2D {
+function headLogits(_s: TransformerShape, w: TransformerWeights, x: tf.Tensor2D): tf.Tensor2D {
   const h = layerNorm(x, w.lnfGain, w.lnfBias);
   const head = w.head ?? tf.transpose(w.tokenEmbedding);
   return matMul(h, head as tf.Tensor2D);
@@ -176,7 +202,15 @@ function headLogits(s: TransformerShape, w: TransformerWeights, x: tf.Tensor2D):
  * q: [B·Tq, D]; kT: [B, H, Dh, Tk] (keys pre-transposed); v: [B, H, Tk, Dh];
  * maskAdd: additive mask broadcastable to [B, H, Tq, Tk] (0 = may attend, −1e9 = may not).
  */
-function attend(s: TransformerShape, q: tf.Tensor2D, kT: tf.Tensor, v: tf.Tensor, maskAdd: tf.Tensor, rows: number, queryCount: number): tf.Tensor2D {
+function attend(
+  s: TransformerShape,
+  q: tf.Tensor2D,
+  kT: tf.Tensor,
+  v: tf.Tensor,
+  maskAdd: tf.Tensor,
+  rows: number,
+  queryCount: number,
+): tf.Tensor2D {
   const H = s.heads;
   const Dh = s.dModel / H;
   const qh = tf.transpose(tf.reshape(q, [rows, queryCount, H, Dh]), [0, 2, 1, 3]); // [B, H, Tq, Dh]
@@ -186,7 +220,13 @@ function attend(s: TransformerShape, q: tf.Tensor2D, kT: tf.Tensor, v: tf.Tensor
 }
 
 /** Keys as [B, H, Dh, T] and values as [B, H, T, Dh] from [B·T, D] projections. */
-function splitHeads(s: TransformerShape, k: tf.Tensor2D, v: tf.Tensor2D, rows: number, len: number): { kT: tf.Tensor4D; v: tf.Tensor4D } {
+function splitHeads(
+  s: TransformerShape,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  rows: number,
+  len: number,
+): { kT: tf.Tensor4D; v: tf.Tensor4D } {
   const H = s.heads;
   const Dh = s.dModel / H;
   return {
@@ -209,7 +249,13 @@ export function causalMask(len: number): tf.Tensor2D {
  * Logits [rows·len, V] for token ids [rows·len] (row-major, right-padded). Causal attention alone
  * keeps padding out: pads only follow a row's real tokens, and their own outputs are never used.
  */
-export function forwardFull(s: TransformerShape, w: TransformerWeights, tokens: Int32Array, rows: number, len: number): tf.Tensor2D {
+export function forwardFull(
+  s: TransformerShape,
+  w: TransformerWeights,
+  tokens: Int32Array,
+  rows: number,
+  len: number,
+): tf.Tensor2D {
   const D = s.dModel;
   const oneHot = new Float32Array(tokens.length * s.vocabSize);
   tokens.forEach((id, i) => id >= 0 && id < s.vocabSize && (oneHot[i * s.vocabSize + id] = 1)); // as tf.oneHot
@@ -254,11 +300,19 @@ export interface StepInput {
  * Returns the logits [rows, V] at the readout positions and the caches extended by `newCount`
  * slots (call inside tf.tidy; forward only).
  */
-export function forwardStep(s: TransformerShape, w: TransformerWeights, input: StepInput, cache: LayerCache[] | null): { logits: tf.Tensor2D; cache: LayerCache[] } {
+export function forwardStep(
+  s: TransformerShape,
+  w: TransformerWeights,
+  input: StepInput,
+  cache: LayerCache[] | null,
+): { logits: tf.Tensor2D; cache: LayerCache[] } {
   const { rows, newCount } = input;
   const cached = cache ? cache[0].v.shape[2] : 0;
   const ids = tf.tensor1d(input.tokens, 'int32');
-  let x = tf.add(tf.gather(w.tokenEmbedding, ids), tf.gather(w.positionEmbedding, tf.tensor1d(input.positions, 'int32'))) as tf.Tensor2D;
+  let x = tf.add(
+    tf.gather(w.tokenEmbedding, ids),
+    tf.gather(w.positionEmbedding, tf.tensor1d(input.positions, 'int32')),
+  ) as tf.Tensor2D;
   const mask = tf.tensor4d(input.maskAdd, [rows, 1, newCount, cached + newCount]);
   const next: LayerCache[] = [];
   w.blocks.forEach((b, l) => {

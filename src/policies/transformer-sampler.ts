@@ -72,7 +72,8 @@ export class KvCacheSession implements SamplingSession {
       this.cache = tf.tidy(() => {
         const idx = tf.tensor1d(index, 'int32');
         return old.map((c) => {
-          const pad = (t: tf.Tensor4D) => (hasNew ? tf.concat([t, tf.zerosLike(tf.slice(t, [0, 0, 0, 0], [1, -1, -1, -1]))], 0) : t);
+          const pad = (t: tf.Tensor4D) =>
+            hasNew ? tf.concat([t, tf.zerosLike(tf.slice(t, [0, 0, 0, 0], [1, -1, -1, -1]))], 0) : t;
           return { kT: tf.gather(pad(c.kT), idx) as tf.Tensor4D, v: tf.gather(pad(c.v), idx) as tf.Tensor4D };
         });
       });
@@ -91,7 +92,11 @@ export class KvCacheSession implements SamplingSession {
     observations.forEach((obs, i) => {
       const seen = this.consumed[ids[i]];
       if (obs.length <= seen) throw new Error(`episode ${ids[i]}: the observation did not grow since the last step`);
-      if (obs.length > this.shape.context) throw new UserError(`a dialogue reached ${obs.length} tokens; policy.context is ${this.shape.context}`, 'policy.context');
+      if (obs.length > this.shape.context)
+        throw new UserError(
+          `a dialogue reached ${obs.length} tokens; policy.context is ${this.shape.context}`,
+          'policy.context',
+        );
       fresh[at[i]] = obs.subarray(seen);
     });
     const newCount = Math.max(...fresh.map((f) => f.length));
@@ -118,7 +123,9 @@ export class KvCacheSession implements SamplingSession {
       }
     });
     const old = this.cache;
-    const out = tf.tidy(() => forwardStep(this.shape, this.weights, { rows, newCount, tokens, positions, maskAdd, readout }, old));
+    const out = tf.tidy(() =>
+      forwardStep(this.shape, this.weights, { rows, newCount, tokens, positions, maskAdd, readout }, old),
+    );
     old?.forEach((c) => (c.kT.dispose(), c.v.dispose()));
     this.cache = out.cache;
     this.valid = this.valid.map((v, r) => {
@@ -142,7 +149,10 @@ export class KvCacheSession implements SamplingSession {
 
 /** Sampling without a cache: re-run the whole context every step (the benchmark's baseline). */
 export class FullRecomputeSession implements SamplingSession {
-  constructor(private readonly run: (tokens: Int32Array, rows: number, len: number) => tf.Tensor2D, private readonly numActions: number) {}
+  constructor(
+    private readonly run: (tokens: Int32Array, rows: number, len: number) => tf.Tensor2D,
+    private readonly numActions: number,
+  ) {}
 
   nextLogits(_ids: readonly number[], observations: readonly (Float32Array | Int32Array)[]): Float32Array {
     const len = Math.max(...observations.map((o) => o.length));
@@ -151,7 +161,13 @@ export class FullRecomputeSession implements SamplingSession {
     observations.forEach((o, r) => tokens.set(o, r * len));
     const picked = tf.tidy(() => {
       const all = this.run(tokens, rows, len);
-      return tf.gather(all, tf.tensor1d(observations.map((o, r) => r * len + o.length - 1), 'int32'));
+      return tf.gather(
+        all,
+        tf.tensor1d(
+          observations.map((o, r) => r * len + o.length - 1),
+          'int32',
+        ),
+      );
     });
     const out = picked.dataSync() as Float32Array;
     picked.dispose();

@@ -5,12 +5,21 @@
 // slots. Sampling uses the key/value-cache session of transformer-sampler.ts.
 import * as tf from '@tensorflow/tfjs';
 import type { Env } from '../../envs/env.ts';
+import type { Rng } from '../core/rng.ts';
 import { UserError } from '../errors.ts';
 import type { EncodedEpisodes, EpisodeRecord, Policy, PolicyInputs, SamplingSession } from './policy.ts';
 import type { PolicyDefinition } from './registry.ts';
-import type { Rng } from '../core/rng.ts';
 import { PAD, Tokenizer } from './tokenizer.ts';
-import { forwardFull, makeVariables, shapeFromConfig, structure, transformerSchema, type TransformerConfig, type TransformerShape, type TransformerWeights } from './transformer-model.ts';
+import {
+  forwardFull,
+  makeVariables,
+  shapeFromConfig,
+  structure,
+  type TransformerConfig,
+  type TransformerShape,
+  type TransformerWeights,
+  transformerSchema,
+} from './transformer-model.ts';
 import { FullRecomputeSession, KvCacheSession } from './transformer-sampler.ts';
 
 /** Token ids laid out [rows × width], right-padded with PAD. */
@@ -64,7 +73,8 @@ export class TransformerPolicy implements Policy {
       return e.observations[e.observations.length - 1] as Int32Array;
     });
     const width = Math.max(...sequences.map((s) => s.length));
-    if (width > this.shape.context) throw new UserError(`an episode has ${width} tokens; policy.context is ${this.shape.context}`, 'policy.context');
+    if (width > this.shape.context)
+      throw new UserError(`an episode has ${width} tokens; policy.context is ${this.shape.context}`, 'policy.context');
     const tokens = new Int32Array(episodes.length * width).fill(PAD);
     sequences.forEach((s, r) => tokens.set(s, r * width));
     const slots = episodes.map((e) => Int32Array.from(e.observations, (o) => o.length - 1));
@@ -72,7 +82,11 @@ export class TransformerPolicy implements Policy {
   }
 
   startSampling(episodes: number): SamplingSession {
-    if (!this.useCache) return new FullRecomputeSession((tokens, rows, len) => forwardFull(this.shape, this.weights, tokens, rows, len), this.numActions);
+    if (!this.useCache)
+      return new FullRecomputeSession(
+        (tokens, rows, len) => forwardFull(this.shape, this.weights, tokens, rows, len),
+        this.numActions,
+      );
     return new KvCacheSession(this.shape, this.weights, episodes, this.config.top_k, this.config.top_p);
   }
 
@@ -82,7 +96,13 @@ export class TransformerPolicy implements Policy {
   }
 
   describe(): Record<string, unknown> {
-    return { kind: this.kind, shape: this.shape, config: this.config, tokenizer: this.tokenizer?.toJSON() ?? null, parameters: this.parameterCount() };
+    return {
+      kind: this.kind,
+      shape: this.shape,
+      config: this.config,
+      tokenizer: this.tokenizer?.toJSON() ?? null,
+      parameters: this.parameterCount(),
+    };
   }
 
   parameterCount(): number {
@@ -96,11 +116,18 @@ export class TransformerPolicy implements Policy {
 
 function checkEnv(env: Env, context: number): void {
   if (env.observation.kind !== 'tokens') {
-    throw new UserError(`policy 'transformer' needs token observations; env '${env.name}' gives features (use policy.kind: mlp)`, 'policy.kind');
+    throw new UserError(
+      `policy 'transformer' needs token observations; env '${env.name}' gives features (use policy.kind: mlp)`,
+      'policy.kind',
+    );
   }
-  if (env.numActions !== env.observation.vocabSize) throw new Error(`env '${env.name}': numActions must equal the vocabulary size`);
+  if (env.numActions !== env.observation.vocabSize)
+    throw new Error(`env '${env.name}': numActions must equal the vocabulary size`);
   if (env.observation.maxLength > context) {
-    throw new UserError(`env '${env.name}' dialogues reach ${env.observation.maxLength} tokens; raise policy.context to at least that`, 'policy.context');
+    throw new UserError(
+      `env '${env.name}' dialogues reach ${env.observation.maxLength} tokens; raise policy.context to at least that`,
+      'policy.context',
+    );
   }
 }
 
@@ -110,20 +137,38 @@ export const transformerPolicyDefinition: PolicyDefinition<typeof transformerSch
   schema: transformerSchema as unknown as typeof transformerSchema,
   create(config, env: Env, rng: Rng) {
     checkEnv(env, config.context);
-    return new TransformerPolicy(shapeFromConfig(config, env.observation.kind === 'tokens' ? env.observation.vocabSize : 0), config, env.tokenizer, rng);
+    return new TransformerPolicy(
+      shapeFromConfig(config, env.observation.kind === 'tokens' ? env.observation.vocabSize : 0),
+      config,
+      env.tokenizer,
+      rng,
+    );
   },
   /** Rebuild with the checkpoint's sizes (a GRPO config may leave them at their defaults). */
   restore(config, env: Env, described: Record<string, unknown>, rng: Rng) {
     const shape = described.shape as TransformerShape | undefined;
     const savedConfig = described.config as TransformerConfig | undefined;
-    if (!shape || !savedConfig) throw new UserError('checkpoint has no transformer shape (not a transformer checkpoint?)', 'init_from');
+    if (!shape || !savedConfig)
+      throw new UserError('checkpoint has no transformer shape (not a transformer checkpoint?)', 'init_from');
     checkEnv(env, shape.context);
     const tokenizer = described.tokenizer ? Tokenizer.fromJSON(described.tokenizer) : undefined;
     if (tokenizer && env.tokenizer && !tokenizer.equals(env.tokenizer)) {
-      throw new UserError(`the checkpoint's vocabulary (${tokenizer.tokens.length} tokens) differs from env '${env.name}' (${env.tokenizer.tokens.length}); was it trained on another task?`, 'init_from');
+      throw new UserError(
+        `the checkpoint's vocabulary (${tokenizer.tokens.length} tokens) differs from env '${env.name}' (${env.tokenizer.tokens.length}); was it trained on another task?`,
+        'init_from',
+      );
     }
-    if (shape.vocabSize !== env.numActions) throw new UserError(`checkpoint vocabulary has ${shape.vocabSize} tokens, env '${env.name}' ${env.numActions}`, 'init_from');
+    if (shape.vocabSize !== env.numActions)
+      throw new UserError(
+        `checkpoint vocabulary has ${shape.vocabSize} tokens, env '${env.name}' ${env.numActions}`,
+        'init_from',
+      );
     // sizes come from the checkpoint, sampling filters from the new config
-    return new TransformerPolicy(shape, { ...savedConfig, top_k: config.top_k, top_p: config.top_p }, tokenizer ?? env.tokenizer, rng);
+    return new TransformerPolicy(
+      shape,
+      { ...savedConfig, top_k: config.top_k, top_p: config.top_p },
+      tokenizer ?? env.tokenizer,
+      rng,
+    );
   },
 };

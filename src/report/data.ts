@@ -4,11 +4,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import { readMetrics, type MetricsRecord } from '../run/metrics-log.ts';
+import { type MetricsRecord, readMetrics } from '../run/metrics-log.ts';
 import { METRICS_FILE, readSummary } from '../run/run-dir.ts';
 import { readRunState } from '../run/run-state.ts';
 import { readSweepState } from '../sweep/manifest.ts';
-import { meanCi95, normalizedArea, type MeanCi } from './stats.ts';
+import { type MeanCi, meanCi95, normalizedArea } from './stats.ts';
 
 export const SUCCESS_KEY = 'success_rate';
 export const ENTROPY_KEY = 'actor/entropy';
@@ -41,7 +41,11 @@ function loadRun(dir: string, id: string, cell: string): RunData {
   let finalEval: Record<string, number> | undefined;
   try {
     const summary = readSummary(dir) as { eval?: Record<string, unknown> } | undefined;
-    finalEval = summary && Object.fromEntries(Object.entries(summary.eval ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    finalEval =
+      summary &&
+      Object.fromEntries(
+        Object.entries(summary.eval ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number'),
+      );
   } catch {
     finalEval = undefined;
   }
@@ -62,10 +66,17 @@ export function staleRuns(data: ReportData): RunData[] {
 }
 
 export function loadReportData(dir: string, threshold?: number): ReportData {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError('not a directory (expected a run or sweep directory)', dir);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new UserError('not a directory (expected a run or sweep directory)', dir);
   const title = path.basename(path.resolve(dir));
   if (hasMetrics(dir)) {
-    return { title, dir, kind: 'run', threshold: threshold ?? 0.5, cells: [{ cell: title, runs: [loadRun(dir, title, title)] }] };
+    return {
+      title,
+      dir,
+      kind: 'run',
+      threshold: threshold ?? 0.5,
+      cells: [{ cell: title, runs: [loadRun(dir, title, title)] }],
+    };
   }
   const cells = new Map<string, RunData[]>();
   const sweep = readSweepState(dir);
@@ -86,8 +97,15 @@ export function loadReportData(dir: string, threshold?: number): ReportData {
     }
   }
   const nonEmpty = [...cells].filter(([, runs]) => runs.length > 0).map(([cell, runs]) => ({ cell, runs }));
-  if (nonEmpty.length === 0) throw new UserError('no runs with metrics.jsonl found here (expected a run directory or a sweep directory)', dir);
-  return { title: sweep?.name ?? title, dir, kind: 'sweep', threshold: threshold ?? sweep?.threshold ?? 0.5, cells: nonEmpty };
+  if (nonEmpty.length === 0)
+    throw new UserError('no runs with metrics.jsonl found here (expected a run directory or a sweep directory)', dir);
+  return {
+    title: sweep?.name ?? title,
+    dir,
+    kind: 'sweep',
+    threshold: threshold ?? sweep?.threshold ?? 0.5,
+    cells: nonEmpty,
+  };
 }
 
 /** A metric's finite values over steps. */
@@ -153,7 +171,15 @@ export function aggregateCurve(runs: readonly RunData[], key: string, window = 1
     .map((step) => {
       const values = byStep.get(step)!;
       const ci = meanCi95(values);
-      return { step, n: ci.n, mean: ci.mean, low: ci.mean - ci.halfWidth, high: ci.mean + ci.halfWidth, min: Math.min(...values), max: Math.max(...values) };
+      return {
+        step,
+        n: ci.n,
+        mean: ci.mean,
+        low: ci.mean - ci.halfWidth,
+        high: ci.mean + ci.halfWidth,
+        min: Math.min(...values),
+        max: Math.max(...values),
+      };
     });
 }
 
@@ -213,7 +239,9 @@ export function summarizeCells(data: ReportData, includeUnfinished = false): Cel
   return data.cells.map(({ cell, runs }) => {
     const used = runs.filter((r) => includeUnfinished || r.state === 'finished' || r.state === 'unknown');
     const perRun = used.map((r) => summarizeRun(r, data.threshold));
-    const columns = Object.fromEntries(SUMMARY_COLUMNS.map(([key]) => [key, meanCi95(perRun.map((s) => s[key]))])) as CellSummary['columns'];
+    const columns = Object.fromEntries(
+      SUMMARY_COLUMNS.map(([key]) => [key, meanCi95(perRun.map((s) => s[key]))]),
+    ) as CellSummary['columns'];
     return {
       cell,
       runs: used.length,

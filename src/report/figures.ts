@@ -1,7 +1,15 @@
 // The report's figures: which metrics get a plot, and each plot per cell (mean over seeds with a
 // band from the lowest to the highest seed — the 95% CIs are in the table, where a t quantile of
 // 12.7 at two seeds does not hide the curves) and per run (one line per seed, coloured by cell).
-import { aggregateCurve, curve, ENTROPY_KEY, movingAverage, smoothingWindow, SUCCESS_KEY, type ReportData } from './data.ts';
+import {
+  aggregateCurve,
+  curve,
+  ENTROPY_KEY,
+  movingAverage,
+  type ReportData,
+  SUCCESS_KEY,
+  smoothingWindow,
+} from './data.ts';
 import { PALETTE, renderPlot, type Series } from './svg-plot.ts';
 
 export interface Figure {
@@ -13,7 +21,17 @@ export interface Figure {
 }
 
 /** Metric groups the trainer always logs; any other `<group>/...` belongs to a regularizer. */
-const CORE_GROUPS = new Set(['actor', 'critic', 'entropy', 'perf', 'eval', 'response_length', 'clip_ratio', 'timing_s', 'num_turns']);
+const CORE_GROUPS = new Set([
+  'actor',
+  'critic',
+  'entropy',
+  'perf',
+  'eval',
+  'response_length',
+  'clip_ratio',
+  'timing_s',
+  'num_turns',
+]);
 
 const HEADLINE: [string, string][] = [
   [SUCCESS_KEY, 'success rate (training rollouts)'],
@@ -34,7 +52,8 @@ const DIAGNOSTICS: [string, string][] = [
 
 export function metricKeys(data: ReportData): Set<string> {
   const keys = new Set<string>();
-  for (const { runs } of data.cells) for (const run of runs) for (const record of run.metrics) for (const k of Object.keys(record)) keys.add(k);
+  for (const { runs } of data.cells)
+    for (const run of runs) for (const record of run.metrics) for (const k of Object.keys(record)) keys.add(k);
   keys.delete('step');
   return keys;
 }
@@ -107,7 +126,10 @@ function predictedVsMeasured(data: ReportData): Series[] {
 
 export function buildFigures(data: ReportData): Figure[] {
   const keys = metricKeys(data);
-  const lastStep = Math.max(0, ...data.cells.flatMap(({ runs }) => runs.flatMap((r) => r.metrics.map((m) => m.step ?? 0))));
+  const lastStep = Math.max(
+    0,
+    ...data.cells.flatMap(({ runs }) => runs.flatMap((r) => r.metrics.map((m) => m.step ?? 0))),
+  );
   const window = smoothingWindow(lastStep);
   const smoothed = window > 1 ? `, moving average over ${window} steps` : '';
   const perCell = data.kind === 'sweep';
@@ -120,14 +142,24 @@ export function buildFigures(data: ReportData): Figure[] {
         name: `${fileStem(key)}.cells`,
         section,
         title: `${title}: mean over seeds, band from the lowest to the highest seed${smoothed}`,
-        svg: renderPlot({ title: `${key}: mean and range over seeds`, xLabel: 'step', yLabel: key, series: cellSeries(data, key, window) }),
+        svg: renderPlot({
+          title: `${key}: mean and range over seeds`,
+          xLabel: 'step',
+          yLabel: key,
+          series: cellSeries(data, key, window),
+        }),
       });
     }
     runFigures.push({
       name: `${fileStem(key)}.runs`,
       section: perCell ? `Every run: ${section.toLowerCase()}` : section,
       title: `${title}${perCell ? ': every run, coloured by cell' : ''}${smoothed ? ` (${smoothed.slice(2)})` : ''}`,
-      svg: renderPlot({ title: perCell ? `${key}: every run` : key, xLabel: 'step', yLabel: key, series: runSeries(data, key, window) }),
+      svg: renderPlot({
+        title: perCell ? `${key}: every run` : key,
+        xLabel: 'step',
+        yLabel: key,
+        series: runSeries(data, key, window),
+      }),
     });
   };
 

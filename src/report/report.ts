@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../run/atomic-write.ts';
+import { type CellSummary, type ReportData, SUMMARY_COLUMNS, summarizeCells } from './data.ts';
 import { buildFigures, type Figure } from './figures.ts';
-import { SUMMARY_COLUMNS, summarizeCells, type CellSummary, type ReportData } from './data.ts';
 import type { MeanCi } from './stats.ts';
 import { escapeXml } from './svg-plot.ts';
 
@@ -33,7 +33,11 @@ export function summaryTable(data: ReportData, cells: CellSummary[]): Table {
   // The test-split columns appear only when some run has a final evaluation.
   const optional = new Set(['evalGreedy', 'evalSampled']);
   const shown = SUMMARY_COLUMNS.filter(([key]) => !optional.has(key) || cells.some((c) => c.columns[key].n > 0));
-  const header = ['cell', 'runs', ...shown.map(([key, label]) => (key === 'stepsToThreshold' ? label.replace('θ', String(data.threshold)) : label))];
+  const header = [
+    'cell',
+    'runs',
+    ...shown.map(([key, label]) => (key === 'stepsToThreshold' ? label.replace('θ', String(data.threshold)) : label)),
+  ];
   const rows = cells.map((c) => [
     c.cell,
     c.unfinished > 0 ? `${c.runs} (+${c.unfinished} unfinished)` : String(c.runs),
@@ -72,7 +76,11 @@ export function renderHtml(data: ReportData, table: Table, figures: Figure[]): s
   const states = new Map<string, number>();
   for (const c of data.cells) for (const r of c.runs) states.set(r.state, (states.get(r.state) ?? 0) + 1);
   const out: string[] = [];
-  out.push('<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">', `<title>entrolab report: ${escapeXml(data.title)}</title>`);
+  out.push(
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<title>entrolab report: ${escapeXml(data.title)}</title>`,
+  );
   out.push(`<style>${CSS}</style></head><body>`);
   out.push(`<h1>entrolab report: ${escapeXml(data.title)}</h1>`);
   out.push(
@@ -96,7 +104,9 @@ export function renderHtml(data: ReportData, table: Table, figures: Figure[]): s
       section = f.section;
       out.push(`<h2>${escapeXml(section)}</h2>`, '<div class="grid">');
     }
-    out.push(`<figure>${f.svg.trimEnd()}<figcaption>${escapeXml(f.title)} — figures/${escapeXml(f.name)}.svg</figcaption></figure>`);
+    out.push(
+      `<figure>${f.svg.trimEnd()}<figcaption>${escapeXml(f.title)} — figures/${escapeXml(f.name)}.svg</figcaption></figure>`,
+    );
   }
   if (section !== undefined) out.push('</div>');
   out.push('</body></html>', '');

@@ -28,14 +28,30 @@ export interface PlotSpec {
 }
 
 /** Tableau 10: distinguishable, colour-blind-friendlier than the defaults. */
-export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+export const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 
 const MARGIN = { left: 64, right: 16, top: 30, bottom: 44 };
 const LEGEND_WIDTH = 210;
 const LEGEND_ROW = 16;
 
 export function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /** Round-number tick values covering [min, max] with about `count` steps of 1, 2 or 5 × 10^k. */
@@ -125,30 +141,44 @@ export function renderPlot(spec: PlotSpec): string {
   for (const t of yt.ticks) {
     const y = px(sy(t));
     out.push(`<line x1="${MARGIN.left}" y1="${y}" x2="${px(MARGIN.left + plotWidth)}" y2="${y}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(t, yt.step)}</text>`);
+    out.push(
+      `<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(t, yt.step)}</text>`,
+    );
   }
   for (const t of xt.ticks) {
     const x = px(sx(t));
     out.push(`<line x1="${x}" y1="${MARGIN.top}" x2="${x}" y2="${px(MARGIN.top + plotHeight)}" stroke="#f0f0f0"/>`);
-    out.push(`<text x="${x}" y="${px(MARGIN.top + plotHeight + 16)}" text-anchor="middle">${formatTick(t, xt.step)}</text>`);
+    out.push(
+      `<text x="${x}" y="${px(MARGIN.top + plotHeight + 16)}" text-anchor="middle">${formatTick(t, xt.step)}</text>`,
+    );
   }
-  out.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${px(plotWidth)}" height="${px(plotHeight)}" fill="none" stroke="#888888"/>`);
-  out.push(`<text x="${px(MARGIN.left + plotWidth / 2)}" y="${px(MARGIN.top + plotHeight + 36)}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
+  out.push(
+    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${px(plotWidth)}" height="${px(plotHeight)}" fill="none" stroke="#888888"/>`,
+  );
+  out.push(
+    `<text x="${px(MARGIN.left + plotWidth / 2)}" y="${px(MARGIN.top + plotHeight + 36)}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`,
+  );
   out.push(
     `<text x="14" y="${px(MARGIN.top + plotHeight / 2)}" text-anchor="middle" transform="rotate(-90 14 ${px(MARGIN.top + plotHeight / 2)})">${escapeXml(spec.yLabel)}</text>`,
   );
   if (spec.diagonal) {
-    out.push(`<line x1="${px(sx(x0))}" y1="${px(sy(x0))}" x2="${px(sx(x1))}" y2="${px(sy(x1))}" stroke="#999999" stroke-dasharray="4 3"/>`);
+    out.push(
+      `<line x1="${px(sx(x0))}" y1="${px(sy(x0))}" x2="${px(sx(x1))}" y2="${px(sy(x1))}" stroke="#999999" stroke-dasharray="4 3"/>`,
+    );
   }
 
   if (xs.length === 0) {
-    out.push(`<text x="${px(MARGIN.left + plotWidth / 2)}" y="${px(MARGIN.top + plotHeight / 2)}" text-anchor="middle" fill="#999999">no data</text>`);
+    out.push(
+      `<text x="${px(MARGIN.left + plotWidth / 2)}" y="${px(MARGIN.top + plotHeight / 2)}" text-anchor="middle" fill="#999999">no data</text>`,
+    );
   }
   for (const s of spec.series) {
     for (const seg of segments(s.band ?? [])) {
       const upper = seg.map(([x, , hi]) => `${px(sx(x))},${px(sy(hi))}`);
       const lower = seg.map(([x, lo]) => `${px(sx(x))},${px(sy(lo))}`).reverse();
-      out.push(`<polygon points="${[...upper, ...lower].join(' ')}" fill="${s.color}" fill-opacity="0.18" stroke="none"/>`);
+      out.push(
+        `<polygon points="${[...upper, ...lower].join(' ')}" fill="${s.color}" fill-opacity="0.18" stroke="none"/>`,
+      );
     }
   }
   for (const s of spec.series) {
@@ -156,14 +186,19 @@ export function renderPlot(spec: PlotSpec): string {
     if (spec.kind === 'scatter') {
       const fillOpacity = s.opacity !== undefined && s.opacity < 1 ? ` fill-opacity="${s.opacity}"` : '';
       for (const [x, y] of s.points) {
-        if (Number.isFinite(x) && Number.isFinite(y)) out.push(`<circle cx="${px(sx(x))}" cy="${px(sy(y))}" r="2.5" fill="${s.color}"${fillOpacity}/>`);
+        if (Number.isFinite(x) && Number.isFinite(y))
+          out.push(`<circle cx="${px(sx(x))}" cy="${px(sy(y))}" r="2.5" fill="${s.color}"${fillOpacity}/>`);
       }
       continue;
     }
     for (const seg of segments(s.points)) {
       const pts = seg.map(([x, y]) => `${px(sx(x))},${px(sy(y))}`).join(' ');
-      if (seg.length === 1) out.push(`<circle cx="${px(sx(seg[0][0]))}" cy="${px(sy(seg[0][1]))}" r="2" fill="${s.color}"/>`);
-      else out.push(`<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.6}"${opacity} stroke-linejoin="round"/>`);
+      if (seg.length === 1)
+        out.push(`<circle cx="${px(sx(seg[0][0]))}" cy="${px(sy(seg[0][1]))}" r="2" fill="${s.color}"/>`);
+      else
+        out.push(
+          `<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.6}"${opacity} stroke-linejoin="round"/>`,
+        );
     }
   }
   const legendX = MARGIN.left + plotWidth + 14;

@@ -3,9 +3,9 @@
 // absolute paths, so the same seeds give byte-identical pages.
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../run/atomic-write.ts';
 import { CSS, type Table } from '../report/report.ts';
 import { escapeXml } from '../report/svg-plot.ts';
+import { writeFileAtomic } from '../run/atomic-write.ts';
 import type { Claim, ClaimResult } from './claim.ts';
 import { describeTest, type Verdict } from './verdict.ts';
 

@@ -1,7 +1,7 @@
 // Figures for claim pages, drawn with the report's SVG plotter and its seed aggregation: a cell's
 // curve is the mean over seeds with a band from the lowest to the highest seed, smoothed like the
 // report's figures.
-import { aggregateCurve, smoothingWindow, type RunData } from '../report/data.ts';
+import { aggregateCurve, type RunData, smoothingWindow } from '../report/data.ts';
 import type { Figure } from '../report/figures.ts';
 import { PALETTE, renderPlot, type Series } from '../report/svg-plot.ts';
 

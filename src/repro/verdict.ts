@@ -3,7 +3,7 @@
 // its mean over seeds (Student's t), and a rule. The test passes when the whole CI lies on the
 // claimed side, fails when the whole CI lies on the other side, and is undecided when the CI
 // straddles the line — so three seeds with a wide spread give "inconclusive", not a coin flip.
-import { meanCi95, type MeanCi } from '../report/stats.ts';
+import { type MeanCi, meanCi95 } from '../report/stats.ts';
 
 export type Rule =
   | { kind: 'above'; value: number }

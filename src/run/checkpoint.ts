@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from './atomic-write.ts';
-import { UserError } from '../errors.ts';
-import type { RngState, StreamName } from '../core/rng.ts';
 import type { SavedRegularizer } from '../core/regularizer-set.ts';
+import type { RngState, StreamName } from '../core/rng.ts';
+import { UserError } from '../errors.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 import { CHECKPOINT_FILE, CORRUPT_CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from './run-dir.ts';
 
 export { CORRUPT_CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE };
@@ -66,10 +66,13 @@ export function encodeTensors(tensors: readonly tf.Tensor[]): TensorData[] {
 
 /** Throws unless the saved tensors have the variables' count and shapes. */
 export function checkShapes(variables: readonly tf.Variable[], saved: readonly TensorData[], what: string): void {
-  if (saved.length !== variables.length) throw new UserError(`${what}: checkpoint has ${saved.length} tensors, the model has ${variables.length}`);
+  if (saved.length !== variables.length)
+    throw new UserError(`${what}: checkpoint has ${saved.length} tensors, the model has ${variables.length}`);
   variables.forEach((v, i) => {
     if (saved[i].shape.join('x') !== v.shape.join('x')) {
-      throw new UserError(`${what}: tensor ${i} has shape [${saved[i].shape}] in the checkpoint, [${v.shape}] in the model`);
+      throw new UserError(
+        `${what}: tensor ${i} has shape [${saved[i].shape}] in the checkpoint, [${v.shape}] in the model`,
+      );
     }
   });
 }
@@ -101,7 +104,12 @@ function readCheckpointFile(file: string): Checkpoint {
   } catch (e) {
     throw new UserError(`checkpoint is not valid JSON (${(e as Error).message})`, file);
   }
-  if (typeof ckpt !== 'object' || ckpt === null || (ckpt.version !== 1 && ckpt.version !== CHECKPOINT_VERSION) || !ckpt.policy) {
+  if (
+    typeof ckpt !== 'object' ||
+    ckpt === null ||
+    (ckpt.version !== 1 && ckpt.version !== CHECKPOINT_VERSION) ||
+    !ckpt.policy
+  ) {
     throw new UserError('not an entrolab checkpoint', file);
   }
   if (ckpt.checksum !== undefined && ckpt.checksum !== payloadChecksum(ckpt)) {
@@ -161,7 +169,9 @@ export function loadResumeCheckpoint(
   if (fs.existsSync(latest)) fs.renameSync(latest, path.join(runDir, CORRUPT_CHECKPOINT_FILE));
   const lost = lastStep !== undefined && lastStep > ckpt.step ? lastStep - ckpt.step : undefined;
   const redo =
-    lost === undefined ? 'the steps after it are recomputed' : `steps ${ckpt.step + 1}–${lastStep} (${lost}) are recomputed`;
+    lost === undefined
+      ? 'the steps after it are recomputed'
+      : `steps ${ckpt.step + 1}–${lastStep} (${lost}) are recomputed`;
   warn(`entrolab: warning: ${problem}; resuming from ${PREVIOUS_CHECKPOINT_FILE} at step ${ckpt.step}: ${redo}`);
   return ckpt;
 }

@@ -60,7 +60,10 @@ function truncateLines(file: string, keep: number): { kept: number; had: number;
     fs.writeFileSync(file, '');
     return { kept: 0, had: 0, lastStep: 0 };
   }
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   const kept = lines.slice(0, keep);
   fs.writeFileSync(file, kept.map((l) => `${l}\n`).join(''));
   const lastStep = kept.length > 0 ? (JSON.parse(kept[kept.length - 1]) as MetricsRecord).step : 0;

@@ -88,7 +88,15 @@ export function writeSummary(runDir: string, summary: RunSummary): void {
 /** Delete what a training run wrote (for `--force`); the resolved config is rewritten by the new run. */
 export function clearRunOutputs(runDir: string): void {
   const events = fs.readdirSync(runDir).filter((f) => f.startsWith(EVENTS_FILE_PREFIX));
-  for (const f of [STATUS_FILE, CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE, CORRUPT_CHECKPOINT_FILE, METRICS_FILE, SUMMARY_FILE, ...events]) {
+  for (const f of [
+    STATUS_FILE,
+    CHECKPOINT_FILE,
+    PREVIOUS_CHECKPOINT_FILE,
+    CORRUPT_CHECKPOINT_FILE,
+    METRICS_FILE,
+    SUMMARY_FILE,
+    ...events,
+  ]) {
     fs.rmSync(path.join(runDir, f), { force: true });
   }
 }

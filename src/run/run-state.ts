@@ -2,8 +2,8 @@
 // a `running` status still has a trainer behind it. A trainer killed by the OOM killer or
 // `kill -9` never rewrites status.json, so `running` alone does not say a run is alive; its
 // lock does (lock.ts): a run that says `running` without a live lock is stale.
-import { describeHolder, runLock, type LockHolder } from './lock.ts';
-import { readStatus, type RunStatus } from './run-dir.ts';
+import { describeHolder, type LockHolder, runLock } from './lock.ts';
+import { type RunStatus, readStatus } from './run-dir.ts';
 
 /** The run's status.json, or undefined when there is none (or it cannot be read). */
 export function readRunStatus(runDir: string): RunStatus | undefined {

@@ -4,7 +4,7 @@
 // PersistentVolumeClaim mounted at RUNS_MOUNT. More than one pod at a time on several nodes
 // needs a ReadWriteMany claim (docs/sweeps.md).
 import YAML from 'yaml';
-import { resourceNote, taskArgs, type EmitOptions } from './emit.ts';
+import { type EmitOptions, resourceNote, taskArgs } from './emit.ts';
 
 export const CONFIG_MOUNT = '/etc/entrolab';
 export const RUNS_MOUNT = '/runs';

@@ -4,7 +4,7 @@
 // batch shell `exec`s node, so the `--signal=B:TERM@60` warning reaches the sweep, which stops
 // its trainer after the step in flight with a checkpoint, before the time limit kills it.
 import { UserError } from '../errors.ts';
-import { resourceNote, shellQuote, slurmTime, taskArgs, type EmitOptions } from './emit.ts';
+import { type EmitOptions, resourceNote, shellQuote, slurmTime, taskArgs } from './emit.ts';
 
 export const MIN_NODE_MAJOR = 20;
 

@@ -6,9 +6,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { UserError } from '../errors.ts';
 import { writeJsonAtomic } from '../run/atomic-write.ts';
 import { readRunStatus } from '../run/run-state.ts';
-import { UserError } from '../errors.ts';
 import type { Sweep, SweepRun } from './spec.ts';
 
 export const SWEEP_STATE_FILE = 'sweep.json';

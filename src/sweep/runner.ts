@@ -12,17 +12,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireLock, describeHolder, runLock, STALE_AFTER_MS } from '../run/lock.ts';
 import { readRunState, readRunStatus } from '../run/run-state.ts';
-import { overridesToSets, type Sweep, type SweepRun } from './spec.ts';
 import {
   LOG_DIR,
+  type ManifestRun,
   prepareState,
+  type RunOutcome,
   recordTask,
+  type SweepState,
   writeSweepState,
   writeSweepStateIfMissing,
-  type ManifestRun,
-  type RunOutcome,
-  type SweepState,
 } from './manifest.ts';
+import { overridesToSets, type Sweep, type SweepRun } from './spec.ts';
 
 export const SWEEP_LOCK_FILE = 'sweep.lock';
 

@@ -133,21 +133,34 @@ function parseSimpleAxis(raw: unknown, where: string, file: string): Point[] {
     const labels = Object.keys(axis.options);
     if (labels.length === 0) throw new UserError(`'${where}.options' needs at least one option`, file);
     return labels.map((label) => {
-      if (slug(label) !== label) throw new UserError(`'${where}.options': label '${label}' may use only letters, digits and . _ -`, file);
+      if (slug(label) !== label)
+        throw new UserError(`'${where}.options': label '${label}' may use only letters, digits and . _ -`, file);
       return { labels: [[axis.name, label]], overrides: Object.entries(axis.options[label] ?? {}) };
     });
   }
   const axis: KeyAxis = validate(keyAxisSchema, raw, where, file);
-  const name = axis.name ?? axis.key.split('.').filter((s) => !/^\d+$/.test(s)).pop() ?? axis.key;
+  const name =
+    axis.name ??
+    axis.key
+      .split('.')
+      .filter((s) => !/^\d+$/.test(s))
+      .pop() ??
+    axis.key;
   if (axis.labels && axis.labels.length !== axis.values.length) {
-    throw new UserError(`'${where}.labels' has ${axis.labels.length} entries but 'values' has ${axis.values.length}`, file);
+    throw new UserError(
+      `'${where}.labels' has ${axis.labels.length} entries but 'values' has ${axis.values.length}`,
+      file,
+    );
   }
   const labels = axis.labels?.map(slug) ?? axis.values.map(valueLabel);
   const seen = new Map<string, number>();
   labels.forEach((label, i) => {
     const j = seen.get(label);
     if (j !== undefined) {
-      throw new UserError(`'${where}': values ${j} and ${i} both get the label '${label}' in run ids; give the axis 'labels: [...]'`, file);
+      throw new UserError(
+        `'${where}': values ${j} and ${i} both get the label '${label}' in run ids; give the axis 'labels: [...]'`,
+        file,
+      );
     }
     seen.set(label, i);
   });
@@ -156,7 +169,8 @@ function parseSimpleAxis(raw: unknown, where: string, file: string): Point[] {
 
 function zipPoints(groups: Point[][], where: string, file: string): Point[] {
   const lengths = groups.map((g) => g.length);
-  if (new Set(lengths).size > 1) throw new UserError(`'${where}': zipped axes must have equal lengths, got ${lengths.join(', ')}`, file);
+  if (new Set(lengths).size > 1)
+    throw new UserError(`'${where}': zipped axes must have equal lengths, got ${lengths.join(', ')}`, file);
   return groups[0].map((_, i) => ({
     labels: groups.flatMap((g) => g[i].labels),
     overrides: groups.flatMap((g) => g[i].overrides),
@@ -166,7 +180,9 @@ function zipPoints(groups: Point[][], where: string, file: string): Point[] {
 function crossPoints(groups: Point[][]): Point[] {
   let out: Point[] = [{ labels: [], overrides: [] }];
   for (const group of groups) {
-    out = out.flatMap((prefix) => group.map((p) => ({ labels: [...prefix.labels, ...p.labels], overrides: [...prefix.overrides, ...p.overrides] })));
+    out = out.flatMap((prefix) =>
+      group.map((p) => ({ labels: [...prefix.labels, ...p.labels], overrides: [...prefix.overrides, ...p.overrides] })),
+    );
   }
   return out;
 }
@@ -175,8 +191,13 @@ function parseAxis(raw: unknown, where: string, file: string): Point[] {
   if (typeof raw === 'object' && raw !== null && 'zip' in raw) {
     const { zip, ...rest } = raw as { zip: unknown };
     if (Object.keys(rest).length > 0) throw new UserError(`'${where}': a zip entry takes only 'zip: [axes...]'`, file);
-    if (!Array.isArray(zip) || zip.length === 0) throw new UserError(`'${where}.zip' must be a non-empty list of axes`, file);
-    return zipPoints(zip.map((a, i) => parseSimpleAxis(a, `${where}.zip.${i}`, file)), where, file);
+    if (!Array.isArray(zip) || zip.length === 0)
+      throw new UserError(`'${where}.zip' must be a non-empty list of axes`, file);
+    return zipPoints(
+      zip.map((a, i) => parseSimpleAxis(a, `${where}.zip.${i}`, file)),
+      where,
+      file,
+    );
   }
   return parseSimpleAxis(raw, where, file);
 }
@@ -185,7 +206,12 @@ function parseAxis(raw: unknown, where: string, file: string): Point[] {
 export function expandSweep(doc: unknown, file: string): Sweep {
   const top = validate(sweepTopSchema, doc, '', file);
   const groups = top.axes.map((a, i) => parseAxis(a as Axis, `axes.${i}`, file));
-  const cells = groups.length === 0 ? [{ labels: [], overrides: [] }] : top.combine === 'zip' ? zipPoints(groups, 'axes', file) : crossPoints(groups);
+  const cells =
+    groups.length === 0
+      ? [{ labels: [], overrides: [] }]
+      : top.combine === 'zip'
+        ? zipPoints(groups, 'axes', file)
+        : crossPoints(groups);
 
   const axisNames = cells[0].labels.map(([name]) => name);
   const dupe = axisNames.find((n, i) => axisNames.indexOf(n) !== i);
@@ -216,14 +242,18 @@ export function expandSweep(doc: unknown, file: string): Sweep {
   }
   const ids = new Set<string>();
   for (const run of runs) {
-    if (ids.has(run.id)) throw new UserError(`two runs share the id '${run.id}'; give the axes distinct 'labels'`, file);
+    if (ids.has(run.id))
+      throw new UserError(`two runs share the id '${run.id}'; give the axes distinct 'labels'`, file);
     ids.add(run.id);
   }
 
   const name = top.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
   if (!isSegment(name)) {
     const from = top.name === undefined ? ' (from the file name; set name: in the sweep file)' : '';
-    throw new UserError(`sweep name '${name}'${from} must be one path segment: letters, digits, '.', '_', '-', not '.' or '..'`, file);
+    throw new UserError(
+      `sweep name '${name}'${from} must be one path segment: letters, digits, '.', '_', '-', not '.' or '..'`,
+      file,
+    );
   }
   const unsafe = runs.find((r) => !isSegment(r.id));
   if (unsafe) throw new UserError(`run id '${unsafe.id}' is not one path segment; rename the axis labels`, file);

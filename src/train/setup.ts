@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Env, EnvFactory } from '../../envs/env.ts';
 import { ENVS } from '../../envs/registry.ts';
-import { assignTensors, loadCheckpoint, type Checkpoint } from '../run/checkpoint.ts';
 import { parseConfig, readYamlFile } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
+import { Rng } from '../core/rng.ts';
 import { UserError } from '../errors.ts';
 import type { Policy } from '../policies/policy.ts';
 import { POLICIES } from '../policies/registry.ts';
-import { Rng } from '../core/rng.ts';
+import { assignTensors, type Checkpoint, loadCheckpoint } from '../run/checkpoint.ts';
 import { RESOLVED_CONFIG_FILE } from '../run/run-dir.ts';
 
 export function makeEnvFactory(config: Config): EnvFactory {
@@ -23,7 +23,10 @@ export function makePolicy(config: Config, env: Env, rng: Rng, ckpt?: Checkpoint
   const { kind, ...rest } = config.policy;
   const def = POLICIES[kind];
   if (ckpt && ckpt.policy.kind !== kind) {
-    throw new UserError(`checkpoint holds a '${ckpt.policy.kind}' policy but the config asks for '${kind}'`, 'policy.kind');
+    throw new UserError(
+      `checkpoint holds a '${ckpt.policy.kind}' policy but the config asks for '${kind}'`,
+      'policy.kind',
+    );
   }
   const policy = ckpt && def.restore ? def.restore(rest, env, ckpt.policy.described, rng) : def.create(rest, env, rng);
   if (ckpt) assignTensors(policy.variables, ckpt.policy.weights, 'policy weights');

@@ -7,24 +7,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { tokenStats } from '../../algorithms/grpo.ts';
 import type { Env, EnvFactory } from '../../envs/env.ts';
 import { demonstrate, TextEnv } from '../../envs/text-env.ts';
-import { tokenStats } from '../../algorithms/grpo.ts';
-import { Adam } from '../core/adam.ts';
-import { optimizerStep } from '../core/optimizer-step.ts';
-import { writeFileAtomic } from '../run/atomic-write.ts';
-import { selectBackend, type BackendChoice, type BackendInfo } from '../core/backend.ts';
-import { CHECKPOINT_VERSION, encodeTensors, loadCheckpoint, saveCheckpoint } from '../run/checkpoint.ts';
 import { configToYaml } from '../config/load.ts';
-import { sftSchema, type Config, type SftConfig } from '../config/schema.ts';
-import { UserError } from '../errors.ts';
-import { evaluate, type EvalResult } from '../core/evaluate.ts';
-import { MetricsLog } from '../run/metrics-log.ts';
-import type { EpisodeRecord, Policy } from '../policies/policy.ts';
+import { assertSftFits } from '../config/resource-estimate.ts';
+import { type Config, type SftConfig, sftSchema } from '../config/schema.ts';
+import { Adam } from '../core/adam.ts';
+import { type BackendChoice, type BackendInfo, selectBackend } from '../core/backend.ts';
+import { type EvalResult, evaluate } from '../core/evaluate.ts';
+import { optimizerStep } from '../core/optimizer-step.ts';
 import { makeStreams, type Rng } from '../core/rng.ts';
+import { UserError } from '../errors.ts';
+import type { EpisodeRecord, Policy } from '../policies/policy.ts';
+import { writeFileAtomic } from '../run/atomic-write.ts';
+import { CHECKPOINT_VERSION, encodeTensors, loadCheckpoint, saveCheckpoint } from '../run/checkpoint.ts';
+import { MetricsLog } from '../run/metrics-log.ts';
 import { CHECKPOINT_FILE, METRICS_FILE, RESOLVED_CONFIG_FILE, writeSummary } from '../run/run-dir.ts';
 import { makeEnvFactory, makePolicy } from './setup.ts';
-import { assertSftFits } from '../config/resource-estimate.ts';
 
 export interface Demonstrations {
   episodes: EpisodeRecord[];
@@ -33,9 +33,16 @@ export interface Demonstrations {
 }
 
 /** `count` expert episodes on train prompts, each wrong with probability `wrongFraction`. */
-export function makeDemonstrations(envFactory: EnvFactory, count: number, wrongFraction: number, prompts: Rng, choices: Rng): Demonstrations {
+export function makeDemonstrations(
+  envFactory: EnvFactory,
+  count: number,
+  wrongFraction: number,
+  prompts: Rng,
+  choices: Rng,
+): Demonstrations {
   const env: Env = envFactory();
-  if (!(env instanceof TextEnv)) throw new UserError(`env '${env.name}' has no demonstration generator (sft works on text envs)`, 'env.name');
+  if (!(env instanceof TextEnv))
+    throw new UserError(`env '${env.name}' has no demonstration generator (sft works on text envs)`, 'env.name');
   const episodes: EpisodeRecord[] = [];
   let solved = 0;
   for (let i = 0; i < count; i++) {
@@ -51,7 +58,12 @@ export function makeDemonstrations(envFactory: EnvFactory, count: number, wrongF
  * One maximum-likelihood step on `episodes`: loss = − mean over demonstrated tokens of log π.
  * Returns the loss and the fraction of demonstrated tokens that are the policy's argmax.
  */
-export function sftStep(policy: Policy, optimizer: Adam, episodes: readonly EpisodeRecord[], gradClip: number): { loss: number; tokenAccuracy: number } {
+export function sftStep(
+  policy: Policy,
+  optimizer: Adam,
+  episodes: readonly EpisodeRecord[],
+  gradClip: number,
+): { loss: number; tokenAccuracy: number } {
   const { inputs, slots } = policy.encodeEpisodes(episodes);
   const n = inputs.rows * inputs.width;
   const actions = new Int32Array(n);
@@ -70,12 +82,15 @@ export function sftStep(policy: Policy, optimizer: Adam, episodes: readonly Epis
     const logits = policy.logits(inputs);
     const { logProbs } = tokenStats(logits, actions, 1);
     // argmax agreement, read from the same forward pass (data only, no gradient)
-    const hits = tf.tidy(() => tf.sum(tf.mul(tf.equal(tf.argMax(logits, 1), tf.tensor1d(actions, 'int32')).toFloat(), tf.tensor1d(mask))));
+    const hits = tf.tidy(() =>
+      tf.sum(tf.mul(tf.equal(tf.argMax(logits, 1), tf.tensor1d(actions, 'int32')).toFloat(), tf.tensor1d(mask))),
+    );
     accuracy = hits.dataSync()[0] / count;
     hits.dispose();
     return tf.div(tf.neg(tf.sum(tf.mul(logProbs, tf.tensor1d(mask)))), count) as tf.Scalar;
   };
-  const notFinite = (loss: number) => new UserError(`SFT loss or gradient is not finite (loss ${loss}); lower sft.lr`, 'sft.lr');
+  const notFinite = (loss: number) =>
+    new UserError(`SFT loss or gradient is not finite (loss ${loss}); lower sft.lr`, 'sft.lr');
   const { loss } = optimizerStep(optimizer, policy.variables, lossFn, gradClip, notFinite);
   return { loss, tokenAccuracy: accuracy };
 }
@@ -116,12 +131,19 @@ export async function runSft(config: Config, opts: SftOptions): Promise<SftResul
 
   const envFactory = makeEnvFactory(config);
   const streams = makeStreams(config.seed);
-  const policy = makePolicy(config, envFactory(), streams.init, config.init_from ? loadCheckpoint(config.init_from) : undefined);
+  const policy = makePolicy(
+    config,
+    envFactory(),
+    streams.init,
+    config.init_from ? loadCheckpoint(config.init_from) : undefined,
+  );
   const optimizer = new Adam(policy.variables, { lr: sft.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
   const metrics = new MetricsLog(runDir, 0);
   try {
     const demos = makeDemonstrations(envFactory, sft.demos, sft.wrong_fraction, streams.prompts, streams.env);
-    log(`entrolab sft: ${demos.episodes.length} demonstrations (${(100 * demos.successRate).toFixed(0)}% correct), ${sft.steps} steps on ${backend.detail}`);
+    log(
+      `entrolab sft: ${demos.episodes.length} demonstrations (${(100 * demos.successRate).toFixed(0)}% correct), ${sft.steps} steps on ${backend.detail}`,
+    );
     let order: number[] = [];
     let cursor = 0;
     let loss = NaN;
@@ -142,8 +164,15 @@ export async function runSft(config: Config, opts: SftOptions): Promise<SftResul
       tokens += batch.reduce((n, e) => n + e.actions.length, 0);
       loss = out.loss;
       if ((step + 1) % sft.log_every === 0 || step + 1 === sft.steps) {
-        metrics.append({ step: step + 1, 'sft/loss': out.loss, 'sft/token_accuracy': out.tokenAccuracy, 'perf/train_tokens_per_s': (1000 * tokens) / trainMs });
-        log(`step ${step + 1}/${sft.steps}: loss ${out.loss.toFixed(4)}, token accuracy ${out.tokenAccuracy.toFixed(3)}`);
+        metrics.append({
+          step: step + 1,
+          'sft/loss': out.loss,
+          'sft/token_accuracy': out.tokenAccuracy,
+          'perf/train_tokens_per_s': (1000 * tokens) / trainMs,
+        });
+        log(
+          `step ${step + 1}/${sft.steps}: loss ${out.loss.toFixed(4)}, token accuracy ${out.tokenAccuracy.toFixed(3)}`,
+        );
       }
     }
     saveCheckpoint(runDir, {
@@ -153,11 +182,34 @@ export async function runSft(config: Config, opts: SftOptions): Promise<SftResul
       metricsLines: metrics.lineCount,
       extra: { sft: { ...sft, demoSuccess: demos.successRate } },
     });
-    const final = evaluate(envFactory, policy, { prompts: config.eval.episodes, k: config.eval.k, temperature: config.rollout.temperature, seed: `eval:${config.seed}:final` });
+    const final = evaluate(envFactory, policy, {
+      prompts: config.eval.episodes,
+      k: config.eval.k,
+      temperature: config.rollout.temperature,
+      seed: `eval:${config.seed}:final`,
+    });
     const wallSeconds = (performance.now() - started) / 1000;
     const trainTokensPerSecond = (1000 * tokens) / trainMs;
-    writeSummary(runDir, { kind: 'sft', steps: sft.steps, backend: backend.detail, demo_success: demos.successRate, final_loss: loss, test: final, wall_seconds: wallSeconds, train_tokens_per_s: trainTokensPerSecond });
-    return { runDir, backend, steps: sft.steps, demoSuccess: demos.successRate, finalLoss: loss, final, wallSeconds, trainTokensPerSecond };
+    writeSummary(runDir, {
+      kind: 'sft',
+      steps: sft.steps,
+      backend: backend.detail,
+      demo_success: demos.successRate,
+      final_loss: loss,
+      test: final,
+      wall_seconds: wallSeconds,
+      train_tokens_per_s: trainTokensPerSecond,
+    });
+    return {
+      runDir,
+      backend,
+      steps: sft.steps,
+      demoSuccess: demos.successRate,
+      finalLoss: loss,
+      final,
+      wallSeconds,
+      trainTokensPerSecond,
+    };
   } finally {
     metrics.close();
     optimizer.dispose();

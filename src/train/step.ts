@@ -5,20 +5,20 @@ import { broadcastToTokens, groupAdvantages } from '../../algorithms/grpo.ts';
 import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
 import type { Config } from '../config/schema.ts';
 import { Adam } from '../core/adam.ts';
-import { selectRows, tokenCount, type Batch } from '../core/batch.ts';
+import { type Batch, selectRows, tokenCount } from '../core/batch.ts';
+import { runBranchingEpisodes } from '../core/branching-rollout.ts';
 import { entropyChange, logProbAdvantageCovariance } from '../core/entropy-diagnostics.ts';
 import {
+  type ActiveRegularizer,
   createRegularizers,
   prefixMetrics,
   regularizerWarnings,
-  type ActiveRegularizer,
 } from '../core/regularizer-set.ts';
 import { makeStreams, type RngStreams } from '../core/rng.ts';
-import { runBranchingEpisodes } from '../core/branching-rollout.ts';
-import { buildBatch, oldPass, runEpisodes, type Episode, type GroupRequest } from '../core/rollout.ts';
-import { updatePolicy, type StepPosition } from '../core/update.ts';
+import { buildBatch, type Episode, type GroupRequest, oldPass, runEpisodes } from '../core/rollout.ts';
+import { type StepPosition, updatePolicy } from '../core/update.ts';
 import type { Policy } from '../policies/policy.ts';
-import { loadCheckpoint, type Checkpoint } from '../run/checkpoint.ts';
+import { type Checkpoint, loadCheckpoint } from '../run/checkpoint.ts';
 import type { MetricsRecord } from '../run/metrics-log.ts';
 import { makeEnvFactory, makePolicy } from './setup.ts';
 
@@ -70,14 +70,20 @@ export function createTrainingState(config: Config, { resumeFrom, resumeFile, lo
   const optimizer = new Adam(policy.variables, config.optim);
   if (resumeFrom?.optimizer) optimizer.setState(resumeFrom.optimizer);
   // the KL reference is the policy the run started from: the warm start, or the seed's fresh init
-  const reference = config.grpo.use_kl_loss ? makePolicy(config, probeEnv, makeStreams(config.seed).init, warmStart) : null;
+  const reference = config.grpo.use_kl_loss
+    ? makePolicy(config, probeEnv, makeStreams(config.seed).init, warmStart)
+    : null;
   const regularizers: ActiveRegularizer[] = createRegularizers(config.regularizers, {
     seed: config.seed,
     where: 'regularizers',
     saved: resumeFrom?.regularizers,
     savedFrom: resumeFile,
   });
-  for (const w of regularizerWarnings(regularizers, { epochs: config.grpo.epochs, miniBatches: config.grpo.mini_batches, totalSteps: config.steps })) {
+  for (const w of regularizerWarnings(regularizers, {
+    epochs: config.grpo.epochs,
+    miniBatches: config.grpo.mini_batches,
+    totalSteps: config.steps,
+  })) {
     log(`entrolab: warning: ${w}`);
   }
   return { config, envFactory, probeEnv, streams, policy, reference, optimizer, regularizers };
@@ -106,10 +112,19 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     if (plan?.temperature !== undefined) sampleTemperature = plan.temperature;
     if (plan?.extra) {
       const { promptIndices, groupSize, temperature: t } = plan.extra;
-      for (const i of promptIndices) extras.push({ prompt: prompts[i], count: groupSize, groupId: P + extras.length, temperature: t, isExtra: true });
+      for (const i of promptIndices)
+        extras.push({
+          prompt: prompts[i],
+          count: groupSize,
+          groupId: P + extras.length,
+          temperature: t,
+          isExtra: true,
+        });
     }
   }
-  prompts.forEach((prompt, i) => groups.push({ prompt, count: G, groupId: i, temperature: sampleTemperature, isExtra: false }));
+  prompts.forEach((prompt, i) =>
+    groups.push({ prompt, count: G, groupId: i, temperature: sampleTemperature, isExtra: false }),
+  );
   const branching = regularizers.flatMap((reg) => {
     const brancher = reg.hooks.planBranches?.({ ...info, rng: reg.rng });
     return brancher ? [{ name: reg.name, brancher }] : [];
@@ -132,7 +147,10 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   const rolloutSeconds = (performance.now() - tRollout) / 1000;
 
   // 3. group-relative advantages over the whole batch (docs/grpo.md "Group advantages")
-  const rowAdvantages = groupAdvantages(batch.reward, batch.groupId, { normByStd: config.grpo.norm_adv_by_std, epsilon: config.grpo.epsilon });
+  const rowAdvantages = groupAdvantages(batch.reward, batch.groupId, {
+    normByStd: config.grpo.norm_adv_by_std,
+    epsilon: config.grpo.epsilon,
+  });
   batch.advantages = broadcastToTokens(rowAdvantages, batch.mask, batch.width);
   const mainRows = Array.from({ length: batch.rows }, (_, i) => i).filter((i) => !batch.isExtra[i]);
   const main = extras.length ? selectRows(batch, mainRows) : batch;
@@ -150,7 +168,15 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
 
   // 5. update
   const tUpdate = performance.now();
-  const update = updatePolicy(policy, optimizer, batch, regularizers, { grpo: config.grpo, gradClip: config.optim.grad_clip, temperature }, info, streams.shuffle);
+  const update = updatePolicy(
+    policy,
+    optimizer,
+    batch,
+    regularizers,
+    { grpo: config.grpo, gradClip: config.optim.grad_clip, temperature },
+    info,
+    streams.shuffle,
+  );
   Object.assign(record, update);
   const updateSeconds = (performance.now() - tUpdate) / 1000;
 
@@ -162,7 +188,13 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
 
   // 7. after
   for (const reg of regularizers) {
-    const summary = { step, rolloutEntropy: record['entropy/rollout'], updateNll: update['actor/nll'] ?? 0, updateEntropy: update['actor/entropy'] ?? 0, batch };
+    const summary = {
+      step,
+      rolloutEntropy: record['entropy/rollout'],
+      updateNll: update['actor/nll'] ?? 0,
+      updateEntropy: update['actor/entropy'] ?? 0,
+      batch,
+    };
     Object.assign(record, prefixMetrics(reg.name, reg.hooks.afterStep?.(summary)));
   }
   const phaseSeconds = {

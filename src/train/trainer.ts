@@ -5,28 +5,34 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { configToYaml } from '../config/load.ts';
+import { assertTrainFits } from '../config/resource-estimate.ts';
 import type { Config } from '../config/schema.ts';
-import { selectBackend, type BackendChoice, type BackendInfo } from '../core/backend.ts';
-import { evaluate, type EvalResult } from '../core/evaluate.ts';
+import { type BackendChoice, type BackendInfo, selectBackend } from '../core/backend.ts';
+import { type EvalResult, evaluate } from '../core/evaluate.ts';
+import { saveRegularizers } from '../core/regularizer-set.ts';
 import { streamStates } from '../core/rng.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../run/atomic-write.ts';
-import { saveRegularizers } from '../core/regularizer-set.ts';
-import { assertTrainFits } from '../config/resource-estimate.ts';
-import { CHECKPOINT_VERSION, encodeTensors, loadResumeCheckpoint, saveCheckpoint, type Checkpoint } from '../run/checkpoint.ts';
+import {
+  CHECKPOINT_VERSION,
+  type Checkpoint,
+  encodeTensors,
+  loadResumeCheckpoint,
+  saveCheckpoint,
+} from '../run/checkpoint.ts';
 import { lockRun } from '../run/lock.ts';
-import { MetricsLog, readMetrics, type MetricsRecord, type MetricsSink } from '../run/metrics-log.ts';
+import { MetricsLog, type MetricsRecord, type MetricsSink, readMetrics } from '../run/metrics-log.ts';
 import {
   CHECKPOINT_FILE,
   clearRunOutputs,
-  readStatus,
   RESOLVED_CONFIG_FILE,
+  type RunStatus,
+  readStatus,
   writeStatus,
   writeSummary,
-  type RunStatus,
 } from '../run/run-dir.ts';
 import { makeEnvFactory } from './setup.ts';
-import { createTrainingState, disposeTrainingState, trainStep, type TrainingState } from './step.ts';
+import { createTrainingState, disposeTrainingState, type TrainingState, trainStep } from './step.ts';
 
 /** What `onStep` hears after each step has been written to metrics.jsonl (and checkpointed, on cadence). */
 export interface StepReport {

@@ -1,6 +1,6 @@
 // `entrolab eval <run-dir>`: greedy and sampled success, pass@k, on the test split.
 import type { CommandModule } from 'yargs';
-import { BACKENDS, selectBackend, type BackendChoice } from '../../core/backend.ts';
+import { BACKENDS, type BackendChoice, selectBackend } from '../../core/backend.ts';
 import { evaluate } from '../../core/evaluate.ts';
 import { describeRunState } from '../../run/run-state.ts';
 import { loadRun } from '../../train/setup.ts';
@@ -19,10 +19,17 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   describe: 'evaluate a trained run on its test split: greedy and sampled success rate, pass@1 and pass@k',
   builder: (y) =>
     y
-      .positional('run', { type: 'string', demandOption: true, describe: 'run directory (holds config.resolved.yaml and checkpoint.json)' })
-      .option('episodes', { type: 'number', describe: 'test prompts to evaluate (default: the config\'s eval.episodes)' })
+      .positional('run', {
+        type: 'string',
+        demandOption: true,
+        describe: 'run directory (holds config.resolved.yaml and checkpoint.json)',
+      })
+      .option('episodes', {
+        type: 'number',
+        describe: "test prompts to evaluate (default: the config's eval.episodes)",
+      })
       .option('k', { type: 'number', describe: 'samples per prompt for pass@k (default: eval.k)' })
-      .option('seed', { type: 'number', default: 0, describe: 'seed of the evaluation\'s prompts and samples' })
+      .option('seed', { type: 'number', default: 0, describe: "seed of the evaluation's prompts and samples" })
       .option('backend', { choices: BACKENDS, default: 'auto' as BackendChoice })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as never,
   handler: async (args) => {

@@ -1,8 +1,8 @@
 // `entrolab loss <batch.json>`: prints what src/core/loss-check.ts computes for one JSON mini-batch
 // (format: docs/bonus-clipcov-klcov-loss.md "The loss command").
 import type { CommandModule } from 'yargs';
-import { BACKENDS, selectBackend, type BackendChoice } from '../../core/backend.ts';
 import { loadLossConfig } from '../../config/loss-config.ts';
+import { BACKENDS, type BackendChoice, selectBackend } from '../../core/backend.ts';
 import { readLossBatch } from '../../core/loss-batch.ts';
 import { computeLoss } from '../../core/loss-check.ts';
 
@@ -20,10 +20,27 @@ export const lossCommand: CommandModule<object, LossArgs> = {
   describe: 'compute the loss, per-token loss, gradient and regularizer selections of one JSON mini-batch',
   builder: (y) =>
     y
-      .positional('batch', { type: 'string', demandOption: true, describe: 'JSON file: log_probs, old_log_probs, advantages, mask as [B][L] arrays (see docs/bonus-clipcov-klcov-loss.md)' })
-      .option('config', { type: 'string', describe: 'YAML config for grpo.*, seed and regularizers (env/policy may be absent; they are ignored)' })
-      .option('set', { type: 'string', array: true, default: [], describe: "override a key: --set grpo.clip_ratio_high=0.28 --set 'regularizers=[{name: clip_cov, ratio: 0.5}]'" })
-      .option('backend', { choices: BACKENDS, default: 'cpu' as BackendChoice, describe: 'TensorFlow.js backend (cpu: the reference backend)' })
+      .positional('batch', {
+        type: 'string',
+        demandOption: true,
+        describe:
+          'JSON file: log_probs, old_log_probs, advantages, mask as [B][L] arrays (see docs/bonus-clipcov-klcov-loss.md)',
+      })
+      .option('config', {
+        type: 'string',
+        describe: 'YAML config for grpo.*, seed and regularizers (env/policy may be absent; they are ignored)',
+      })
+      .option('set', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: "override a key: --set grpo.clip_ratio_high=0.28 --set 'regularizers=[{name: clip_cov, ratio: 0.5}]'",
+      })
+      .option('backend', {
+        choices: BACKENDS,
+        default: 'cpu' as BackendChoice,
+        describe: 'TensorFlow.js backend (cpu: the reference backend)',
+      })
       .option('compact', { type: 'boolean', default: false, describe: 'print the JSON on one line' })
       .option('prepare', {
         type: 'boolean',
@@ -31,7 +48,10 @@ export const lossCommand: CommandModule<object, LossArgs> = {
         describe: 'run prepareBatch hooks first (entropy_clip drops tokens, canon rewrites advantages)',
       })
       .example("$0 loss batch.json --set 'regularizers=[{name: clip_cov}]'", 'Clip-Cov loss of one mini-batch')
-      .example('$0 loss batch.json --config configs/kl-cov.yaml', 'KL-Cov with the loss settings of a run config') as never,
+      .example(
+        '$0 loss batch.json --config configs/kl-cov.yaml',
+        'KL-Cov with the loss settings of a run config',
+      ) as never,
   handler: async (args) => {
     const config = loadLossConfig(args.config, args.set);
     const input = readLossBatch(args.batch);
@@ -48,7 +68,8 @@ export function formatLossOutput(value: unknown, indent = ''): string {
   if (isNumbers(value)) return `[${value.join(', ')}]`;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
-    if (value.every((x) => isNumbers(x) && x.length === 2)) return `[${value.map((x) => formatLossOutput(x)).join(', ')}]`;
+    if (value.every((x) => isNumbers(x) && x.length === 2))
+      return `[${value.map((x) => formatLossOutput(x)).join(', ')}]`;
     return `[\n${value.map((x) => inner + formatLossOutput(x, inner)).join(',\n')}\n${indent}]`;
   }
   if (typeof value === 'object' && value !== null) {

@@ -1,9 +1,9 @@
 // `entrolab play <run-dir>`: watch a trained policy act, one frame per step.
 import type { CommandModule } from 'yargs';
-import { BACKENDS, selectBackend, type BackendChoice } from '../../core/backend.ts';
-import { loadRun } from '../../train/setup.ts';
+import { BACKENDS, type BackendChoice, selectBackend } from '../../core/backend.ts';
 import { Rng } from '../../core/rng.ts';
 import { sampleToken } from '../../core/rollout.ts';
+import { loadRun } from '../../train/setup.ts';
 
 interface PlayArgs {
   run: string;
@@ -23,8 +23,15 @@ export const playCommand: CommandModule<object, PlayArgs> = {
     y
       .positional('run', { type: 'string', demandOption: true, describe: 'run directory' })
       .option('episodes', { type: 'number', default: 1, describe: 'episodes to play' })
-      .option('greedy', { type: 'boolean', default: false, describe: 'take the most likely action instead of sampling' })
-      .option('delay', { type: 'number', describe: 'milliseconds between frames (default 250 on a terminal, 0 otherwise)' })
+      .option('greedy', {
+        type: 'boolean',
+        default: false,
+        describe: 'take the most likely action instead of sampling',
+      })
+      .option('delay', {
+        type: 'number',
+        describe: 'milliseconds between frames (default 250 on a terminal, 0 otherwise)',
+      })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the test prompts and samples' })
       .option('backend', { choices: BACKENDS, default: 'auto' as BackendChoice }) as never,
   handler: async (args) => {

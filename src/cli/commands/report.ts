@@ -16,10 +16,25 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   describe: 'write report.html and SVG figures for a run or sweep directory; print the summary table',
   builder: (y) =>
     y
-      .positional('dir', { type: 'string', demandOption: true, describe: 'a run directory, a sweep directory, or a folder of run directories' })
-      .option('format', { choices: ['md', 'csv', 'none'] as const, default: 'md' as const, describe: 'summary table on stdout: Markdown, CSV, or nothing' })
-      .option('threshold', { type: 'number', describe: "success rate for the 'steps to ≥θ' column (default: the sweep's report.threshold, else 0.5)" })
-      .option('include-unfinished', { type: 'boolean', default: false, describe: 'count runs that have not finished in the table' })
+      .positional('dir', {
+        type: 'string',
+        demandOption: true,
+        describe: 'a run directory, a sweep directory, or a folder of run directories',
+      })
+      .option('format', {
+        choices: ['md', 'csv', 'none'] as const,
+        default: 'md' as const,
+        describe: 'summary table on stdout: Markdown, CSV, or nothing',
+      })
+      .option('threshold', {
+        type: 'number',
+        describe: "success rate for the 'steps to ≥θ' column (default: the sweep's report.threshold, else 0.5)",
+      })
+      .option('include-unfinished', {
+        type: 'boolean',
+        default: false,
+        describe: 'count runs that have not finished in the table',
+      })
       .example('$0 report runs/ablation', 'report on a sweep')
       .example('$0 report runs/ablation --format csv > ablation.csv', 'the table as CSV') as never,
   handler: (args) => {
@@ -29,7 +44,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     if (args.format === 'csv') process.stdout.write(tableToCsv(out.table));
     const stale = staleRuns(data).map((r) => r.id);
     if (stale.length > 0) {
-      process.stderr.write(`note: ${stale.length} run(s) say running but their trainer is gone (crashed or killed): ${stale.join(', ')}; resume them with --resume or by re-running the sweep\n`);
+      process.stderr.write(
+        `note: ${stale.length} run(s) say running but their trainer is gone (crashed or killed): ${stale.join(', ')}; resume them with --resume or by re-running the sweep\n`,
+      );
     }
     process.stderr.write(`wrote ${out.html} and ${out.figures.length} figures in ${path.join(args.dir, 'figures')}\n`);
   },

@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { writeFileAtomic, writeJsonAtomic } from '../../run/atomic-write.ts';
 import { UserError } from '../../errors.ts';
 import { tableToMarkdown } from '../../report/report.ts';
-import { renderIndex, verdictTable, type VerdictRow } from '../../repro/page.ts';
+import { renderIndex, type VerdictRow, verdictTable } from '../../repro/page.ts';
 import { CLAIMS, DEFAULT_SEEDS } from '../../repro/registry.ts';
 import { runClaims } from '../../repro/run-claims.ts';
 import { describeTest, type Verdict } from '../../repro/verdict.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../../run/atomic-write.ts';
 
 const VERDICTS_FILE = 'verdicts.json';
 
@@ -59,12 +59,9 @@ interface ReproArgs {
 }
 
 function listClaims(): string {
-  return (
-    CLAIMS.map(
-      (c) =>
-        `${c.id.padEnd(12)} ${c.title}\n${''.padEnd(13)}${c.paper}\n${''.padEnd(13)}sweeps: ${c.sweeps.join(', ')}`,
-    ).join('\n') + '\n'
-  );
+  return `${CLAIMS.map(
+    (c) => `${c.id.padEnd(12)} ${c.title}\n${''.padEnd(13)}${c.paper}\n${''.padEnd(13)}sweeps: ${c.sweeps.join(', ')}`,
+  ).join('\n')}\n`;
 }
 
 function wholeNumber(value: number, min: number, flag: string): number {

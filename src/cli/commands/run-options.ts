@@ -2,9 +2,9 @@
 // directory goes, seed, backend, and what to do with an existing run.
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { BACKENDS, type BackendChoice } from '../../core/backend.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
+import { BACKENDS, type BackendChoice } from '../../core/backend.ts';
 
 export interface RunArgs {
   config: string;
@@ -19,11 +19,20 @@ export interface RunArgs {
 
 export function withRunOptions<T>(y: Argv<T>, exampleSet: string) {
   return y
-    .option('set', { type: 'string', array: true, default: [] as string[], describe: `override a config key: --set ${exampleSet} (repeatable; values are YAML)` })
+    .option('set', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: `override a config key: --set ${exampleSet} (repeatable; values are YAML)`,
+    })
     .option('out', { type: 'string', default: 'runs', describe: 'parent directory of run directories' })
     .option('name', { type: 'string', describe: "run name (default: the config's name); the run dir is <out>/<name>" })
     .option('seed', { type: 'number', describe: "override the config's seed" })
-    .option('backend', { choices: BACKENDS, default: 'auto' as BackendChoice, describe: 'TensorFlow.js backend; auto = tensorflow → wasm → cpu' })
+    .option('backend', {
+      choices: BACKENDS,
+      default: 'auto' as BackendChoice,
+      describe: 'TensorFlow.js backend; auto = tensorflow → wasm → cpu',
+    })
     .option('force', { type: 'boolean', default: false, describe: 'start over in a run dir that already holds a run' })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' });
 }

@@ -1,20 +1,31 @@
 // `entrolab sft <config.yaml>`: supervised warm start on the env's demonstrations into <out>/<name>.
 import type { CommandModule } from 'yargs';
 import { runSft } from '../../train/sft.ts';
-import { resolveRun, withRunOptions, type RunArgs } from './run-options.ts';
+import { type RunArgs, resolveRun, withRunOptions } from './run-options.ts';
 
 export const sftCommand: CommandModule<object, RunArgs> = {
   command: 'sft <config>',
-  describe: 'supervised warm start of a text policy on the env\'s demonstrations (then GRPO with init_from)',
+  describe: "supervised warm start of a text policy on the env's demonstrations (then GRPO with init_from)",
   builder: (y) =>
     withRunOptions(
-      y.positional('config', { type: 'string', demandOption: true, describe: 'YAML config with an sft: block (see configs/sft-*.yaml)' }),
+      y.positional('config', {
+        type: 'string',
+        demandOption: true,
+        describe: 'YAML config with an sft: block (see configs/sft-*.yaml)',
+      }),
       'sft.wrong_fraction=0.5',
-    )
-      .example('$0 sft configs/sft-arithmetic.yaml', 'warm-start the arithmetic policy (then: $0 train configs/text-arithmetic.yaml)') as never,
+    ).example(
+      '$0 sft configs/sft-arithmetic.yaml',
+      'warm-start the arithmetic policy (then: $0 train configs/text-arithmetic.yaml)',
+    ) as never,
   handler: async (args) => {
     const { config, runDir } = resolveRun(args);
-    const result = await runSft(config, { runDir, backend: args.backend, force: args.force, log: args.quiet ? () => {} : undefined });
+    const result = await runSft(config, {
+      runDir,
+      backend: args.backend,
+      force: args.force,
+      log: args.quiet ? () => {} : undefined,
+    });
     const f = result.final;
     process.stdout.write(
       `done: ${result.steps} SFT steps in ${result.wallSeconds.toFixed(1)} s on ${result.backend.detail} (${result.trainTokensPerSecond.toFixed(0)} train tokens/s), final loss ${result.finalLoss.toFixed(4)}\n` +

@@ -3,11 +3,11 @@
 // interrupted run exits 130.
 import type { CommandModule } from 'yargs';
 import { TensorBoardWriter } from '../../run/tensorboard.ts';
-import { train, type StepReport } from '../../train/trainer.ts';
+import { type StepReport, train } from '../../train/trainer.ts';
 import { abortOnSignals } from '../interrupt.ts';
 import { makeProgress, type Progress } from '../progress.ts';
 import { resumeHint } from '../scheduler.ts';
-import { resolveRun, withRunOptions, type RunArgs } from './run-options.ts';
+import { type RunArgs, resolveRun, withRunOptions } from './run-options.ts';
 
 interface TrainArgs extends RunArgs {
   resume: boolean;
@@ -17,8 +17,15 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train <config>',
   describe: 'train a policy with GRPO (+ regularizers) from a YAML config',
   builder: (y) =>
-    withRunOptions(y.positional('config', { type: 'string', demandOption: true, describe: 'YAML run config (see configs/)' }), 'grpo.clip_ratio_high=0.28')
-      .option('resume', { type: 'boolean', default: false, describe: 'continue the run in <out>/<name> from its checkpoint (a finished run is skipped)' })
+    withRunOptions(
+      y.positional('config', { type: 'string', demandOption: true, describe: 'YAML run config (see configs/)' }),
+      'grpo.clip_ratio_high=0.28',
+    )
+      .option('resume', {
+        type: 'boolean',
+        default: false,
+        describe: 'continue the run in <out>/<name> from its checkpoint (a finished run is skipped)',
+      })
       .example('$0 train configs/quickstart.yaml', 'train the quickstart gridworld policy')
       .example('$0 train configs/quickstart.yaml --set steps=100 --seed 3 --name qs-s3', 'override keys') as never,
   handler: async (args) => {
@@ -30,7 +37,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     let progress: Progress | undefined;
     const onStep = ({ step, totalSteps, metrics }: StepReport) => {
       progress ??= makeProgress(totalSteps, step - 1, config.name, args.quiet ? 'quiet' : 'auto');
-      const values = { reward: metrics['critic/score/mean'], entropy: metrics['actor/entropy'], success: metrics.success_rate };
+      const values = {
+        reward: metrics['critic/score/mean'],
+        entropy: metrics['actor/entropy'],
+        success: metrics.success_rate,
+      };
       progress.update(step, values);
     };
     const result = await train(config, {

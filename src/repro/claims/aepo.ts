@@ -1,7 +1,8 @@
 // Claim 4: AEPO holds the entropy at an arbitrary target (arXiv 2510.08141).
-import { meanCi95 } from '../../report/stats.ts';
+
 import { formatMeanCi } from '../../report/report.ts';
-import { cellRuns, values, type Claim, type ClaimData, type ClaimResult } from '../claim.ts';
+import { meanCi95 } from '../../report/stats.ts';
+import { type Claim, type ClaimData, type ClaimResult, cellRuns, values } from '../claim.ts';
 import { tailMean } from '../fit.ts';
 import { curveFigure, hline, PALETTE } from '../plots.ts';
 import { fmt, runTest, type TestResult } from '../verdict.ts';

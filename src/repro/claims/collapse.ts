@@ -1,10 +1,10 @@
 // Claim 1: under plain GRPO entropy falls early and monotonically, and reward follows
 // R = −a·exp(H) + b (Cui et al. 2025, arXiv 2505.22617).
 import { movingAverage, smoothingWindow } from '../../report/data.ts';
+import { formatMeanCi } from '../../report/report.ts';
 import { meanCi95 } from '../../report/stats.ts';
 import { renderPlot, type Series } from '../../report/svg-plot.ts';
-import { formatMeanCi } from '../../report/report.ts';
-import { cellRuns, values, type Claim, type ClaimData, type ClaimResult } from '../claim.ts';
+import { type Claim, type ClaimData, type ClaimResult, cellRuns, values } from '../claim.ts';
 import { fitLine, spearman, tailMean } from '../fit.ts';
 import { curveFigure, PALETTE } from '../plots.ts';
 import { fmt, runTest } from '../verdict.ts';

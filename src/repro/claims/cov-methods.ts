@@ -1,8 +1,9 @@
 // Claim 3: Clip-Cov and KL-Cov keep entropy above plain GRPO's without losing pass@k
 // (Cui et al. 2025, arXiv 2505.22617, section 5).
-import { meanCi95 } from '../../report/stats.ts';
+
 import { formatMeanCi } from '../../report/report.ts';
-import { cellRuns, commonSeeds, finalEval, values, type Claim, type ClaimData, type ClaimResult } from '../claim.ts';
+import { meanCi95 } from '../../report/stats.ts';
+import { type Claim, type ClaimData, type ClaimResult, cellRuns, commonSeeds, finalEval, values } from '../claim.ts';
 import { tailMean } from '../fit.ts';
 import { curveFigure } from '../plots.ts';
 import { fmt, runTest, type TestResult } from '../verdict.ts';

@@ -1,11 +1,12 @@
 // Claim 2: the entropy change of an update is minus the covariance of log π with the logit
 // change (Cui et al. 2025, arXiv 2505.22617, Theorems 1–2). Checked on every step of the plain
 // GRPO runs (the trainer logs both sides) and on a tabular softmax bandit at three learning rates.
-import { meanCi95 } from '../../report/stats.ts';
+
 import { formatMeanCi } from '../../report/report.ts';
+import { meanCi95 } from '../../report/stats.ts';
 import { renderPlot, type Series } from '../../report/svg-plot.ts';
-import { banditCases, BANDIT_DEFAULTS } from '../bandit.ts';
-import { cellRuns, values, type Claim, type ClaimData, type ClaimResult } from '../claim.ts';
+import { BANDIT_DEFAULTS, banditCases } from '../bandit.ts';
+import { type Claim, type ClaimData, type ClaimResult, cellRuns, values } from '../claim.ts';
 import { fitLine, pearson, percentile } from '../fit.ts';
 import { PALETTE } from '../plots.ts';
 import { fmt, fmtMeanCi, runTest } from '../verdict.ts';

@@ -1,8 +1,9 @@
 // Claim 5: EPO's entropy smoothing steadies multi-turn training compared with the entropy bonus
 // alone ("EPO-Base") (EPO: Entropy-regularized Policy Optimization, arXiv 2509.22576).
-import { mean, meanCi95 } from '../../report/stats.ts';
+
 import { formatMeanCi } from '../../report/report.ts';
-import { cellRuns, commonSeeds, values, type Claim, type ClaimData, type ClaimResult } from '../claim.ts';
+import { mean, meanCi95 } from '../../report/stats.ts';
+import { type Claim, type ClaimData, type ClaimResult, cellRuns, commonSeeds, values } from '../claim.ts';
 import { diffs, tailMean, variance } from '../fit.ts';
 import { curveFigure } from '../plots.ts';
 import { fmt, fmtMeanCi, runTest } from '../verdict.ts';

@@ -1,8 +1,9 @@
 // Claim 6: STEER's token reweighting damps entropy jumps compared with GRPO at the same learning
 // rate (STEER, arXiv 2510.10150).
-import { meanCi95 } from '../../report/stats.ts';
+
 import { formatMeanCi } from '../../report/report.ts';
-import { cellRuns, commonSeeds, values, type Claim, type ClaimData, type ClaimResult } from '../claim.ts';
+import { meanCi95 } from '../../report/stats.ts';
+import { type Claim, type ClaimData, type ClaimResult, cellRuns, commonSeeds, values } from '../claim.ts';
 import { percentile, tailMean } from '../fit.ts';
 import { curveFigure } from '../plots.ts';
 import { runTest } from '../verdict.ts';
