@@ -1,4 +1,4 @@
-// Backend ladder (backends.md §6): tensorflow (tfjs-node-gpu, then tfjs-node) → wasm → cpu.
+// Backend ladder (docs/tfjs-notes.md "Backend ladder"): tensorflow (tfjs-node-gpu, then tfjs-node) → wasm → cpu.
 // `auto` takes the best that loads; naming one that cannot load is a UserError saying what to
 // install. Every run prints and records the backend it got.
 import * as tf from '@tensorflow/tfjs';
