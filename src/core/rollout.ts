@@ -156,8 +156,9 @@ export function runEpisodes(
 /**
  * Lay episodes out as a padded Batch and run the "old pass": log-probs and full entropy of π_old at
  * the training temperature for every slot (docs/grpo.md "Log-probs and entropy": the same scaled
- * logits as the loss). With `reuseSampled`, when every episode was sampled at the training temperature and kept its sampler's
- * distributions, those are π_old (the same weights, the same logits up to float error) and no pass runs.
+ * logits as the loss). With `reuseSampled`, when every episode was sampled at the training
+ * temperature and kept its sampler's distributions, those are π_old (the same weights, the same
+ * logits up to float error) and no pass runs.
  */
 export function buildBatch(
   policy: Policy,
