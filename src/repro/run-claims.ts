@@ -2,8 +2,8 @@
 // parallel worker processes, resumable, shared sweeps run once — then its analysis and page.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readYamlFile } from '../config/load.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { loadReportData, type ReportData } from '../report/data.ts';
 import { runSweep } from '../sweep/runner.ts';
 import { expandSweep, type Sweep } from '../sweep/spec.ts';
@@ -12,7 +12,7 @@ import { writeClaimPage } from './page.ts';
 import { QUICK_SET } from './registry.ts';
 import { claimVerdict, type Verdict } from './verdict.ts';
 
-export const REPRO_CONFIG_DIR = fileURLToPath(new URL('../../configs/repro/', import.meta.url));
+export const REPRO_CONFIG_DIR = path.join(PACKAGE_ROOT, 'configs', 'repro');
 
 export interface ReproOptions {
   seeds: number[];

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { acquireLock, describeHolder, runLock, STALE_AFTER_MS } from '../run/lock.ts';
 import { readRunState, readRunStatus } from '../run/run-state.ts';
 import {
@@ -27,12 +27,7 @@ import { overridesToSets, type Sweep, type SweepRun } from './spec.ts';
 export const SWEEP_LOCK_FILE = 'sweep.lock';
 
 /** argv prefix that runs the entrolab CLI in a child process (from src/sweep/ or its build in dist/src/sweep/). */
-export const DEFAULT_TRAIN_COMMAND = [
-  process.execPath,
-  ['../../bin/entrolab.js', '../../../bin/entrolab.js']
-    .map((p) => fileURLToPath(new URL(p, import.meta.url)))
-    .find((p) => fs.existsSync(p))!,
-];
+export const DEFAULT_TRAIN_COMMAND = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'entrolab.js')];
 
 export interface RunnerOptions {
   sweepDir: string;
