@@ -12,7 +12,7 @@ import { Rng } from '../src/core/rng.ts';
 import { sampleToken } from '../src/core/rollout.ts';
 import { Tokenizer } from '../src/policies/tokenizer.ts';
 import { TransformerPolicy } from '../src/policies/transformer.ts';
-import { shapeFromConfig, transformerSchema } from '../src/policies/transformer-model.ts';
+import { shapeFromConfig, transformerSchema } from '../src/policies/transformer-weights.ts';
 import { writeJsonAtomic } from '../src/run/atomic-write.ts';
 
 function arg(name: string, fallback: string): string {

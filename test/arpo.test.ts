@@ -16,7 +16,7 @@ import { runBranchingEpisodes } from '../src/core/branching-rollout.ts';
 import { Rng } from '../src/core/rng.ts';
 import { buildBatch, type GroupRequest } from '../src/core/rollout.ts';
 import { type TransformerPolicy, transformerPolicyDefinition } from '../src/policies/transformer.ts';
-import { transformerSchema } from '../src/policies/transformer-model.ts';
+import { transformerSchema } from '../src/policies/transformer-weights.ts';
 import { runSft } from '../src/train/sft.ts';
 import { train } from '../src/train/trainer.ts';
 import { readJsonl, tempDir } from './helpers.ts';

@@ -10,8 +10,8 @@ import { Rng } from '../src/core/rng.ts';
 import { type Episode, runEpisodes } from '../src/core/rollout.ts';
 import type { Policy, SamplingSession } from '../src/policies/policy.ts';
 import { TokenInputs, type TransformerPolicy, transformerPolicyDefinition } from '../src/policies/transformer.ts';
-import { shapeFromConfig, transformerSchema } from '../src/policies/transformer-model.ts';
 import { filterLogits } from '../src/policies/transformer-sampler.ts';
+import { shapeFromConfig, transformerSchema } from '../src/policies/transformer-weights.ts';
 
 function makePolicy(env: Env, overrides: Record<string, unknown> = {}): TransformerPolicy {
   // a large init std so logits are far from uniform and any mismatch shows

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import type { SamplingSession } from './policy.ts';
 import { PAD } from './tokenizer.ts';
-import { forwardStep, type LayerCache, type TransformerShape, type TransformerWeights } from './transformer-model.ts';
+import { forwardStep, type LayerCache } from './transformer-model.ts';
+import type { TransformerShape, TransformerWeights } from './transformer-weights.ts';
 
 const MASKED = -1e9;
 

@@ -10,8 +10,9 @@ import { UserError } from '../errors.ts';
 import type { EncodedEpisodes, EpisodeRecord, Policy, PolicyInputs, SamplingSession } from './policy.ts';
 import type { PolicyDefinition } from './registry.ts';
 import { PAD, Tokenizer } from './tokenizer.ts';
+import { forwardFull } from './transformer-model.ts';
+import { FullRecomputeSession, KvCacheSession } from './transformer-sampler.ts';
 import {
-  forwardFull,
   makeVariables,
   shapeFromConfig,
   structure,
@@ -19,8 +20,7 @@ import {
   type TransformerShape,
   type TransformerWeights,
   transformerSchema,
-} from './transformer-model.ts';
-import { FullRecomputeSession, KvCacheSession } from './transformer-sampler.ts';
+} from './transformer-weights.ts';
 
 /** Token ids laid out [rows × width], right-padded with PAD. */
 export class TokenInputs implements PolicyInputs {
