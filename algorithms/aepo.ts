@@ -217,7 +217,8 @@ export class Aepo implements Regularizer {
     // no policy over A actions has entropy above ln A: the controller would sit at T_high forever
     if (c.estimator === 'exact' && c.target_entropy >= Math.log(batch.numActions)) {
       throw new UserError(
-        `target_entropy ${c.target_entropy} is not below ln(${batch.numActions} actions) = ${Math.log(batch.numActions).toFixed(4)}, the largest entropy any policy here can have`,
+        `target_entropy ${c.target_entropy} is not below ln(${batch.numActions} actions) = ` +
+          `${Math.log(batch.numActions).toFixed(4)}, the largest entropy any policy here can have`,
         'aepo.target_entropy',
       );
     }
@@ -280,7 +281,8 @@ export class Aepo implements Regularizer {
     const out: string[] = [];
     if (c.temperature_high <= c.temperature_low) {
       out.push(
-        `temperature_high (${c.temperature_high}) is not above temperature_low (${c.temperature_low}); the controller cannot push entropy both ways`,
+        `temperature_high (${c.temperature_high}) is not above temperature_low (${c.temperature_low}); ` +
+          'the controller cannot push entropy both ways',
       );
     }
     if (c.reinforce_samples === 0) out.push('reinforce_samples is 0: extra rollouts are sampled but never used');

@@ -183,7 +183,8 @@ export class ClipCov implements Regularizer {
 export const clipCovDefinition = defineRegularizer({
   name: 'clip_cov',
   summary:
-    'Clip-Cov (Cui et al. 2025): zero the loss of a few random tokens whose adv/log-prob covariance is in (lower_bound, upper_bound)',
+    'Clip-Cov (Cui et al. 2025): zero the loss of a few random tokens ' +
+    'whose adv/log-prob covariance is in (lower_bound, upper_bound)',
   schema: clipCovSchema,
   replacesPolicyLoss: true,
   create: (config) => new ClipCov(config),

@@ -268,7 +268,8 @@ export class Epo implements Regularizer {
 export const epoDefinition = defineRegularizer({
   name: 'epo',
   summary:
-    'EPO: trajectory-averaged entropy bonus with a corridor penalty around the historical mean entropy, phase-weighted by β_k',
+    'EPO: trajectory-averaged entropy bonus with a corridor penalty around the historical mean entropy, ' +
+    'phase-weighted by β_k',
   schema: epoSchema,
   replacesPolicyLoss: false,
   create: (config) => new Epo(config),

@@ -125,7 +125,9 @@ export class KlCov implements Regularizer {
         cov_mean: sel.covMean,
       },
       selection: {
-        label: `top-k by covariance: loss + ${this.config.coef}·|lp − lp_old| (nothing where |lp − lp_old| <= ${this.config.delta_tol})`,
+        label:
+          `top-k by covariance: loss + ${this.config.coef}·|lp − lp_old| ` +
+          `(nothing where |lp − lp_old| <= ${this.config.delta_tol})`,
         tokens: sel.selected.slice().sort((a, b) => a - b),
       },
     };
@@ -134,7 +136,8 @@ export class KlCov implements Regularizer {
   warnings(run: RunShape): string[] {
     if (run.epochs === 1 && run.miniBatches === 1) {
       return [
-        'with grpo.epochs = 1 and grpo.mini_batches = 1 every update is on-policy (lp = lp_old), so the KL-Cov penalty is ' +
+        'with grpo.epochs = 1 and grpo.mini_batches = 1 every update is on-policy (lp = lp_old), ' +
+          'so the KL-Cov penalty is ' +
           'always 0 and the loss is plain unclipped PG; raise grpo.mini_batches or grpo.epochs for it to act',
       ];
     }

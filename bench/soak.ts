@@ -59,7 +59,8 @@ if (!direct && !process.env.ENTROLAB_SOAK) {
     console.log('  step    RSS MiB  heap MiB  tensors');
     for (const s of samples)
       console.log(
-        `  ${String(s.step).padStart(5)}  ${String(s.rssMiB).padStart(8)}  ${String(s.heapMiB).padStart(8)}  ${String(s.numTensors).padStart(7)}`,
+        `  ${String(s.step).padStart(5)}  ${String(s.rssMiB).padStart(8)}  ` +
+          `${String(s.heapMiB).padStart(8)}  ${String(s.numTensors).padStart(7)}`,
       );
     console.log(
       `  start → end: RSS ${first.rssMiB} → ${last.rssMiB} MiB, tensors ${first.numTensors} → ${last.numTensors}`,

@@ -101,9 +101,13 @@ const stepSeconds = median(Array.from({ length: Math.max(3, reps) }, trainStep))
 results.train_tokens_per_s = (trainRows * trainLength) / stepSeconds;
 results.train_step_ms = stepSeconds * 1000;
 
-const header = `transformer ${config.layers} layers, d_model ${config.d_model}, ${config.heads} heads, vocab ${V}, ${policy.parameterCount()} parameters; backend ${backend.detail}; ${rows} episodes, prompt ${promptLength} tokens, median of ${reps}`;
+const header =
+  `transformer ${config.layers} layers, d_model ${config.d_model}, ${config.heads} heads, vocab ${V}, ` +
+  `${policy.parameterCount()} parameters; backend ${backend.detail}; ` +
+  `${rows} episodes, prompt ${promptLength} tokens, median of ${reps}`;
 process.stdout.write(
-  `${header}\n\n${table.join('\n')}\n\ntraining (B=${trainRows}, T=${trainLength}, fwd+bwd+Adam): ${results.train_tokens_per_s.toFixed(0)} tokens/s (${results.train_step_ms.toFixed(0)} ms/step)\n`,
+  `${header}\n\n${table.join('\n')}\n\ntraining (B=${trainRows}, T=${trainLength}, fwd+bwd+Adam): ` +
+    `${results.train_tokens_per_s.toFixed(0)} tokens/s (${results.train_step_ms.toFixed(0)} ms/step)\n`,
 );
 const out = path.join('bench', 'results', 'transformer-sampling.json');
 fs.mkdirSync(path.dirname(out), { recursive: true });

@@ -94,7 +94,8 @@ export function resolveMap(config: GridworldConfig): string[] {
     const [r, c] = cell;
     if (r >= grid.length || c >= (grid[r]?.length ?? 0)) {
       throw new UserError(
-        `[${r}, ${c}] is outside the ${grid.length}×${grid[0].length} grid (rows 0..${grid.length - 1}, cols 0..${grid[0].length - 1})`,
+        `[${r}, ${c}] is outside the ${grid.length}×${grid[0].length} grid ` +
+          `(rows 0..${grid.length - 1}, cols 0..${grid[0].length - 1})`,
         `env.${key}`,
       );
     }

@@ -150,7 +150,10 @@ describe('entrolab train --resume with a corrupt latest checkpoint', () => {
     const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
-      /entrolab: warning: .*checkpoint\.json: checkpoint is not valid JSON .*; resuming from checkpoint\.prev\.json at step 10: steps 11–25 \(15\) are recomputed\n/,
+      new RegExp(
+        /entrolab: warning: .*checkpoint\.json: checkpoint is not valid JSON .*; /.source +
+          /resuming from checkpoint\.prev\.json at step 10: steps 11–25 \(15\) are recomputed\n/.source,
+      ),
     );
     expect(deterministicLines(path.join(runDir, 'metrics.jsonl'))).toEqual(
       deterministicLines(path.join(full, 'metrics.jsonl')),

@@ -108,12 +108,15 @@ describe("EPO phase weight β_k (paper Eq. 5 and the reference code's epoch weig
     expect(paperBeta(149, 150, 3)).toBeCloseTo(1.003, 3);
   });
 
-  it('code epoch weight at 0, 25, 75, 76, 149, 150, 200 of 150 → 1.0, 0.903, 0.827, 0.769, 0.0415, 0.040, 0.040', () => {
-    // Appendix A prints 0.042 at 149; the code's formula gives 0.8·e^{−3·74/75} = 0.041455
-    const want = [1.0, 0.903, 0.827, 0.769, 0.041455, 0.0398, 0.0398];
-    [0, 25, 75, 76, 149, 150, 200].forEach((k, i) => expect(codeEpochWeight(k, 150)).toBeCloseTo(want[i], 3));
-    expect(codeEpochWeight(149, 150)).toBeCloseTo(0.8 * Math.exp((-3 * 74) / 75), 12);
-  });
+  it(
+    'code epoch weight at 0, 25, 75, 76, 149, 150, 200 of 150 ' + '→ 1.0, 0.903, 0.827, 0.769, 0.0415, 0.040, 0.040',
+    () => {
+      // Appendix A prints 0.042 at 149; the code's formula gives 0.8·e^{−3·74/75} = 0.041455
+      const want = [1.0, 0.903, 0.827, 0.769, 0.041455, 0.0398, 0.0398];
+      [0, 25, 75, 76, 149, 150, 200].forEach((k, i) => expect(codeEpochWeight(k, 150)).toBeCloseTo(want[i], 3));
+      expect(codeEpochWeight(149, 150)).toBeCloseTo(0.8 * Math.exp((-3 * 74) / 75), 12);
+    },
+  );
 });
 
 describe('EPO averaging and loss (paper Eqs. 2–4, 6)', () => {
@@ -239,7 +242,8 @@ describe('EPO on the gridworld (configs/epo.yaml)', () => {
 describe('composition with the other regularizers', () => {
   it('AEPO (additive) + KL-Cov + EPO + STEER train together; each logs its metrics', async () => {
     const regs =
-      '[{name: aepo, target_entropy: 0.9, reinforce_samples: 16, mode: additive, alpha: 0.1}, {name: kl_cov, ratio: 0.02, coef: 1}, {name: epo, coef: 0.02}, {name: steer}]';
+      '[{name: aepo, target_entropy: 0.9, reinforce_samples: 16, mode: additive, alpha: 0.1}, ' +
+      '{name: kl_cov, ratio: 0.02, coef: 1}, {name: epo, coef: 0.02}, {name: steer}]';
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-combo-'));
     await train(loadConfig('configs/epo.yaml', ['steps=2', `regularizers=${regs}`]), { runDir: dir, log: () => {} });
     const last = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')[1]) as Record<

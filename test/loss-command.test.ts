@@ -132,7 +132,10 @@ describe('the CLI', () => {
     expect(res.stdout).toBe('');
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(
-      /bad\.json: field 'mask' must be a \[B\]\[L\] array of 0\/1 with B = 2 rows of L = 3 entries .*row 1 has 2 entries/,
+      new RegExp(
+        /bad\.json: field 'mask' must be a \[B\]\[L\] array of 0\/1 with B = 2 rows of L = 3 entries /.source +
+          /.*row 1 has 2 entries/.source,
+      ),
     );
   }, 30_000);
 

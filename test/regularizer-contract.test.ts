@@ -217,7 +217,8 @@ describe('restoring state', () => {
     const err = await train(config, { runDir: dir, resume: true, log: () => {} }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toBe(
-      `${file}: checkpoint version 1 predates per-regularizer random streams and cannot be resumed (it still works for eval, play and init_from); start the run over with --force`,
+      `${file}: checkpoint version 1 predates per-regularizer random streams and cannot be resumed ` +
+        '(it still works for eval, play and init_from); start the run over with --force',
     );
   });
 });

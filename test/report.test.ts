@@ -143,7 +143,8 @@ describe('report numbers', () => {
     const table = summaryTable(data, summarizeCells(data));
     const md = tableToMarkdown(table).split('\n');
     expect(md[0]).toBe(
-      '| cell | runs | final success | best success | success AUC | final entropy | steps to ≥0.5 | test greedy | test sampled |',
+      '| cell | runs | final success | best success | success AUC | final entropy | ' +
+        'steps to ≥0.5 | test greedy | test sampled |',
     );
     expect(md[2]).toBe('| A | 3 | 0.750 ± 0.621 | 0.750 ± 0.621 | 0.444 ± 0.120 | 0.800 ± 0.497 | 2.7 ± 1.4 | — | — |');
     expect(md[3]).toBe('| B | 1 (+1 unfinished) | 0.200 | 0.200 | 0.100 | 1.300 | — (0/1 reached) | 0.300 | 0.250 |');

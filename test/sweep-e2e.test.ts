@@ -131,84 +131,91 @@ axes:
     expect(steps(runDir)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
   });
 
-  it('under faults: a second sweep is refused, a trainer killed twice fails the sweep by name, stale runs are told apart', async () => {
-    const root = setup(`name: faults
+  it(
+    'under faults: a second sweep is refused, ' +
+      'a trainer killed twice fails the sweep by name, stale runs are told apart',
+    async () => {
+      const root = setup(`name: faults
 base: base.yaml
 axes:
   - key: steps
     values: [120, 6]
 `);
-    const sweepDir = path.join(root, 'runs', 'faults');
-    const [longId, shortId] = ['steps-120__seed-0', 'steps-6__seed-0'];
-    const longDir = path.join(sweepDir, longId);
-    const args = [
-      CLI,
-      'sweep',
-      path.join(root, 'sweep.yaml'),
-      '--out',
-      path.join(root, 'runs'),
-      '--workers',
-      '2',
-      '--backend',
-      'cpu',
-      '--no-report',
-    ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-    const until = async (condition: () => boolean) => {
-      for (let i = 0; i < 6000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-    };
-    // the lock module's reader: a lock caught between its creation and its first write reads as pid 0
-    const trainerPid = () => inspectLock(path.join(longDir, 'train.lock'))?.holder.pid ?? 0;
-    await until(() => (readRunStatus(longDir)?.step ?? 0) >= 5);
+      const sweepDir = path.join(root, 'runs', 'faults');
+      const [longId, shortId] = ['steps-120__seed-0', 'steps-6__seed-0'];
+      const longDir = path.join(sweepDir, longId);
+      const args = [
+        CLI,
+        'sweep',
+        path.join(root, 'sweep.yaml'),
+        '--out',
+        path.join(root, 'runs'),
+        '--workers',
+        '2',
+        '--backend',
+        'cpu',
+        '--no-report',
+      ];
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+      const until = async (condition: () => boolean) => {
+        for (let i = 0; i < 6000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+      };
+      // the lock module's reader: a lock caught between its creation and its first write reads as pid 0
+      const trainerPid = () => inspectLock(path.join(longDir, 'train.lock'))?.holder.pid ?? 0;
+      await until(() => (readRunStatus(longDir)?.step ?? 0) >= 5);
 
-    const second = await run(process.execPath, args).then(
-      () => undefined,
-      (e: { stderr: string }) => e.stderr,
-    );
-    expect(second?.trim().split('\n').at(-1)).toMatch(
-      /^entrolab: error: .*faults: another sweep is running here: process \d+ on \S+ \(since [^)]+\); stop it first$/,
-    );
+      const second = await run(process.execPath, args).then(
+        () => undefined,
+        (e: { stderr: string }) => e.stderr,
+      );
+      expect(second?.trim().split('\n').at(-1)).toMatch(
+        /^entrolab: error: .*faults: another sweep is running here: process \d+ on \S+ \(since [^)]+\); stop it first$/,
+      );
 
-    await until(() => trainerPid() > 0);
-    const first = trainerPid();
-    process.kill(first, 'SIGKILL');
-    await until(() => stderr.includes(`retry  ${longId} once`) && trainerPid() > 0 && trainerPid() !== first);
-    await until(() => (readRunStatus(longDir)?.step ?? 0) >= 8);
-    process.kill(trainerPid(), 'SIGKILL');
-    expect(await exited).toBe(1);
-    const errors = stderr.split('\n').filter((l) => l.startsWith('entrolab: error:'));
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(
-      new RegExp(`1 run\\(s\\) failed: ${longId} \\(logs in .*\\); run the same command again`),
-    );
-    expect(readRunStatus(path.join(sweepDir, shortId))?.state).toBe('finished');
-    expect(readSweepState(sweepDir)!.results[longId]).toMatchObject({
-      state: 'failed',
-      attempts: 2,
-      signal: 'SIGKILL',
-    });
+      await until(() => trainerPid() > 0);
+      const first = trainerPid();
+      process.kill(first, 'SIGKILL');
+      await until(() => stderr.includes(`retry  ${longId} once`) && trainerPid() > 0 && trainerPid() !== first);
+      await until(() => (readRunStatus(longDir)?.step ?? 0) >= 8);
+      process.kill(trainerPid(), 'SIGKILL');
+      expect(await exited).toBe(1);
+      const errors = stderr.split('\n').filter((l) => l.startsWith('entrolab: error:'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(
+        new RegExp(`1 run\\(s\\) failed: ${longId} \\(logs in .*\\); run the same command again`),
+      );
+      expect(readRunStatus(path.join(sweepDir, shortId))?.state).toBe('finished');
+      expect(readSweepState(sweepDir)!.results[longId]).toMatchObject({
+        state: 'failed',
+        attempts: 2,
+        signal: 'SIGKILL',
+      });
 
-    // status.json still says running; every reader tells that it is stale
-    expect(readRunStatus(longDir)?.state).toBe('running');
-    const listing = await run(process.execPath, [...args, '--dry-run']);
-    expect(listing.stdout).toMatch(new RegExp(`${longId}\\s+stale at \\d+/120 \\(trainer gone\\)`));
-    const evaluated = await run(process.execPath, [CLI, 'eval', longDir, '--backend', 'cpu', '--episodes', '2']);
-    expect(evaluated.stderr).toMatch(
-      /says running but its trainer, process \d+ on \S+ \(since [^)]+\), is gone: it crashed or was killed at step \d+\/120/,
-    );
-    const reported = await run(process.execPath, [CLI, 'report', sweepDir, '--format', 'none']);
-    expect(reported.stderr).toContain(
-      `note: 1 run(s) say running but their trainer is gone (crashed or killed): ${longId}`,
-    );
+      // status.json still says running; every reader tells that it is stale
+      expect(readRunStatus(longDir)?.state).toBe('running');
+      const listing = await run(process.execPath, [...args, '--dry-run']);
+      expect(listing.stdout).toMatch(new RegExp(`${longId}\\s+stale at \\d+/120 \\(trainer gone\\)`));
+      const evaluated = await run(process.execPath, [CLI, 'eval', longDir, '--backend', 'cpu', '--episodes', '2']);
+      expect(evaluated.stderr).toMatch(
+        new RegExp(
+          /says running but its trainer, process \d+ on \S+ \(since [^)]+\), is gone: /.source +
+            /it crashed or was killed at step \d+\/120/.source,
+        ),
+      );
+      const reported = await run(process.execPath, [CLI, 'report', sweepDir, '--format', 'none']);
+      expect(reported.stderr).toContain(
+        `note: 1 run(s) say running but their trainer is gone (crashed or killed): ${longId}`,
+      );
 
-    // a re-run resumes only what is unfinished
-    const again = await run(process.execPath, args);
-    expect(again.stderr).toContain('skipping 1 finished run(s)');
-    expect(again.stderr).toContain(`resume (stale: its trainer was gone) ${longId}`);
-    expect(readRunStatus(longDir)?.state).toBe('finished');
-    expect(steps(longDir)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
-  });
+      // a re-run resumes only what is unfinished
+      const again = await run(process.execPath, args);
+      expect(again.stderr).toContain('skipping 1 finished run(s)');
+      expect(again.stderr).toContain(`resume (stale: its trainer was gone) ${longId}`);
+      expect(readRunStatus(longDir)?.state).toBe('finished');
+      expect(steps(longDir)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    },
+  );
 });

@@ -206,80 +206,83 @@ describe('Slurm script', () => {
 });
 
 describe('Kubernetes manifest', () => {
-  it('is a valid ConfigMap + Indexed Job whose pods read the sweep from the ConfigMap and write to the claim', async () => {
-    const p = project();
-    const { stdout } = await p.emit(
-      '--emit',
-      'k8s',
-      '--parallel',
-      '2',
-      '--image',
-      'registry.example/entrolab:1',
-      '--pvc',
-      'runs-rwx',
-      '--backend',
-      'cpu',
-    );
-    const file = path.join(p.sweepDir, 'sweep.k8s.yaml');
-    expect(stdout).toContain(`submit with: kubectl apply -f '${file}'`);
-    const text = fs.readFileSync(file, 'utf8');
-    expect(text).toContain('ReadWriteMany');
-    // the emit writes nothing else locally: the tasks write sweep.json and logs on the volume
-    expect(fs.readdirSync(p.sweepDir)).toEqual(['sweep.k8s.yaml']);
-    const [configMap, job] = YAML.parseAllDocuments(text).map((d) => d.toJS());
-    new ConfigMap(configMap).validate();
-    new Job(job).validate();
-    expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 4, parallelism: 2 });
-    const pod = job.spec.template.spec;
-    const container = pod.containers[0];
-    expect(container.image).toBe('registry.example/entrolab:1');
-    expect(container.resources).toEqual({ requests: { cpu: '1', memory: '2048Mi' }, limits: { memory: '2048Mi' } });
-    expect(pod.activeDeadlineSeconds).toBe(7200);
-    const mounts = Object.fromEntries(
-      container.volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]),
-    );
-    const volumes = Object.fromEntries(pod.volumes.map((v: { name: string }) => [v.name, v]));
-    expect(volumes[Object.keys(mounts).find((n) => mounts[n] === RUNS_MOUNT)!].persistentVolumeClaim.claimName).toBe(
-      'runs-rwx',
-    );
-    expect(volumes[Object.keys(mounts).find((n) => mounts[n] === CONFIG_MOUNT)!].configMap.name).toBe(
-      configMap.metadata.name,
-    );
-    const args: string[] = container.args;
-    expect(args.slice(0, 6)).toEqual([
-      'sweep',
-      `${CONFIG_MOUNT}/sweep.yaml`,
-      '--out',
-      RUNS_MOUNT,
-      '--only',
-      '$(JOB_COMPLETION_INDEX)',
-    ]);
-    expect(Object.keys(configMap.data).sort()).toEqual(['base.yaml', 'sweep.yaml']);
-    expect(configMap.data['base.yaml']).toBe(BASE);
+  it(
+    'is a valid ConfigMap + Indexed Job ' + 'whose pods read the sweep from the ConfigMap and write to the claim',
+    async () => {
+      const p = project();
+      const { stdout } = await p.emit(
+        '--emit',
+        'k8s',
+        '--parallel',
+        '2',
+        '--image',
+        'registry.example/entrolab:1',
+        '--pvc',
+        'runs-rwx',
+        '--backend',
+        'cpu',
+      );
+      const file = path.join(p.sweepDir, 'sweep.k8s.yaml');
+      expect(stdout).toContain(`submit with: kubectl apply -f '${file}'`);
+      const text = fs.readFileSync(file, 'utf8');
+      expect(text).toContain('ReadWriteMany');
+      // the emit writes nothing else locally: the tasks write sweep.json and logs on the volume
+      expect(fs.readdirSync(p.sweepDir)).toEqual(['sweep.k8s.yaml']);
+      const [configMap, job] = YAML.parseAllDocuments(text).map((d) => d.toJS());
+      new ConfigMap(configMap).validate();
+      new Job(job).validate();
+      expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 4, parallelism: 2 });
+      const pod = job.spec.template.spec;
+      const container = pod.containers[0];
+      expect(container.image).toBe('registry.example/entrolab:1');
+      expect(container.resources).toEqual({ requests: { cpu: '1', memory: '2048Mi' }, limits: { memory: '2048Mi' } });
+      expect(pod.activeDeadlineSeconds).toBe(7200);
+      const mounts = Object.fromEntries(
+        container.volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]),
+      );
+      const volumes = Object.fromEntries(pod.volumes.map((v: { name: string }) => [v.name, v]));
+      expect(volumes[Object.keys(mounts).find((n) => mounts[n] === RUNS_MOUNT)!].persistentVolumeClaim.claimName).toBe(
+        'runs-rwx',
+      );
+      expect(volumes[Object.keys(mounts).find((n) => mounts[n] === CONFIG_MOUNT)!].configMap.name).toBe(
+        configMap.metadata.name,
+      );
+      const args: string[] = container.args;
+      expect(args.slice(0, 6)).toEqual([
+        'sweep',
+        `${CONFIG_MOUNT}/sweep.yaml`,
+        '--out',
+        RUNS_MOUNT,
+        '--only',
+        '$(JOB_COMPLETION_INDEX)',
+      ]);
+      expect(Object.keys(configMap.data).sort()).toEqual(['base.yaml', 'sweep.yaml']);
+      expect(configMap.data['base.yaml']).toBe(BASE);
 
-    // Run pod 2 here: the ConfigMap's files and the claim are temp directories at the mount paths.
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pod-'));
-    const [config, claim] = [path.join(scratch, 'config'), path.join(scratch, 'claim')];
-    fs.mkdirSync(config);
-    fs.mkdirSync(claim);
-    for (const [name, data] of Object.entries(configMap.data as Record<string, string>))
-      fs.writeFileSync(path.join(config, name), data);
-    const mapped = args.map((a) =>
-      a.replace(CONFIG_MOUNT, config).replace(RUNS_MOUNT, claim).replace('$(JOB_COMPLETION_INDEX)', '2'),
-    );
-    const pod2 = spawnSync(process.execPath, [CLI, ...mapped], {
-      cwd: scratch,
-      env: { ...process.env, JOB_COMPLETION_INDEX: '2' },
-      encoding: 'utf8',
-    });
-    expect(pod2.stderr).not.toContain('entrolab: error');
-    expect(pod2.status).toBe(0);
-    const sweepDir = path.join(claim, 'tiny');
-    expect(readRunStatus(path.join(sweepDir, IDS[2]))?.state).toBe('finished');
-    expect(fs.existsSync(path.join(sweepDir, 'logs', `${IDS[2]}.log`))).toBe(true);
-    expect(readSweepState(sweepDir)!.runs.map((r) => r.id)).toEqual(IDS);
-    expect(readSweepState(sweepDir)!.results[IDS[2]].state).toBe('finished');
-  });
+      // Run pod 2 here: the ConfigMap's files and the claim are temp directories at the mount paths.
+      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pod-'));
+      const [config, claim] = [path.join(scratch, 'config'), path.join(scratch, 'claim')];
+      fs.mkdirSync(config);
+      fs.mkdirSync(claim);
+      for (const [name, data] of Object.entries(configMap.data as Record<string, string>))
+        fs.writeFileSync(path.join(config, name), data);
+      const mapped = args.map((a) =>
+        a.replace(CONFIG_MOUNT, config).replace(RUNS_MOUNT, claim).replace('$(JOB_COMPLETION_INDEX)', '2'),
+      );
+      const pod2 = spawnSync(process.execPath, [CLI, ...mapped], {
+        cwd: scratch,
+        env: { ...process.env, JOB_COMPLETION_INDEX: '2' },
+        encoding: 'utf8',
+      });
+      expect(pod2.stderr).not.toContain('entrolab: error');
+      expect(pod2.status).toBe(0);
+      const sweepDir = path.join(claim, 'tiny');
+      expect(readRunStatus(path.join(sweepDir, IDS[2]))?.state).toBe('finished');
+      expect(fs.existsSync(path.join(sweepDir, 'logs', `${IDS[2]}.log`))).toBe(true);
+      expect(readSweepState(sweepDir)!.runs.map((r) => r.id)).toEqual(IDS);
+      expect(readSweepState(sweepDir)!.results[IDS[2]].state).toBe('finished');
+    },
+  );
 });
 
 describe('scheduler hints', () => {

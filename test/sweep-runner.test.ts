@@ -148,30 +148,33 @@ axes:
     expect(summary.finished).toHaveLength(2);
   });
 
-  it('marks a trainer killed with -9 failed, retries it once from its checkpoint, and lets the others go on', async () => {
-    const t = setup('base: base.yaml\nseeds: 2\nset: {steps: 40, fake.step_ms: 25}\n');
-    const id = 'base__seed-0';
-    const running = runSweep(t.sweep, { ...t.options, workers: 2, heartbeatMs: 20 });
-    const runDir = path.join(t.sweepDir, id);
-    // Kill the trainer process (not the sweep) once it has checkpointed a few steps.
-    await until(() => (readRunStatus(runDir)?.step ?? 0) >= 5);
-    process.kill(t.pid(id), 'SIGKILL');
-    const summary = await running;
-    expect(summary.retried).toEqual([id]);
-    expect(summary.finished.sort()).toEqual(['base__seed-0', 'base__seed-1']);
-    expect(summary.failed).toEqual([]);
-    expect(t.lines.some((l) => l.includes(`FAILED ${id}`) && l.includes('killed by SIGKILL'))).toBe(true);
-    expect(t.lines.some((l) => l.includes(`retry  ${id} once`))).toBe(true);
-    expect(t.lines.some((l) => /done; running: .*base__seed-0 \d+\/40/.test(l))).toBe(true);
-    expect(readSweepState(t.sweepDir)!.results[id]).toMatchObject({ state: 'finished', attempts: 2 });
-    const [, resumed] = t.invocations(id);
-    const resumedFrom = Number(resumed.split(' ')[1]);
-    expect(resumedFrom).toBeGreaterThanOrEqual(4);
-    expect(resumedFrom % 2).toBe(0);
-    // Every step exactly once: the resumed trainer cut metrics back to its checkpoint.
-    expect(t.steps(id)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    expect(t.invocations('base__seed-1')).toEqual(['start 0 seed 1']);
-  });
+  it(
+    'marks a trainer killed with -9 failed, ' + 'retries it once from its checkpoint, and lets the others go on',
+    async () => {
+      const t = setup('base: base.yaml\nseeds: 2\nset: {steps: 40, fake.step_ms: 25}\n');
+      const id = 'base__seed-0';
+      const running = runSweep(t.sweep, { ...t.options, workers: 2, heartbeatMs: 20 });
+      const runDir = path.join(t.sweepDir, id);
+      // Kill the trainer process (not the sweep) once it has checkpointed a few steps.
+      await until(() => (readRunStatus(runDir)?.step ?? 0) >= 5);
+      process.kill(t.pid(id), 'SIGKILL');
+      const summary = await running;
+      expect(summary.retried).toEqual([id]);
+      expect(summary.finished.sort()).toEqual(['base__seed-0', 'base__seed-1']);
+      expect(summary.failed).toEqual([]);
+      expect(t.lines.some((l) => l.includes(`FAILED ${id}`) && l.includes('killed by SIGKILL'))).toBe(true);
+      expect(t.lines.some((l) => l.includes(`retry  ${id} once`))).toBe(true);
+      expect(t.lines.some((l) => /done; running: .*base__seed-0 \d+\/40/.test(l))).toBe(true);
+      expect(readSweepState(t.sweepDir)!.results[id]).toMatchObject({ state: 'finished', attempts: 2 });
+      const [, resumed] = t.invocations(id);
+      const resumedFrom = Number(resumed.split(' ')[1]);
+      expect(resumedFrom).toBeGreaterThanOrEqual(4);
+      expect(resumedFrom % 2).toBe(0);
+      // Every step exactly once: the resumed trainer cut metrics back to its checkpoint.
+      expect(t.steps(id)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(t.invocations('base__seed-1')).toEqual(['start 0 seed 1']);
+    },
+  );
 
   it('gives up on a run whose retry crashes too; a re-run resumes only that run', async () => {
     const t = setup('base: base.yaml\nseeds: 2\nset: {steps: 60, fake.step_ms: 20}\n');

@@ -120,38 +120,41 @@ describe('trainer', () => {
     expect(again.skipped).toBe(true);
   });
 
-  it('stops through its abort signal after the step in flight, checkpointed there, and resumes to the same metrics', async () => {
-    const [full, cut] = [tempDir(), tempDir()];
-    const config = loadConfig(QUICK, small); // checkpoints every 4 steps
-    await train(config, { runDir: full, log: () => {} });
-    const controller = new AbortController();
-    const reported: number[] = [];
-    const onStep = ({ step }: { step: number }) => {
-      reported.push(step);
-      if (step === 5) controller.abort(); // as the CLI does on Ctrl-C, in the middle of the run
-    };
-    const stopped = await train(config, { runDir: cut, signal: controller.signal, onStep, log: () => {} });
-    expect(stopped).toMatchObject({ interrupted: true, steps: 5 });
-    expect(stopped.final).toBeUndefined();
-    expect(reported).toEqual([1, 2, 3, 4, 5]);
-    expect(readStatus(cut)).toMatchObject({ state: 'interrupted', step: 5, total_steps: 12 });
-    expect(loadCheckpoint(cut)).toMatchObject({ step: 5, metricsLines: 5 });
-    expect(fs.existsSync(path.join(cut, 'summary.json'))).toBe(false);
-    expect(fs.existsSync(path.join(cut, 'train.lock'))).toBe(false);
-    const resumed = await train(config, {
-      runDir: cut,
-      resume: true,
-      onStep: ({ step }) => reported.push(step),
-      log: () => {},
-    });
-    expect(resumed.interrupted).toBeUndefined();
-    expect(reported).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-    expect(deterministicLines(path.join(cut, 'metrics.jsonl'))).toEqual(
-      deterministicLines(path.join(full, 'metrics.jsonl')),
-    );
-    expect(loadCheckpoint(cut).policy.weights).toEqual(loadCheckpoint(full).policy.weights);
-    expect(resumed.final).toEqual((readSummary(full) as TrainSummary).eval);
-  });
+  it(
+    'stops through its abort signal after the step in flight, ' + 'checkpointed there, and resumes to the same metrics',
+    async () => {
+      const [full, cut] = [tempDir(), tempDir()];
+      const config = loadConfig(QUICK, small); // checkpoints every 4 steps
+      await train(config, { runDir: full, log: () => {} });
+      const controller = new AbortController();
+      const reported: number[] = [];
+      const onStep = ({ step }: { step: number }) => {
+        reported.push(step);
+        if (step === 5) controller.abort(); // as the CLI does on Ctrl-C, in the middle of the run
+      };
+      const stopped = await train(config, { runDir: cut, signal: controller.signal, onStep, log: () => {} });
+      expect(stopped).toMatchObject({ interrupted: true, steps: 5 });
+      expect(stopped.final).toBeUndefined();
+      expect(reported).toEqual([1, 2, 3, 4, 5]);
+      expect(readStatus(cut)).toMatchObject({ state: 'interrupted', step: 5, total_steps: 12 });
+      expect(loadCheckpoint(cut)).toMatchObject({ step: 5, metricsLines: 5 });
+      expect(fs.existsSync(path.join(cut, 'summary.json'))).toBe(false);
+      expect(fs.existsSync(path.join(cut, 'train.lock'))).toBe(false);
+      const resumed = await train(config, {
+        runDir: cut,
+        resume: true,
+        onStep: ({ step }) => reported.push(step),
+        log: () => {},
+      });
+      expect(resumed.interrupted).toBeUndefined();
+      expect(reported).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      expect(deterministicLines(path.join(cut, 'metrics.jsonl'))).toEqual(
+        deterministicLines(path.join(full, 'metrics.jsonl')),
+      );
+      expect(loadCheckpoint(cut).policy.weights).toEqual(loadCheckpoint(full).policy.weights);
+      expect(resumed.final).toEqual((readSummary(full) as TrainSummary).eval);
+    },
+  );
 
   it('an aborted signal before the first step writes no metrics and leaves a resumable run', async () => {
     const dir = tempDir();
@@ -209,7 +212,8 @@ describe('trainer', () => {
     const counts: Record<number, number> = {};
     const sink = { write: (step: number) => void (counts[step] = tf.memory().numTensors), close() {} };
     const regs =
-      '[{name: aepo, target_entropy: 1.2, reg_fraction: 0.5}, {name: kl_cov, ratio: 0.05}, {name: epo}, {name: steer}, {name: entropy_bonus, adaptive: true}]';
+      '[{name: aepo, target_entropy: 1.2, reg_fraction: 0.5}, {name: kl_cov, ratio: 0.05}, ' +
+      '{name: epo}, {name: steer}, {name: entropy_bonus, adaptive: true}]';
     const config = loadConfig(QUICK, [
       'steps=60',
       'env.preset=open5',
@@ -226,23 +230,26 @@ describe('trainer', () => {
     expect(counts[60]).toBe(counts[10]);
   });
 
-  it('a non-finite loss stops the run with a clear error, keeps the last checkpoint, marks the run failed', async () => {
-    const dir = tempDir();
-    const good = loadConfig(QUICK, [...small, 'checkpoint.every=1']);
-    await train(good, { runDir: dir, ...stopAfter(2), log: () => {} });
-    const exploding = loadConfig(QUICK, [...small, 'checkpoint.every=1', 'optim.lr=1e38', 'optim.grad_clip=0']);
-    await expect(train(exploding, { runDir: dir, resume: true, log: () => {} })).rejects.toThrow(/not finite/);
-    const status = readStatus(dir)!;
-    expect(status.state).toBe('failed');
-    expect(status.error).toMatch(/not finite/);
-    const ckpt = loadCheckpoint(dir);
-    expect(ckpt.step).toBe(2);
-    expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(2);
-    // the kept checkpoint still resumes with a sane learning rate
-    await train(good, { runDir: dir, resume: true, log: () => {} });
-    expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(12);
-    expect(fs.existsSync(path.join(dir, 'config.resolved.yaml'))).toBe(true);
-  });
+  it(
+    'a non-finite loss stops the run with a clear error, ' + 'keeps the last checkpoint, marks the run failed',
+    async () => {
+      const dir = tempDir();
+      const good = loadConfig(QUICK, [...small, 'checkpoint.every=1']);
+      await train(good, { runDir: dir, ...stopAfter(2), log: () => {} });
+      const exploding = loadConfig(QUICK, [...small, 'checkpoint.every=1', 'optim.lr=1e38', 'optim.grad_clip=0']);
+      await expect(train(exploding, { runDir: dir, resume: true, log: () => {} })).rejects.toThrow(/not finite/);
+      const status = readStatus(dir)!;
+      expect(status.state).toBe('failed');
+      expect(status.error).toMatch(/not finite/);
+      const ckpt = loadCheckpoint(dir);
+      expect(ckpt.step).toBe(2);
+      expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(2);
+      // the kept checkpoint still resumes with a sane learning rate
+      await train(good, { runDir: dir, resume: true, log: () => {} });
+      expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(12);
+      expect(fs.existsSync(path.join(dir, 'config.resolved.yaml'))).toBe(true);
+    },
+  );
 });
 
 describe('trainer on the cpu backend', () => {

@@ -52,7 +52,8 @@ export const COMMANDS: CommandEntry[] = [
     name: 'repro',
     usage: 'repro [claims..]',
     describe:
-      "reproduce the papers' claims: run each claim's sweeps, then a page per claim with figures, 95% CIs and a verdict",
+      "reproduce the papers' claims: run each claim's sweeps, " +
+      'then a page per claim with figures, 95% CIs and a verdict',
     load: async () => (await import('./commands/repro.ts')).reproCommand,
   },
   {

@@ -11,7 +11,9 @@ export function makeProgress(total: number, start: number, label: string, mode: 
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: `${label} [{bar}] {value}/{total} steps | reward {reward} | success {success} | entropy {entropy} | eta {eta_formatted}`,
+        format:
+          `${label} [{bar}] {value}/{total} steps | reward {reward} | success {success} | ` +
+          'entropy {entropy} | eta {eta_formatted}',
         stream: process.stderr,
         hideCursor: true,
       },
@@ -30,7 +32,8 @@ export function makeProgress(total: number, start: number, label: string, mode: 
     update(step, v) {
       if (step % every === 0 || step === total) {
         process.stderr.write(
-          `${label} step ${step}/${total}  reward ${v.reward.toFixed(3)}  success ${v.success.toFixed(2)}  entropy ${v.entropy.toFixed(3)}\n`,
+          `${label} step ${step}/${total}  reward ${v.reward.toFixed(3)}  success ${v.success.toFixed(2)}  ` +
+            `entropy ${v.entropy.toFixed(3)}\n`,
         );
       }
     },

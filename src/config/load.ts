@@ -126,7 +126,8 @@ export function validate<S extends z.ZodType>(
     const allowed = [...(issue.path.length === 0 ? extraKeys : []), ...keysOf(schemaAt(schema, issue.path))];
     const guess = nearest(key, allowed);
     throw new UserError(
-      `config key '${full}' does not exist${guess ? `; did you mean '${base ? `${base}.` : ''}${guess}'?` : ''} (allowed here: ${allowed.join(', ')})`,
+      `config key '${full}' does not exist${guess ? `; did you mean '${base ? `${base}.` : ''}${guess}'?` : ''}` +
+        ` (allowed here: ${allowed.join(', ')})`,
       file,
     );
   }
@@ -178,7 +179,8 @@ function pickNamed<T>(
   if (!entry) {
     const guess = nearest(name, names);
     throw new UserError(
-      `config key '${section}.${tag}': unknown ${noun} '${name}'${guess ? `; did you mean '${guess}'?` : ''} (one of ${names.join(', ')})`,
+      `config key '${section}.${tag}': unknown ${noun} '${name}'${guess ? `; did you mean '${guess}'?` : ''}` +
+        ` (one of ${names.join(', ')})`,
       file,
     );
   }
@@ -194,7 +196,8 @@ function pickNamed<T>(
 export function validateRegularizers(regularizers: unknown, file: string): Config['regularizers'] {
   if (regularizers !== undefined && regularizers !== null && !Array.isArray(regularizers)) {
     throw new UserError(
-      `config key 'regularizers' must be a list of {name: ..., <settings>} (one of ${Object.keys(REGULARIZERS).join(', ')})`,
+      "config key 'regularizers' must be a list of {name: ..., <settings>} " +
+        `(one of ${Object.keys(REGULARIZERS).join(', ')})`,
       file,
     );
   }

@@ -105,7 +105,9 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
       pool: 'tensors',
     },
     {
-      what: `the update of ${Math.ceil(rows / config.grpo.mini_batches)} rows per mini-batch × ${shape.width} slots × ${env.numActions} actions`,
+      what:
+        `the update of ${Math.ceil(rows / config.grpo.mini_batches)} rows per mini-batch × ` +
+        `${shape.width} slots × ${env.numActions} actions`,
       keys: [...rolloutKeys, 'grpo.mini_batches'],
       bytes: miniBatchSlots * (env.numActions * UPDATE_COPIES + 3 * shape.activationsPerSlot) * FLOAT,
       pool: 'tensors',
@@ -185,10 +187,11 @@ export function memoryBudget(backend: string): MemoryBudget {
   const heapLimit = v8.getHeapStatistics().heap_size_limit;
   const machine = os.totalmem();
   const tensors = backend === 'wasm' ? Math.min(WASM_MEMORY_LIMIT, machine) : machine;
+  const tensorPool = backend === 'wasm' ? `wasm memory ${gib(tensors)}` : `machine memory ${gib(machine)}`;
   return {
     heap: heapLimit,
     tensors,
-    source: `V8 heap limit ${gib(heapLimit)}, ${backend === 'wasm' ? `wasm memory ${gib(tensors)}` : `machine memory ${gib(machine)}`}`,
+    source: `V8 heap limit ${gib(heapLimit)}, ${tensorPool}`,
   };
 }
 
@@ -215,7 +218,8 @@ export function assertFits(parts: readonly MemoryPart[], budget: MemoryBudget): 
     const largest = inPool.reduce((a, b) => (b.bytes > a.bytes ? b : a));
     const where = pool === 'heap' ? 'JS heap' : 'tensor memory';
     throw new UserError(
-      `config needs about ${gib(total)} of ${where}, more than the ${gib(budget[pool])} available (${budget.source}); ` +
+      `config needs about ${gib(total)} of ${where}, more than the ${gib(budget[pool])} available ` +
+        `(${budget.source}); ` +
         `most of it (${gib(largest.bytes)}) is ${largest.what}: lower ${largest.keys.join(' or ')}`,
       'memory',
     );

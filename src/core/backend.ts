@@ -63,7 +63,8 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
   }
   const hint: Record<string, string> = {
     tensorflow:
-      'install @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node on a machine with network access (their install step downloads libtensorflow)',
+      'install @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node on a machine with network access ' +
+      '(their install step downloads libtensorflow)',
     wasm: 'reinstall @tensorflow/tfjs-backend-wasm (npm ci)',
     cpu: 'reinstall @tensorflow/tfjs (npm ci)',
   };

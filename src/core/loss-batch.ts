@@ -60,7 +60,9 @@ class FieldReader {
   /** A [B][L] (or [B][L][A] when depth = 3) array of numbers, flattened row-major. */
   tokens(field: string, rows: number, width: number, opts: { integer?: boolean; binary?: boolean } = {}): Float32Array {
     const value = this.doc[field];
-    const shape = `a [B][L] array of ${opts.binary ? '0/1' : 'numbers'} with B = ${rows} rows of L = ${width} entries (the shape of 'log_probs')`;
+    const shape =
+      `a [B][L] array of ${opts.binary ? '0/1' : 'numbers'} with B = ${rows} rows of L = ${width} entries ` +
+      "(the shape of 'log_probs')";
     if (!Array.isArray(value)) this.fail(field, `must be ${shape}; got ${value === null ? 'null' : typeof value}`);
     if (value.length !== rows) this.fail(field, `must be ${shape}; it has ${value.length} rows`);
     const out = new Float32Array(rows * width);
@@ -117,8 +119,9 @@ class FieldReader {
 /** Validate a parsed JSON document into a Batch plus the taped values. */
 export function parseLossBatch(doc: unknown, file: string): LossBatch {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    const optional = ALL_FIELDS.filter((f) => !(REQUIRED as readonly string[]).includes(f));
     throw new UserError(
-      `must be a JSON object with fields ${REQUIRED.join(', ')} ([B][L] arrays) and optional ${ALL_FIELDS.filter((f) => !(REQUIRED as readonly string[]).includes(f)).join(', ')}`,
+      `must be a JSON object with fields ${REQUIRED.join(', ')} ([B][L] arrays) and optional ${optional.join(', ')}`,
       file,
     );
   }

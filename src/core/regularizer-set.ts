@@ -43,7 +43,8 @@ export function createRegularizers(entries: unknown, opts: CreateOptions): Activ
     const hooks = def.create(config);
     if (Boolean(hooks.policyLoss) !== def.replacesPolicyLoss) {
       throw new Error(
-        `regularizer '${name}': replacesPolicyLoss is ${def.replacesPolicyLoss} but policyLoss is ${hooks.policyLoss ? '' : 'not '}defined`,
+        `regularizer '${name}': replacesPolicyLoss is ${def.replacesPolicyLoss} ` +
+          `but policyLoss is ${hooks.policyLoss ? '' : 'not '}defined`,
       );
     }
     const saved = opts.saved?.[name];
@@ -82,7 +83,8 @@ export function prefixMetrics(name: string, metrics: Metrics | undefined): Metri
   for (const [key, value] of Object.entries(metrics ?? {})) {
     if (key.includes('/')) {
       throw new Error(
-        `regularizer '${name}' returned metric '${key}': keys are relative to the regularizer (logged as '${name}/<key>') and may not contain '/'`,
+        `regularizer '${name}' returned metric '${key}': keys are relative to the regularizer ` +
+          `(logged as '${name}/<key>') and may not contain '/'`,
       );
     }
     out[`${name}/${key}`] = value;

@@ -154,7 +154,8 @@ export const transformerPolicyDefinition: PolicyDefinition<typeof transformerSch
     const tokenizer = described.tokenizer ? Tokenizer.fromJSON(described.tokenizer) : undefined;
     if (tokenizer && env.tokenizer && !tokenizer.equals(env.tokenizer)) {
       throw new UserError(
-        `the checkpoint's vocabulary (${tokenizer.tokens.length} tokens) differs from env '${env.name}' (${env.tokenizer.tokens.length}); was it trained on another task?`,
+        `the checkpoint's vocabulary (${tokenizer.tokens.length} tokens) differs from env '${env.name}' ` +
+          `(${env.tokenizer.tokens.length}); was it trained on another task?`,
         'init_from',
       );
     }

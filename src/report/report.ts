@@ -64,8 +64,9 @@ export function tableToCsv(table: Table): string {
   return `${[table.header, ...table.rows].map((r) => r.map(cell).join(',')).join('\n')}\n`;
 }
 
-export const CSS = `body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1500px;padding:0 16px;color:#222}
-h1{font-size:22px}h2{font-size:17px;margin-top:32px;border-bottom:1px solid #ddd}
+export const CSS =
+  'body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1500px;padding:0 16px;color:#222}\n' +
+  `h1{font-size:22px}h2{font-size:17px;margin-top:32px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:4px 8px}
 td{text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f4f4f4}
 figure{margin:0}figure svg{width:100%;height:auto}figcaption{font-size:12px;color:#555}.note{font-size:12px;color:#555}
@@ -83,15 +84,19 @@ export function renderHtml(data: ReportData, table: Table, figures: Figure[]): s
   );
   out.push(`<style>${CSS}</style></head><body>`);
   out.push(`<h1>entrolab report: ${escapeXml(data.title)}</h1>`);
+  const stateCounts = [...states].map(([s, n]) => `${n} ${s}`).join(', ');
   out.push(
-    `<p class="note">${data.kind === 'sweep' ? `${data.cells.length} cells, ` : ''}${runCount} run(s): ${[...states].map(([s, n]) => `${n} ${s}`).join(', ')}. ` +
+    `<p class="note">${data.kind === 'sweep' ? `${data.cells.length} cells, ` : ''}` +
+      `${runCount} run(s): ${stateCounts}. ` +
       `Directory: <code>${escapeXml(path.resolve(data.dir))}</code>.</p>`,
   );
   out.push('<h2>Summary</h2>');
   out.push(
-    `<p class="note">Mean ± half-width of the 95% confidence interval over seeds (Student t, n − 1 degrees of freedom). ` +
+    '<p class="note">Mean ± half-width of the 95% confidence interval over seeds ' +
+      '(Student t, n − 1 degrees of freedom). ' +
       `Final and best success and the area under the success curve use the training-rollout success rate; ` +
-      `steps to ≥ ${data.threshold} is the first step whose smoothed success rate (as plotted) reaches it, averaged over the runs that did; ` +
+      `steps to ≥ ${data.threshold} is the first step whose smoothed success rate (as plotted) reaches it, ` +
+      'averaged over the runs that did; ' +
       `test columns come from the final evaluation in summary.json. Unfinished runs are left out of the table.</p>`,
   );
   out.push('<table><thead><tr>', ...table.header.map((h) => `<th>${escapeXml(h)}</th>`), '</tr></thead><tbody>');
@@ -105,7 +110,8 @@ export function renderHtml(data: ReportData, table: Table, figures: Figure[]): s
       out.push(`<h2>${escapeXml(section)}</h2>`, '<div class="grid">');
     }
     out.push(
-      `<figure>${f.svg.trimEnd()}<figcaption>${escapeXml(f.title)} — figures/${escapeXml(f.name)}.svg</figcaption></figure>`,
+      `<figure>${f.svg.trimEnd()}<figcaption>${escapeXml(f.title)} — ` +
+        `figures/${escapeXml(f.name)}.svg</figcaption></figure>`,
     );
   }
   if (section !== undefined) out.push('</div>');

@@ -132,7 +132,8 @@ export function renderPlot(spec: PlotSpec): string {
 
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      'font-family="Helvetica, Arial, sans-serif" font-size="11">',
   );
   out.push(`<title>${escapeXml(spec.title)}</title>`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
@@ -142,7 +143,8 @@ export function renderPlot(spec: PlotSpec): string {
     const y = px(sy(t));
     out.push(`<line x1="${MARGIN.left}" y1="${y}" x2="${px(MARGIN.left + plotWidth)}" y2="${y}" stroke="#e5e5e5"/>`);
     out.push(
-      `<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(t, yt.step)}</text>`,
+      `<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">` +
+        `${formatTick(t, yt.step)}</text>`,
     );
   }
   for (const t of xt.ticks) {
@@ -153,23 +155,28 @@ export function renderPlot(spec: PlotSpec): string {
     );
   }
   out.push(
-    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${px(plotWidth)}" height="${px(plotHeight)}" fill="none" stroke="#888888"/>`,
+    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${px(plotWidth)}" height="${px(plotHeight)}" ` +
+      'fill="none" stroke="#888888"/>',
   );
   out.push(
-    `<text x="${px(MARGIN.left + plotWidth / 2)}" y="${px(MARGIN.top + plotHeight + 36)}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`,
+    `<text x="${px(MARGIN.left + plotWidth / 2)}" y="${px(MARGIN.top + plotHeight + 36)}" text-anchor="middle">` +
+      `${escapeXml(spec.xLabel)}</text>`,
   );
   out.push(
-    `<text x="14" y="${px(MARGIN.top + plotHeight / 2)}" text-anchor="middle" transform="rotate(-90 14 ${px(MARGIN.top + plotHeight / 2)})">${escapeXml(spec.yLabel)}</text>`,
+    `<text x="14" y="${px(MARGIN.top + plotHeight / 2)}" text-anchor="middle" ` +
+      `transform="rotate(-90 14 ${px(MARGIN.top + plotHeight / 2)})">${escapeXml(spec.yLabel)}</text>`,
   );
   if (spec.diagonal) {
     out.push(
-      `<line x1="${px(sx(x0))}" y1="${px(sy(x0))}" x2="${px(sx(x1))}" y2="${px(sy(x1))}" stroke="#999999" stroke-dasharray="4 3"/>`,
+      `<line x1="${px(sx(x0))}" y1="${px(sy(x0))}" x2="${px(sx(x1))}" y2="${px(sy(x1))}" ` +
+        'stroke="#999999" stroke-dasharray="4 3"/>',
     );
   }
 
   if (xs.length === 0) {
     out.push(
-      `<text x="${px(MARGIN.left + plotWidth / 2)}" y="${px(MARGIN.top + plotHeight / 2)}" text-anchor="middle" fill="#999999">no data</text>`,
+      `<text x="${px(MARGIN.left + plotWidth / 2)}" y="${px(MARGIN.top + plotHeight / 2)}" ` +
+        'text-anchor="middle" fill="#999999">no data</text>',
     );
   }
   for (const s of spec.series) {
@@ -197,7 +204,8 @@ export function renderPlot(spec: PlotSpec): string {
         out.push(`<circle cx="${px(sx(seg[0][0]))}" cy="${px(sy(seg[0][1]))}" r="2" fill="${s.color}"/>`);
       else
         out.push(
-          `<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.6}"${opacity} stroke-linejoin="round"/>`,
+          `<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.6}"${opacity} ` +
+            'stroke-linejoin="round"/>',
         );
     }
   }

@@ -142,7 +142,8 @@ export async function runSft(config: Config, opts: SftOptions): Promise<SftResul
   try {
     const demos = makeDemonstrations(envFactory, sft.demos, sft.wrong_fraction, streams.prompts, streams.env);
     log(
-      `entrolab sft: ${demos.episodes.length} demonstrations (${(100 * demos.successRate).toFixed(0)}% correct), ${sft.steps} steps on ${backend.detail}`,
+      `entrolab sft: ${demos.episodes.length} demonstrations (${(100 * demos.successRate).toFixed(0)}% correct), ` +
+        `${sft.steps} steps on ${backend.detail}`,
     );
     let order: number[] = [];
     let cursor = 0;

@@ -24,7 +24,8 @@ export const lossCommand: CommandModule<object, LossArgs> = {
         type: 'string',
         demandOption: true,
         describe:
-          'JSON file: log_probs, old_log_probs, advantages, mask as [B][L] arrays (see docs/bonus-clipcov-klcov-loss.md)',
+          'JSON file: log_probs, old_log_probs, advantages, mask as [B][L] arrays ' +
+          '(see docs/bonus-clipcov-klcov-loss.md)',
       })
       .option('config', {
         type: 'string',
@@ -75,7 +76,8 @@ export function formatLossOutput(value: unknown, indent = ''): string {
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value);
     if (entries.length === 0) return '{}';
-    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatLossOutput(v, inner)}`).join(',\n')}\n${indent}}`;
+    const lines = entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatLossOutput(v, inner)}`);
+    return `{\n${lines.join(',\n')}\n${indent}}`;
   }
   return JSON.stringify(value);
 }

@@ -45,7 +45,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const stale = staleRuns(data).map((r) => r.id);
     if (stale.length > 0) {
       process.stderr.write(
-        `note: ${stale.length} run(s) say running but their trainer is gone (crashed or killed): ${stale.join(', ')}; resume them with --resume or by re-running the sweep\n`,
+        `note: ${stale.length} run(s) say running but their trainer is gone (crashed or killed): ` +
+          `${stale.join(', ')}; ` +
+          'resume them with --resume or by re-running the sweep\n',
       );
     }
     process.stderr.write(`wrote ${out.html} and ${out.figures.length} figures in ${path.join(args.dir, 'figures')}\n`);

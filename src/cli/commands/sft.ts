@@ -28,8 +28,10 @@ export const sftCommand: CommandModule<object, RunArgs> = {
     });
     const f = result.final;
     process.stdout.write(
-      `done: ${result.steps} SFT steps in ${result.wallSeconds.toFixed(1)} s on ${result.backend.detail} (${result.trainTokensPerSecond.toFixed(0)} train tokens/s), final loss ${result.finalLoss.toFixed(4)}\n` +
-        `test split (${f.prompts} prompts): greedy success ${f.successGreedy.toFixed(3)}, sampled success (pass@1) ${f.successSampled.toFixed(3)}, pass@${f.k} ${f.passAtK.toFixed(3)}\n` +
+      `done: ${result.steps} SFT steps in ${result.wallSeconds.toFixed(1)} s on ${result.backend.detail} ` +
+        `(${result.trainTokensPerSecond.toFixed(0)} train tokens/s), final loss ${result.finalLoss.toFixed(4)}\n` +
+        `test split (${f.prompts} prompts): greedy success ${f.successGreedy.toFixed(3)}, ` +
+        `sampled success (pass@1) ${f.successSampled.toFixed(3)}, pass@${f.k} ${f.passAtK.toFixed(3)}\n` +
         `outputs: ${runDir}/ (checkpoint.json, metrics.jsonl, summary.json)\n` +
         `next: entrolab train <grpo config> with init_from: ${runDir}\n`,
     );

@@ -66,7 +66,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       const f = result.final;
       process.stdout.write(
         `done: ${result.steps} steps in ${result.wallSeconds.toFixed(1)} s on ${result.backend.detail}\n` +
-          `test split (${f.prompts} prompts): greedy success ${f.successGreedy.toFixed(3)}, sampled success ${f.successSampled.toFixed(3)}, pass@${f.k} ${f.passAtK.toFixed(3)}\n` +
+          `test split (${f.prompts} prompts): greedy success ${f.successGreedy.toFixed(3)}, ` +
+          `sampled success ${f.successSampled.toFixed(3)}, pass@${f.k} ${f.passAtK.toFixed(3)}\n` +
           `outputs: ${runDir}/ (metrics.jsonl, config.resolved.yaml, checkpoint.json, summary.json)\n` +
           `next: entrolab eval ${runDir}   |   entrolab play ${runDir}\n`,
       );
