@@ -5,6 +5,7 @@ import { tokenStats } from '../../algorithms/grpo.ts';
 import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
 import type { EpisodeRecord, Policy } from '../policies/policy.ts';
 import type { Batch } from './batch.ts';
+import { layoutEpisodes, placePerAction } from './episode-layout.ts';
 import type { Rng } from './rng.ts';
 
 export interface GroupRequest {
@@ -167,22 +168,11 @@ export function buildBatch(
   keepLogPolicy: boolean,
   reuseSampled = false,
 ): Batch {
-  const { inputs, slots } = policy.encodeEpisodes(episodes);
-  const { rows, width } = inputs;
+  const layout = layoutEpisodes(policy, episodes);
+  const { inputs, slots, rows, width, actions, mask } = layout;
   const n = rows * width;
-  const actions = new Int32Array(n);
-  const mask = new Float32Array(n);
-  const turnIndex = new Int32Array(n);
-  const sampleLogProbs = new Float32Array(n);
-  episodes.forEach((ep, r) =>
-    ep.actions.forEach((a, j) => {
-      const s = r * width + slots[r][j];
-      actions[s] = a;
-      mask[s] = 1;
-      turnIndex[s] = ep.turnIndex[j];
-      sampleLogProbs[s] = ep.sampleLogProbs[j];
-    }),
-  );
+  const turnIndex = placePerAction(layout, episodes, (ep, j) => ep.turnIndex[j], new Int32Array(n));
+  const sampleLogProbs = placePerAction(layout, episodes, (ep, j) => ep.sampleLogProbs[j], new Float32Array(n));
   // rows sampled at another temperature (AEPO's extra rollouts) need the pass at the training one
   const reuse = reuseSampled && episodes.every((e) => e.sampleLogPolicy && e.temperature === trainingTemperature);
   const old = reuse

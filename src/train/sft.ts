@@ -15,6 +15,7 @@ import { assertSftFits } from '../config/resource-estimate.ts';
 import { type Config, type SftConfig, sftSchema } from '../config/schema.ts';
 import { Adam } from '../core/adam.ts';
 import { type BackendChoice, type BackendInfo, selectBackend } from '../core/backend.ts';
+import { layoutEpisodes } from '../core/episode-layout.ts';
 import { type EvalResult, evaluate } from '../core/evaluate.ts';
 import { optimizerStep } from '../core/optimizer-step.ts';
 import { makeStreams, type Rng } from '../core/rng.ts';
@@ -64,19 +65,7 @@ export function sftStep(
   episodes: readonly EpisodeRecord[],
   gradClip: number,
 ): { loss: number; tokenAccuracy: number } {
-  const { inputs, slots } = policy.encodeEpisodes(episodes);
-  const n = inputs.rows * inputs.width;
-  const actions = new Int32Array(n);
-  const mask = new Float32Array(n);
-  let count = 0;
-  episodes.forEach((ep, r) =>
-    ep.actions.forEach((a, j) => {
-      const s = r * inputs.width + slots[r][j];
-      actions[s] = a;
-      mask[s] = 1;
-      count += 1;
-    }),
-  );
+  const { inputs, actions, mask, count } = layoutEpisodes(policy, episodes);
   let accuracy = 0;
   const lossFn = (): tf.Scalar => {
     const logits = policy.logits(inputs);
