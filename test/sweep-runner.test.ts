@@ -17,21 +17,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 const argv = process.argv.slice(2);
 const opt = (name) => argv[argv.indexOf(name) + 1];
-const sets = Object.fromEntries(argv.flatMap((a, i) => (argv[i - 1] === '--set' ? [a.split('=')] : [])).map(([k, v]) => [k, JSON.parse(v)]));
+const pairs = argv.flatMap((a, i) => (argv[i - 1] === '--set' ? [a.split('=')] : []));
+const sets = Object.fromEntries(pairs.map(([k, v]) => [k, JSON.parse(v)]));
 const runDir = path.join(opt('--out'), opt('--name'));
 fs.mkdirSync(runDir, { recursive: true });
 fs.writeFileSync(path.join(runDir, 'pid'), String(process.pid));
-const write = (f, v) => { fs.writeFileSync(path.join(runDir, f + '.tmp'), JSON.stringify(v)); fs.renameSync(path.join(runDir, f + '.tmp'), path.join(runDir, f)); };
+const write = (f, v) => {
+  fs.writeFileSync(path.join(runDir, f + '.tmp'), JSON.stringify(v));
+  fs.renameSync(path.join(runDir, f + '.tmp'), path.join(runDir, f));
+};
 const steps = sets.steps ?? 4;
 let start = 0;
 const ckpt = path.join(runDir, 'checkpoint.json');
 if (argv.includes('--resume') && fs.existsSync(ckpt)) start = JSON.parse(fs.readFileSync(ckpt, 'utf8')).step;
 fs.appendFileSync(path.join(runDir, 'invocations.log'), 'start ' + start + ' seed ' + opt('--seed') + '\\n');
 const metricsFile = path.join(runDir, 'metrics.jsonl');
-const kept = fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile, 'utf8').split('\\n').filter(Boolean).slice(0, start) : [];
+const old = fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile, 'utf8').split('\\n').filter(Boolean) : [];
+const kept = old.slice(0, start);
 fs.writeFileSync(metricsFile, kept.map((l) => l + '\\n').join(''));
 if (start >= steps) process.exit(0);
-if (sets['fake.fail']) { write('status.json', { state: 'failed', step: start, total_steps: steps, error: 'loss is NaN at step 1' }); process.exit(1); }
+if (sets['fake.fail']) {
+  write('status.json', { state: 'failed', step: start, total_steps: steps, error: 'loss is NaN at step 1' });
+  process.exit(1);
+}
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 if (sets['fake.await_peer']) {
   const active = path.join(opt('--out'), 'active');
@@ -41,7 +49,8 @@ if (sets['fake.await_peer']) {
 }
 for (let step = start + 1; step <= steps; step++) {
   sleep(sets['fake.step_ms'] ?? 0);
-  fs.appendFileSync(metricsFile, JSON.stringify({ step, success_rate: step / steps, seed: Number(opt('--seed')) }) + '\\n');
+  const line = { step, success_rate: step / steps, seed: Number(opt('--seed')) };
+  fs.appendFileSync(metricsFile, JSON.stringify(line) + '\\n');
   if (step % 2 === 0) write('checkpoint.json', { step });
   write('status.json', { state: step === steps ? 'finished' : 'running', step, total_steps: steps });
 }

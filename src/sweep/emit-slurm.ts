@@ -74,7 +74,8 @@ export function slurmScript(o: SlurmOptions): string {
     `NODE=${shellQuote(o.node)}`,
     `CLI=${shellQuote(o.cli)}`,
     ': "${SLURM_ARRAY_TASK_ID:?submit this script with sbatch (or set SLURM_ARRAY_TASK_ID to a run index)}"',
-    `command -v "$NODE" >/dev/null 2>&1 || ${fail('node not found at $NODE on $HOSTNAME; emit again with --node PATH or --setup')}`,
+    `command -v "$NODE" >/dev/null 2>&1 || ` +
+      fail('node not found at $NODE on $HOSTNAME; emit again with --node PATH or --setup'),
     `"$NODE" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= ${MIN_NODE_MAJOR} ? 0 : 1)' || ` +
       fail(`$NODE on $HOSTNAME is Node $("$NODE" --version); entrolab needs ${MIN_NODE_MAJOR} or newer`),
     `[ -f "$CLI" ] || ${fail('$CLI not found on $HOSTNAME; the repository must be on a filesystem all nodes share')}`,

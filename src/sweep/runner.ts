@@ -246,7 +246,8 @@ async function execute(state: SweepState, options: RunnerOptions): Promise<Sweep
         if (outcome === 'finished') say(`${tag} done   ${run.id} in ${wallSeconds.toFixed(1)} s`);
         else
           say(
-            `${tag} ${outcome === 'failed' ? 'FAILED' : 'stopped'} ${run.id} at step ${status?.step ?? 0}: ${error}${where}`,
+            `${tag} ${outcome === 'failed' ? 'FAILED' : 'stopped'} ${run.id} ` +
+              `at step ${status?.step ?? 0}: ${error}${where}`,
           );
         if (crashed && !retries.has(run.id) && !signal?.aborted) {
           retries.add(run.id);

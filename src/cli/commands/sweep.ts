@@ -130,7 +130,8 @@ function summaryError(summary: SweepSummary, sweepDir: string): UserError | unde
   if (parts.length === 0) return undefined;
   const logs = shellQuote(path.join(sweepDir, LOG_DIR));
   return new UserError(
-    `${parts.join('; ')} (logs in ${logs}); ${resumeHint('run the same command again to retry them (finished runs are skipped)')}`,
+    `${parts.join('; ')} (logs in ${logs}); ` +
+      resumeHint('run the same command again to retry them (finished runs are skipped)'),
   );
 }
 
@@ -227,7 +228,8 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       const hash = sweepRunsHash(sweep);
       if (hash !== args['runs-hash']) {
         throw new UserError(
-          `the sweep changed since this job was emitted (its runs now hash to ${hash}, the job expects ${args['runs-hash']}), ` +
+          `the sweep changed since this job was emitted (its runs now hash to ${hash}, ` +
+            `the job expects ${args['runs-hash']}), ` +
             'so indices would name other runs; emit the job again and submit that',
           sweep.file,
         );
@@ -238,7 +240,9 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     if (args['dry-run']) {
       // One write: the listing fits the pipe buffer, so `| head` does not end in EPIPE.
       const lines = [
-        `sweep '${sweep.name}': ${sweep.runs.length} runs (${sweep.runs.length / sweep.seeds.length} cells × ${sweep.seeds.length} seeds) into ${shellQuote(sweepDir)}`,
+        `sweep '${sweep.name}': ${sweep.runs.length} runs ` +
+          `(${sweep.runs.length / sweep.seeds.length} cells × ${sweep.seeds.length} seeds) ` +
+          `into ${shellQuote(sweepDir)}`,
         `base config: ${shellQuote(path.relative(process.cwd(), sweep.base))}`,
         ...sweep.runs.filter((run) => !only || only.includes(run.index)).map((run) => describeRun(sweepDir, run)),
       ];
