@@ -49,7 +49,7 @@ for (let step = 0; step < steps; step++) {
     isExtra: false,
   }));
   const rngs = { env: streams.env, sampling: streams.sampling };
-  const episodes = timed('rollout', () => runEpisodes(envFactory, policy, groups, rngs));
+  const episodes = timed('rollout', () => runEpisodes(envFactory, policy, groups, rngs, false, true));
   const batch = timed('batch + old pass', () => buildBatch(policy, episodes, T, true));
   // the same batch with rollout.recompute_old_logprobs: false (left out of the step's total)
   const r0 = performance.now();

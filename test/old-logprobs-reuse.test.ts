@@ -58,7 +58,8 @@ function rollout(file: string, overrides: readonly string[], temperatures: numbe
     const prompt = probe.samplePrompt(prompts, 'train');
     return { prompt, count: 4, groupId: i, temperature, isExtra: i > 0 && temperature !== temperatures[0] };
   });
-  const episodes = runEpisodes(envFactory, policy, groups, { env: new Rng('env'), sampling: new Rng('sampling') });
+  const rngs = { env: new Rng('env'), sampling: new Rng('sampling') };
+  const episodes = runEpisodes(envFactory, policy, groups, rngs, false, true);
   return { policy, episodes };
 }
 

@@ -84,13 +84,18 @@ export function sampledLogPolicy(logits: Float32Array, offset: number, numAction
   return out;
 }
 
-/** Run every requested episode to the end. Deterministic given the two streams' states. */
+/**
+ * Run every requested episode to the end. Deterministic given the two streams' states.
+ * `keepLogPolicy` records each sampled token's full log-distribution (for
+ * `rollout.recompute_old_logprobs: false`); otherwise the hot loop skips that work.
+ */
 export function runEpisodes(
   envFactory: EnvFactory,
   policy: Policy,
   groups: readonly GroupRequest[],
   rngs: RolloutRngs,
   greedy = false,
+  keepLogPolicy = false,
 ): Episode[] {
   const envs: Env[] = [];
   const episodes: Episode[] = [];
@@ -104,7 +109,7 @@ export function runEpisodes(
         actions: [],
         turnIndex: [],
         sampleLogProbs: [],
-        sampleLogPolicy: [],
+        sampleLogPolicy: keepLogPolicy ? [] : undefined,
         groupId: g.groupId,
         prompt: g.prompt,
         reward: 0,
@@ -139,7 +144,7 @@ export function runEpisodes(
         ep.sampleLogProbs.push(
           sampledLogProb(logits, j * policy.numActions, policy.numActions, ep.temperature, action),
         );
-        ep.sampleLogPolicy!.push(sampledLogPolicy(logits, j * policy.numActions, policy.numActions, ep.temperature));
+        ep.sampleLogPolicy?.push(sampledLogPolicy(logits, j * policy.numActions, policy.numActions, ep.temperature));
         const result = env.step(action);
         ep.reward += result.reward;
         if (result.success) ep.success = true;

@@ -134,15 +134,16 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   // 2. rollout and the old pass
   const tRollout = performance.now();
   const rngs = { env: streams.env, sampling: streams.sampling };
+  const reuseSampled = !config.rollout.recompute_old_logprobs;
   let branchStats: Record<string, number> = {};
   let episodes: Episode[];
   if (branching.length) {
     const run = runBranchingEpisodes(envFactory, policy, groups, branching[0].brancher, rngs);
     episodes = [...run.episodes, ...(extras.length ? runEpisodes(envFactory, policy, extras, rngs) : [])];
     branchStats = prefixMetrics(branching[0].name, { ...run.stats });
-  } else episodes = runEpisodes(envFactory, policy, [...groups, ...extras], rngs);
+  } else episodes = runEpisodes(envFactory, policy, [...groups, ...extras], rngs, false, reuseSampled);
   const tOldPass = performance.now();
-  let batch = buildBatch(policy, episodes, temperature, true, !config.rollout.recompute_old_logprobs);
+  let batch = buildBatch(policy, episodes, temperature, true, reuseSampled);
   if (reference) batch.refLogProbs = oldPass(reference, batch.inputs, batch.actions, temperature, false).logProbs;
   const rolloutSeconds = (performance.now() - tRollout) / 1000;
 
