@@ -3,8 +3,8 @@
 // rollouts at T, reweight the main batch's correct rows by the importance ratio
 // ρ_t = π_old^T(o_t)/π_old(o_t) and mix them into the advantage:
 //   α = min(|H* − H|, 0.1)/p_corr, α ← α/(1+α),  A'_t = (1 − α)·A_t + α·b_i·ρ_t
-import type { Batch } from '../src/core/batch.ts';
-import { UserError } from '../src/errors.ts';
+import type { Batch } from '../src/base/batch.ts';
+import { UserError } from '../src/base/errors.ts';
 
 /**
  * log π_old^T(a) − log π_old(a) per slot from the stored log-distribution at the row's sampling

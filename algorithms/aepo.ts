@@ -6,9 +6,9 @@
 // term with an explicit α (paper form, "additive").
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { type Batch, selectRows } from '../src/core/batch.ts';
-import type { Rng } from '../src/core/rng.ts';
-import { UserError } from '../src/errors.ts';
+import { type Batch, selectRows } from '../src/base/batch.ts';
+import { UserError } from '../src/base/errors.ts';
+import type { Rng } from '../src/base/rng.ts';
 import { dcpoAdvantages } from './aepo-dcpo.ts';
 import { type AggMode, aggDenominator, aggregateLoss, maskCounts, maskedMean } from './aggregate.ts';
 import { ppoClipTokenLoss } from './grpo.ts';

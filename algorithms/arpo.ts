@@ -5,7 +5,7 @@
 // stays GRPO's; `attribution: hard` rewrites the advantages of tokens that forked paths share.
 // Formulas in words and the choices that differ from the code: docs/arpo.md.
 import { z } from 'zod';
-import type { Batch } from '../src/core/batch.ts';
+import type { Batch } from '../src/base/batch.ts';
 import {
   arpoBranches,
   balancedBranches,

@@ -6,7 +6,7 @@
 // An advantage rewrite only (prepareBatch); the loss is unchanged.
 // Formulas in words: docs/entropy-clip-canon-balanced.md.
 import { z } from 'zod';
-import type { Batch } from '../src/core/batch.ts';
+import type { Batch } from '../src/base/batch.ts';
 import { defineRegularizer, type Metrics, type Regularizer, type Reported, type StepInfo } from './regularizer.ts';
 
 export const canonSchema = z

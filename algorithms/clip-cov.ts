@@ -10,7 +10,7 @@
 // statistics").
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { Rng } from '../src/core/rng.ts';
+import type { Rng } from '../src/base/rng.ts';
 import { maskedMean } from './aggregate.ts';
 import {
   defineRegularizer,

@@ -5,8 +5,8 @@
 // zeroing their mask, once per step on the whole batch (prepareBatch).
 // Formulas in words: docs/entropy-clip-canon-balanced.md.
 import { z } from 'zod';
-import type { Batch } from '../src/core/batch.ts';
-import { UserError } from '../src/errors.ts';
+import type { Batch } from '../src/base/batch.ts';
+import { UserError } from '../src/base/errors.ts';
 import { defineRegularizer, type Metrics, type Regularizer, type Reported } from './regularizer.ts';
 
 export const entropyClipSchema = z

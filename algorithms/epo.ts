@@ -4,10 +4,10 @@
 // of earlier steps' rollout entropies (Eqs. 3–4), weighted by the phase schedule β_k (Eq. 5):
 //   loss += −λ·(L_H − β_k·L_smooth)                                            (Eq. 6)
 // The reference code's indicator penalty (`WujiangXu/EPO` `generate_entropy_penalty`) is kept as a mode:
-// it has no gradient, so it must train exactly like the bonus alone (tested in test/epo.test.ts).
+// it has no gradient, so it must train exactly like the bonus alone (tested in test/algorithms/epo.test.ts).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { Batch } from '../src/core/batch.ts';
+import type { Batch } from '../src/base/batch.ts';
 import { maskedMean } from './aggregate.ts';
 import {
   defineRegularizer,

@@ -15,8 +15,8 @@
 //   6. afterStep      in config order
 import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
-import type { Batch } from '../src/core/batch.ts';
-import type { Rng } from '../src/core/rng.ts';
+import type { Batch } from '../src/base/batch.ts';
+import type { Rng } from '../src/base/rng.ts';
 import type { AggMode } from './aggregate.ts';
 
 /** Extra episodes sampled next to the main rollout, flagged `isExtra` in the batch. */

@@ -4,7 +4,7 @@
 // predicted to move entropy most, multiplied onto the clipped PPO token loss (tokenWeights hook).
 // Everything is computed from detached values (the TokenContext arrays and the stored π_old).
 import { z } from 'zod';
-import { UserError } from '../src/errors.ts';
+import { UserError } from '../src/base/errors.ts';
 import {
   defineRegularizer,
   type LossHookResult,

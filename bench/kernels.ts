@@ -3,10 +3,10 @@
 //   node --import tsx bench/kernels.ts grid|text
 import * as tf from '@tensorflow/tfjs';
 import { broadcastToTokens, groupAdvantages } from '../algorithms/grpo.ts';
+import { makeStreams } from '../src/base/rng.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { Adam } from '../src/core/adam.ts';
 import { selectBackend } from '../src/core/backend.ts';
-import { makeStreams } from '../src/core/rng.ts';
 import { buildBatch, type GroupRequest, runEpisodes } from '../src/core/rollout.ts';
 import { updatePolicy } from '../src/core/update.ts';
 import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';

@@ -1,7 +1,7 @@
 // Arithmetic: "a+b" or "a-b" with operands of up to `digits` digits; reward 1 for the exact
 // decimal answer (a leading '-' for negative results), 0 otherwise. Single turn.
 import { z } from 'zod';
-import type { Rng } from '../src/core/rng.ts';
+import type { Rng } from '../src/base/rng.ts';
 import type { Prompt } from './env.ts';
 import type { EnvDefinition } from './registry.ts';
 import { TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';

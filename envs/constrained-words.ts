@@ -5,8 +5,8 @@
 // which shows as pass@k barely above pass@1. Single turn.
 // Prompt text: `k+r-f` or `k+r-f^s`, e.g. "4+a-c^b".
 import { z } from 'zod';
-import type { Rng } from '../src/core/rng.ts';
-import { UserError } from '../src/errors.ts';
+import { UserError } from '../src/base/errors.ts';
+import type { Rng } from '../src/base/rng.ts';
 import type { Prompt } from './env.ts';
 import type { EnvDefinition } from './registry.ts';
 import { hashUnit, TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';

@@ -5,8 +5,8 @@
 // then appends its own feedback to the observation. Either way the trainer sees the same loop:
 // observe → sample a token → step. A "prompt" is a start state: GRPO draws P prompts per step and
 // runs G episodes from each (docs/grpo.md "Group advantages": one group per prompt).
-import type { Rng } from '../src/core/rng.ts';
-import type { Tokenizer } from '../src/policies/tokenizer.ts';
+import type { Rng } from '../src/base/rng.ts';
+import type { Tokenizer } from '../src/base/tokenizer.ts';
 
 /** What an observation looks like, so the policy can be built to fit. */
 export type ObservationSpec =

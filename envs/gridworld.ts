@@ -1,8 +1,8 @@
 // Gridworld: walls, start/goal fixed or sampled per prompt, slippery moves, an optional key and
 // door, a sparse goal reward and an optional step penalty. One action = one token = one turn.
 import { z } from 'zod';
-import { Rng } from '../src/core/rng.ts';
-import { UserError } from '../src/errors.ts';
+import { UserError } from '../src/base/errors.ts';
+import { Rng } from '../src/base/rng.ts';
 import type { Env, ObservationSpec, Prompt, Split, StepResult } from './env.ts';
 import { GRIDWORLD_PRESETS } from './gridworld-maps.ts';
 import type { EnvDefinition } from './registry.ts';

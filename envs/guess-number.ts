@@ -3,7 +3,7 @@
 // at most `max_turns` guesses. Reward 1 only when the secret is guessed (sparse, multi-turn: the
 // setting EPO targets). The observation is the whole dialogue so far.
 import { z } from 'zod';
-import type { Rng } from '../src/core/rng.ts';
+import type { Rng } from '../src/base/rng.ts';
 import type { Prompt } from './env.ts';
 import type { EnvDefinition } from './registry.ts';
 import { TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';

@@ -2,7 +2,7 @@
 // earns 1; with `partial_credit` a wrong answer earns the fraction of positions it got right
 // (over the longer of the two lengths), but only an exact match counts as success. Single turn.
 import { z } from 'zod';
-import type { Rng } from '../src/core/rng.ts';
+import type { Rng } from '../src/base/rng.ts';
 import type { Prompt } from './env.ts';
 import type { EnvDefinition } from './registry.ts';
 import { TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';

@@ -7,9 +7,9 @@
 // Train/test prompts are split by a seeded hash of the prompt id, so both splits are fixed by the
 // config and disjoint. Every task also has an expert (a demonstration generator for SFT).
 import { z } from 'zod';
-import type { Rng } from '../src/core/rng.ts';
-import { UserError } from '../src/errors.ts';
-import { BOS, EOS, SEP, Tokenizer } from '../src/policies/tokenizer.ts';
+import { UserError } from '../src/base/errors.ts';
+import type { Rng } from '../src/base/rng.ts';
+import { BOS, EOS, SEP, Tokenizer } from '../src/base/tokenizer.ts';
 import type { Env, ObservationSpec, Prompt, Split, StepResult } from './env.ts';
 
 /** Config keys every text env accepts (spread into each env's schema). */

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Regularizer, StepInfo, TokenContext } from '../algorithms/regularizer.ts';
-import type { Batch } from '../src/core/batch.ts';
+import type { Batch } from '../src/base/batch.ts';
+import { Rng } from '../src/base/rng.ts';
 import type { ActiveRegularizer } from '../src/core/regularizer-set.ts';
-import { Rng } from '../src/core/rng.ts';
 
 export function tempDir(prefix = 'entrolab-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -3,7 +3,7 @@
 // TensorFlow.js, which `entrolab --help` has no use for.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 import { COMMANDS } from './command-index.ts';
 
 function fail(message: string): never {

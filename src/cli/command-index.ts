@@ -1,6 +1,6 @@
 // Every command's usage line and summary, enough for `entrolab --help` and for suggesting the
 // nearest command on a typo; the module with its options and handler is imported only when its
-// command runs. test/cli.test.ts checks that each entry matches its module.
+// command runs. test/cli/cli.test.ts checks that each entry matches its module.
 import type { CommandModule } from 'yargs';
 
 export interface CommandEntry {

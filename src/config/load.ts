@@ -7,7 +7,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { REGULARIZERS } from '../../algorithms/registry.ts';
 import { ENVS } from '../../envs/registry.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 import { POLICIES } from '../policies/registry.ts';
 import { type Config, topSchema } from './schema.ts';
 

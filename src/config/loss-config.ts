@@ -1,7 +1,7 @@
 // The config of `entrolab loss`: only the loss settings matter (grpo.*, seed, regularizers); env and
 // policy may be absent and are ignored. Regularizers go through the same validator as a run's config.
 
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 import { applyOverrides, readYamlFile, validate, validateRegularizers } from './load.ts';
 import { type GrpoConfig, topSchema } from './schema.ts';
 

@@ -6,7 +6,7 @@
 import os from 'node:os';
 import v8 from 'node:v8';
 import type { Env } from '../../envs/env.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 import type { Config } from './schema.ts';
 
 const FLOAT = 4;

@@ -2,7 +2,7 @@
 // `auto` takes the best that loads; naming one that cannot load is a UserError saying what to
 // install. Every run prints and records the backend it got.
 import * as tf from '@tensorflow/tfjs';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 import type { BackendChoice } from './backend-choice.ts';
 
 export { BACKENDS, type BackendChoice } from './backend-choice.ts';

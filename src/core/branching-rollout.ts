@@ -10,7 +10,7 @@
 // restarts one from the prompt. docs/arpo.md says how shared prefix tokens are weighted.
 import type { Brancher, ProbeSummary } from '../../algorithms/regularizer.ts';
 import type { Env, EnvFactory } from '../../envs/env.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 import type { Policy } from '../policies/policy.ts';
 import { type Episode, type GroupRequest, type RolloutRngs, sampledLogProb, sampleToken } from './rollout.ts';
 

@@ -1,7 +1,7 @@
 // Evaluation on the test split: greedy success, sampled success (pass@1) and pass@k.
 import type { EnvFactory, Prompt } from '../../envs/env.ts';
+import { Rng } from '../base/rng.ts';
 import type { Policy } from '../policies/policy.ts';
-import { Rng } from './rng.ts';
 import { type GroupRequest, runEpisodes } from './rollout.ts';
 
 export interface EvalResult {

@@ -2,10 +2,10 @@
 // mini-batch of per-token values as [B][L] arrays, validated into a Batch with one-line UserErrors
 // that name the field, the expected shape and the offending entry.
 import fs from 'node:fs';
+import type { Batch } from '../base/batch.ts';
+import { UserError } from '../base/errors.ts';
 import { nearest } from '../config/load.ts';
-import { UserError } from '../errors.ts';
 import type { PolicyInputs } from '../policies/policy.ts';
-import type { Batch } from './batch.ts';
 
 type Raw = Record<string, unknown>;
 

@@ -5,8 +5,8 @@
 // docs/bonus-clipcov-klcov-loss.md "The loss command"; the batch parsing is src/core/loss-batch.ts.
 import * as tf from '@tensorflow/tfjs';
 import type { TokenSelection } from '../../algorithms/regularizer.ts';
+import { UserError } from '../base/errors.ts';
 import type { LossConfig } from '../config/loss-config.ts';
-import { UserError } from '../errors.ts';
 import type { LossBatch } from './loss-batch.ts';
 import { prepareLossBatch } from './loss-prepare.ts';
 import { createRegularizers } from './regularizer-set.ts';

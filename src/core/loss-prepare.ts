@@ -3,8 +3,8 @@
 // advantages — so their effect can be checked token by token. A hook that changes the rows (AEPO's
 // row mixing) cannot be shown on the given rows and is refused.
 import type { Metrics, TokenSelection } from '../../algorithms/regularizer.ts';
-import { UserError } from '../errors.ts';
-import type { Batch } from './batch.ts';
+import type { Batch } from '../base/batch.ts';
+import { UserError } from '../base/errors.ts';
 import { type ActiveRegularizer, prefixMetrics } from './regularizer-set.ts';
 import type { StepPosition } from './update.ts';
 

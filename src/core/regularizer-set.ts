@@ -4,9 +4,9 @@
 
 import { REGULARIZERS } from '../../algorithms/registry.ts';
 import type { Metrics, Regularizer, RunShape } from '../../algorithms/regularizer.ts';
+import { UserError } from '../base/errors.ts';
+import { Rng, type RngState } from '../base/rng.ts';
 import { validateRegularizers } from '../config/load.ts';
-import { UserError } from '../errors.ts';
-import { Rng, type RngState } from './rng.ts';
 
 export interface ActiveRegularizer {
   readonly name: string;

@@ -3,10 +3,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../../algorithms/grpo.ts';
 import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
+import type { Batch } from '../base/batch.ts';
+import type { Rng } from '../base/rng.ts';
 import type { EpisodeRecord, Policy } from '../policies/policy.ts';
-import type { Batch } from './batch.ts';
 import { layoutEpisodes, placePerAction } from './episode-layout.ts';
-import type { Rng } from './rng.ts';
 
 export interface GroupRequest {
   prompt: Prompt;

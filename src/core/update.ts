@@ -12,14 +12,14 @@ import type {
   TokenContext,
   TokenSelection,
 } from '../../algorithms/regularizer.ts';
+import { type Batch, selectRows } from '../base/batch.ts';
+import { UserError } from '../base/errors.ts';
+import type { Rng } from '../base/rng.ts';
 import type { GrpoConfig } from '../config/schema.ts';
-import { UserError } from '../errors.ts';
 import type { Policy } from '../policies/policy.ts';
 import type { Adam } from './adam.ts';
-import { type Batch, selectRows } from './batch.ts';
 import { optimizerStep } from './optimizer-step.ts';
 import { type ActiveRegularizer, prefixMetrics } from './regularizer-set.ts';
-import type { Rng } from './rng.ts';
 
 export interface UpdateSettings {
   grpo: GrpoConfig;

@@ -1,6 +1,6 @@
 // Weight initialisers drawn from a seeded stream in JS, so the same seed gives the same weights on
 // every backend.
-import type { Rng } from '../core/rng.ts';
+import type { Rng } from '../base/rng.ts';
 
 export type InitKind = 'orthogonal' | 'glorot';
 

@@ -2,8 +2,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Env } from '../../envs/env.ts';
-import type { Rng } from '../core/rng.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
+import type { Rng } from '../base/rng.ts';
 import { addBias, matMul } from './fast-matmul.ts';
 import { initMatrix } from './init.ts';
 import { inputMatMul } from './input-matmul.ts';

@@ -2,23 +2,15 @@
 // A policy knows nothing of RL. It maps recorded episodes to a tensor-ready input, computes
 // logits for every slot of that input (with gradient), and samples step by step during rollouts.
 import type * as tf from '@tensorflow/tfjs';
+import type { PolicyInputs } from '../base/policy-inputs.ts';
+
+export type { PolicyInputs };
 
 /** What one finished episode looked like, as the rollout recorded it. */
 export interface EpisodeRecord {
   /** observations[j] is what the policy saw when it chose actions[j]. */
   observations: (Float32Array | Int32Array)[];
   actions: number[];
-}
-
-/**
- * Policy-specific tensor-ready input for a batch of rows (episodes), laid out as
- * `rows × width` slots. Slot s of row r is where the policy's logits for one position come from.
- */
-export interface PolicyInputs {
-  readonly rows: number;
-  readonly width: number;
-  /** The same inputs restricted to the given rows (mini-batches), keeping the width. */
-  selectRows(rows: readonly number[]): PolicyInputs;
 }
 
 export interface EncodedEpisodes {

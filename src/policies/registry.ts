@@ -2,7 +2,7 @@
 // one file in src/ and one entry here.
 import type { z } from 'zod';
 import type { Env } from '../../envs/env.ts';
-import type { Rng } from '../core/rng.ts';
+import type { Rng } from '../base/rng.ts';
 import { mlpPolicyDefinition } from './mlp.ts';
 import type { Policy } from './policy.ts';
 import { transformerPolicyDefinition } from './transformer.ts';

@@ -5,9 +5,9 @@
 // cache simply grows by that many slots for every row; a per-row validity list masks the pads
 // out of attention forever after. Rows of finished episodes are dropped from the cache.
 import * as tf from '@tensorflow/tfjs';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
+import { PAD } from '../base/tokenizer.ts';
 import type { SamplingSession } from './policy.ts';
-import { PAD } from './tokenizer.ts';
 import { forwardStep, type LayerCache } from './transformer-model.ts';
 import type { TransformerShape, TransformerWeights } from './transformer-weights.ts';
 

@@ -3,7 +3,7 @@
 // the flat variable list maps onto named per-block weights. The forward passes are in transformer-model.ts.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { Rng } from '../core/rng.ts';
+import type { Rng } from '../base/rng.ts';
 
 export const transformerSchema = z
   .object({

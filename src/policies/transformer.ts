@@ -5,11 +5,11 @@
 // slots. Sampling uses the key/value-cache session of transformer-sampler.ts.
 import * as tf from '@tensorflow/tfjs';
 import type { Env } from '../../envs/env.ts';
-import type { Rng } from '../core/rng.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
+import type { Rng } from '../base/rng.ts';
+import { PAD, Tokenizer } from '../base/tokenizer.ts';
 import type { EncodedEpisodes, EpisodeRecord, Policy, PolicyInputs, SamplingSession } from './policy.ts';
 import type { PolicyDefinition } from './registry.ts';
-import { PAD, Tokenizer } from './tokenizer.ts';
 import { forwardFull } from './transformer-model.ts';
 import { FullRecomputeSession, KvCacheSession } from './transformer-sampler.ts';
 import {

@@ -3,7 +3,7 @@
 // averaged over seeds, and the per-cell summary numbers with 95% confidence intervals.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 import { type MetricsRecord, readMetrics } from '../run/metrics-log.ts';
 import { METRICS_FILE, readSummary } from '../run/run-dir.ts';
 import { readRunState } from '../run/run-state.ts';

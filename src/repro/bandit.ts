@@ -4,7 +4,7 @@
 //   H(z + Δz) − H(z) = −Cov_{a∼π}(log π(a), Δz_a) + O(η²)
 // (Cui et al. 2025, arXiv 2505.22617, Theorem 1). The relative error of the prediction must
 // shrink in proportion to η.
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../base/rng.ts';
 
 export interface BanditCase {
   measured: number;

@@ -2,7 +2,7 @@
 // target, so a reader sees either the old file or the new one, never a torn one.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 
 /**
  * Write `file` atomically. With `previous`, the file being replaced is renamed to it first, so the

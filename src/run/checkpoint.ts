@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../base/errors.ts';
+import type { RngState, StreamName } from '../base/rng.ts';
 import type { SavedRegularizer } from '../core/regularizer-set.ts';
-import type { RngState, StreamName } from '../core/rng.ts';
-import { UserError } from '../errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { CHECKPOINT_FILE, CORRUPT_CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from './run-dir.ts';
 

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 import { LOCK_FILE } from './run-dir.ts';
 
 /** How often a holder refreshes its lock's mtime. */

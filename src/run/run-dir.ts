@@ -3,8 +3,8 @@
 // tensorboard.ts, lock.ts) and take their file names from here.
 import fs from 'node:fs';
 import path from 'node:path';
+import { UserError } from '../base/errors.ts';
 import type { EvalResult } from '../core/evaluate.ts';
-import { UserError } from '../errors.ts';
 import { writeJsonAtomic } from './atomic-write.ts';
 
 /** The full config after defaults and overrides; `eval`, `play` and `report` rebuild the run from it. */

@@ -3,7 +3,7 @@
 // with any PATH, and checks at the top that the recorded node exists and is new enough. The
 // batch shell `exec`s node, so the `--signal=B:TERM@60` warning reaches the sweep, which stops
 // its trainer after the step in flight with a checkpoint, before the time limit kills it.
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 import { type EmitOptions, resourceNote, shellQuote, slurmTime, taskArgs } from './emit.ts';
 
 export const MIN_NODE_MAJOR = 20;

@@ -2,7 +2,7 @@
 // (emit-k8s.ts) whose task i runs `entrolab sweep <file> --only i` — the same run ids as a local
 // sweep, the same idempotent skip/resume, no scheduler of our own. This file holds what both
 // share: the resources a task asks for, validated once, and the task's command line.
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 
 /** Measured on one gridworld run (the shipped ablation): what the documented defaults rest on. */
 export const MEASURED_RUN = { cpus: 1.1, memGb: 0.55 };

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 import { writeJsonAtomic } from '../run/atomic-write.ts';
 import { readRunStatus } from '../run/run-state.ts';
 import type { Sweep, SweepRun } from './spec.ts';

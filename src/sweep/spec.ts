@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { UserError } from '../base/errors.ts';
 import { readYamlFile, validate } from '../config/load.ts';
-import { UserError } from '../errors.ts';
 
 const keyAxisSchema = z
   .object({

@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../../algorithms/grpo.ts';
 import type { Env, EnvFactory } from '../../envs/env.ts';
 import { demonstrate, TextEnv } from '../../envs/text-env.ts';
+import { UserError } from '../base/errors.ts';
+import { makeStreams, type Rng } from '../base/rng.ts';
 import { configToYaml } from '../config/load.ts';
 import { assertSftFits } from '../config/resource-estimate.ts';
 import { type Config, type SftConfig, sftSchema } from '../config/schema.ts';
@@ -18,8 +20,6 @@ import { type BackendChoice, type BackendInfo, selectBackend } from '../core/bac
 import { layoutEpisodes } from '../core/episode-layout.ts';
 import { type EvalResult, evaluate } from '../core/evaluate.ts';
 import { optimizerStep } from '../core/optimizer-step.ts';
-import { makeStreams, type Rng } from '../core/rng.ts';
-import { UserError } from '../errors.ts';
 import type { EpisodeRecord, Policy } from '../policies/policy.ts';
 import { writeFileAtomic } from '../run/atomic-write.ts';
 import { CHECKPOINT_VERSION, encodeTensors, loadCheckpoint, saveCheckpoint } from '../run/checkpoint.ts';

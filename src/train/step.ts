@@ -3,9 +3,10 @@
 // a checkpoint continues exactly; the loop around the step (trainer.ts) owns the run directory.
 import { broadcastToTokens, groupAdvantages } from '../../algorithms/grpo.ts';
 import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
+import { type Batch, selectRows, tokenCount } from '../base/batch.ts';
+import { makeStreams, type RngStreams } from '../base/rng.ts';
 import type { Config } from '../config/schema.ts';
 import { Adam } from '../core/adam.ts';
-import { type Batch, selectRows, tokenCount } from '../core/batch.ts';
 import { runBranchingEpisodes } from '../core/branching-rollout.ts';
 import { entropyChange, logProbAdvantageCovariance } from '../core/entropy-diagnostics.ts';
 import {
@@ -14,7 +15,6 @@ import {
   prefixMetrics,
   regularizerWarnings,
 } from '../core/regularizer-set.ts';
-import { makeStreams, type RngStreams } from '../core/rng.ts';
 import { buildBatch, type Episode, type GroupRequest, oldPass, runEpisodes } from '../core/rollout.ts';
 import { type StepPosition, updatePolicy } from '../core/update.ts';
 import type { Policy } from '../policies/policy.ts';

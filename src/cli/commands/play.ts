@@ -1,7 +1,7 @@
 // `entrolab play <run-dir>`: watch a trained policy act, one frame per step.
 import type { CommandModule } from 'yargs';
+import { Rng } from '../../base/rng.ts';
 import { BACKENDS, type BackendChoice, selectBackend } from '../../core/backend.ts';
-import { Rng } from '../../core/rng.ts';
 import { sampleToken } from '../../core/rollout.ts';
 import { loadRun } from '../../train/setup.ts';
 

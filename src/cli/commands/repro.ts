@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { UserError } from '../../errors.ts';
+import { UserError } from '../../base/errors.ts';
 import { tableToMarkdown } from '../../report/report.ts';
 import { renderIndex, type VerdictRow, verdictTable } from '../../repro/page.ts';
 import { CLAIMS, DEFAULT_SEEDS } from '../../repro/registry.ts';

@@ -1,0 +1,90 @@
+// A training batch: rows are episodes (or completions, or dialogues), columns are token slots.
+// All per-token arrays are row-major [rows × width]; `mask` is 1 on the slots where the policy
+// acted (docs/grpo.md "Notation": m[i,t]). Padded slots hold zeros and never count.
+import type { PolicyInputs } from './policy-inputs.ts';
+
+export interface Batch {
+  rows: number;
+  width: number;
+  inputs: PolicyInputs;
+  // per token, [rows*width]
+  actions: Int32Array;
+  mask: Float32Array;
+  /** Turn index of each token (EPO: token → turn → trajectory averaging). */
+  turnIndex: Int32Array;
+  /** log π of the taken action as the sampler saw it (sampling temperature, incremental pass). */
+  sampleLogProbs?: Float32Array;
+  /** log π_old of the taken action at the training temperature (old pass, no grad). */
+  oldLogProbs: Float32Array;
+  /** Full-distribution entropy of π_old at each slot, training temperature. */
+  oldEntropy: Float32Array;
+  /** log π_ref of the taken action, when a KL-to-reference term needs it. */
+  refLogProbs?: Float32Array;
+  /** π_old's full log-distribution per slot, [rows*width*numActions] (STEER first-order Ω). */
+  oldLogPolicy?: Float32Array;
+  numActions: number;
+  /** Broadcast advantages A[i,t] = a_i · m[i,t] (docs/grpo.md "Group advantages"). */
+  advantages: Float32Array;
+  // per row, [rows]
+  groupId: Int32Array;
+  reward: Float64Array;
+  success: Uint8Array;
+  /** Number of policy tokens in the row. */
+  length: Int32Array;
+  /** Number of turns in the row. */
+  turns: Int32Array;
+  /** Temperature the row was sampled at. */
+  temperature: Float32Array;
+  /** 1 for rows a regularizer added (AEPO's REINFORCE rows), 0 for the main GRPO rollout. */
+  isExtra: Uint8Array;
+}
+
+export function tokenCount(batch: Batch): number {
+  let n = 0;
+  for (let i = 0; i < batch.mask.length; i++) n += batch.mask[i];
+  return n;
+}
+
+/** A new batch made of the given rows of `batch`, in that order, same width. */
+export function selectRows(batch: Batch, rows: readonly number[]): Batch {
+  const w = batch.width;
+  const a = batch.numActions;
+  const perToken = <T extends Float32Array | Int32Array>(src: T): T => {
+    const out = new (src.constructor as new (n: number) => T)(rows.length * w);
+    rows.forEach((r, i) => out.set(src.subarray(r * w, (r + 1) * w), i * w));
+    return out;
+  };
+  const perRow = <T extends Float32Array | Float64Array | Int32Array | Uint8Array>(src: T): T => {
+    const out = new (src.constructor as new (n: number) => T)(rows.length);
+    rows.forEach((r, i) => (out[i] = src[r]));
+    return out;
+  };
+  let oldLogPolicy: Float32Array | undefined;
+  if (batch.oldLogPolicy) {
+    const src = batch.oldLogPolicy;
+    oldLogPolicy = new Float32Array(rows.length * w * a);
+    rows.forEach((r, i) => oldLogPolicy!.set(src.subarray(r * w * a, (r + 1) * w * a), i * w * a));
+  }
+  return {
+    rows: rows.length,
+    width: w,
+    inputs: batch.inputs.selectRows(rows),
+    actions: perToken(batch.actions),
+    mask: perToken(batch.mask),
+    turnIndex: perToken(batch.turnIndex),
+    sampleLogProbs: batch.sampleLogProbs && perToken(batch.sampleLogProbs),
+    oldLogProbs: perToken(batch.oldLogProbs),
+    oldEntropy: perToken(batch.oldEntropy),
+    refLogProbs: batch.refLogProbs && perToken(batch.refLogProbs),
+    oldLogPolicy,
+    numActions: a,
+    advantages: perToken(batch.advantages),
+    groupId: perRow(batch.groupId),
+    reward: perRow(batch.reward),
+    success: perRow(batch.success),
+    length: perRow(batch.length),
+    turns: perRow(batch.turns),
+    temperature: perRow(batch.temperature),
+    isExtra: perRow(batch.isExtra),
+  };
+}

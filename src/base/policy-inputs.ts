@@ -1,0 +1,12 @@
+// What a policy's tensor-ready input looks like from outside the policy: the batch holds one and
+// mini-batches select its rows; only the policy that encoded it knows what is inside.
+/**
+ * Policy-specific tensor-ready input for a batch of rows (episodes), laid out as
+ * `rows × width` slots. Slot s of row r is where the policy's logits for one position come from.
+ */
+export interface PolicyInputs {
+  readonly rows: number;
+  readonly width: number;
+  /** The same inputs restricted to the given rows (mini-batches), keeping the width. */
+  selectRows(rows: readonly number[]): PolicyInputs;
+}

@@ -1,0 +1,67 @@
+// The memory estimate against what a run really allocates: the weight count of the policies it
+// builds, the hand-worked sizes of its rollout, and the budget it compares them with.
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/base/rng.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { assertFits, estimateTrainMemory, type MemoryPart, policyShape } from '../../src/config/resource-estimate.ts';
+import { makeEnvFactory, makePolicy } from '../../src/train/setup.ts';
+
+const weightsOf = (file: string, sets: string[] = []) => {
+  const config = loadConfig(file, ['init_from=', ...sets]);
+  const env = makeEnvFactory(config)();
+  const policy = makePolicy(config, env, new Rng('w'));
+  const actual = policy.variables.reduce((n, v) => n + v.size, 0);
+  policy.dispose();
+  return { estimated: policyShape(config, env).params, actual };
+};
+
+describe('memory estimate', () => {
+  it('counts the weights the policies really have (MLP and transformer, tied or not)', async () => {
+    await tf.setBackend('cpu');
+    // quickstart: 163 features → 64 → 64 → 4 actions = 10496 + 4160 + 260
+    expect(weightsOf('configs/quickstart.yaml')).toEqual({ estimated: 14916, actual: 14916 });
+    for (const sets of [[], ['policy.d_ff=96'], ['policy.tied_head=true']]) {
+      const { estimated, actual } = weightsOf('configs/text-arithmetic.yaml', sets);
+      // the tied head shares the embedding: the estimate counts it twice, a bound within 10%
+      expect(estimated).toBeGreaterThanOrEqual(actual);
+      expect(estimated).toBeLessThan(actual * 1.1);
+    }
+  });
+
+  it('sizes the episodes and the update by P × G, the width and the actions', () => {
+    const config = loadConfig('configs/quickstart.yaml', [
+      'rollout.prompts_per_step=10',
+      'rollout.group_size=3',
+      'grpo.mini_batches=2',
+    ]);
+    const env = makeEnvFactory(config)();
+    const parts = estimateTrainMemory(config, env);
+    const find = (prefix: string) => parts.find((p) => p.what.startsWith(prefix))!;
+    // 30 episodes × (2048 + 40 actions × 200) bytes on the heap; 30 × 40 × 163 features × 4 bytes beside it
+    expect(find('30 episodes')).toMatchObject({
+      bytes: 30 * (2048 + 40 * 200),
+      pool: 'heap',
+      keys: ['rollout.prompts_per_step', 'rollout.group_size'],
+    });
+    expect(find('the observations of 30 episodes').bytes).toBe(30 * 40 * 163 * 4);
+    // 15 rows per mini-batch × 40 slots × (4 actions × 12 + 3 × 3 × 163 activations) floats
+    expect(find('the update').bytes).toBe(15 * 40 * (4 * 12 + 3 * 3 * 163) * 4);
+    expect(find('the update').keys).toContain('grpo.mini_batches');
+  });
+
+  it('refuses only what overflows a pool, naming the largest part', () => {
+    const parts: MemoryPart[] = [
+      { what: 'small', keys: ['a'], bytes: 10, pool: 'heap' },
+      { what: 'big', keys: ['b', 'c'], bytes: 80, pool: 'heap' },
+      { what: 'tensors', keys: ['d'], bytes: 500, pool: 'tensors' },
+    ];
+    expect(() => assertFits(parts, { heap: 90, tensors: 500, source: 'test' })).not.toThrow();
+    expect(() => assertFits(parts, { heap: 89, tensors: 500, source: 'test' })).toThrow(
+      /0 MiB of JS heap.*\(test\); most of it \(0 MiB\) is big: lower b or c$/,
+    );
+    expect(() => assertFits(parts, { heap: 90, tensors: 499, source: 'test' })).toThrow(
+      /of tensor memory.*is tensors: lower d$/,
+    );
+  });
+});
