@@ -3,7 +3,7 @@
 // `vllm_rollout_with_tools.py::generate_sequences`) and the rollout part of entropy-balanced PO
 // (arXiv 2510.14545; code: RUC-NLPIR/ARPO `AEPO/…/vllm_rollout_with_tools.py`, the branching loop and
 // `_calculate_initial_rollouts_dynamical`), plus hard advantage attribution over shared prefixes.
-// The rollout that forks episodes with them: src/core/branching-rollout.ts, docs/arpo.md.
+// The rollout that forks episodes with them: src/rollout/branching-rollout.ts, docs/arpo.md.
 
 const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
 

@@ -7,7 +7,7 @@
 // Order of application, when several regularizers are active (documented in the README):
 //   1. planRollout    in config order; the last temperature wins, extra rollouts are all made
 //      planBranches   at most one regularizer may return a Brancher: the main rollout then forks
-//                     episodes at turn boundaries (src/core/branching-rollout.ts)
+//                     episodes at turn boundaries (src/rollout/branching-rollout.ts)
 //   2. prepareBatch   in config order, each sees the previous one's batch
 //   3. policyLoss     at most one active regularizer may replace the per-token PG loss
 //   4. tokenWeights   multiplied together (in config order) onto the per-token PG loss

@@ -3,12 +3,12 @@
 //   node --import tsx bench/kernels.ts grid|text
 import * as tf from '@tensorflow/tfjs';
 import { broadcastToTokens, groupAdvantages } from '../algorithms/grpo.ts';
+import { selectBackend } from '../src/backend/backend.ts';
 import { makeStreams } from '../src/base/rng.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { Adam } from '../src/core/adam.ts';
-import { selectBackend } from '../src/core/backend.ts';
-import { buildBatch, type GroupRequest, runEpisodes } from '../src/core/rollout.ts';
 import { updatePolicy } from '../src/core/update.ts';
+import { buildBatch, type GroupRequest, runEpisodes } from '../src/rollout/rollout.ts';
 import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
 import { WORKLOADS } from './workloads.ts';
 

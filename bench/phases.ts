@@ -4,14 +4,14 @@
 // the warm-up), outside the trainer so nothing else is in the way.
 //   node --import tsx bench/phases.ts [grid|text] [steps]
 import { broadcastToTokens, groupAdvantages } from '../algorithms/grpo.ts';
+import { selectBackend } from '../src/backend/backend.ts';
 import { tokenCount } from '../src/base/batch.ts';
 import { makeStreams } from '../src/base/rng.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { Adam } from '../src/core/adam.ts';
-import { selectBackend } from '../src/core/backend.ts';
 import { evaluate } from '../src/core/evaluate.ts';
-import { buildBatch, type GroupRequest, oldPass, runEpisodes } from '../src/core/rollout.ts';
 import { updatePolicy } from '../src/core/update.ts';
+import { buildBatch, type GroupRequest, oldPass, runEpisodes } from '../src/rollout/rollout.ts';
 import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
 import { WORKLOADS } from './workloads.ts';
 

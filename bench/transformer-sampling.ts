@@ -6,13 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../algorithms/grpo.ts';
+import { type BackendChoice, selectBackend } from '../src/backend/backend.ts';
 import { Rng } from '../src/base/rng.ts';
 import { Tokenizer } from '../src/base/tokenizer.ts';
 import { Adam } from '../src/core/adam.ts';
-import { type BackendChoice, selectBackend } from '../src/core/backend.ts';
-import { sampleToken } from '../src/core/rollout.ts';
 import { TransformerPolicy } from '../src/policies/transformer.ts';
 import { shapeFromConfig, transformerSchema } from '../src/policies/transformer-weights.ts';
+import { sampleToken } from '../src/rollout/rollout.ts';
 import { writeJsonAtomic } from '../src/run/atomic-write.ts';
 
 function arg(name: string, fallback: string): string {

@@ -42,20 +42,20 @@ export { omegaCode, omegaFirstOrder, steerWeights } from '../algorithms/steer.ts
 export { centredCovariance } from '../algorithms/token-covariance.ts';
 export type { Env, Prompt, StepResult } from '../envs/env.ts';
 export { ENVS } from '../envs/registry.ts';
+export { selectBackend } from './backend/backend.ts';
 export type { Batch } from './base/batch.ts';
 export { UserError } from './base/errors.ts';
 export { Rng } from './base/rng.ts';
 export { loadConfig, parseConfig } from './config/load.ts';
 export { type LossConfig, parseLossConfig } from './config/loss-config.ts';
 export type { Config } from './config/schema.ts';
-export { selectBackend } from './core/backend.ts';
 export { entropyChange, logProbAdvantageCovariance } from './core/entropy-diagnostics.ts';
 export { evaluate } from './core/evaluate.ts';
-export { parseLossBatch, readLossBatch } from './core/loss-batch.ts';
-// the `entrolab loss` computation: one JSON mini-batch → loss, per-token loss, gradients, selections
-export { computeLoss } from './core/loss-check.ts';
 export { type ActiveRegularizer, createRegularizers } from './core/regularizer-set.ts';
 export { type ComposedLoss, composeLoss, type LossInputs } from './core/update.ts';
+export { parseLossBatch, readLossBatch } from './loss/loss-batch.ts';
+// the `entrolab loss` computation: one JSON mini-batch → loss, per-token loss, gradients, selections
+export { computeLoss } from './loss/loss-check.ts';
 export type { Policy } from './policies/policy.ts';
 export { POLICIES } from './policies/registry.ts';
 export { type RunStatus, type RunSummary, readStatus, readSummary } from './run/run-dir.ts';

@@ -2,7 +2,7 @@
 import type { EnvFactory, Prompt } from '../../envs/env.ts';
 import { Rng } from '../base/rng.ts';
 import type { Policy } from '../policies/policy.ts';
-import { type GroupRequest, runEpisodes } from './rollout.ts';
+import { type GroupRequest, runEpisodes } from '../rollout/rollout.ts';
 
 export interface EvalResult {
   prompts: number;

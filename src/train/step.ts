@@ -7,7 +7,6 @@ import { type Batch, selectRows, tokenCount } from '../base/batch.ts';
 import { makeStreams, type RngStreams } from '../base/rng.ts';
 import type { Config } from '../config/schema.ts';
 import { Adam } from '../core/adam.ts';
-import { runBranchingEpisodes } from '../core/branching-rollout.ts';
 import { entropyChange, logProbAdvantageCovariance } from '../core/entropy-diagnostics.ts';
 import {
   type ActiveRegularizer,
@@ -15,9 +14,10 @@ import {
   prefixMetrics,
   regularizerWarnings,
 } from '../core/regularizer-set.ts';
-import { buildBatch, type Episode, type GroupRequest, oldPass, runEpisodes } from '../core/rollout.ts';
 import { type StepPosition, updatePolicy } from '../core/update.ts';
 import type { Policy } from '../policies/policy.ts';
+import { runBranchingEpisodes } from '../rollout/branching-rollout.ts';
+import { buildBatch, type Episode, type GroupRequest, oldPass, runEpisodes } from '../rollout/rollout.ts';
 import { type Checkpoint, loadCheckpoint } from '../run/checkpoint.ts';
 import type { MetricsRecord } from '../run/metrics-log.ts';
 import { makeEnvFactory, makePolicy } from './setup.ts';

@@ -4,12 +4,12 @@
 // never stopped. Nothing here touches the process: the CLI turns signals into an abort and exit codes.
 import fs from 'node:fs';
 import path from 'node:path';
+import { type BackendChoice, type BackendInfo, selectBackend } from '../backend/backend.ts';
 import { UserError } from '../base/errors.ts';
 import { streamStates } from '../base/rng.ts';
 import { configToYaml } from '../config/load.ts';
 import { assertTrainFits } from '../config/resource-estimate.ts';
 import type { Config } from '../config/schema.ts';
-import { type BackendChoice, type BackendInfo, selectBackend } from '../core/backend.ts';
 import { type EvalResult, evaluate } from '../core/evaluate.ts';
 import { saveRegularizers } from '../core/regularizer-set.ts';
 import { writeFileAtomic } from '../run/atomic-write.ts';

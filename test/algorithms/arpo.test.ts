@@ -1,4 +1,4 @@
-// Branching rollouts (src/core/branching-rollout.ts) and the `arpo` regularizer: a fork shares its
+// Branching rollouts (src/rollout/branching-rollout.ts) and the `arpo` regularizer: a fork shares its
 // parent's record before the branch turn exactly, the continuation's sampler log-probs equal a full
 // forward pass, every prompt ends with exactly its budget of paths, one seed reproduces the same
 // branches, the rules' branch frequencies match their formulas, hard attribution by hand, and a short
@@ -9,14 +9,14 @@ import { arpoBrancher, arpoSchema, attributeHard } from '../../algorithms/arpo.t
 import { balancedBranchProbability, globalRolloutBudget } from '../../algorithms/branch-rules.ts';
 import type { Brancher, StepInfo } from '../../algorithms/regularizer.ts';
 import { GuessNumberEnv, guessNumberSchema } from '../../envs/guess-number.ts';
+import { selectBackend } from '../../src/backend/backend.ts';
 import type { Batch } from '../../src/base/batch.ts';
 import { Rng } from '../../src/base/rng.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { selectBackend } from '../../src/core/backend.ts';
-import { runBranchingEpisodes } from '../../src/core/branching-rollout.ts';
-import { buildBatch, type GroupRequest } from '../../src/core/rollout.ts';
 import { type TransformerPolicy, transformerPolicyDefinition } from '../../src/policies/transformer.ts';
 import { transformerSchema } from '../../src/policies/transformer-weights.ts';
+import { runBranchingEpisodes } from '../../src/rollout/branching-rollout.ts';
+import { buildBatch, type GroupRequest } from '../../src/rollout/rollout.ts';
 import { runSft } from '../../src/train/sft.ts';
 import { train } from '../../src/train/trainer.ts';
 import { readJsonl, tempDir } from '../helpers.ts';

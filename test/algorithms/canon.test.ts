@@ -14,7 +14,7 @@ import {
 import { groupAdvantages } from '../../algorithms/grpo.ts';
 import { Rng } from '../../src/base/rng.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { parseLossBatch } from '../../src/core/loss-batch.ts';
+import { parseLossBatch } from '../../src/loss/loss-batch.ts';
 import { loadCheckpoint } from '../../src/run/checkpoint.ts';
 import { train } from '../../src/train/trainer.ts';
 import { readJsonl, tempDir } from '../helpers.ts';

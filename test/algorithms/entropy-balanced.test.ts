@@ -15,7 +15,7 @@ import { ppoClipTokenLoss } from '../../algorithms/grpo.ts';
 import type { PolicyLossResult } from '../../algorithms/regularizer.ts';
 import { Rng } from '../../src/base/rng.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { parseLossBatch } from '../../src/core/loss-batch.ts';
+import { parseLossBatch } from '../../src/loss/loss-batch.ts';
 import { loadCheckpoint } from '../../src/run/checkpoint.ts';
 import { train } from '../../src/train/trainer.ts';
 import { readJsonl, tempDir, tokenContext } from '../helpers.ts';

@@ -15,7 +15,7 @@ import {
 import { Rng } from '../../src/base/rng.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { entropyChange } from '../../src/core/entropy-diagnostics.ts';
-import { parseLossBatch } from '../../src/core/loss-batch.ts';
+import { parseLossBatch } from '../../src/loss/loss-batch.ts';
 import { loadCheckpoint } from '../../src/run/checkpoint.ts';
 import { train } from '../../src/train/trainer.ts';
 import { readJsonl, tempDir } from '../helpers.ts';

@@ -8,8 +8,8 @@ import YAML from 'yaml';
 import { entropyFloor, entropyFloorPenalty } from '../../algorithms/entropy-floor.ts';
 import { aggregateLoss } from '../../algorithms/grpo.ts';
 import { REGULARIZERS, registerRegularizer } from '../../algorithms/registry.ts';
+import { selectBackend } from '../../src/backend/backend.ts';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
-import { selectBackend } from '../../src/core/backend.ts';
 import { train } from '../../src/train/trainer.ts';
 import { readJsonl, tempDir } from '../helpers.ts';
 

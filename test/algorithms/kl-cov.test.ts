@@ -12,8 +12,8 @@ import type { StepInfo } from '../../algorithms/regularizer.ts';
 import { Rng } from '../../src/base/rng.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { grpoSchema } from '../../src/config/schema.ts';
-import { parseLossBatch } from '../../src/core/loss-batch.ts';
 import { composeLoss } from '../../src/core/update.ts';
+import { parseLossBatch } from '../../src/loss/loss-batch.ts';
 import { train } from '../../src/train/trainer.ts';
 import { active } from '../helpers.ts';
 

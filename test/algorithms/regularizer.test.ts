@@ -12,9 +12,9 @@ import { defineRegularizer, REGULARIZERS, registerRegularizer } from '../../algo
 import { UserError } from '../../src/base/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { loadLossConfig } from '../../src/config/loss-config.ts';
-import { parseLossBatch } from '../../src/core/loss-batch.ts';
-import { computeLoss } from '../../src/core/loss-check.ts';
 import { createRegularizers, prefixMetrics } from '../../src/core/regularizer-set.ts';
+import { parseLossBatch } from '../../src/loss/loss-batch.ts';
+import { computeLoss } from '../../src/loss/loss-check.ts';
 import { loadCheckpoint } from '../../src/run/checkpoint.ts';
 import { CHECKPOINT_FILE } from '../../src/run/run-dir.ts';
 import { train } from '../../src/train/trainer.ts';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/base/rng.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { layoutEpisodes, placePerAction } from '../../src/core/episode-layout.ts';
-import { type GroupRequest, runEpisodes } from '../../src/core/rollout.ts';
+import { type GroupRequest, runEpisodes } from '../../src/rollout/rollout.ts';
 import { makeEnvFactory, makePolicy } from '../../src/train/setup.ts';
 
 describe('layoutEpisodes', () => {

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backend/backend.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { selectBackend } from '../../src/core/backend.ts';
 import { runSft } from '../../src/train/sft.ts';
 import { train } from '../../src/train/trainer.ts';
 import { readJsonl, tempDir } from '../helpers.ts';

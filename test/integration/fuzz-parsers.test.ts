@@ -12,8 +12,8 @@ import { UserError } from '../../src/base/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { loadLossConfig } from '../../src/config/loss-config.ts';
 import { assertTrainFits } from '../../src/config/resource-estimate.ts';
-import { readLossBatch } from '../../src/core/loss-batch.ts';
-import { computeLoss } from '../../src/core/loss-check.ts';
+import { readLossBatch } from '../../src/loss/loss-batch.ts';
+import { computeLoss } from '../../src/loss/loss-check.ts';
 import { makeEnvFactory } from '../../src/train/setup.ts';
 import { tempDir } from '../helpers.ts';
 

@@ -7,11 +7,11 @@ import { ArithmeticEnv, arithmeticSchema } from '../../envs/arithmetic.ts';
 import type { Env } from '../../envs/env.ts';
 import { GuessNumberEnv, guessNumberSchema } from '../../envs/guess-number.ts';
 import { Rng } from '../../src/base/rng.ts';
-import { type Episode, runEpisodes } from '../../src/core/rollout.ts';
 import type { Policy, SamplingSession } from '../../src/policies/policy.ts';
 import { TokenInputs, type TransformerPolicy, transformerPolicyDefinition } from '../../src/policies/transformer.ts';
 import { filterLogits } from '../../src/policies/transformer-sampler.ts';
 import { shapeFromConfig, transformerSchema } from '../../src/policies/transformer-weights.ts';
+import { type Episode, runEpisodes } from '../../src/rollout/rollout.ts';
 
 function makePolicy(env: Env, overrides: Record<string, unknown> = {}): TransformerPolicy {
   // a large init std so logits are far from uniform and any mismatch shows

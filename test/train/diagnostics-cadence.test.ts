@@ -2,8 +2,8 @@
 // changes nothing else the run computes.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backend/backend.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { selectBackend } from '../../src/core/backend.ts';
 import { train } from '../../src/train/trainer.ts';
 import { readJsonl, tempDir } from '../helpers.ts';
 

@@ -1,6 +1,6 @@
 // `entrolab eval <run-dir>`: greedy and sampled success, pass@k, on the test split.
 import type { CommandModule } from 'yargs';
-import { BACKENDS, type BackendChoice, selectBackend } from '../../core/backend.ts';
+import { BACKENDS, type BackendChoice, selectBackend } from '../../backend/backend.ts';
 import { evaluate } from '../../core/evaluate.ts';
 import { describeRunState } from '../../run/run-state.ts';
 import { loadRun } from '../../train/setup.ts';

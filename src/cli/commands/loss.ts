@@ -1,10 +1,10 @@
-// `entrolab loss <batch.json>`: prints what src/core/loss-check.ts computes for one JSON mini-batch
+// `entrolab loss <batch.json>`: prints what src/loss/loss-check.ts computes for one JSON mini-batch
 // (format: docs/bonus-clipcov-klcov-loss.md "The loss command").
 import type { CommandModule } from 'yargs';
+import { BACKENDS, type BackendChoice, selectBackend } from '../../backend/backend.ts';
 import { loadLossConfig } from '../../config/loss-config.ts';
-import { BACKENDS, type BackendChoice, selectBackend } from '../../core/backend.ts';
-import { readLossBatch } from '../../core/loss-batch.ts';
-import { computeLoss } from '../../core/loss-check.ts';
+import { readLossBatch } from '../../loss/loss-batch.ts';
+import { computeLoss } from '../../loss/loss-check.ts';
 
 interface LossArgs {
   batch: string;

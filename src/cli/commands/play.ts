@@ -1,8 +1,8 @@
 // `entrolab play <run-dir>`: watch a trained policy act, one frame per step.
 import type { CommandModule } from 'yargs';
+import { BACKENDS, type BackendChoice, selectBackend } from '../../backend/backend.ts';
 import { Rng } from '../../base/rng.ts';
-import { BACKENDS, type BackendChoice, selectBackend } from '../../core/backend.ts';
-import { sampleToken } from '../../core/rollout.ts';
+import { sampleToken } from '../../rollout/rollout.ts';
 import { loadRun } from '../../train/setup.ts';
 
 interface PlayArgs {

@@ -2,9 +2,9 @@
 // directory goes, seed, backend, and what to do with an existing run.
 import path from 'node:path';
 import type { Argv } from 'yargs';
+import { BACKENDS, type BackendChoice } from '../../backend/backend.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
-import { BACKENDS, type BackendChoice } from '../../core/backend.ts';
 
 export interface RunArgs {
   config: string;

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/base/errors.ts';
 import { formatLossOutput } from '../../../src/cli/commands/loss.ts';
 import { loadLossConfig } from '../../../src/config/loss-config.ts';
-import { parseLossBatch } from '../../../src/core/loss-batch.ts';
-import { computeLoss, type LossOutput } from '../../../src/core/loss-check.ts';
+import { parseLossBatch } from '../../../src/loss/loss-batch.ts';
+import { computeLoss, type LossOutput } from '../../../src/loss/loss-check.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-loss-'));
 beforeAll(async () => {

@@ -5,8 +5,8 @@ import { tokenStats } from '../../algorithms/grpo.ts';
 import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
 import type { Batch } from '../base/batch.ts';
 import type { Rng } from '../base/rng.ts';
+import { layoutEpisodes, placePerAction } from '../core/episode-layout.ts';
 import type { EpisodeRecord, Policy } from '../policies/policy.ts';
-import { layoutEpisodes, placePerAction } from './episode-layout.ts';
 
 export interface GroupRequest {
   prompt: Prompt;

@@ -1,7 +1,7 @@
 // The backend ladder (docs/tfjs-notes.md "Backend ladder"): tensorflow → wasm → cpu; a backend that
 // cannot load is a clear error naming what to install.
 import { describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/core/backend.ts';
+import { selectBackend } from '../../src/backend/backend.ts';
 
 async function nativeAvailable(): Promise<boolean> {
   for (const spec of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {

@@ -5,8 +5,8 @@
 import type { Metrics, TokenSelection } from '../../algorithms/regularizer.ts';
 import type { Batch } from '../base/batch.ts';
 import { UserError } from '../base/errors.ts';
-import { type ActiveRegularizer, prefixMetrics } from './regularizer-set.ts';
-import type { StepPosition } from './update.ts';
+import { type ActiveRegularizer, prefixMetrics } from '../core/regularizer-set.ts';
+import type { StepPosition } from '../core/update.ts';
 
 export interface PreparedBatch {
   batch: Batch;

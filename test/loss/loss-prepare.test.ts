@@ -7,8 +7,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadLossConfig } from '../../src/config/loss-config.ts';
-import { parseLossBatch } from '../../src/core/loss-batch.ts';
-import { computeLoss } from '../../src/core/loss-check.ts';
+import { parseLossBatch } from '../../src/loss/loss-batch.ts';
+import { computeLoss } from '../../src/loss/loss-check.ts';
 import { tempDir } from '../helpers.ts';
 
 beforeAll(async () => {

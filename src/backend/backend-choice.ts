@@ -1,4 +1,4 @@
-// The backend names a user can ask for, apart from src/core/backend.ts so that the CLI can offer
+// The backend names a user can ask for, apart from src/backend/backend.ts so that the CLI can offer
 // them in --help without loading TensorFlow.js.
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];

@@ -3,12 +3,12 @@
 // rows sampled at another temperature still get the pass at the training temperature.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backend/backend.ts';
 import type { Batch } from '../../src/base/batch.ts';
 import { Rng } from '../../src/base/rng.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { selectBackend } from '../../src/core/backend.ts';
-import { buildBatch, type GroupRequest, runEpisodes } from '../../src/core/rollout.ts';
 import type { Policy } from '../../src/policies/policy.ts';
+import { buildBatch, type GroupRequest, runEpisodes } from '../../src/rollout/rollout.ts';
 import { makeEnvFactory, makePolicy } from '../../src/train/setup.ts';
 import { train } from '../../src/train/trainer.ts';
 import { readJsonl, tempDir } from '../helpers.ts';

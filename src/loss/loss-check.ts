@@ -2,15 +2,15 @@
 // JSON, its per-token values, its gradient with respect to every log-prob and entropy, the metrics,
 // and which tokens each regularizer selected — through composeLoss, the trainer's own loss, with
 // tf.grad. For checking entrolab against another implementation token by token. Format:
-// docs/bonus-clipcov-klcov-loss.md "The loss command"; the batch parsing is src/core/loss-batch.ts.
+// docs/bonus-clipcov-klcov-loss.md "The loss command"; the batch parsing is src/loss/loss-batch.ts.
 import * as tf from '@tensorflow/tfjs';
 import type { TokenSelection } from '../../algorithms/regularizer.ts';
 import { UserError } from '../base/errors.ts';
 import type { LossConfig } from '../config/loss-config.ts';
+import { createRegularizers } from '../core/regularizer-set.ts';
+import { composeLoss, type StepPosition, type UpdateMetrics } from '../core/update.ts';
 import type { LossBatch } from './loss-batch.ts';
 import { prepareLossBatch } from './loss-prepare.ts';
-import { createRegularizers } from './regularizer-set.ts';
-import { composeLoss, type StepPosition, type UpdateMetrics } from './update.ts';
 
 export interface SelectionOutput {
   label: string;
@@ -63,7 +63,7 @@ function selectionOutput(sel: TokenSelection, rows: number, width: number): Sele
   return out;
 }
 
-/** `prepare`: run the prepareBatch hooks on the batch first (src/core/loss-prepare.ts). */
+/** `prepare`: run the prepareBatch hooks on the batch first (src/loss/loss-prepare.ts). */
 export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepare?: boolean } = {}): LossOutput {
   let { batch } = input;
   if (config.grpo.use_kl_loss && !batch.refLogProbs) {
