@@ -1,50 +1,14 @@
 // `entrolab repro [<claim> …]`: run the sweeps behind each paper claim, then write one page per
 // claim with its figures, a table with 95% CIs over seeds and a verdict (src/repro/).
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../base/errors.ts';
 import { tableToMarkdown } from '../../report/report.ts';
-import { renderIndex, type VerdictRow, verdictTable } from '../../repro/page.ts';
+import { verdictTable } from '../../repro/page.ts';
 import { CLAIMS, DEFAULT_SEEDS } from '../../repro/registry.ts';
 import { runClaims } from '../../repro/run-claims.ts';
-import { describeTest, type Verdict } from '../../repro/verdict.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../../run/atomic-write.ts';
-
-const VERDICTS_FILE = 'verdicts.json';
-
-interface SavedClaim {
-  claim: string;
-  title: string;
-  verdict: Verdict;
-  statistics: string[];
-  wall_s: number;
-  page: string;
-  failed_runs: string[];
-  tests: unknown[];
-}
-
-/** verdicts.json of an earlier invocation, if it used the same seeds and mode. */
-function readVerdicts(out: string, meta: { seeds: number[]; quick: boolean }): SavedClaim[] {
-  try {
-    const saved = JSON.parse(fs.readFileSync(path.join(out, VERDICTS_FILE), 'utf8')) as {
-      seeds: number[];
-      quick: boolean;
-      claims: SavedClaim[];
-    };
-    const same = saved.quick === meta.quick && JSON.stringify(saved.seeds) === JSON.stringify(meta.seeds);
-    return same && saved.claims.every((c) => Array.isArray(c.statistics)) ? saved.claims : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Earlier claims replaced by this run's, in the registry's order. */
-function mergeVerdicts(earlier: SavedClaim[], fresh: SavedClaim[]): SavedClaim[] {
-  const byId = new Map([...earlier, ...fresh].map((c) => [c.claim, c]));
-  return CLAIMS.map((c) => byId.get(c.id)).filter((c): c is SavedClaim => c !== undefined);
-}
+import { saveVerdicts } from '../../repro/saved-verdicts.ts';
 
 interface ReproArgs {
   claims: string[];
@@ -159,41 +123,7 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
     process.off('SIGTERM', onSignal);
     if (controller.signal.aborted) process.exit(130);
 
-    const meta = { seeds, quick: args.quick };
-    const fresh: SavedClaim[] = outcomes.map((o) => ({
-      claim: o.claim.id,
-      title: o.claim.title,
-      verdict: o.verdict,
-      statistics: o.result.tests.map(describeTest),
-      wall_s: Math.round(o.wallSeconds * 10) / 10,
-      page: path.relative(out, o.page),
-      failed_runs: o.failedRuns,
-      tests: o.result.tests.map((t) => ({
-        statistic: t.statistic,
-        seeds: t.seeds,
-        values: t.values,
-        mean: t.ci.mean,
-        half_width: t.ci.halfWidth,
-        rule: t.rule,
-        outcome: t.outcome,
-      })),
-    }));
-    // claims run earlier into the same directory with the same seeds stay in the index
-    const saved = mergeVerdicts(readVerdicts(out, meta), fresh);
-    const rows: VerdictRow[] = saved.map((c) => ({
-      claim: c.claim,
-      title: c.title,
-      verdict: c.verdict,
-      statistics: c.statistics,
-    }));
-    writeFileAtomic(path.join(out, 'index.html'), renderIndex(rows, meta));
-    writeJsonAtomic(path.join(out, VERDICTS_FILE), { seeds, quick: args.quick, claims: saved });
-    if (args.figures) {
-      for (const o of outcomes) {
-        const headline = o.result.figures[0];
-        if (headline) writeFileAtomic(path.join(args.figures, `${o.claim.id}.svg`), headline.svg);
-      }
-    }
+    const rows = saveVerdicts(out, outcomes, { seeds, quick: args.quick }, args.figures);
     process.stdout.write(
       tableToMarkdown(verdictTable(rows.filter((r) => outcomes.some((o) => o.claim.id === r.claim)))),
     );

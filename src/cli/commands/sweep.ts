@@ -1,21 +1,19 @@
 // `entrolab sweep <sweep.yaml>`: expand a sweep file into runs and execute them in parallel
 // worker processes (resumable), or list them (--dry-run), or write a cluster job (--emit).
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../base/errors.ts';
-import { loadConfig } from '../../config/load.ts';
 import { loadReportData } from '../../report/data.ts';
 import { tableToMarkdown, writeReport } from '../../report/report.ts';
-import { writeFileAtomic } from '../../run/atomic-write.ts';
-import { readRunState } from '../../run/run-state.ts';
-import { DEFAULT_RESOURCES, MEASURED_RUN, parseResources, shellQuote } from '../../sweep/emit.ts';
-import { k8sManifest } from '../../sweep/emit-k8s.ts';
-import { slurmScript } from '../../sweep/emit-slurm.ts';
-import { LOG_DIR, prepareState, sweepRunsHash, writeSweepState } from '../../sweep/manifest.ts';
+import { DEFAULT_RESOURCES, MEASURED_RUN, shellQuote } from '../../sweep/emit.ts';
+import { emitJob } from '../../sweep/emit-job.ts';
+import { LOG_DIR } from '../../sweep/manifest.ts';
+import { runListing } from '../../sweep/run-listing.ts';
 import { DEFAULT_TRAIN_COMMAND, runSweep, type SweepSummary } from '../../sweep/runner.ts';
-import { loadSweep, overridesToSets, type Sweep, type SweepRun } from '../../sweep/spec.ts';
+import { assertRunsHash, selectOnly } from '../../sweep/select-runs.ts';
+import { loadSweep, type Sweep } from '../../sweep/spec.ts';
+import { validateRuns } from '../../sweep/validate-runs.ts';
 import { resumeHint } from '../scheduler.ts';
 
 interface SweepArgs {
@@ -39,83 +37,18 @@ interface SweepArgs {
   report: boolean;
 }
 
-/** Validate every run's config before launching anything, so a typo fails in one second. */
-function validateRuns(sweep: Sweep, runs: readonly SweepRun[]): void {
-  for (const run of runs) {
-    try {
-      loadConfig(sweep.base, [...overridesToSets(run.overrides), `seed=${run.seed}`, `name=${JSON.stringify(run.id)}`]);
-    } catch (e) {
-      if (e instanceof UserError) throw new UserError(`run ${run.id}: ${e.message}`, sweep.file);
-      throw e;
-    }
-  }
-}
-
-function selectOnly(sweep: Sweep, only: string): number[] {
-  const byId = sweep.runs.find((r) => r.id === only);
-  if (byId) return [byId.index];
-  const index = Number(only);
-  if (!Number.isInteger(index) || index < 0 || index >= sweep.runs.length) {
-    throw new UserError(
-      `--only ${only}: expected a run index 0..${sweep.runs.length - 1} or a run id (see --dry-run)`,
-      sweep.file,
-    );
-  }
-  return [index];
-}
-
-function describeRun(sweepDir: string, run: SweepRun): string {
-  const state = readRunState(path.join(sweepDir, run.id));
-  const status = state?.status;
-  const at = `at ${status?.step}/${status?.total_steps}`;
-  const text = !status
-    ? 'new'
-    : status.state === 'finished'
-      ? 'finished'
-      : state.stale
-        ? `stale ${at} (trainer gone)`
-        : `${status.state} ${at}`;
-  const sets = overridesToSets(run.overrides).join(' ');
-  return `${String(run.index).padStart(4)}  ${run.id.padEnd(40)} ${text.padEnd(20)} seed=${run.seed} ${sets}`;
-}
-
 function emit(args: SweepArgs, sweep: Sweep, sweepDir: string, extraArgs: string[]): void {
   if (args.workers !== undefined)
     throw new UserError('with --emit, say how many tasks run at once with --parallel', '--workers');
-  const resources = parseResources(args, sweep.runs.length);
-  const common = { ...resources, name: sweep.name, runs: sweep.runs.length, runsHash: sweepRunsHash(sweep), extraArgs };
-  let file: string;
-  let submit: string;
-  if (args.emit === 'slurm') {
-    const state = prepareState(sweep, sweepDir);
-    const absoluteDir = path.resolve(sweepDir);
-    file = path.join(absoluteDir, 'sweep.slurm.sh');
-    const [node, cli] = [args.node, DEFAULT_TRAIN_COMMAND[1]];
-    const script = slurmScript({
-      ...common,
-      node,
-      cli,
-      sweepFile: sweep.file,
-      out: path.resolve(args.out),
-      sweepDir: absoluteDir,
-      setup: args.setup,
-      requeue: args.requeue,
-    });
-    writeSweepState(sweepDir, state);
-    // Slurm does not create the directory of --output files.
-    fs.mkdirSync(path.join(sweepDir, LOG_DIR), { recursive: true });
-    writeFileAtomic(file, script);
-    fs.chmodSync(file, 0o755);
-    submit = `sbatch ${shellQuote(file)}`;
-  } else {
-    const [sweepText, baseText] = [fs.readFileSync(sweep.file, 'utf8'), fs.readFileSync(sweep.base, 'utf8')];
-    file = path.resolve(sweepDir, 'sweep.k8s.yaml');
-    writeFileAtomic(file, k8sManifest({ ...common, sweepText, baseText, image: args.image, pvc: args.pvc }));
-    submit = `kubectl apply -f ${shellQuote(file)}`;
-  }
-  const where = args.emit === 'slurm' ? shellQuote(path.resolve(sweepDir)) : `'<the claim's mount>/${sweep.name}'`;
+  const job = emitJob(sweep, sweepDir, {
+    ...args,
+    kind: args.emit!,
+    cli: DEFAULT_TRAIN_COMMAND[1],
+    extraArgs,
+  });
   process.stdout.write(
-    `wrote ${shellQuote(file)} (${sweep.runs.length} tasks); submit with: ${submit}\nthen: entrolab report ${where}\n`,
+    `wrote ${shellQuote(job.file)} (${sweep.runs.length} tasks); submit with: ${job.submit}\n` +
+      `then: entrolab report ${job.reportDir}\n`,
   );
 }
 
@@ -224,29 +157,12 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const sweepDir = path.join(args.out, sweep.name);
     const trainArgs = args.backend ? ['--backend', args.backend] : [];
     const only = args.only !== undefined ? selectOnly(sweep, args.only) : undefined;
-    if (args['runs-hash'] !== undefined) {
-      const hash = sweepRunsHash(sweep);
-      if (hash !== args['runs-hash']) {
-        throw new UserError(
-          `the sweep changed since this job was emitted (its runs now hash to ${hash}, ` +
-            `the job expects ${args['runs-hash']}), ` +
-            'so indices would name other runs; emit the job again and submit that',
-          sweep.file,
-        );
-      }
-    }
+    if (args['runs-hash'] !== undefined) assertRunsHash(sweep, args['runs-hash']);
     validateRuns(sweep, only ? only.map((i) => sweep.runs[i]) : sweep.runs);
 
     if (args['dry-run']) {
       // One write: the listing fits the pipe buffer, so `| head` does not end in EPIPE.
-      const lines = [
-        `sweep '${sweep.name}': ${sweep.runs.length} runs ` +
-          `(${sweep.runs.length / sweep.seeds.length} cells × ${sweep.seeds.length} seeds) ` +
-          `into ${shellQuote(sweepDir)}`,
-        `base config: ${shellQuote(path.relative(process.cwd(), sweep.base))}`,
-        ...sweep.runs.filter((run) => !only || only.includes(run.index)).map((run) => describeRun(sweepDir, run)),
-      ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      process.stdout.write(`${runListing(sweep, sweepDir, only).join('\n')}\n`);
       return;
     }
     if (args.emit) return emit(args, sweep, sweepDir, [...trainArgs, '--no-report']);
