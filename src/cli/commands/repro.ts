@@ -9,6 +9,7 @@ import { verdictTable } from '../../repro/page.ts';
 import { CLAIMS, DEFAULT_SEEDS } from '../../repro/registry.ts';
 import { runClaims } from '../../repro/run-claims.ts';
 import { saveVerdicts } from '../../repro/saved-verdicts.ts';
+import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
 
 interface ReproArgs {
   claims: string[];
@@ -101,15 +102,11 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
     const out = args.out ?? (args.quick ? 'runs/repro-quick' : 'runs/repro');
 
     const controller = new AbortController();
-    let interrupts = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-      interrupts += 1;
-      if (interrupts > 1) process.exit(130);
-      process.stderr.write(`\n${sig}: stopping the running trainers; run the same command again to resume\n`);
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const removeHandlers = abortOnSignals(
+      controller,
+      (line) => process.stderr.write(`${line}\n`),
+      (sig) => `${sig}: stopping the running trainers; run the same command again to resume`,
+    );
     const started = Date.now();
     const outcomes = await runClaims(claims, {
       seeds,
@@ -118,10 +115,8 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
       workers,
       trainArgs: args.backend ? ['--backend', args.backend] : [],
       signal: controller.signal,
-    });
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (controller.signal.aborted) process.exit(130);
+    }).finally(removeHandlers);
+    if (controller.signal.aborted) return exitInterrupted();
 
     const rows = saveVerdicts(out, outcomes, { seeds, quick: args.quick }, args.figures);
     process.stdout.write(

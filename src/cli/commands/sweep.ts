@@ -14,6 +14,7 @@ import { DEFAULT_TRAIN_COMMAND, runSweep, type SweepSummary } from '../../sweep/
 import { assertRunsHash, selectOnly } from '../../sweep/select-runs.ts';
 import { loadSweep, type Sweep } from '../../sweep/spec.ts';
 import { validateRuns } from '../../sweep/validate-runs.ts';
+import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
 import { resumeHint } from '../scheduler.ts';
 
 interface SweepArgs {
@@ -167,21 +168,15 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     }
     if (args.emit) return emit(args, sweep, sweepDir, [...trainArgs, '--no-report']);
 
-    const controller = new AbortController();
-    let interrupts = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-      interrupts += 1;
-      if (interrupts > 1) process.exit(130);
-      process.stderr.write(
-        `\n${sig}: stopping the running trainers; ${resumeHint('run the same command again to resume')}\n`,
-      );
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
     const workers = args.workers ?? os.availableParallelism();
     if (!Number.isInteger(workers) || workers < 1)
       throw new UserError(`must be a whole number >= 1, got ${workers}`, '--workers');
+    const controller = new AbortController();
+    const removeHandlers = abortOnSignals(
+      controller,
+      (line) => process.stderr.write(`${line}\n`),
+      (sig) => `${sig}: stopping the running trainers; ${resumeHint('run the same command again to resume')}`,
+    );
     const started = Date.now();
     if (!only)
       process.stderr.write(
@@ -195,16 +190,14 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       echo: only !== undefined,
       signal: controller.signal,
       heartbeatMs: only ? 0 : 30_000,
-    });
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    }).finally(removeHandlers);
     const minutes = ((Date.now() - started) / 60000).toFixed(1);
     const retried = summary.retried.length > 0 ? ` (${summary.retried.length} retried after a crash)` : '';
     process.stderr.write(
       `sweep '${sweep.name}': ${summary.finished.length} finished, ${summary.skipped.length} already done, ` +
         `${summary.failed.length} failed, ${summary.interrupted.length} interrupted in ${minutes} min${retried}\n`,
     );
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) return exitInterrupted();
     if (args.report && !only) {
       const out = writeReport(loadReportData(sweepDir));
       process.stdout.write(tableToMarkdown(out.table));

@@ -4,7 +4,7 @@
 import type { CommandModule } from 'yargs';
 import { TensorBoardWriter } from '../../run/tensorboard.ts';
 import { type StepReport, train } from '../../train/trainer.ts';
-import { abortOnSignals } from '../interrupt.ts';
+import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
 import { makeProgress, type Progress } from '../progress.ts';
 import { resumeHint } from '../scheduler.ts';
 import { type RunArgs, resolveRun, withRunOptions } from './run-options.ts';
@@ -61,7 +61,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (result.interrupted) {
       const hint = resumeHint('run the same command with --resume to continue');
       process.stdout.write(`stopped after step ${result.steps} (checkpoint written); ${hint}\n`);
-      process.exitCode = 130;
+      exitInterrupted();
     } else if (result.final) {
       const f = result.final;
       process.stdout.write(
