@@ -16,6 +16,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { Batch } from '../src/base/batch.ts';
+import { addDefinition, type DefinitionTable, definitionTable, METRIC_PREFIX } from '../src/base/definitions.ts';
 import type { Rng } from '../src/base/rng.ts';
 import type { AggMode } from './aggregate.ts';
 
@@ -207,23 +208,19 @@ export interface RegularizerDefinition<S extends z.ZodType = z.ZodType> {
   create(config: z.infer<S>): Regularizer;
 }
 
-const DEFINITIONS: Record<string, RegularizerDefinition> = {};
+const DEFINITIONS = definitionTable<RegularizerDefinition>();
 
 /** Every registered definition by name (built-ins register when algorithms/registry.ts is imported). */
-export const REGULARIZERS: Readonly<Record<string, RegularizerDefinition>> = DEFINITIONS;
+export const REGULARIZERS: DefinitionTable<RegularizerDefinition> = DEFINITIONS;
 
 /** Adds a definition to REGULARIZERS; a name that is taken or not snake_case is refused. */
 export function registerRegularizer(def: RegularizerDefinition): void {
-  if (!/^[a-z][a-z0-9_]*$/.test(def.name)) {
-    throw new Error(`regularizer name '${def.name}' must be snake_case (it prefixes metric names)`);
-  }
-  if (Object.hasOwn(DEFINITIONS, def.name)) throw new Error(`regularizer '${def.name}' is already registered`);
-  DEFINITIONS[def.name] = def;
+  addDefinition(DEFINITIONS, 'regularizer', def.name, def, METRIC_PREFIX);
 }
 
 /** Registers `def` and returns it (the one place a regularizer's name is written). */
 export function defineRegularizer<S extends z.ZodType>(def: RegularizerDefinition<S>): RegularizerDefinition<S> {
-  registerRegularizer(def as unknown as RegularizerDefinition);
+  registerRegularizer(def);
   return def;
 }
 

@@ -2,8 +2,7 @@
 // decimal answer (a leading '-' for negative results), 0 otherwise. Single turn.
 import { z } from 'zod';
 import type { Rng } from '../src/base/rng.ts';
-import type { Prompt } from './env.ts';
-import type { EnvDefinition } from './registry.ts';
+import { defineEnv, type Prompt } from './env.ts';
 import { TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
 
 export const arithmeticSchema = z
@@ -67,9 +66,9 @@ export class ArithmeticEnv extends TextEnv {
   }
 }
 
-export const arithmeticDefinition: EnvDefinition<typeof arithmeticSchema> = {
+export const arithmeticDefinition = defineEnv({
   name: 'arithmetic',
   summary: 'text: a+b / a-b with exact-answer reward (single turn)',
   schema: arithmeticSchema,
   factory: (config) => () => new ArithmeticEnv(config),
-};
+});

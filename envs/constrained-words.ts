@@ -7,8 +7,7 @@
 import { z } from 'zod';
 import { UserError } from '../src/base/errors.ts';
 import type { Rng } from '../src/base/rng.ts';
-import type { Prompt } from './env.ts';
-import type { EnvDefinition } from './registry.ts';
+import { defineEnv, type Prompt } from './env.ts';
 import { hashUnit, TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
 
 export const constrainedWordsSchema = z
@@ -135,9 +134,9 @@ export class ConstrainedWordsEnv extends TextEnv {
   }
 }
 
-export const constrainedWordsDefinition: EnvDefinition<typeof constrainedWordsSchema> = {
+export const constrainedWordsDefinition = defineEnv({
   name: 'constrained-words',
   summary: 'text: a k-letter word meeting letter constraints, many valid answers (single turn)',
   schema: constrainedWordsSchema as unknown as typeof constrainedWordsSchema,
   factory: (config) => () => new ConstrainedWordsEnv(config),
-};
+});

@@ -5,6 +5,9 @@
 // then appends its own feedback to the observation. Either way the trainer sees the same loop:
 // observe → sample a token → step. A "prompt" is a start state: GRPO draws P prompts per step and
 // runs G episodes from each (docs/grpo.md "Group advantages": one group per prompt).
+// `defineEnv` names and registers an environment the way `defineRegularizer` does a regularizer.
+import type { z } from 'zod';
+import { addDefinition, CONFIG_NAME, type DefinitionTable, definitionTable } from '../src/base/definitions.ts';
 import type { Rng } from '../src/base/rng.ts';
 import type { Tokenizer } from '../src/base/tokenizer.ts';
 
@@ -51,3 +54,38 @@ export interface Env {
 
 /** A factory builds fresh, independent env instances from a validated env config. */
 export type EnvFactory = () => Env;
+
+/** What an environment adds to the memory estimate (src/config/resource-estimate.ts), per episode. */
+export interface EnvCost {
+  /** JS heap bytes one env instance holds beyond its episode record (e.g. its own word list). */
+  instanceBytes: number;
+}
+
+/** An environment's definition: its name (written only here), config schema and factory. */
+export interface EnvDefinition<S extends z.ZodType = z.ZodType> {
+  /** The config name (`env: {name: ...}`). */
+  name: string;
+  /** One line for `entrolab list` and the README. */
+  summary: string;
+  /** Schema of the env block without its `name` key (strict: unknown keys are rejected). */
+  schema: S;
+  factory(config: z.infer<S>): EnvFactory;
+  /** Memory an instance holds that the estimate cannot see; omitted = nothing beyond the episode. */
+  estimate?(config: z.infer<S>): EnvCost;
+}
+
+const DEFINITIONS = definitionTable<EnvDefinition>();
+
+/** Every registered environment by name (built-ins register when envs/registry.ts is imported). */
+export const ENVS: DefinitionTable<EnvDefinition> = DEFINITIONS;
+
+/** Adds a definition to ENVS; a name that is taken or malformed is refused. */
+export function registerEnv(def: EnvDefinition): void {
+  addDefinition(DEFINITIONS, 'env', def.name, def, CONFIG_NAME);
+}
+
+/** Registers `def` and returns it (the one place an environment's name is written). */
+export function defineEnv<S extends z.ZodType>(def: EnvDefinition<S>): EnvDefinition<S> {
+  registerEnv(def);
+  return def;
+}

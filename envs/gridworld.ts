@@ -3,9 +3,8 @@
 import { z } from 'zod';
 import { UserError } from '../src/base/errors.ts';
 import { Rng } from '../src/base/rng.ts';
-import type { Env, ObservationSpec, Prompt, Split, StepResult } from './env.ts';
+import { defineEnv, type Env, type ObservationSpec, type Prompt, type Split, type StepResult } from './env.ts';
 import { GRIDWORLD_PRESETS } from './gridworld-maps.ts';
-import type { EnvDefinition } from './registry.ts';
 
 export const gridworldSchema = z
   .object({
@@ -238,9 +237,9 @@ export class Gridworld implements Env {
   }
 }
 
-export const gridworldDefinition: EnvDefinition<typeof gridworldSchema> = {
+export const gridworldDefinition = defineEnv({
   name: 'gridworld',
   summary: 'grid navigation with walls, slips, keys and doors; one action per turn',
   schema: gridworldSchema,
   factory: (config) => () => new Gridworld(config),
-};
+});

@@ -4,8 +4,7 @@
 // setting EPO targets). The observation is the whole dialogue so far.
 import { z } from 'zod';
 import type { Rng } from '../src/base/rng.ts';
-import type { Prompt } from './env.ts';
-import type { EnvDefinition } from './registry.ts';
+import { defineEnv, type Prompt } from './env.ts';
 import { TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
 
 export const guessNumberSchema = z
@@ -84,9 +83,9 @@ export class GuessNumberEnv extends TextEnv {
   }
 }
 
-export const guessNumberDefinition: EnvDefinition<typeof guessNumberSchema> = {
+export const guessNumberDefinition = defineEnv({
   name: 'guess-number',
   summary: 'text: guess a secret number with higher/lower feedback, reward only on success (multi-turn)',
   schema: guessNumberSchema,
   factory: (config) => () => new GuessNumberEnv(config),
-};
+});

@@ -3,8 +3,7 @@
 // (over the longer of the two lengths), but only an exact match counts as success. Single turn.
 import { z } from 'zod';
 import type { Rng } from '../src/base/rng.ts';
-import type { Prompt } from './env.ts';
-import type { EnvDefinition } from './registry.ts';
+import { defineEnv, type Prompt } from './env.ts';
 import { TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
 
 const OP_CHARS = { reverse: '<', sort: '^', copy: '=' } as const;
@@ -106,9 +105,9 @@ export class StringTransformEnv extends TextEnv {
   }
 }
 
-export const stringTransformDefinition: EnvDefinition<typeof stringTransformSchema> = {
+export const stringTransformDefinition = defineEnv({
   name: 'string-transform',
   summary: 'text: reverse / sort / copy a string, exact match or partial credit (single turn)',
   schema: stringTransformSchema as unknown as typeof stringTransformSchema,
   factory: (config) => () => new StringTransformEnv(config),
-};
+});

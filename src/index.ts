@@ -2,6 +2,8 @@
 // its building blocks, for users who compute losses on their own tensors or add a regularizer.
 // importing the registry first registers the built-ins in their documented order
 import '../algorithms/registry.ts';
+import '../envs/registry.ts';
+import './policies/registry.ts';
 
 export { chooseTemperature, mixBatch, reinforceCount, selectReinforceRows } from '../algorithms/aepo.ts';
 // each regularizer's math on plain arrays/tensors (papers and reference functions cited in each file)
@@ -40,8 +42,17 @@ export {
 } from '../algorithms/regularizer.ts';
 export { omegaCode, omegaFirstOrder, steerWeights } from '../algorithms/steer.ts';
 export { centredCovariance } from '../algorithms/token-covariance.ts';
-export type { Env, Prompt, StepResult } from '../envs/env.ts';
-export { ENVS } from '../envs/registry.ts';
+export type {
+  Env,
+  EnvCost,
+  EnvDefinition,
+  EnvFactory,
+  ObservationSpec,
+  Prompt,
+  Split,
+  StepResult,
+} from '../envs/env.ts';
+export { defineEnv, ENVS, registerEnv } from '../envs/registry.ts';
 export { selectBackend } from './backend/backend.ts';
 export type { Batch } from './base/batch.ts';
 export { UserError } from './base/errors.ts';
@@ -56,8 +67,17 @@ export { type ComposedLoss, composeLoss, type LossInputs } from './core/update.t
 export { parseLossBatch, readLossBatch } from './loss/loss-batch.ts';
 // the `entrolab loss` computation: one JSON mini-batch → loss, per-token loss, gradients, selections
 export { computeLoss } from './loss/loss-check.ts';
-export type { Policy } from './policies/policy.ts';
-export { POLICIES } from './policies/registry.ts';
+export type {
+  EncodedEpisodes,
+  EnvShape,
+  EpisodeRecord,
+  Policy,
+  PolicyCost,
+  PolicyDefinition,
+  PolicyInputs,
+  SamplingSession,
+} from './policies/policy.ts';
+export { definePolicy, POLICIES, registerPolicy } from './policies/registry.ts';
 export { type RunStatus, type RunSummary, readStatus, readSummary } from './run/run-dir.ts';
 // one training step on its own, for a loop of your own (trainer.ts shows the run management around it)
 export {

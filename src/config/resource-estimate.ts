@@ -3,10 +3,15 @@
 // limit" halfway into a step. The figures are the big allocations of one step, with per-object
 // overheads measured on Node 20 (bench/soak.ts prints what a run really holds); they are meant to
 // be right within a factor of about two, which is enough to tell "fits" from "cannot possibly".
+// The policy's sizes come from its own definition (PolicyDefinition.estimate), and an environment
+// may add what its instances hold (EnvDefinition.estimate), so a plugin's policy or env is sized by
+// its own rule rather than a built-in's.
 import os from 'node:os';
 import v8 from 'node:v8';
-import type { Env } from '../../envs/env.ts';
+import { ENVS } from '../../envs/registry.ts';
 import { UserError } from '../base/errors.ts';
+import type { EnvShape } from '../policies/policy.ts';
+import { POLICIES } from '../policies/registry.ts';
 import type { Config } from './schema.ts';
 
 const FLOAT = 4;
@@ -40,41 +45,18 @@ export interface MemoryBudget {
   source: string;
 }
 
-type EnvShape = Pick<Env, 'numActions' | 'maxTokens' | 'observation'>;
-
-/** Slots per row, floats per stored observation, and the weights of the configured policy. */
+/** Slots per row, floats per stored observation and weights, as the configured policy reports them. */
 export function policyShape(config: Config, env: EnvShape) {
-  const actions = env.numActions;
-  if (env.observation.kind === 'features') {
-    const hidden = (config.policy.hidden as number[] | undefined) ?? [64, 64];
-    const sizes = [env.observation.size, ...hidden, actions];
-    let params = 0;
-    for (let i = 0; i + 1 < sizes.length; i++) params += sizes[i] * sizes[i + 1] + sizes[i + 1];
-    return {
-      width: env.maxTokens,
-      observationFloats: env.observation.size,
-      params,
-      activationsPerSlot: 3 * Math.max(...sizes),
-      kvPerRow: 0,
-    };
-  }
-  const p = config.policy as Record<string, number>;
-  const [layers, dModel, context] = [p.layers ?? 2, p.d_model ?? 64, p.context ?? 64];
-  const dFF = p.d_ff ?? 4 * dModel;
-  const heads = p.heads ?? 4;
-  const vocab = env.observation.vocabSize;
-  const width = Math.min(context, env.observation.maxLength);
-  const params =
-    vocab * dModel * 2 + context * dModel + layers * (4 * dModel * dModel + 2 * dModel * dFF + 9 * dModel + dFF);
-  // per slot and layer: the residual stream, q/k/v, attention output, two MLP activations, the attention row
-  const activationsPerSlot = layers * (8 * dModel + 2 * dFF + heads * width);
-  return {
-    width,
-    observationFloats: env.observation.maxLength,
-    params,
-    activationsPerSlot,
-    kvPerRow: layers * 2 * context * dModel,
-  };
+  const { kind, ...policyConfig } = config.policy;
+  const cost = POLICIES[kind].estimate(policyConfig, env);
+  const observationFloats = env.observation.kind === 'features' ? env.observation.size : env.observation.maxLength;
+  return { ...cost, observationFloats };
+}
+
+/** Heap bytes per env instance beyond the episode record, as the configured env reports them. */
+function envInstanceBytes(config: Config): number {
+  const { name, ...envConfig } = config.env;
+  return ENVS[name].estimate?.(envConfig).instanceBytes ?? 0;
 }
 
 /** The big allocations of one `train` step. */
@@ -82,22 +64,16 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
   const { prompts_per_step: P, group_size: G } = config.rollout;
   const rows = P * G;
   const shape = policyShape(config, env);
+  const sizes = { observationFloats: shape.observationFloats, instanceBytes: envInstanceBytes(config) };
   const slots = rows * shape.width;
   const rolloutKeys = ['rollout.prompts_per_step', 'rollout.group_size'];
-  const policyKeys =
-    env.observation.kind === 'features' ? ['policy.hidden'] : ['policy.layers', 'policy.d_model', 'policy.context'];
+  const policyKeys = shape.keys;
   const perSlot = env.numActions * OLD_PASS_COPIES + shape.activationsPerSlot;
   const miniBatchSlots = Math.ceil(rows / config.grpo.mini_batches) * shape.width;
   const evalRows = config.eval.episodes * (config.eval.k + 1);
   const copies = config.grpo.use_kl_loss ? 5 : 4; // weights, Adam m and v, gradients (+ the KL reference)
   const parts: MemoryPart[] = [
-    ...episodeParts(
-      `${rows} episodes (P × G) of up to ${env.maxTokens} actions`,
-      rolloutKeys,
-      rows,
-      env,
-      shape.observationFloats,
-    ),
+    ...episodeParts(`${rows} episodes (P × G) of up to ${env.maxTokens} actions`, rolloutKeys, rows, env, sizes),
     {
       what: `the old-policy pass over ${rows} rows × ${shape.width} slots × ${env.numActions} actions`,
       keys: rolloutKeys,
@@ -129,7 +105,7 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
       ['eval.episodes', 'eval.k'],
       evalRows,
       env,
-      shape.observationFloats,
+      sizes,
     ),
   ];
   return parts.filter((p) => p.bytes > 0);
@@ -139,6 +115,7 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
 export function estimateSftMemory(config: Config, env: EnvShape): MemoryPart[] {
   const sft = config.sft ?? { demos: 2000, batch_size: 64 };
   const shape = policyShape(config, env);
+  const sizes = { observationFloats: shape.observationFloats, instanceBytes: envInstanceBytes(config) };
   const batchSlots = Math.min(sft.batch_size, sft.demos) * shape.width;
   return [
     ...episodeParts(
@@ -146,7 +123,7 @@ export function estimateSftMemory(config: Config, env: EnvShape): MemoryPart[] {
       ['sft.demos'],
       sft.demos,
       env,
-      shape.observationFloats,
+      sizes,
     ),
     {
       what: `a step on ${sft.batch_size} demonstrations × ${shape.width} slots × ${env.numActions} tokens`,
@@ -169,10 +146,16 @@ function episodeParts(
   keys: string[],
   rows: number,
   env: EnvShape,
-  observationFloats: number,
+  sizes: { observationFloats: number; instanceBytes: number },
 ): MemoryPart[] {
+  const { observationFloats, instanceBytes } = sizes;
   return [
-    { what, keys, bytes: rows * (EPISODE_OVERHEAD + env.maxTokens * TOKEN_OVERHEAD), pool: 'heap' },
+    {
+      what,
+      keys,
+      bytes: rows * (EPISODE_OVERHEAD + instanceBytes + env.maxTokens * TOKEN_OVERHEAD),
+      pool: 'heap',
+    },
     {
       what: `the observations of ${what}`,
       keys,

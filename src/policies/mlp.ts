@@ -7,8 +7,15 @@ import type { Rng } from '../base/rng.ts';
 import { addBias, matMul } from './fast-matmul.ts';
 import { initMatrix } from './init.ts';
 import { inputMatMul } from './input-matmul.ts';
-import type { EncodedEpisodes, EpisodeRecord, Policy, PolicyInputs, SamplingSession } from './policy.ts';
-import type { PolicyDefinition } from './registry.ts';
+import {
+  definePolicy,
+  type EncodedEpisodes,
+  type EnvShape,
+  type EpisodeRecord,
+  type Policy,
+  type PolicyInputs,
+  type SamplingSession,
+} from './policy.ts';
 
 export const mlpSchema = z
   .object({
@@ -123,17 +130,35 @@ export class MlpPolicy implements Policy {
   }
 }
 
-export const mlpPolicyDefinition: PolicyDefinition<typeof mlpSchema> = {
+/** The feature size of `env`; an env that gives tokens is refused (the MLP reads feature vectors). */
+function featureSize(env: EnvShape): number {
+  if (env.observation.kind !== 'features') {
+    throw new UserError(
+      `policy 'mlp' needs feature observations; env '${env.name}' gives tokens (use policy.kind: transformer)`,
+      'policy.kind',
+    );
+  }
+  return env.observation.size;
+}
+
+export const mlpPolicyDefinition = definePolicy({
   kind: 'mlp',
   summary: 'multi-layer perceptron over feature observations (gridworlds)',
   schema: mlpSchema,
   create(config, env: Env, rng: Rng) {
-    if (env.observation.kind !== 'features') {
-      throw new UserError(
-        `policy 'mlp' needs feature observations; env '${env.name}' gives tokens (use policy.kind: transformer)`,
-        'policy.kind',
-      );
-    }
-    return new MlpPolicy(env.observation.size, env.numActions, config, rng);
+    return new MlpPolicy(featureSize(env), env.numActions, config, rng);
   },
-};
+  /** One slot per action; the weights of each layer and the widest layer's activations (×3: pre, post, grad). */
+  estimate(config, env) {
+    const sizes = [featureSize(env), ...config.hidden, env.numActions];
+    let params = 0;
+    for (let i = 0; i + 1 < sizes.length; i++) params += sizes[i] * sizes[i + 1] + sizes[i + 1];
+    return {
+      width: env.maxTokens,
+      params,
+      activationsPerSlot: 3 * Math.max(...sizes),
+      kvPerRow: 0,
+      keys: ['policy.hidden'],
+    };
+  },
+});

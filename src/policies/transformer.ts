@@ -8,8 +8,15 @@ import type { Env } from '../../envs/env.ts';
 import { UserError } from '../base/errors.ts';
 import type { Rng } from '../base/rng.ts';
 import { PAD, Tokenizer } from '../base/tokenizer.ts';
-import type { EncodedEpisodes, EpisodeRecord, Policy, PolicyInputs, SamplingSession } from './policy.ts';
-import type { PolicyDefinition } from './registry.ts';
+import {
+  definePolicy,
+  type EncodedEpisodes,
+  type EnvShape,
+  type EpisodeRecord,
+  type Policy,
+  type PolicyInputs,
+  type SamplingSession,
+} from './policy.ts';
 import { forwardFull } from './transformer-model.ts';
 import { FullRecomputeSession, KvCacheSession } from './transformer-sampler.ts';
 import {
@@ -114,27 +121,33 @@ export class TransformerPolicy implements Policy {
   }
 }
 
-function checkEnv(env: Env, context: number): void {
+/** The token observation of `env`; an env that gives features is refused (the transformer reads tokens). */
+function tokenObservation(env: EnvShape): { vocabSize: number; maxLength: number } {
   if (env.observation.kind !== 'tokens') {
     throw new UserError(
       `policy 'transformer' needs token observations; env '${env.name}' gives features (use policy.kind: mlp)`,
       'policy.kind',
     );
   }
-  if (env.numActions !== env.observation.vocabSize)
+  return env.observation;
+}
+
+function checkEnv(env: Env, context: number): void {
+  const observation = tokenObservation(env);
+  if (env.numActions !== observation.vocabSize)
     throw new Error(`env '${env.name}': numActions must equal the vocabulary size`);
-  if (env.observation.maxLength > context) {
+  if (observation.maxLength > context) {
     throw new UserError(
-      `env '${env.name}' dialogues reach ${env.observation.maxLength} tokens; raise policy.context to at least that`,
+      `env '${env.name}' dialogues reach ${observation.maxLength} tokens; raise policy.context to at least that`,
       'policy.context',
     );
   }
 }
 
-export const transformerPolicyDefinition: PolicyDefinition<typeof transformerSchema> = {
+export const transformerPolicyDefinition = definePolicy({
   kind: 'transformer',
   summary: 'tiny causal transformer over token observations (text environments), KV-cache sampling',
-  schema: transformerSchema as unknown as typeof transformerSchema,
+  schema: transformerSchema,
   create(config, env: Env, rng: Rng) {
     checkEnv(env, config.context);
     return new TransformerPolicy(
@@ -172,4 +185,22 @@ export const transformerPolicyDefinition: PolicyDefinition<typeof transformerSch
       rng,
     );
   },
-};
+  /** From the config's sizes (a warm start's own sizes may differ; the estimate is a bound within ×2). */
+  estimate(config, env) {
+    const { vocabSize: vocab, maxLength } = tokenObservation(env);
+    const { layers, d_model: dModel, context, heads } = config;
+    const dFF = config.d_ff ?? 4 * dModel;
+    const width = Math.min(context, maxLength);
+    const params =
+      vocab * dModel * 2 + context * dModel + layers * (4 * dModel * dModel + 2 * dModel * dFF + 9 * dModel + dFF);
+    // per slot and layer: the residual stream, q/k/v, attention output, two MLP activations, the attention row
+    const activationsPerSlot = layers * (8 * dModel + 2 * dFF + heads * width);
+    return {
+      width,
+      params,
+      activationsPerSlot,
+      kvPerRow: layers * 2 * context * dModel,
+      keys: ['policy.layers', 'policy.d_model', 'policy.context'],
+    };
+  },
+});
