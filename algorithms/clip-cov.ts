@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../src/base/rng.ts';
 import { maskedMean } from './aggregate.ts';
+import { ppoClipStats, ppoClipTokenLoss } from './grpo.ts';
 import {
   defineRegularizer,
   type PolicyLossResult,
@@ -68,15 +69,14 @@ export interface ClipCovInputs {
  */
 export function selectClipCov(x: ClipCovInputs, cfg: ClipCovConfig, rng: Rng): ClipCovSelection {
   const { cov, valid, mean } = centredCovariance(x.advantages, x.logProbs, x.mask);
+  // as in verl: ρ = exp(lp − lp_old) with no clamp; clipped_by_ppo = v > u (strict)
+  const clip = { clipRatioLow: x.clipRatioLow, clipRatioHigh: x.clipRatioHigh, clipRatioC: Infinity };
+  const { clipped } = ppoClipStats(x.logProbs, x.oldLogProbs, x.advantages, x.mask, clip, { clampLogRatio: false });
   const eligible: number[] = [];
   let ppoClipped = 0;
   for (let i = 0; i < x.mask.length; i++) {
     if (!x.mask[i]) continue;
-    // as in verl: ρ = exp(lp − lp_old) with no clamp; clipped_by_ppo = v > u (strict)
-    const ratio = Math.exp(x.logProbs[i] - x.oldLogProbs[i]);
-    const u = -x.advantages[i] * ratio;
-    const v = -x.advantages[i] * Math.min(Math.max(ratio, 1 - x.clipRatioLow), 1 + x.clipRatioHigh);
-    if (v > u) {
+    if (clipped[i]) {
       ppoClipped += 1;
       continue;
     }
@@ -104,7 +104,10 @@ export function selectClipCov(x: ClipCovInputs, cfg: ClipCovConfig, rng: Rng): C
 // ---------------------------------------------------------------------------------------------
 // Loss (taped)
 
-/** ℓ = max(−A·ρ, −A·clip(ρ, 1−ε_low, 1+ε_high)) · keep, ρ = exp(lp − lp_old) unclamped, no dual clip. */
+/**
+ * ℓ = max(−A·ρ, −A·clip(ρ, 1−ε_low, 1+ε_high)) · keep, ρ = exp(lp − lp_old) unclamped, no dual clip:
+ * the PPO-clip surrogate of grpo.ts with this variant.
+ */
 export function clipCovTokenLoss(
   logProbs: tf.Tensor1D,
   oldLogProbs: tf.Tensor1D,
@@ -113,14 +116,8 @@ export function clipCovTokenLoss(
   clipRatioLow: number,
   clipRatioHigh: number,
 ): tf.Tensor1D {
-  return tf.tidy(() => {
-    const negA = tf.neg(advantages);
-    const ratio = tf.exp(tf.sub(logProbs, oldLogProbs));
-    const unclipped = tf.mul(negA, ratio);
-    const clipped = tf.mul(negA, tf.clipByValue(ratio, 1 - clipRatioLow, 1 + clipRatioHigh));
-    // keep is data: multiplying by 0 removes both the value and the gradient (verl zeroes the value too)
-    return tf.mul(tf.maximum(unclipped, clipped), keep) as tf.Tensor1D;
-  });
+  const clip = { clipRatioLow, clipRatioHigh, clipRatioC: Infinity };
+  return ppoClipTokenLoss(logProbs, oldLogProbs, advantages, clip, { clampLogRatio: false, dualClip: false, keep });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 // It replaces the PG loss (policyLoss). Formulas in words: docs/entropy-clip-canon-balanced.md.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { ClipOptions } from './grpo.ts';
+import { type ClipOptions, type ClipStats, ppoClipStats, ppoClipTokenLoss } from './grpo.ts';
 import {
   defineRegularizer,
   type Metrics,
@@ -95,6 +95,7 @@ export function entropyAdvantageFactors(
  * ρ̃ = 1 − ε_l below the band, ρ inside, and above it U = (1 + ε_h)·exp(lp − sg(lp)): the value
  * 1 + ε_h with the gradient (1 + ε_h)·∇lp. `detachedLogProbs` holds lp's numbers as data (tfjs has no
  * stop-gradient: a tensor rebuilt from data carries none). `stopGradientUpper` false gives PPO-clip.
+ * The PPO-clip surrogate of grpo.ts with this variant.
  */
 export function entropyBalancedTokenLoss(
   logProbs: tf.Tensor1D,
@@ -104,29 +105,13 @@ export function entropyBalancedTokenLoss(
   opts: ClipOptions,
   stopGradientUpper: boolean,
 ): tf.Tensor1D {
-  return tf.tidy(() => {
-    const negA = tf.neg(advantages);
-    const ratio = tf.exp(tf.sub(logProbs, oldLogProbs));
-    const band = tf.clipByValue(ratio, 1 - opts.clipRatioLow, 1 + opts.clipRatioHigh);
-    // the branch test reads data: comparison ops have no gradient to pass through
-    const above = tf.greater(tf.exp(tf.sub(detachedLogProbs, oldLogProbs)), 1 + opts.clipRatioHigh);
-    const upper = tf.mul(tf.exp(tf.sub(logProbs, detachedLogProbs)), 1 + opts.clipRatioHigh);
-    const clipped = stopGradientUpper ? tf.where(above, upper, band) : band;
-    const pessimistic = tf.maximum(tf.mul(negA, ratio), tf.mul(negA, clipped));
-    const dual = tf.minimum(pessimistic, tf.mul(negA, opts.clipRatioC));
-    return tf.where(tf.less(advantages, 0), dual, pessimistic) as tf.Tensor1D;
+  return ppoClipTokenLoss(logProbs, oldLogProbs, advantages, opts, {
+    clampLogRatio: false,
+    stopGradientUpper: stopGradientUpper ? detachedLogProbs : undefined,
   });
 }
 
-export interface EntropyBalancedStats {
-  /** Valid tokens where the clipped branch won (v > u). */
-  pgClipfrac: number;
-  /** Valid A < 0 tokens capped by the dual clip. */
-  pgClipfracLower: number;
-  ppoKl: number;
-  /** Valid A > 0 tokens above 1 + ε_h: those that keep a gradient under `stopgrad`. */
-  upperClippedPos: number;
-}
+export type EntropyBalancedStats = ClipStats;
 
 /** The loss's clip metrics from detached values, as fractions of the valid tokens (ρ unclamped). */
 export function entropyBalancedStats(
@@ -136,25 +121,7 @@ export function entropyBalancedStats(
   mask: ArrayLike<number>,
   opts: ClipOptions,
 ): EntropyBalancedStats {
-  let n = 0;
-  let clip = 0;
-  let lower = 0;
-  let kl = 0;
-  let upperPos = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    n += 1;
-    const ratio = Math.exp(logProbs[i] - oldLogProbs[i]);
-    const a = advantages[i];
-    const u = -a * ratio;
-    const v = -a * Math.min(Math.max(ratio, 1 - opts.clipRatioLow), 1 + opts.clipRatioHigh);
-    if (v > u) clip += 1;
-    if (a < 0 && Math.max(u, v) > -a * opts.clipRatioC) lower += 1;
-    if (a > 0 && ratio > 1 + opts.clipRatioHigh) upperPos += 1;
-    kl += oldLogProbs[i] - logProbs[i];
-  }
-  const d = n || 1;
-  return { pgClipfrac: clip / d, pgClipfracLower: lower / d, ppoKl: kl / d, upperClippedPos: upperPos / d };
+  return ppoClipStats(logProbs, oldLogProbs, advantages, mask, opts, { clampLogRatio: false });
 }
 
 // ---------------------------------------------------------------------------------------------

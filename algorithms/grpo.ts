@@ -71,7 +71,8 @@ export function broadcastToTokens(rowValues: ArrayLike<number>, mask: Float32Arr
 }
 
 // ---------------------------------------------------------------------------------------------
-// Vanilla PPO-clip with clip-higher and dual clip (verl compute_policy_loss_vanilla)
+// PPO-clip with clip-higher and dual clip (verl compute_policy_loss_vanilla), and the variants the
+// loss-replacing regularizers use (Clip-Cov, entropy-balanced): one surrogate, written once
 
 export interface ClipOptions {
   clipRatioLow: number;
@@ -80,25 +81,54 @@ export interface ClipOptions {
   clipRatioC: number;
 }
 
+/** How a variant departs from verl's vanilla PPO-clip; the defaults are vanilla. */
+export interface SurrogateVariant {
+  /** Clamp lp − lp_old to [−20, 20] before exp (vanilla: true; verl's Clip-Cov and entropy-balanced code: false). */
+  clampLogRatio?: boolean;
+  /** Cap the loss of A < 0 tokens at −A·c (vanilla: true; Clip-Cov: false). */
+  dualClip?: boolean;
+  /**
+   * lp's numbers as data (no gradient): above 1 + ε_h the clipped branch becomes (1 + ε_h)·exp(lp −
+   * sg(lp)), value 1 + ε_h with gradient (1 + ε_h)·∇lp, instead of a constant (entropy-balanced's
+   * stop-gradient upper clip). tfjs has no stop-gradient: a tensor rebuilt from data carries none.
+   */
+  stopGradientUpper?: tf.Tensor1D;
+  /** 0/1 per token (data): the loss is multiplied by it, value and gradient (Clip-Cov's selection). */
+  keep?: tf.Tensor1D;
+}
+
 /**
  * Per-token loss ℓ = max(−A·ρ, −A·clip(ρ, 1−ε_low, 1+ε_high)), capped at −A·c where A < 0,
- * with ρ = exp(clamp(lp − lp_old, −20, 20)). `logProbs` carries the gradient; the others are data.
+ * with ρ = exp(clamp(lp − lp_old, −20, 20)); `variant` switches the clamp, the dual clip, the
+ * stop-gradient upper clip and a keep mask (SurrogateVariant). `logProbs` carries the gradient;
+ * the others are data.
  */
 export function ppoClipTokenLoss(
   logProbs: tf.Tensor1D,
   oldLogProbs: tf.Tensor1D,
   advantages: tf.Tensor1D,
   opts: ClipOptions,
+  variant: SurrogateVariant = {},
 ): tf.Tensor1D {
+  const { clampLogRatio = true, dualClip = true, stopGradientUpper: detached, keep } = variant;
   return tf.tidy(() => {
     const negA = tf.neg(advantages);
-    const ratio = tf.exp(tf.clipByValue(tf.sub(logProbs, oldLogProbs), -20, 20));
+    const logRatio = tf.sub(logProbs, oldLogProbs);
+    const ratio = tf.exp(clampLogRatio ? tf.clipByValue(logRatio, -20, 20) : logRatio);
     const unclipped = tf.mul(negA, ratio);
-    const clipped = tf.mul(negA, tf.clipByValue(ratio, 1 - opts.clipRatioLow, 1 + opts.clipRatioHigh));
-    const pessimistic = tf.maximum(unclipped, clipped);
+    let bounded = tf.clipByValue(ratio, 1 - opts.clipRatioLow, 1 + opts.clipRatioHigh);
+    if (detached) {
+      // the branch test reads data: comparison ops have no gradient to pass through
+      const above = tf.greater(tf.exp(tf.sub(detached, oldLogProbs)), 1 + opts.clipRatioHigh);
+      const upper = tf.mul(tf.exp(tf.sub(logProbs, detached)), 1 + opts.clipRatioHigh);
+      bounded = tf.where(above, upper, bounded);
+    }
+    let loss = tf.maximum(unclipped, tf.mul(negA, bounded));
     // the dual-clip condition depends on A only (data), so `where` keeps its gradient
-    const dual = tf.minimum(pessimistic, tf.mul(negA, opts.clipRatioC));
-    return tf.where(tf.less(advantages, 0), dual, pessimistic) as tf.Tensor1D;
+    if (dualClip) loss = tf.where(tf.less(advantages, 0), tf.minimum(loss, tf.mul(negA, opts.clipRatioC)), loss);
+    // keep is data: multiplying by 0 removes both the value and the gradient (verl zeroes the value too)
+    if (keep) loss = tf.mul(loss, keep);
+    return loss as tf.Tensor1D;
   });
 }
 
@@ -109,24 +139,32 @@ export interface ClipStats {
   pgClipfracLower: number;
   /** mean over valid of lp_old − lp. */
   ppoKl: number;
+  /** Valid A > 0 tokens above 1 + ε_h (those the stop-gradient upper clip keeps a gradient for). */
+  upperClippedPos: number;
 }
 
-/** The PPO-clip metrics from detached values; masked means divide by Σm (no ε; float32 mask). */
+/**
+ * The PPO-clip metrics from detached values, as fractions of the valid tokens (Σm, no ε; float32
+ * mask); `clampLogRatio` as in the surrogate (SurrogateVariant).
+ */
 export function ppoClipStats(
   logProbs: ArrayLike<number>,
   oldLogProbs: ArrayLike<number>,
   advantages: ArrayLike<number>,
   mask: ArrayLike<number>,
   opts: ClipOptions,
+  { clampLogRatio = true }: Pick<SurrogateVariant, 'clampLogRatio'> = {},
 ): ClipStats {
   const clipped = new Uint8Array(mask.length);
   let n = 0;
   let clip = 0;
   let lower = 0;
   let kl = 0;
+  let upperPos = 0;
   for (let i = 0; i < mask.length; i++) {
     if (!mask[i]) continue;
-    const delta = Math.max(-20, Math.min(20, logProbs[i] - oldLogProbs[i]));
+    const logRatio = logProbs[i] - oldLogProbs[i];
+    const delta = clampLogRatio ? Math.max(-20, Math.min(20, logRatio)) : logRatio;
     const ratio = Math.exp(delta);
     const a = advantages[i];
     const u = -a * ratio;
@@ -138,10 +176,11 @@ export function ppoClipStats(
       clip += 1;
     }
     if (a < 0 && w > -a * opts.clipRatioC) lower += 1;
+    if (a > 0 && ratio > 1 + opts.clipRatioHigh) upperPos += 1;
     kl += -delta;
   }
   const d = n || 1;
-  return { clipped, pgClipfrac: clip / d, pgClipfracLower: lower / d, ppoKl: kl / d };
+  return { clipped, pgClipfrac: clip / d, pgClipfracLower: lower / d, ppoKl: kl / d, upperClippedPos: upperPos / d };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ export {
   maskedMean,
   ppoClipStats,
   ppoClipTokenLoss,
+  type SurrogateVariant,
   tokenStats,
 } from '../algorithms/grpo.ts';
 export { klCovTokenLoss, selectKlCov } from '../algorithms/kl-cov.ts';

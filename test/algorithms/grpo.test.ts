@@ -107,6 +107,27 @@ describe('PPO-clip with clip-higher and dual clip', () => {
     tf.dispose([oldT, advT]);
   });
 
+  it('variants: no dual clip, a keep mask, the stop-gradient upper clip, no log-ratio clamp', () => {
+    const oldT = tf.tensor1d(old);
+    const advT = tf.tensor1d(adv);
+    const keep = tf.tensor1d([1, 1, 1, 1, 1, 0]);
+    // without the dual clip ρ=4 A=−1 keeps u = 4 (gradient 4); keep 0 zeroes the last token (and its gradient)
+    const noDual = valueAndGrad((x) => ppoClipTokenLoss(x, oldT, advT, opts, { dualClip: false, keep }), lp);
+    expectClose(noDual.value, [-1.28, -0.5, 0.8, 2.5, 4, 0]);
+    expectClose(noDual.grad, [0, -0.5, 0, 2.5, 4, 0]);
+    // stop-gradient upper: ρ=1.5 A=1 is above 1.28, value −1.28 with gradient −1.28·A (others unchanged)
+    const detached = tf.tensor1d(lp);
+    const sg = valueAndGrad((x) => ppoClipTokenLoss(x, oldT, advT, opts, { stopGradientUpper: detached }), lp);
+    expectClose(sg.value, expectedLoss);
+    expectClose(sg.grad, [-1.28, -0.5, 0, 2.5, 0, -2]);
+    // no clamp: lp − lp_old = −30 gives u = −e^−30 with the gradient −A·ρ = −e^−30, where the clamp gives 0
+    const [o, a] = [tf.tensor1d([0]), tf.tensor1d([1])];
+    const far = valueAndGrad((x) => ppoClipTokenLoss(x, o, a, opts, { clampLogRatio: false }), [-30]);
+    expect(far.value[0] / -Math.exp(-30)).toBeCloseTo(1, 5);
+    expect(far.grad[0] / -Math.exp(-30)).toBeCloseTo(1, 5);
+    tf.dispose([oldT, advT, keep, detached, o, a]);
+  });
+
   it('reports pg_clipfrac (v > u), pg_clipfrac_lower (dual clip active) and ppo_kl over valid tokens', () => {
     // a 7th, padded slot with garbage must not count
     const stats = ppoClipStats([...lp, 5], [...old, -9], [...adv, 7], [1, 1, 1, 1, 1, 1, 0], opts);
