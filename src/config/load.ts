@@ -132,7 +132,8 @@ export function validate<S extends z.ZodType>(
     );
   }
   const leaf = schemaAt(schema, issue.path);
-  const allowed = leaf ? describeAllowed(leaf) : '';
+  // a refinement's own message says what is allowed better than the key's type and range
+  const allowed = leaf && issue.code !== 'custom' ? describeAllowed(leaf) : '';
   const got = issue.path.reduce<unknown>(
     (node, k) => (node as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey],
     value,

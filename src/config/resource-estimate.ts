@@ -70,7 +70,7 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
   const policyKeys = shape.keys;
   const perSlot = env.numActions * OLD_PASS_COPIES + shape.activationsPerSlot;
   const miniBatchSlots = Math.ceil(rows / config.grpo.mini_batches) * shape.width;
-  const evalRows = config.eval.episodes * (config.eval.k + 1);
+  const evalRows = config.eval.episodes * ((config.eval.samples ?? config.eval.k) + 1);
   const copies = config.grpo.use_kl_loss ? 5 : 4; // weights, Adam m and v, gradients (+ the KL reference)
   const parts: MemoryPart[] = [
     ...episodeParts(`${rows} episodes (P × G) of up to ${env.maxTokens} actions`, rolloutKeys, rows, env, sizes),
@@ -101,8 +101,8 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
       pool: 'tensors',
     },
     ...episodeParts(
-      `${evalRows} evaluation episodes (episodes × (k + 1))`,
-      ['eval.episodes', 'eval.k'],
+      `${evalRows} evaluation episodes (episodes × (samples + 1))`,
+      ['eval.episodes', 'eval.samples', 'eval.k'],
       evalRows,
       env,
       sizes,

@@ -79,8 +79,23 @@ export const evalSchema = z
     every: z.number().int().min(0).max(100_000_000).default(0),
     /** k of pass@k for `entrolab eval`. */
     k: count(1_024).default(4),
+    /** Sampled episodes per test prompt, n ≥ k (default: k); pass@k uses the unbiased estimator from n. */
+    samples: count(1_024).optional(),
+    /** The k's of summary.json's pass@k curve, each ≤ samples (default: 1, 2, 4, … up to samples, and k). */
+    pass_k: z.array(count(1_024)).min(1).optional(),
+    /** pass@k logged as eval/pass@K at every eval.every step, each ≤ samples (drawing samples per prompt). */
+    log_pass_k: z.array(count(1_024)).min(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((e) => (e.samples ?? e.k) >= e.k, { message: 'eval.samples must be >= eval.k', path: ['samples'] })
+  .refine((e) => (e.pass_k ?? []).every((k) => k <= (e.samples ?? e.k)), {
+    message: 'every eval.pass_k must be <= eval.samples (default: eval.k)',
+    path: ['pass_k'],
+  })
+  .refine((e) => (e.log_pass_k ?? []).every((k) => k <= (e.samples ?? e.k)), {
+    message: 'every eval.log_pass_k must be <= eval.samples (default: eval.k)',
+    path: ['log_pass_k'],
+  });
 
 export const checkpointSchema = z
   .object({
@@ -143,6 +158,7 @@ export type RolloutConfig = z.infer<typeof rolloutSchema>;
 export type GrpoConfig = z.infer<typeof grpoSchema>;
 export type OptimConfig = z.infer<typeof optimSchema>;
 export type SftConfig = z.infer<typeof sftSchema>;
+export type EvalConfig = z.infer<typeof evalSchema>;
 
 /** A validated config: the top-level sections plus the registry-validated blocks. */
 export interface Config extends TopConfig {

@@ -1,8 +1,10 @@
-// Evaluation on the test split: greedy success, sampled success (pass@1) and pass@k.
+// Evaluation on the test split: greedy success, sampled success (pass@1) and the pass@k curve.
 import type { EnvFactory, Prompt } from '../../envs/env.ts';
 import { Rng } from '../base/rng.ts';
+import type { EvalConfig } from '../config/schema.ts';
 import type { Policy } from '../policies/policy.ts';
 import { type GroupRequest, runEpisodes } from '../rollout/rollout.ts';
+import { defaultPassKs, passAtK, passAtKCurve } from './pass-at-k.ts';
 
 export interface EvalResult {
   prompts: number;
@@ -10,22 +12,45 @@ export interface EvalResult {
   successGreedy: number;
   /** Success rate of sampled episodes = pass@1. */
   successSampled: number;
-  /** Fraction of prompts solved by at least one of k samples. */
+  /** pass@k for `k`: with `samples` = k, the fraction of prompts solved by one of the k samples. */
   passAtK: number;
   k: number;
   rewardMean: number;
   lengthMean: number;
+  /** Sampled episodes per prompt (n). */
+  samples: number;
+  /** pass@k for each k of the curve (keys "1", "2", …), the unbiased estimator from n samples. */
+  passAtKCurve: Record<string, number>;
 }
 
 export interface EvalOptions {
   prompts: number;
   k: number;
+  /** Sampled episodes per prompt, ≥ k and ≥ every k of `passKs` (default: k). */
+  samples?: number;
+  /** The k's of the pass@k curve (default: 1, 2, 4, … up to samples, and k). */
+  passKs?: readonly number[];
   temperature: number;
   /** Seeds the evaluation's own streams, independent of training's. */
   seed: string;
 }
 
+/** The options of an end-of-run evaluation as a config's `eval:` block names them. */
+export function evalOptionsOf(evalConfig: EvalConfig, temperature: number, seed: string): EvalOptions {
+  return {
+    prompts: evalConfig.episodes,
+    k: evalConfig.k,
+    samples: evalConfig.samples,
+    passKs: evalConfig.pass_k,
+    temperature,
+    seed,
+  };
+}
+
 export function evaluate(envFactory: EnvFactory, policy: Policy, opts: EvalOptions): EvalResult {
+  const n = opts.samples ?? opts.k;
+  const ks = opts.passKs ?? defaultPassKs(n, [opts.k]);
+  if (opts.k > n || ks.some((k) => k > n)) throw new Error(`pass@k needs k ≤ samples (${n}), got ${[opts.k, ...ks]}`);
   const env = envFactory();
   const promptRng = new Rng(`${opts.seed}:prompts`);
   const prompts: Prompt[] = Array.from({ length: opts.prompts }, () => env.samplePrompt(promptRng, 'test'));
@@ -38,19 +63,24 @@ export function evaluate(envFactory: EnvFactory, policy: Policy, opts: EvalOptio
     { env: new Rng(`${opts.seed}:env-greedy`), sampling: new Rng(`${opts.seed}:greedy`) },
     true,
   );
-  const sampled = runEpisodes(envFactory, policy, groups(opts.k), {
+  const sampled = runEpisodes(envFactory, policy, groups(n), {
     env: new Rng(`${opts.seed}:env`),
     sampling: new Rng(`${opts.seed}:sampling`),
   });
-  const solved = new Set(sampled.filter((e) => e.success).map((e) => e.groupId));
+  const correct = prompts.map(() => 0);
+  for (const e of sampled) if (e.success) correct[e.groupId] += 1;
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  let passSum = 0;
+  for (const c of correct) passSum += passAtK(n, c, opts.k);
   return {
     prompts: prompts.length,
     successGreedy: mean(greedy.map((e) => (e.success ? 1 : 0))),
     successSampled: mean(sampled.map((e) => (e.success ? 1 : 0))),
-    passAtK: solved.size / prompts.length,
+    passAtK: prompts.length ? passSum / prompts.length : 0,
     k: opts.k,
     rewardMean: mean(sampled.map((e) => e.reward)),
     lengthMean: mean(sampled.map((e) => e.actions.length)),
+    samples: n,
+    passAtKCurve: passAtKCurve(correct, n, ks),
   };
 }

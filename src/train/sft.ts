@@ -18,7 +18,7 @@ import { assertSftFits } from '../config/resource-estimate.ts';
 import { type Config, type SftConfig, sftSchema } from '../config/schema.ts';
 import { Adam } from '../core/adam.ts';
 import { layoutEpisodes } from '../core/episode-layout.ts';
-import { type EvalResult, evaluate } from '../core/evaluate.ts';
+import { type EvalResult, evalOptionsOf, evaluate } from '../core/evaluate.ts';
 import { optimizerStep } from '../core/optimizer-step.ts';
 import type { EpisodeRecord, Policy } from '../policies/policy.ts';
 import { writeFileAtomic } from '../run/atomic-write.ts';
@@ -172,12 +172,11 @@ export async function runSft(config: Config, opts: SftOptions): Promise<SftResul
       metricsLines: metrics.lineCount,
       extra: { sft: { ...sft, demoSuccess: demos.successRate } },
     });
-    const final = evaluate(envFactory, policy, {
-      prompts: config.eval.episodes,
-      k: config.eval.k,
-      temperature: config.rollout.temperature,
-      seed: `eval:${config.seed}:final`,
-    });
+    const final = evaluate(
+      envFactory,
+      policy,
+      evalOptionsOf(config.eval, config.rollout.temperature, `eval:${config.seed}:final`),
+    );
     const wallSeconds = (performance.now() - started) / 1000;
     const trainTokensPerSecond = (1000 * tokens) / trainMs;
     writeSummary(runDir, {

@@ -10,7 +10,7 @@ import { streamStates } from '../base/rng.ts';
 import { configToYaml } from '../config/load.ts';
 import { assertTrainFits } from '../config/resource-estimate.ts';
 import type { Config } from '../config/schema.ts';
-import { type EvalResult, evaluate } from '../core/evaluate.ts';
+import { type EvalResult, evalOptionsOf, evaluate } from '../core/evaluate.ts';
 import { saveRegularizers } from '../core/regularizer-set.ts';
 import { writeFileAtomic } from '../run/atomic-write.ts';
 import {
@@ -158,9 +158,14 @@ async function runLoop(
         const tEval = performance.now();
         const temperature = config.rollout.temperature;
         const seed = `eval:${config.seed}:${step + 1}`;
-        const ev = evaluate(state.envFactory, state.policy, { prompts: config.eval.episodes, k: 1, temperature, seed });
+        // k = 1 draws one sample per prompt; a config naming log_pass_k draws eval.samples (default k)
+        const logKs = config.eval.log_pass_k;
+        const samples = logKs ? (config.eval.samples ?? config.eval.k) : 1;
+        const during = { prompts: config.eval.episodes, k: 1, samples, passKs: logKs ?? [1], temperature, seed };
+        const ev = evaluate(state.envFactory, state.policy, during);
         record['eval/success_greedy'] = ev.successGreedy;
         record['eval/success_sampled'] = ev.successSampled;
+        for (const k of logKs ?? []) record[`eval/pass@${k}`] = ev.passAtKCurve[String(k)];
         evalSeconds = (performance.now() - tEval) / 1000;
       }
       const stepSeconds = (performance.now() - t0) / 1000;
@@ -183,12 +188,12 @@ async function runLoop(
       status('running', step + 1);
       opts.onStep?.({ step: step + 1, totalSteps, metrics: record });
     }
-    const final = evaluate(state.envFactory, state.policy, {
-      prompts: config.eval.episodes,
-      k: config.eval.k,
-      temperature: config.rollout.temperature,
-      seed: `eval:${config.seed}:final`,
-    });
+    const finalSeed = `eval:${config.seed}:final`;
+    const final = evaluate(
+      state.envFactory,
+      state.policy,
+      evalOptionsOf(config.eval, config.rollout.temperature, finalSeed),
+    );
     writeSummary(runDir, { steps: totalSteps, backend: backend.name, eval: final, train_wall_s: wall });
     status('finished', totalSteps);
     return { steps: totalSteps, final };

@@ -36,6 +36,18 @@ describe('entrolab CLI', () => {
     const result = JSON.parse(ev.stdout);
     expect(result).toMatchObject({ prompts: 10, k: 4, step: 8 });
     expect(result.passAtK).toBeGreaterThanOrEqual(result.successSampled);
+    expect(Object.keys(result.passAtKCurve)).toEqual(['1', '2', '4']);
+    // --k takes a list (samples = the largest unless --samples says more) or a maximum
+    const curve = JSON.parse(
+      entrolab(['eval', runDir, '--episodes', '10', '--k', '1,8', '--samples', '16', '--json']).stdout,
+    );
+    expect(curve).toMatchObject({ k: 8, samples: 16 });
+    expect(Object.keys(curve.passAtKCurve)).toEqual(['1', '8']);
+    const upTo = entrolab(['eval', runDir, '--episodes', '10', '--k', '8']);
+    expect(upTo.stdout).toMatch(
+      /pass@k curve +@1 [\d.]+ {2}@2 [\d.]+ {2}@4 [\d.]+ {2}@8 [\d.]+ \(from 8 samples per prompt\)/,
+    );
+    expectOneLineError(entrolab(['eval', runDir, '--k', '4,x']), /--k: expected a number K or a comma-separated list/);
     const play = entrolab(['play', runDir, '--delay', '0', '--greedy']);
     expect(play.code).toBe(0);
     expect(play.stdout).toMatch(/step 1: (up|down|left|right)/);

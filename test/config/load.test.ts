@@ -52,6 +52,19 @@ describe('config', () => {
     );
   });
 
+  it('eval: samples must cover k and every k of pass_k and log_pass_k (the refinement says so)', () => {
+    expect(errorOf(() => parseConfig({ ...base, eval: { k: 4, samples: 2 } }))).toMatch(
+      /'eval.samples': got 2 \(eval.samples must be >= eval.k\)/,
+    );
+    expect(errorOf(() => parseConfig({ ...base, eval: { samples: 8, pass_k: [1, 16] } }))).toMatch(
+      /'eval.pass_k': got \[1,16\] \(every eval.pass_k must be <= eval.samples/,
+    );
+    expect(errorOf(() => parseConfig({ ...base, eval: { log_pass_k: [8] } }))).toMatch(/'eval.log_pass_k'/);
+    const ok = parseConfig({ ...base, eval: { k: 64, samples: 64, pass_k: [1, 16, 64], log_pass_k: [16, 64] } });
+    expect(ok.eval).toMatchObject({ k: 64, samples: 64, pass_k: [1, 16, 64], log_pass_k: [16, 64] });
+    expect(parseConfig(base).eval).toEqual({ episodes: 64, every: 0, k: 4 });
+  });
+
   it('names unknown envs, policies and regularizers', () => {
     expect(errorOf(() => parseConfig({ env: { name: 'gridwrld' } }))).toContain("did you mean 'gridworld'?");
     expect(errorOf(() => parseConfig({ ...base, policy: { kind: 'mpl' } }))).toContain("did you mean 'mlp'?");

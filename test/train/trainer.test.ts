@@ -266,6 +266,35 @@ describe('trainer on the cpu backend', () => {
   });
 });
 
+describe('pass@k during and after training', () => {
+  it('eval.log_pass_k logs eval/pass@K on eval.every steps from eval.samples; summary.json holds the curve', async () => {
+    const dir = tempDir();
+    const over = [
+      ...small,
+      'steps=4',
+      'eval.every=2',
+      'eval.samples=8',
+      'eval.log_pass_k=[1, 8]',
+      'eval.pass_k=[1, 2, 8]',
+    ];
+    await train(loadConfig(QUICK, over), { runDir: dir, log: () => {} });
+    const metrics = readJsonl(path.join(dir, 'metrics.jsonl'));
+    expect(metrics.map((m) => 'eval/pass@8' in m)).toEqual([false, true, false, true]);
+    for (const m of [metrics[1], metrics[3]]) {
+      expect(m['eval/pass@1']).toBeCloseTo(m['eval/success_sampled'], 12);
+      expect(m['eval/pass@8']).toBeGreaterThanOrEqual(m['eval/pass@1']);
+    }
+    const summary = readSummary(dir) as TrainSummary;
+    expect(summary.eval).toMatchObject({ k: 4, samples: 8 });
+    expect(Object.keys(summary.eval.passAtKCurve)).toEqual(['1', '2', '8']);
+    // without log_pass_k the in-training evaluation logs no pass@k
+    const plain = tempDir();
+    await train(loadConfig(QUICK, [...small, 'steps=2', 'eval.every=2']), { runDir: plain, log: () => {} });
+    expect(Object.keys(readJsonl(path.join(plain, 'metrics.jsonl'))[1]).filter((k) => k.includes('pass@'))).toEqual([]);
+    expect(Object.keys((readSummary(plain) as TrainSummary).eval.passAtKCurve)).toEqual(['1', '2', '4']);
+  });
+});
+
 describe('run directory lock', () => {
   it('refuses a second trainer while one holds the run, and takes over a stale lock', async () => {
     const { spawn } = await import('node:child_process');

@@ -1,14 +1,17 @@
-// `entrolab eval <run-dir>`: greedy and sampled success, pass@k, on the test split.
+// `entrolab eval <run-dir>`: greedy and sampled success, pass@k and the pass@k curve, on the test split.
 import type { CommandModule } from 'yargs';
 import { BACKENDS, type BackendChoice, selectBackend } from '../../backend/backend.ts';
-import { evaluate } from '../../core/evaluate.ts';
+import { UserError } from '../../base/errors.ts';
+import { evalOptionsOf, evaluate } from '../../core/evaluate.ts';
+import { defaultPassKs } from '../../core/pass-at-k.ts';
 import { describeRunState } from '../../run/run-state.ts';
 import { loadRun } from '../../train/setup.ts';
 
 interface EvalArgs {
   run: string;
   episodes?: number;
-  k?: number;
+  k?: string;
+  samples?: number;
   seed: number;
   backend: BackendChoice;
   json: boolean;
@@ -28,7 +31,16 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         type: 'number',
         describe: "test prompts to evaluate (default: the config's eval.episodes)",
       })
-      .option('k', { type: 'number', describe: 'samples per prompt for pass@k (default: eval.k)' })
+      .option('k', {
+        type: 'string',
+        describe:
+          'pass@k up to K (a number: K samples per prompt, the curve at 1, 2, 4, …, K) or at a list of k ' +
+          "(e.g. 1,16,64: as many samples as the largest) (default: the config's eval.k, eval.samples, eval.pass_k)",
+      })
+      .option('samples', {
+        type: 'number',
+        describe: 'samples per prompt (n ≥ every k) for the unbiased pass@k estimate (default: the largest k)',
+      })
       .option('seed', { type: 'number', default: 0, describe: "seed of the evaluation's prompts and samples" })
       .option('backend', { choices: BACKENDS, default: 'auto' as BackendChoice })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as never,
@@ -37,11 +49,20 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     if (note) process.stderr.write(`note: ${note}; evaluating its last checkpoint\n`);
     const backend = await selectBackend(args.backend);
     const { config, envFactory, policy, ckpt } = loadRun(args.run);
+    const fromConfig = evalOptionsOf(config.eval, config.rollout.temperature, `eval-cli:${args.seed}`);
+    const asked = args.k === undefined ? undefined : parseKList(args.k);
+    const samples = args.samples ?? asked?.samples ?? fromConfig.samples;
+    if (samples !== undefined && !(Number.isInteger(samples) && samples >= 1 && samples <= 1024))
+      throw new UserError(`--samples must be an integer from 1 to 1024, got ${samples}`, '--samples');
+    const k = asked ? Math.max(...asked.ks) : fromConfig.k;
+    if (samples !== undefined && samples < Math.max(k, ...(asked?.ks ?? fromConfig.passKs ?? [])))
+      throw new UserError(`--samples ${samples} is fewer than the largest k asked for`, '--samples');
     const result = evaluate(envFactory, policy, {
+      ...fromConfig,
       prompts: args.episodes ?? config.eval.episodes,
-      k: args.k ?? config.eval.k,
-      temperature: config.rollout.temperature,
-      seed: `eval-cli:${args.seed}`,
+      k,
+      samples,
+      passKs: asked?.ks ?? fromConfig.passKs,
     });
     policy.dispose();
     if (args.json) {
@@ -53,9 +74,31 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         `  test prompts      ${result.prompts}\n` +
         `  greedy success    ${result.successGreedy.toFixed(3)}\n` +
         `  sampled (pass@1)  ${result.successSampled.toFixed(3)}\n` +
-        `  pass@${result.k}            ${result.passAtK.toFixed(3)}\n` +
+        `  pass@${result.k}${' '.repeat(Math.max(1, 13 - String(result.k).length))}${result.passAtK.toFixed(3)}\n` +
+        `  pass@k curve      ${curveText(result.passAtKCurve)} (from ${result.samples} samples per prompt)\n` +
         `  mean reward       ${result.rewardMean.toFixed(3)}\n` +
         `  mean length       ${result.lengthMean.toFixed(2)} tokens\n`,
     );
   },
 };
+
+/** `--k`: one number K (K samples, the curve 1, 2, 4, …, K) or a comma-separated list of k (as many samples as the largest). */
+export function parseKList(text: string): { samples: number; ks: number[] } {
+  const parts = String(text)
+    .split(',')
+    .map((s) => s.trim());
+  const ks = parts.map(Number);
+  if (parts.some((s) => !/^\d+$/.test(s)) || ks.some((k) => k < 1 || k > 1024))
+    throw new UserError(
+      `expected a number K or a comma-separated list of k, each from 1 to 1024; got '${text}'`,
+      '--k',
+    );
+  const samples = Math.max(...ks);
+  return { samples, ks: ks.length === 1 ? defaultPassKs(samples) : [...new Set(ks)].sort((a, b) => a - b) };
+}
+
+function curveText(curve: Record<string, number>): string {
+  return Object.entries(curve)
+    .map(([k, v]) => `@${k} ${v.toFixed(3)}`)
+    .join('  ');
+}
