@@ -262,10 +262,10 @@ export class Aepo implements Regularizer {
     return { value: mixed, metrics };
   }
 
-  afterStep(summary: StepSummary): Metrics {
+  afterStep(summary: StepSummary): Reported {
     const measured = this.config.estimator === 'nll' ? summary.updateNll : summary.rolloutEntropy;
     this.prevEntropy = measured;
-    return { entropy_measured: measured, entropy_error: measured - this.config.target_entropy };
+    return { metrics: { entropy_measured: measured, entropy_error: measured - this.config.target_entropy } };
   }
 
   getState(): AepoState {
@@ -296,6 +296,5 @@ export const aepoDefinition = defineRegularizer({
   name: 'aepo',
   summary: 'AEPO: temperature-regulated REINFORCE rows steer entropy to a target (bang-bang on T_high/T_low)',
   schema: aepoSchema,
-  replacesPolicyLoss: false,
   create: (config) => new Aepo(config),
 });

@@ -105,7 +105,6 @@ export const arpoDefinition = defineRegularizer({
   name: 'arpo',
   summary: 'ARPO / entropy-balanced PO rollouts: fork a path after a turn whose first tokens gained entropy',
   schema: arpoSchema,
-  replacesPolicyLoss: false,
   create(cfg): Regularizer {
     return {
       planBranches: (info) => arpoBrancher(cfg, info),

@@ -202,6 +202,5 @@ export const canonDefinition = defineRegularizer({
   summary:
     'CANON: advantages against the other entropy half of the group (μ) and the own half (1 − μ); μ = ½ is Dr.GRPO',
   schema: canonSchema,
-  replacesPolicyLoss: false,
   create: (config) => new Canon(config),
 });

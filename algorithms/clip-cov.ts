@@ -183,6 +183,5 @@ export const clipCovDefinition = defineRegularizer({
     'Clip-Cov (Cui et al. 2025): zero the loss of a few random tokens ' +
     'whose adv/log-prob covariance is in (lower_bound, upper_bound)',
   schema: clipCovSchema,
-  replacesPolicyLoss: true,
   create: (config) => new ClipCov(config),
 });

@@ -13,6 +13,7 @@ import {
   defineRegularizer,
   type Metrics,
   type PolicyLossResult,
+  type Reductions,
   type Regularizer,
   type TapedTokens,
   type TokenContext,
@@ -191,6 +192,9 @@ export function factorMetrics(factors: AdvantageFactors, mask: ArrayLike<number>
   };
 }
 
+/** The factor's extremes stay extremes over a step's mini-batches; the rest are averaged. */
+export const FACTOR_REDUCE: Reductions = { adv_factor_min: 'min', adv_factor_max: 'max' };
+
 export class EntropyBalanced implements Regularizer {
   constructor(private readonly config: EntropyBalancedConfig) {}
 
@@ -201,6 +205,7 @@ export class EntropyBalanced implements Regularizer {
       value: out.tokenLoss,
       actor: { pgClipfrac, pgClipfracLower, ppoKl },
       metrics: { frac_upper_clipped_pos: upperClippedPos, ...factorMetrics(out.factors, ctx.batch.mask) },
+      reduce: FACTOR_REDUCE,
       selection: {
         label: 'A > 0 above 1 + clip_ratio_high: gradient (1 + ε_h)·A kept; weights = advantage factor 1 + κ·z(H)',
         tokens: out.upperPositive,
@@ -214,6 +219,5 @@ export const entropyBalancedDefinition = defineRegularizer({
   name: 'entropy_balanced',
   summary: 'Entropy-balanced PO: stop-gradient upper clip ((1+ε_h)·A kept above the band), advantage A·(1 + κ·z(H))',
   schema: entropyBalancedSchema,
-  replacesPolicyLoss: true,
   create: (config) => new EntropyBalanced(config),
 });

@@ -19,6 +19,7 @@ import {
   type Metrics,
   parseState,
   type Regularizer,
+  type Reported,
   type StepSummary,
   type TapedTokens,
   type TokenContext,
@@ -87,14 +88,14 @@ export class EntropyBonus implements Regularizer {
     return { value, metrics: { coef, active: coef > 0 ? 1 : 0 } };
   }
 
-  afterStep(summary: StepSummary): Metrics | undefined {
+  afterStep(summary: StepSummary): Reported | undefined {
     if (!this.config.adaptive) return undefined;
     const measured = this.config.measure === 'rollout' ? summary.rolloutEntropy : summary.updateEntropy;
     this.state = { coef: nextCoef(this.state.coef, measured, this.config), lastEntropy: measured };
     // the controller's coefficient for the next step (applied only if the gate is open then)
     const out: Metrics = { controller_coef: this.state.coef };
     if (Number.isFinite(measured)) out.measured_entropy = measured;
-    return out;
+    return { metrics: out };
   }
 
   getState(): EntropyBonusState {
@@ -110,6 +111,5 @@ export const entropyBonusDefinition = defineRegularizer({
   name: 'entropy_bonus',
   summary: 'entropy bonus −coef·H, optionally adapted toward a target entropy (Skywork-OR1 / TRL style)',
   schema: entropyBonusSchema,
-  replacesPolicyLoss: false,
   create: (config) => new EntropyBonus(config),
 });

@@ -247,6 +247,5 @@ export const entropyClipDefinition = defineRegularizer({
   summary:
     'Clip_B / Clip_V: drop negative-advantage tokens whose entropy discriminator is an outlier (sharp entropy drops)',
   schema: entropyClipSchema,
-  replacesPolicyLoss: false,
   create: (config) => new EntropyClip(config),
 });

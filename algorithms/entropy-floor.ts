@@ -31,7 +31,6 @@ export const entropyFloor = defineRegularizer({
   name: 'entropy_floor',
   summary: 'hinge penalty on tokens whose entropy fell below a floor (the README example)',
   schema: entropyFloorSchema,
-  replacesPolicyLoss: false,
   create: (config) => ({
     lossTerm: (ctx, taped) => ({
       value: tf.mul(entropyFloorPenalty(taped.entropy, config.floor, taped.aggregate), config.coef),

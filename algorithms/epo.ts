@@ -233,7 +233,7 @@ export class Epo implements Regularizer {
     return { value, metrics };
   }
 
-  afterStep(summary: StepSummary): Metrics {
+  afterStep(summary: StepSummary): Reported {
     this.history.push(summary.rolloutEntropy);
     this.k += 1;
     this.current = undefined;
@@ -241,7 +241,8 @@ export class Epo implements Regularizer {
     const recent = this.history.slice(-10);
     if (recent.length < 2) return {};
     const m = recent.reduce((a, x) => a + x, 0) / recent.length;
-    return { entropy_volatility: Math.sqrt(recent.reduce((a, x) => a + (x - m) ** 2, 0) / (recent.length - 1)) };
+    const volatility = Math.sqrt(recent.reduce((a, x) => a + (x - m) ** 2, 0) / (recent.length - 1));
+    return { metrics: { entropy_volatility: volatility } };
   }
 
   getState(): EpoState {
@@ -271,6 +272,5 @@ export const epoDefinition = defineRegularizer({
     'EPO: trajectory-averaged entropy bonus with a corridor penalty around the historical mean entropy, ' +
     'phase-weighted by β_k',
   schema: epoSchema,
-  replacesPolicyLoss: false,
   create: (config) => new Epo(config),
 });

@@ -150,6 +150,5 @@ export const klCovDefinition = defineRegularizer({
   summary:
     'KL-Cov (Cui et al. 2025): unclipped PG plus coef·|lp − lp_old| on the top-ratio tokens by adv/log-prob covariance',
   schema: klCovSchema,
-  replacesPolicyLoss: true,
   create: (config) => new KlCov(config),
 });

@@ -124,21 +124,32 @@ export interface Brancher {
 /** Scalars a hook measured. Keys are relative to the regularizer: `frac` is logged as `clip_cov/frac`. */
 export type Metrics = Record<string, number>;
 
-/**
- * What a hook returns: its value and the metrics it measured computing it. A key containing '/' is
- * an error (a regularizer cannot write another's or the core's metrics by accident). Loss hooks run
- * once per mini-batch; the step logs the mean of each metric over its mini-batches, except keys
- * ending in `_min` (minimum) and `_max` or `_absmax` (maximum).
- */
-export interface Reported<T> {
-  value: T;
+/** How a metric of a loss hook is combined over the mini-batches of a step. */
+export type Reduction = 'mean' | 'min' | 'max' | 'sum';
+
+/** Metric key (as in `metrics`) → its reduction; a key it does not name is averaged. */
+export type Reductions = Readonly<Record<string, Reduction>>;
+
+/** The part of every hook result that reports: metrics and how they combine. */
+export interface Measured {
+  /** A key containing '/' is an error (a regularizer cannot write another's or the core's metrics by accident). */
   metrics?: Metrics;
+  /**
+   * Loss hooks run once per mini-batch, and the step logs each of their metrics reduced over its
+   * mini-batches: the mean, or what `reduce` names for that key (e.g. `{ w_min: 'min' }`). Hooks that
+   * run once per step (prepareBatch, afterStep) log their metrics as they are.
+   */
+  reduce?: Reductions;
 }
 
+/**
+ * What every reporting hook returns: its value (afterStep has none) and the metrics it measured
+ * computing it.
+ */
+export type Reported<T = undefined> = Measured & ([T] extends [undefined] ? { value?: undefined } : { value: T });
+
 /** A loss hook's result; `selection` says which tokens it selected or reweighted (`entrolab loss`). */
-export interface LossHookResult<T> extends Reported<T> {
-  selection?: TokenSelection;
-}
+export type LossHookResult<T> = Reported<T> & { selection?: TokenSelection };
 
 /**
  * The statistics of the loss that replaced PPO-clip, logged as `actor/pg_clipfrac`,
@@ -162,14 +173,17 @@ export interface Regularizer {
   planBranches?(info: StepInfo): Brancher | undefined;
   /** May drop rows or rewrite advantages (AEPO); returns the batch to train on. */
   prepareBatch?(batch: Batch, info: StepInfo): Reported<Batch>;
-  /** Replaces the per-token PG loss: the [rows*width] loss before weights and masking. */
+  /**
+   * Replaces the per-token PG loss: the [rows*width] loss before weights and masking. A regularizer
+   * with this hook owns the policy loss; at most one per run (the config validator checks).
+   */
   policyLoss?(ctx: TokenContext, taped: TapedTokens): PolicyLossResult;
   /** Per-token multiplicative weights from detached values ([rows*width]). */
   tokenWeights?(ctx: TokenContext): LossHookResult<Float32Array>;
   /** A scalar added to the loss (already weighted by the regularizer's own coefficients). */
   lossTerm?(ctx: TokenContext, taped: TapedTokens): LossHookResult<tf.Scalar>;
-  /** After the update: advance controller state; returns the step's metrics from it. */
-  afterStep?(summary: StepSummary): Metrics | undefined;
+  /** After the update: advance controller state; reports the step's metrics from it. */
+  afterStep?(summary: StepSummary): Reported | undefined;
   /** Controller state, JSON-serialisable; restored exactly on resume. */
   getState?(): unknown;
   /** Restores getState's value; throws (naming what is wrong) when `state` does not have its shape. */
@@ -203,8 +217,11 @@ export interface RegularizerDefinition<S extends z.ZodType = z.ZodType> {
   /** One line for `--help` and the README. */
   summary: string;
   schema: S;
-  /** True when the regularizer has a policyLoss hook; at most one such regularizer per run. */
-  replacesPolicyLoss: boolean;
+  /**
+   * The hooks for a validated config block. Keep it free of side effects (no tensors, files or
+   * draws): the config validator also calls it, to see which hooks a regularizer has (at most one
+   * regularizer per run may have `policyLoss`), and discards the result.
+   */
   create(config: z.infer<S>): Regularizer;
 }
 

@@ -9,6 +9,7 @@ import {
   defineRegularizer,
   type LossHookResult,
   type Metrics,
+  type Reductions,
   type Regularizer,
   type TokenContext,
 } from './regularizer.ts';
@@ -176,13 +177,16 @@ export function steerMetrics(w: Float32Array, omega: Float32Array, mask: Float32
   };
 }
 
+/** The extremes stay extremes over a step's mini-batches; the rest are averaged. */
+export const STEER_REDUCE: Reductions = { w_min: 'min', w_max: 'max', omega_absmax: 'max' };
+
 export class Steer implements Regularizer {
   constructor(private readonly config: SteerConfig) {}
 
   tokenWeights(ctx: TokenContext): LossHookResult<Float32Array> {
     const omega = omegas(ctx, this.config.estimator);
     const w = steerWeights(omega, ctx.batch.mask, this.config);
-    return { value: w, metrics: steerMetrics(w, omega, ctx.batch.mask, this.config.lambda_min) };
+    return { value: w, metrics: steerMetrics(w, omega, ctx.batch.mask, this.config.lambda_min), reduce: STEER_REDUCE };
   }
 }
 
@@ -190,6 +194,5 @@ export const steerDefinition = defineRegularizer({
   name: 'steer',
   summary: 'STEER: down-weight the PPO loss of tokens predicted to change entropy most (|Ω|, exp or linear)',
   schema: steerSchema,
-  replacesPolicyLoss: false,
   create: (config) => new Steer(config),
 });

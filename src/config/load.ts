@@ -6,6 +6,7 @@ import { distance } from 'fastest-levenshtein';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { REGULARIZERS } from '../../algorithms/registry.ts';
+import type { Regularizer } from '../../algorithms/regularizer.ts';
 import { ENVS } from '../../envs/registry.ts';
 import { UserError } from '../base/errors.ts';
 import { POLICIES } from '../policies/registry.ts';
@@ -188,13 +189,20 @@ function pickNamed<T>(
   return [name, entry];
 }
 
+/** One validated `regularizers:` entry (defaults filled in) and the hooks its definition creates from it. */
+export interface CheckedRegularizer {
+  entry: Config['regularizers'][number];
+  hooks: Regularizer;
+}
+
 /**
  * The one validator of a `regularizers:` list, used by every command (train, sft, sweep, loss) and
  * again by the trainer: each entry is a mapping whose `name` is registered (nearest name suggested,
  * the `{name:x}` missing-space hint), its keys valid for that regularizer, no name twice, and at
- * most one regularizer that replaces the policy loss. Returns the entries with defaults filled in.
+ * most one regularizer that replaces the policy loss — one whose created hooks include
+ * `policyLoss` (definitions keep `create` free of side effects, so creating them here is safe).
  */
-export function validateRegularizers(regularizers: unknown, file: string): Config['regularizers'] {
+export function checkRegularizers(regularizers: unknown, file: string): CheckedRegularizer[] {
   if (regularizers !== undefined && regularizers !== null && !Array.isArray(regularizers)) {
     throw new UserError(
       "config key 'regularizers' must be a list of {name: ..., <settings>} " +
@@ -215,14 +223,23 @@ export function validateRegularizers(regularizers: unknown, file: string): Confi
     if (seen.has(r.name)) throw new UserError(`config key 'regularizers': '${r.name}' is listed twice`, file);
     seen.add(r.name);
   }
-  const lossOwners = regs.filter((r) => REGULARIZERS[r.name].replacesPolicyLoss).map((r) => r.name);
+  const checked = regs.map(({ name, ...config }) => ({
+    entry: { name, ...config },
+    hooks: REGULARIZERS[name].create(config),
+  }));
+  const lossOwners = checked.filter((c) => c.hooks.policyLoss).map((c) => c.entry.name);
   if (lossOwners.length > 1) {
     throw new UserError(
       `config key 'regularizers': ${lossOwners.join(' and ')} both replace the policy loss; list at most one of them`,
       file,
     );
   }
-  return regs;
+  return checked;
+}
+
+/** `checkRegularizers`' entries: the list with defaults filled in. */
+export function validateRegularizers(regularizers: unknown, file: string): Config['regularizers'] {
+  return checkRegularizers(regularizers, file).map((c) => c.entry);
 }
 
 /** Validate a raw config object (already merged with overrides). */

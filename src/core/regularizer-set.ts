@@ -2,11 +2,10 @@
 // created from their definitions, each with its own named random stream, saved to and restored
 // from checkpoints, and the metrics their hooks return prefixed with their names.
 
-import { REGULARIZERS } from '../../algorithms/registry.ts';
-import type { Metrics, Regularizer, RunShape } from '../../algorithms/regularizer.ts';
+import type { Metrics, Reductions, Regularizer, RunShape } from '../../algorithms/regularizer.ts';
 import { UserError } from '../base/errors.ts';
 import { Rng, type RngState } from '../base/rng.ts';
-import { validateRegularizers } from '../config/load.ts';
+import { checkRegularizers } from '../config/load.ts';
 
 export interface ActiveRegularizer {
   readonly name: string;
@@ -38,15 +37,7 @@ export interface CreateOptions {
 
 /** Validate `entries` (same rules and messages as config loading) and create each regularizer. */
 export function createRegularizers(entries: unknown, opts: CreateOptions): ActiveRegularizer[] {
-  return validateRegularizers(entries, opts.where).map(({ name, ...config }) => {
-    const def = REGULARIZERS[name];
-    const hooks = def.create(config);
-    if (Boolean(hooks.policyLoss) !== def.replacesPolicyLoss) {
-      throw new Error(
-        `regularizer '${name}': replacesPolicyLoss is ${def.replacesPolicyLoss} ` +
-          `but policyLoss is ${hooks.policyLoss ? '' : 'not '}defined`,
-      );
-    }
+  return checkRegularizers(entries, opts.where).map(({ entry: { name }, hooks }) => {
     const saved = opts.saved?.[name];
     if (saved?.state !== undefined && hooks.setState) {
       try {
@@ -89,5 +80,12 @@ export function prefixMetrics(name: string, metrics: Metrics | undefined): Metri
     }
     out[`${name}/${key}`] = value;
   }
+  return out;
+}
+
+/** A hook's reductions under the regularizer's name, keyed as prefixMetrics names its metrics. */
+export function prefixReductions(name: string, reduce: Reductions | undefined): Reductions {
+  const out: Record<string, Reductions[string]> = {};
+  for (const [key, how] of Object.entries(reduce ?? {})) out[`${name}/${key}`] = how;
   return out;
 }

@@ -7,6 +7,7 @@ import { klPenalty, ppoClipStats, ppoClipTokenLoss, tokenStats } from '../../alg
 import type {
   LossHookResult,
   PolicyLossStats,
+  Reductions,
   StepInfo,
   TapedTokens,
   TokenContext,
@@ -19,7 +20,7 @@ import type { GrpoConfig } from '../config/schema.ts';
 import type { Policy } from '../policies/policy.ts';
 import type { Adam } from './adam.ts';
 import { optimizerStep } from './optimizer-step.ts';
-import { type ActiveRegularizer, prefixMetrics } from './regularizer-set.ts';
+import { type ActiveRegularizer, prefixMetrics, prefixReductions } from './regularizer-set.ts';
 
 export interface UpdateSettings {
   grpo: GrpoConfig;
@@ -30,8 +31,14 @@ export interface UpdateSettings {
 /** The step as every hook sees it, less the random stream (each regularizer has its own). */
 export type StepPosition = Omit<StepInfo, 'rng'>;
 
-/** Scalars of one mini-batch update; the step logs their mean over mini-batches. */
+/** Scalars of one mini-batch update. */
 export type UpdateMetrics = Record<string, number>;
+
+/** One mini-batch's metrics and how each combines over the step's mini-batches (default: the mean). */
+export interface MiniBatchReport {
+  metrics: UpdateMetrics;
+  reduce: Reductions;
+}
 
 /** Split row indices into `parts` nearly equal chunks after a seeded shuffle. */
 export function miniBatchRows(rows: number, parts: number, rng: Rng): number[][] {
@@ -62,10 +69,8 @@ export interface LossInputs {
   inspect?: (tokenLoss: tf.Tensor1D) => void;
 }
 
-export interface ComposedLoss {
+export interface ComposedLoss extends MiniBatchReport {
   loss: tf.Scalar;
-  /** Core metrics and each regularizer's, prefixed with its name. */
-  metrics: UpdateMetrics;
   /** Per regularizer whose hooks reported a selection. */
   selections: Record<string, TokenSelection>;
 }
@@ -78,17 +83,13 @@ export interface ComposedLoss {
 export function composeLoss(x: LossInputs): ComposedLoss {
   const { logProbs, entropy, batch: mb, grpo } = x;
   const metrics: UpdateMetrics = {};
+  const reduce: Record<string, Reductions[string]> = {};
   const selections: Record<string, TokenSelection> = {};
   const clip = {
     clipRatioLow: grpo.clip_ratio_low,
     clipRatioHigh: grpo.clip_ratio_high,
     clipRatioC: grpo.clip_ratio_c,
   };
-  const owners = x.regularizers.filter((r) => r.hooks.policyLoss);
-  if (owners.length > 1)
-    throw new Error(
-      `at most one regularizer may replace the policy loss; got ${owners.map((r) => r.name).join(' and ')}`,
-    );
   // detached copies: tfjs has no stopGradient, tensors rebuilt from data carry none
   const lpValues = logProbs.dataSync() as Float32Array;
   const entValues = entropy.dataSync() as Float32Array;
@@ -108,17 +109,19 @@ export function composeLoss(x: LossInputs): ComposedLoss {
   const taped: TapedTokens = { logProbs, entropy, mask: tf.tensor1d(mb.mask), aggregate };
   const report = <T>(reg: ActiveRegularizer, result: LossHookResult<T>): T => {
     Object.assign(metrics, prefixMetrics(reg.name, result.metrics));
+    Object.assign(reduce, prefixReductions(reg.name, result.reduce));
     if (result.selection) selections[reg.name] = result.selection;
-    return result.value;
+    return result.value as T;
   };
 
-  const owner = owners[0];
+  // the config validator lets at most one regularizer have the hook
+  const owner = x.regularizers.find((r) => r.hooks.policyLoss);
   let tokenLoss: tf.Tensor1D;
   let actor: PolicyLossStats = clipStats;
   if (owner) {
     const result = owner.hooks.policyLoss!(ctxOf(owner), taped);
     actor = result.actor;
-    tokenLoss = report(owner, result);
+    tokenLoss = report<tf.Tensor1D>(owner, result);
   } else {
     tokenLoss = ppoClipTokenLoss(logProbs, tf.tensor1d(mb.oldLogProbs), tf.tensor1d(mb.advantages), clip);
   }
@@ -147,7 +150,7 @@ export function composeLoss(x: LossInputs): ComposedLoss {
   metrics['actor/entropy'] = aggregateValues(entValues, mb.mask, mb.rows, mb.width, grpo.loss_agg_mode);
   metrics['actor/nll'] = -maskedMean(lpValues, mb.mask);
   metrics['actor/loss'] = loss.dataSync()[0];
-  return { loss, metrics, selections };
+  return { loss, metrics, reduce, selections };
 }
 
 /** One optimizer step on one mini-batch. Throws a UserError if the loss or gradient is not finite. */
@@ -159,12 +162,12 @@ export function updateMiniBatch(
   settings: UpdateSettings,
   step: StepPosition,
   position: LossPosition,
-): UpdateMetrics {
-  let metrics: UpdateMetrics = {};
+): MiniBatchReport {
+  let report: MiniBatchReport = { metrics: {}, reduce: {} };
   const lossFn = (): tf.Scalar => {
     const { logProbs, entropy } = tokenStats(policy.logits(mb.inputs), mb.actions, settings.temperature);
     const out = composeLoss({ logProbs, entropy, batch: mb, regularizers, grpo: settings.grpo, step, position });
-    metrics = out.metrics;
+    report = out;
     return out.loss;
   };
   const notFinite = (loss: number, norm: number) =>
@@ -174,8 +177,8 @@ export function updateMiniBatch(
       'training',
     );
   const { gradNorm } = optimizerStep(optimizer, policy.variables, lossFn, settings.gradClip, notFinite);
-  metrics['actor/grad_norm'] = gradNorm;
-  return metrics;
+  report.metrics['actor/grad_norm'] = gradNorm;
+  return { metrics: report.metrics, reduce: report.reduce };
 }
 
 /**
@@ -190,7 +193,7 @@ export function updatePolicy(
   step: StepPosition,
   shuffle: Rng,
 ): UpdateMetrics {
-  const perMiniBatch: UpdateMetrics[] = [];
+  const perMiniBatch: MiniBatchReport[] = [];
   for (let epoch = 0; epoch < settings.grpo.epochs; epoch++) {
     const parts = miniBatchRows(batch.rows, settings.grpo.mini_batches, shuffle);
     parts.forEach((rows, miniBatch) => {
@@ -202,17 +205,26 @@ export function updatePolicy(
 }
 
 /**
- * A step's metrics from its mini-batches': keys ending in `_min` take the minimum, `_max` and
- * `_absmax` the maximum, every other key the mean over the mini-batches that reported it.
+ * A step's metrics from its mini-batches': each key reduced as some mini-batch's `reduce` says
+ * (min, max, sum), else the mean over the mini-batches that reported it. Keys keep the order in
+ * which they first appeared.
  */
-export function combineMiniBatchMetrics(perMiniBatch: readonly UpdateMetrics[]): UpdateMetrics {
+export function combineMiniBatchMetrics(perMiniBatch: readonly MiniBatchReport[]): UpdateMetrics {
   const values: Record<string, number[]> = {};
-  for (const m of perMiniBatch) for (const [k, v] of Object.entries(m)) (values[k] ??= []).push(v);
+  const reduce: Record<string, Reductions[string]> = {};
+  for (const m of perMiniBatch) {
+    for (const [k, v] of Object.entries(m.metrics)) (values[k] ??= []).push(v);
+    Object.assign(reduce, m.reduce);
+  }
   const out: UpdateMetrics = {};
   for (const [k, vs] of Object.entries(values)) {
-    if (k.endsWith('_min')) out[k] = Math.min(...vs);
-    else if (k.endsWith('_max') || k.endsWith('_absmax')) out[k] = Math.max(...vs);
-    else out[k] = vs.reduce((sum, v) => sum + v, 0) / vs.length;
+    const how = reduce[k] ?? 'mean';
+    if (how === 'min') out[k] = Math.min(...vs);
+    else if (how === 'max') out[k] = Math.max(...vs);
+    else {
+      const sum = vs.reduce((total, v) => total + v, 0);
+      out[k] = how === 'sum' ? sum : sum / vs.length;
+    }
   }
   return out;
 }

@@ -196,7 +196,7 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
       updateEntropy: update['actor/entropy'] ?? 0,
       batch,
     };
-    Object.assign(record, prefixMetrics(reg.name, reg.hooks.afterStep?.(summary)));
+    Object.assign(record, prefixMetrics(reg.name, reg.hooks.afterStep?.(summary)?.metrics));
   }
   const phaseSeconds = {
     sample: (tOldPass - tRollout) / 1000,

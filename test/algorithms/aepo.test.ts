@@ -252,11 +252,11 @@ describe('DCPO, AEPO without extra rollouts (mode: is)', () => {
 describe('AEPO state and checks', () => {
   it('estimator nll uses the update NLL, exact the rollout entropy; state round-trips', () => {
     const nll = new Aepo(config({ estimator: 'nll', target_entropy: 1 }));
-    const after = nll.afterStep(summary(0.7, 1.3, handBatch()));
+    const after = nll.afterStep(summary(0.7, 1.3, handBatch())).metrics!;
     expect(after).toMatchObject({ entropy_measured: 1.3 });
     expect(after.entropy_error).toBeCloseTo(0.3, 12);
     const exact = new Aepo(config({ estimator: 'exact', target_entropy: 1 }));
-    expect(exact.afterStep(summary(0.7, 1.3, handBatch()))).toMatchObject({ entropy_measured: 0.7 });
+    expect(exact.afterStep(summary(0.7, 1.3, handBatch())).metrics).toMatchObject({ entropy_measured: 0.7 });
 
     const restored = new Aepo(config({ estimator: 'nll', target_entropy: 1 }));
     restored.setState(JSON.parse(JSON.stringify(nll.getState())));

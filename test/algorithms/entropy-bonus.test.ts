@@ -113,7 +113,7 @@ describe('adaptive controller', () => {
   it('gates the bonus off while the last measured entropy is above the target', () => {
     const reg = new EntropyBonus(config({ coef: 0.01, adaptive: true, target: 1, delta: 0.004 }));
     expect(reg.effectiveCoef()).toBe(0.01); // no measurement yet: open
-    expect(reg.afterStep(summary(1.3))).toEqual({ controller_coef: 0.006, measured_entropy: 1.3 });
+    expect(reg.afterStep(summary(1.3))?.metrics).toEqual({ controller_coef: 0.006, measured_entropy: 1.3 });
     expect(reg.getState()).toEqual({ coef: 0.006, lastEntropy: 1.3 });
     expect(reg.effectiveCoef()).toBe(0); // gate closed
     const base = lossAndEntropyGrad(null);

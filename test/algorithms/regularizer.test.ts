@@ -39,7 +39,6 @@ defineRegularizer({
   name: 'test_drawer',
   summary: 'draws three numbers per step (test only)',
   schema: z.object({}).strict(),
-  replacesPolicyLoss: false,
   create: () => ({
     planRollout: (info) => {
       for (let i = 0; i < 3; i++) info.rng.next();
@@ -52,8 +51,7 @@ defineRegularizer({
   name: 'test_slash',
   summary: 'returns a metric key with a slash (test only)',
   schema: z.object({}).strict(),
-  replacesPolicyLoss: false,
-  create: () => ({ afterStep: () => ({ 'actor/entropy': 0 }) }),
+  create: () => ({ afterStep: () => ({ metrics: { 'actor/entropy': 0 } }) }),
 });
 
 describe('registration', () => {
@@ -63,7 +61,6 @@ describe('registration', () => {
       name: 'test_drawer',
       summary: '',
       schema: z.object({}),
-      replacesPolicyLoss: false,
       create: () => ({}),
     };
     expect(() => defineRegularizer(again)).toThrow(/already registered/);
@@ -71,17 +68,29 @@ describe('registration', () => {
     expect(REGULARIZERS.clip_cov).toBe(clipCovDefinition);
   });
 
-  it('a definition whose replacesPolicyLoss disagrees with its hooks is refused at creation', () => {
+  it('owning the policy loss is having the hook: two owners are refused at load time, in one line', () => {
+    // owns the policy loss only when its config says so, as a config-dependent hook would
     defineRegularizer({
-      name: 'test_liar',
+      name: 'test_owner',
       summary: '',
-      schema: z.object({}).strict(),
-      replacesPolicyLoss: true,
-      create: () => ({}),
+      schema: z.object({ own: z.boolean().default(false) }).strict(),
+      create: (c) => (c.own ? { policyLoss: () => ({ value: tf.zeros([1]), actor: {} as never }) } : {}),
     });
-    expect(() => createRegularizers([{ name: 'test_liar' }], { seed: 0, where: 'x' })).toThrow(
-      /replacesPolicyLoss is true but policyLoss is not defined/,
+    const sets = (list: string) => ['env.name=gridworld', `regularizers=${list}`];
+    expect(loadConfig('configs/quickstart.yaml', sets('[{name: clip_cov}, {name: test_owner}]')).regularizers).toEqual([
+      { name: 'clip_cov', ratio: 2e-4, lower_bound: 1, upper_bound: 5 },
+      { name: 'test_owner', own: false },
+    ]);
+    const message = errorOf(() =>
+      loadConfig('configs/quickstart.yaml', sets('[{name: clip_cov}, {name: test_owner, own: true}]')),
     );
+    expect(message).toBe(
+      "configs/quickstart.yaml: config key 'regularizers': clip_cov and test_owner both replace the policy loss; " +
+        'list at most one of them',
+    );
+    expect(() =>
+      createRegularizers([{ name: 'kl_cov' }, { name: 'test_owner', own: true }], { seed: 0, where: 'x' }),
+    ).toThrow(/kl_cov and test_owner both replace the policy loss/);
   });
 });
 
