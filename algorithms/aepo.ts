@@ -181,8 +181,11 @@ interface Control {
 export class Aepo implements Regularizer {
   /** Starts at 0 so the first step samples at T_high (as in the reference code). */
   private prevEntropy = 0;
+  /** DCPO's importance ratio reads π_old at the sampled token. */
+  readonly readsActions: boolean;
 
   constructor(private readonly config: AepoConfig) {
+    this.readsActions = config.mode === 'is';
     if (config.mode === 'additive') {
       this.tokenWeights = (ctx) => ({ value: additiveMainWeights(ctx.batch, ctx.aggMode) });
       this.lossTerm = (ctx, taped) => ({ value: reinforceTerm(ctx, taped, config.alpha) });

@@ -107,6 +107,8 @@ export const arpoDefinition = defineRegularizer({
   schema: arpoSchema,
   create(cfg): Regularizer {
     return {
+      // hard attribution compares the paths' sampled tokens
+      readsActions: cfg.attribution === 'hard',
       planBranches: (info) => arpoBrancher(cfg, info),
       ...(cfg.attribution === 'hard' ? { prepareBatch: attributeHard } : {}),
     };

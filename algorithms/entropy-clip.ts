@@ -231,7 +231,12 @@ export function entropyClipMetrics(batch: Batch, sel: ClipSelection, variant: En
 }
 
 export class EntropyClip implements Regularizer {
-  constructor(private readonly config: EntropyClipConfig) {}
+  /** Clip_V reads D at the sampled token. */
+  readonly readsActions: boolean;
+
+  constructor(private readonly config: EntropyClipConfig) {
+    this.readsActions = config.variant === 'vocab';
+  }
 
   prepareBatch(batch: Batch): Reported<Batch> {
     const sel = selectEntropyClip(batch, this.config);

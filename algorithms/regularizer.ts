@@ -190,6 +190,12 @@ export interface Regularizer {
   setState?(state: unknown): void;
   /** A warning to print once at start (e.g. KL-Cov is a no-op with one epoch, one mini-batch). */
   warnings?(run: RunShape): string[];
+  /**
+   * True when the hooks read `batch.actions`, the sampled token of each slot (e.g. to pick its entry
+   * in π_old's distribution). Training batches always have them; `entrolab loss` then requires the
+   * batch file's `actions` instead of reading zeros.
+   */
+  readonly readsActions?: boolean;
 }
 
 /** What a regularizer selected or reweighted; indices are flat, row-major into [rows*width]. */

@@ -181,7 +181,12 @@ export function steerMetrics(w: Float32Array, omega: Float32Array, mask: Float32
 export const STEER_REDUCE: Reductions = { w_min: 'min', w_max: 'max', omega_absmax: 'max' };
 
 export class Steer implements Regularizer {
-  constructor(private readonly config: SteerConfig) {}
+  /** The first-order Ω reads π_old at the sampled token. */
+  readonly readsActions: boolean;
+
+  constructor(private readonly config: SteerConfig) {
+    this.readsActions = config.estimator === 'first_order';
+  }
 
   tokenWeights(ctx: TokenContext): LossHookResult<Float32Array> {
     const omega = omegas(ctx, this.config.estimator);

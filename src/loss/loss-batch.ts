@@ -10,7 +10,9 @@ import type { PolicyInputs } from '../policies/policy.ts';
 type Raw = Record<string, unknown>;
 
 export interface LossBatch {
+  /** `batch.actions` holds zeros when the file has no `actions` field (`hasActions` false). */
   batch: Batch;
+  hasActions: boolean;
   logProbs: Float32Array;
   entropy: Float32Array;
   step: number;
@@ -29,6 +31,7 @@ const TOKEN_FIELDS = [
   'old_entropy',
   'turn_index',
   'old_log_policy',
+  'actions',
 ] as const;
 const ROW_FIELDS = ['group_ids', 'rewards', 'is_extra'] as const;
 const SCALAR_FIELDS = ['step', 'total_steps', 'epoch', 'mini_batch'] as const;
@@ -116,6 +119,23 @@ class FieldReader {
   }
 }
 
+/** Token indices ≥ 0 on the valid slots, and < A when a distribution gives the action count. */
+function checkActions(
+  reader: FieldReader,
+  actions: Int32Array,
+  mask: Float32Array,
+  width: number,
+  dist: { field: string; numActions: number } | undefined,
+): void {
+  for (let i = 0; i < actions.length; i++) {
+    if (!mask[i]) continue;
+    const a = actions[i];
+    if (a >= 0 && (!dist || a < dist.numActions)) continue;
+    const range = dist ? `0 <= a < ${dist.numActions} (the last dimension of '${dist.field}')` : 'a >= 0';
+    reader.fail('actions', `must hold token indices ${range}; [${Math.floor(i / width)}][${i % width}] is ${a}`);
+  }
+}
+
 /** Validate a parsed JSON document into a Batch plus the taped values. */
 export function parseLossBatch(doc: unknown, file: string): LossBatch {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
@@ -164,6 +184,8 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
     ? Int32Array.from(tokens('turn_index', { integer: true }))
     : new Int32Array(rows * width);
   const policy = has('old_log_policy') ? reader.distributions('old_log_policy', rows, width) : undefined;
+  const actions = has('actions') ? Int32Array.from(tokens('actions', { integer: true })) : new Int32Array(rows * width);
+  if (has('actions')) checkActions(reader, actions, mask, width, policy && { field: 'old_log_policy', ...policy });
   const length = new Int32Array(rows);
   const turns = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -177,7 +199,7 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
     rows,
     width,
     inputs: dataOnlyInputs(rows, width),
-    actions: new Int32Array(rows * width),
+    actions,
     mask,
     turnIndex,
     oldLogProbs: tokens('old_log_probs'),
@@ -200,6 +222,7 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
   const totalSteps = reader.scalar('total_steps', Math.max(1, step + 1), 1);
   return {
     batch,
+    hasActions: has('actions'),
     logProbs,
     entropy,
     step,

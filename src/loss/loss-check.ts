@@ -4,7 +4,7 @@
 // tf.grad. For checking entrolab against another implementation token by token. Format:
 // docs/bonus-clipcov-klcov-loss.md "The loss command"; the batch parsing is src/loss/loss-batch.ts.
 import * as tf from '@tensorflow/tfjs';
-import type { TokenSelection } from '../../algorithms/regularizer.ts';
+import type { Regularizer, TokenSelection } from '../../algorithms/regularizer.ts';
 import { UserError } from '../base/errors.ts';
 import type { LossConfig } from '../config/loss-config.ts';
 import { createRegularizers } from '../core/regularizer-set.ts';
@@ -73,6 +73,16 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
     );
   }
   const regularizers = createRegularizers(config.regularizers, { seed: config.seed, where: 'regularizers' });
+  // without --prepare only the loss hooks run
+  const runs = (h: Regularizer) => opts.prepare || Boolean(h.policyLoss || h.tokenWeights || h.lossTerm);
+  const reader = regularizers.find((r) => r.hooks.readsActions && runs(r.hooks));
+  if (reader && !input.hasActions) {
+    throw new UserError(
+      `field 'actions' is required: regularizer '${reader.name}' reads the sampled token of each slot ` +
+        '(a [B][L] array of integers, the index of the token taken at each slot)',
+      'batch',
+    );
+  }
   const groups = new Set(batch.groupId).size;
   const step: StepPosition = {
     step: input.step,
