@@ -5,6 +5,8 @@ import '../algorithms/registry.ts';
 import '../envs/registry.ts';
 import './policies/registry.ts';
 
+// zod itself, so a plugin's schemas are built with the same zod the config loader reads them with
+export { z } from 'zod';
 export { chooseTemperature, mixBatch, reinforceCount, selectReinforceRows } from '../algorithms/aepo.ts';
 // each regularizer's math on plain arrays/tensors (papers and reference functions cited in each file)
 export { clipCovTokenLoss, selectClipCov } from '../algorithms/clip-cov.ts';

@@ -1,6 +1,9 @@
 // The tables behind defineRegularizer, defineEnv and definePolicy: name → definition maps without a
 // prototype, so a config naming `constructor` or `toString` finds nothing, and a name that is taken
 // is refused (verl's register_policy_loss raises the same way) instead of silently replacing one.
+// The tables exist once per process: a second copy of entrolab (another install imported beside the
+// running one) would bring tables the running copy never reads, so its import is refused here.
+import { fileURLToPath } from 'node:url';
 
 /** A name → definition map with no prototype; read it like any record (`table[name]`, `Object.keys`). */
 export type DefinitionTable<T> = Readonly<Record<string, T>>;
@@ -20,6 +23,19 @@ export const METRIC_PREFIX: NameRule = {
   says: "snake_case: lower case, digits, '_' (it prefixes metric names)",
 };
 
+/** A name that was registered, and of which kind. */
+export interface Registration {
+  kind: string;
+  name: string;
+}
+
+const registrations: Registration[] = [];
+
+/** Every name registered in this process so far, in order (what a plugin added is a slice of it). */
+export function registrationLog(): readonly Registration[] {
+  return registrations;
+}
+
 /** An empty table. */
 export function definitionTable<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
@@ -32,4 +48,26 @@ export function addDefinition<T>(table: Record<string, T>, kind: string, name: s
   }
   if (Object.hasOwn(table, name)) throw new Error(`${kind} '${name}' is already registered`);
   table[name] = def;
+  registrations.push({ kind, name });
 }
+
+const COPY = Symbol.for('entrolab.copy');
+
+/**
+ * Records `url` (this module's) as the process's copy of entrolab; throws when another copy's
+ * module got there first. Exported for its test; it runs once when this module is first imported.
+ */
+export function claimProcess(url: string, holder: Record<symbol, unknown> = globalThis): void {
+  const first = holder[COPY];
+  if (typeof first === 'string' && first !== url) {
+    const root = (u: string) => fileURLToPath(new URL('../..', u));
+    throw new Error(
+      `a second copy of entrolab was imported (${root(url)}) while ${root(first)} runs; definitions made through ` +
+        "it would be invisible to the running one: let every import of 'entrolab' reach one install " +
+        '(plugins loaded by the entrolab command reach its own copy)',
+    );
+  }
+  holder[COPY] = url;
+}
+
+claimProcess(import.meta.url);

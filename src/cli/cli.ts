@@ -4,6 +4,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../base/errors.ts';
+import { loadPlugins } from '../plugins/load-plugins.ts';
 import { COMMANDS } from './command-index.ts';
 
 function fail(message: string): never {
@@ -34,6 +35,17 @@ let cli = yargs(hideBin(process.argv))
   .fail((msg, err) => {
     if (err) throw err;
     fail(`${msg} (see --help)`);
+  })
+  .option('plugin', {
+    type: 'string',
+    array: true,
+    global: true,
+    describe: 'import a file or package that defines regularizers, envs or policies first (repeatable)',
+  })
+  // --plugin files are imported before any command reads a config, relative to the working directory
+  .middleware(async (argv) => {
+    const plugins = (argv.plugin as string[] | undefined) ?? [];
+    await loadPlugins(plugins.map((ref) => ({ ref, baseDir: process.cwd(), where: '--plugin' })));
   });
 // the first word that is not an option names the command (yargs has no global positionals here)
 const named = process.argv.slice(2).find((a) => !a.startsWith('-'));

@@ -14,15 +14,16 @@ function keys(schema: z.ZodType): string[] {
   return s.def.shape ? Object.keys(s.def.shape) : [];
 }
 
-export function listData(): ListData {
+/** `origin(kind, name)`: the plugin file that defined a name, for entries a plugin added. */
+export function listData(origin: (kind: string, name: string) => string | undefined = () => undefined): ListData {
+  const entry = (kind: string, name: string, summary: string, schema: z.ZodType) => {
+    const plugin = origin(kind, name);
+    return { name, summary, keys: keys(schema), ...(plugin ? { plugin } : {}) };
+  };
   return {
-    envs: Object.values(ENVS).map((d) => ({ name: d.name, summary: d.summary, keys: keys(d.schema) })),
+    envs: Object.values(ENVS).map((d) => entry('env', d.name, d.summary, d.schema)),
     presets: Object.entries(GRIDWORLD_PRESETS).map(([name, p]) => ({ name, summary: p.summary })),
-    policies: Object.values(POLICIES).map((d) => ({ name: d.kind, summary: d.summary, keys: keys(d.schema) })),
-    regularizers: Object.values(REGULARIZERS).map((d) => ({
-      name: d.name,
-      summary: d.summary,
-      keys: keys(d.schema),
-    })),
+    policies: Object.values(POLICIES).map((d) => entry('policy', d.kind, d.summary, d.schema)),
+    regularizers: Object.values(REGULARIZERS).map((d) => entry('regularizer', d.name, d.summary, d.schema)),
   };
 }

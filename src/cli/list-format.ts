@@ -5,6 +5,8 @@ export interface ListEntry {
   summary: string;
   // the config keys of the entry's schema, in declaration order; absent for gridworld presets
   keys?: string[];
+  // the file of the plugin that defined it; absent for built-ins
+  plugin?: string;
 }
 
 export interface ListData {
@@ -22,6 +24,7 @@ function section(title: string, entries: ListEntry[]): string[] {
   for (const e of entries) {
     lines.push(`  ${e.name.padEnd(18)} ${e.summary}`);
     if (e.keys) lines.push(`  ${''.padEnd(18)} keys: ${e.keys.join(', ')}`);
+    if (e.plugin) lines.push(`  ${''.padEnd(18)} from plugin: ${e.plugin}`);
   }
   return lines;
 }

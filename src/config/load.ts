@@ -2,6 +2,7 @@
 // Unknown keys are rejected with the nearest valid key; wrong types and out-of-range values name
 // the key and what is allowed. Every problem is a UserError carrying the file and key.
 import fs from 'node:fs';
+import path from 'node:path';
 import { distance } from 'fastest-levenshtein';
 import YAML from 'yaml';
 import type { z } from 'zod';
@@ -9,8 +10,9 @@ import { REGULARIZERS } from '../../algorithms/registry.ts';
 import type { Regularizer } from '../../algorithms/regularizer.ts';
 import { ENVS } from '../../envs/registry.ts';
 import { UserError } from '../base/errors.ts';
+import { loadedPlugins, loadPlugins, type PluginSource } from '../plugins/load-plugins.ts';
 import { POLICIES } from '../policies/registry.ts';
-import { type Config, topSchema } from './schema.ts';
+import { type Config, pluginEntrySchema, topSchema } from './schema.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -182,7 +184,7 @@ function pickNamed<T>(
     const guess = nearest(name, names);
     throw new UserError(
       `config key '${section}.${tag}': unknown ${noun} '${name}'${guess ? `; did you mean '${guess}'?` : ''}` +
-        ` (one of ${names.join(', ')})`,
+        ` (one of ${names.join(', ')}; a plugin adds others: docs/plugins.md)`,
       file,
     );
   }
@@ -275,6 +277,37 @@ export function loadConfig(file: string, sets: readonly string[] = []): Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new UserError('config must be a YAML mapping', file);
   return parseConfig(applyOverrides(raw as Raw, sets), file);
+}
+
+/** The `plugins` entries of a raw config, relative to the folder of `file` (the working directory without one). */
+export function pluginSources(raw: Raw, file: string | undefined): PluginSource[] {
+  const label = file ?? '--set';
+  const entries = validate(pluginEntrySchema.array().optional(), raw.plugins, 'plugins', label) ?? [];
+  const baseDir = file === undefined ? process.cwd() : path.dirname(path.resolve(file));
+  return entries.map((entry, i) => ({
+    ref: typeof entry === 'string' ? entry : entry.file,
+    baseDir,
+    where: `${label}: plugins.${i}`,
+  }));
+}
+
+/** Imports the plugins that config `file` (none: only `sets`) names once `sets` are applied. */
+export async function loadConfigPlugins(file: string | undefined, sets: readonly string[] = []): Promise<void> {
+  const raw = file === undefined ? {} : readYamlFile(file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return;
+  await loadPlugins(pluginSources(applyOverrides(raw as Raw, sets), file));
+}
+
+/**
+ * loadConfig for a command: the config's plugins are imported first (so their names validate), and
+ * `plugins` of the result lists every plugin this process has imported, `--plugin` ones included,
+ * each with its file and sha256 (absent when there are none, as before plugins existed).
+ */
+export async function loadConfigWithPlugins(file: string, sets: readonly string[] = []): Promise<Config> {
+  await loadConfigPlugins(file, sets);
+  const { plugins: _written, ...config } = loadConfig(file, sets);
+  const plugins = loadedPlugins();
+  return plugins.length > 0 ? { plugins, ...config } : config;
 }
 
 export function configToYaml(config: Config): string {

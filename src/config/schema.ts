@@ -132,8 +132,26 @@ export const sftSchema = z
   })
   .strict();
 
+/** A plugin as written (a path or package name) or as a resolved config records it. */
+export const pluginEntrySchema = z.union([
+  z.string().min(1),
+  z
+    .object({
+      /** Absolute path of the imported file. */
+      file: z.string().min(1),
+      /** sha256 of the file when the run started; `--resume` refuses when it differs. */
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      package: z.string().optional(),
+      version: z.string().optional(),
+    })
+    .strict(),
+]);
+
 export const topSchema = z
   .object({
+    /** Modules imported before env, policy and regularizers are read: paths relative to this file,
+     * or package names (docs/plugins.md). A run's resolved config lists each with its sha256. */
+    plugins: z.array(pluginEntrySchema).optional(),
     /** Run name: the run directory is <out>/<name> (one path segment). */
     name: pathSegment.default('run'),
     /** One seed for every random stream (init, prompts, env, sampling, shuffle, one per regularizer). */

@@ -4,6 +4,8 @@
 // emit-k8s.ts; this is the part that touches the disk.
 import fs from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
+import { UserError } from '../base/errors.ts';
 import { writeFileAtomic } from '../run/atomic-write.ts';
 import { parseResources, type ResourceFlags, shellQuote } from './emit.ts';
 import { k8sManifest } from './emit-k8s.ts';
@@ -34,6 +36,23 @@ export interface EmittedJob {
   submit: string;
   /** The sweep directory as `entrolab report` names it afterwards (shell-quoted). */
   reportDir: string;
+}
+
+/**
+ * The pods read a copy of the base config from the ConfigMap, where a plugin path relative to it, or
+ * a package looked up beside it, does not resolve; an absolute path must exist in the image.
+ */
+function assertPodPlugins(baseText: string, baseFile: string): void {
+  const plugins = (YAML.parse(baseText) as { plugins?: unknown } | null)?.plugins;
+  const relative = Array.isArray(plugins)
+    ? plugins.find((p) => typeof p !== 'string' || !path.isAbsolute(p))
+    : undefined;
+  if (relative === undefined) return;
+  throw new UserError(
+    `plugin ${JSON.stringify(relative)}: Kubernetes pods read a copy of the base config, where it does not ` +
+      'resolve; name the plugin in the sweep file or with --plugin (passed by absolute path, which the image must hold)',
+    baseFile,
+  );
 }
 
 export function emitJob(sweep: Sweep, sweepDir: string, o: EmitJobOptions): EmittedJob {
@@ -67,6 +86,7 @@ export function emitJob(sweep: Sweep, sweepDir: string, o: EmitJobOptions): Emit
     return { file, submit: `sbatch ${shellQuote(file)}`, reportDir: shellQuote(absoluteDir) };
   }
   const [sweepText, baseText] = [fs.readFileSync(sweep.file, 'utf8'), fs.readFileSync(sweep.base, 'utf8')];
+  assertPodPlugins(baseText, sweep.base);
   const file = path.resolve(sweepDir, 'sweep.k8s.yaml');
   writeFileAtomic(file, k8sManifest({ ...common, sweepText, baseText, image: o.image, pvc: o.pvc }));
   return { file, submit: `kubectl apply -f ${shellQuote(file)}`, reportDir: `'<the claim's mount>/${sweep.name}'` };

@@ -26,11 +26,12 @@ export function jobName(name: string): string {
   return `entrolab-${name.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 56).replace(/-+$/, '');
 }
 
-/** The sweep file as the pods read it: its base next to it, its name fixed. */
+/** The sweep file as the pods read it: its base next to it, its name fixed, its plugins passed as --plugin. */
 function podSweepText(o: K8sOptions): string {
   const doc = YAML.parseDocument(o.sweepText);
   doc.set('name', o.name);
   doc.set('base', 'base.yaml');
+  doc.delete('plugins');
   return String(doc);
 }
 

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../base/errors.ts';
-import { readYamlFile, validate } from '../config/load.ts';
+import { pluginSources, readYamlFile, validate } from '../config/load.ts';
+import type { PluginSource } from '../plugins/load-plugins.ts';
 
 const keyAxisSchema = z
   .object({
@@ -41,6 +42,8 @@ const sweepTopSchema = z
     name: z.string().optional(),
     /** Base run config, relative to the sweep file. */
     base: z.string().min(1),
+    /** Plugins every run imports (paths relative to the sweep file, or package names), as `--plugin`. */
+    plugins: z.array(z.string().min(1)).optional(),
     /** A count (seeds 0..n-1) or an explicit list of seeds. */
     seeds: z.union([z.number().int().min(1), z.array(z.number().int().min(0)).min(1)]).default(1),
     /** Overrides (dotted key → value) applied to every run before the axes. */
@@ -80,6 +83,8 @@ export interface Sweep {
   file: string;
   /** Absolute path of the base config. */
   base: string;
+  /** The sweep file's own plugins (the base config may list more). */
+  plugins: PluginSource[];
   seeds: number[];
   axisNames: string[];
   threshold: number;
@@ -262,6 +267,7 @@ export function expandSweep(doc: unknown, file: string): Sweep {
     name,
     file: path.resolve(file),
     base: path.resolve(path.dirname(file), top.base),
+    plugins: pluginSources({ plugins: top.plugins }, file),
     seeds,
     axisNames,
     threshold: top.report.threshold,

@@ -6,7 +6,7 @@ import type { Env, EnvFactory } from '../../envs/env.ts';
 import { ENVS } from '../../envs/registry.ts';
 import { UserError } from '../base/errors.ts';
 import { Rng } from '../base/rng.ts';
-import { parseConfig, readYamlFile } from '../config/load.ts';
+import { loadConfigPlugins, parseConfig, readYamlFile } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Policy } from '../policies/policy.ts';
 import { POLICIES } from '../policies/registry.ts';
@@ -38,6 +38,12 @@ export function readRunConfig(runDir: string): Config {
   if (!fs.existsSync(runDir)) throw new UserError('run directory not found', runDir);
   if (!fs.existsSync(file)) throw new UserError(`not a run directory (no ${RESOLVED_CONFIG_FILE})`, runDir);
   return parseConfig(readYamlFile(file), file);
+}
+
+/** Imports the plugins a run directory's resolved config lists (before readRunConfig or loadRun). */
+export async function loadRunPlugins(runDir: string): Promise<void> {
+  const file = path.join(runDir, RESOLVED_CONFIG_FILE);
+  if (fs.existsSync(file)) await loadConfigPlugins(file);
 }
 
 /** Config, env factory and the trained policy of a run directory (for eval and play). */

@@ -1,6 +1,12 @@
 // The definition tables: no prototype to find names in, a name written once, each kind's name rule.
 import { describe, expect, it } from 'vitest';
-import { addDefinition, CONFIG_NAME, definitionTable, METRIC_PREFIX } from '../../src/base/definitions.ts';
+import {
+  addDefinition,
+  CONFIG_NAME,
+  claimProcess,
+  definitionTable,
+  METRIC_PREFIX,
+} from '../../src/base/definitions.ts';
 
 describe('definition tables', () => {
   it('hold no inherited names: constructor, toString and __proto__ are simply absent', () => {
@@ -27,5 +33,18 @@ describe('definition tables', () => {
     for (const bad of ['Grid', '2d', 'a/b', '', 'a b']) {
       expect(() => addDefinition(table, 'env', bad, 1, CONFIG_NAME)).toThrow(`env name '${bad}' must be lower case`);
     }
+  });
+
+  it('refuse a second copy of entrolab in one process, naming both installs', () => {
+    const holder: Record<symbol, unknown> = {};
+    const first = 'file:///home/me/app/node_modules/entrolab/dist/src/base/definitions.js';
+    claimProcess(first, holder);
+    claimProcess(first, holder);
+    expect(() =>
+      claimProcess('file:///home/me/plugin/node_modules/entrolab/dist/src/base/definitions.js', holder),
+    ).toThrow(
+      'a second copy of entrolab was imported (/home/me/plugin/node_modules/entrolab/dist/) while ' +
+        '/home/me/app/node_modules/entrolab/dist/ runs',
+    );
   });
 });

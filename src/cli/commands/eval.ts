@@ -5,7 +5,7 @@ import { UserError } from '../../base/errors.ts';
 import { evalOptionsOf, evaluate } from '../../core/evaluate.ts';
 import { defaultPassKs } from '../../core/pass-at-k.ts';
 import { describeRunState } from '../../run/run-state.ts';
-import { loadRun } from '../../train/setup.ts';
+import { loadRun, loadRunPlugins } from '../../train/setup.ts';
 
 interface EvalArgs {
   run: string;
@@ -48,6 +48,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     const note = describeRunState(args.run);
     if (note) process.stderr.write(`note: ${note}; evaluating its last checkpoint\n`);
     const backend = await selectBackend(args.backend);
+    await loadRunPlugins(args.run);
     const { config, envFactory, policy, ckpt } = loadRun(args.run);
     const fromConfig = evalOptionsOf(config.eval, config.rollout.temperature, `eval-cli:${args.seed}`);
     const asked = args.k === undefined ? undefined : parseKList(args.k);

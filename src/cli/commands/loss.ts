@@ -2,6 +2,7 @@
 // (format: docs/bonus-clipcov-klcov-loss.md "The loss command").
 import type { CommandModule } from 'yargs';
 import { BACKENDS, type BackendChoice, selectBackend } from '../../backend/backend.ts';
+import { loadConfigPlugins } from '../../config/load.ts';
 import { loadLossConfig } from '../../config/loss-config.ts';
 import { readLossBatch } from '../../loss/loss-batch.ts';
 import { computeLoss } from '../../loss/loss-check.ts';
@@ -54,6 +55,7 @@ export const lossCommand: CommandModule<object, LossArgs> = {
         'KL-Cov with the loss settings of a run config',
       ) as never,
   handler: async (args) => {
+    await loadConfigPlugins(args.config, args.set);
     const config = loadLossConfig(args.config, args.set);
     const input = readLossBatch(args.batch);
     await selectBackend(args.backend);

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { BACKENDS, type BackendChoice, selectBackend } from '../../backend/backend.ts';
 import { Rng } from '../../base/rng.ts';
 import { sampleToken } from '../../rollout/rollout.ts';
-import { loadRun } from '../../train/setup.ts';
+import { loadRun, loadRunPlugins } from '../../train/setup.ts';
 
 interface PlayArgs {
   run: string;
@@ -36,6 +36,7 @@ export const playCommand: CommandModule<object, PlayArgs> = {
       .option('backend', { choices: BACKENDS, default: 'auto' as BackendChoice }) as never,
   handler: async (args) => {
     await selectBackend(args.backend);
+    await loadRunPlugins(args.run);
     const { config, envFactory, policy } = loadRun(args.run);
     const delay = args.delay ?? (process.stdout.isTTY ? 250 : 0);
     const rng = new Rng(`play:${args.seed}`);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../base/errors.ts';
+import { loadedPlugins } from '../../plugins/load-plugins.ts';
 import { tableToMarkdown } from '../../report/report.ts';
 import { verdictTable } from '../../repro/page.ts';
 import { CLAIMS, DEFAULT_SEEDS } from '../../repro/registry.ts';
@@ -113,7 +114,10 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
       quick: args.quick,
       out,
       workers,
-      trainArgs: args.backend ? ['--backend', args.backend] : [],
+      trainArgs: [
+        ...(args.backend ? ['--backend', args.backend] : []),
+        ...loadedPlugins().flatMap((p) => ['--plugin', p.file]),
+      ],
       signal: controller.signal,
     }).finally(removeHandlers);
     if (controller.signal.aborted) return exitInterrupted();

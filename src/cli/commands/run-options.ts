@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { BACKENDS, type BackendChoice } from '../../backend/backend.ts';
-import { loadConfig } from '../../config/load.ts';
+import { loadConfigWithPlugins } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 
 export interface RunArgs {
@@ -37,12 +37,12 @@ export function withRunOptions<T>(y: Argv<T>, exampleSet: string) {
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' });
 }
 
-/** The validated config (with --set, --seed and --name applied) and its run directory. */
-export function resolveRun(args: RunArgs): { config: Config; runDir: string } {
+/** The validated config (its plugins imported; --set, --seed and --name applied) and its run directory. */
+export async function resolveRun(args: RunArgs): Promise<{ config: Config; runDir: string }> {
   const sets = [...args.set];
   if (args.seed !== undefined) sets.push(`seed=${args.seed}`);
   // quoted, so that `--name 2024` stays the string it is (YAML would read a number)
   if (args.name !== undefined) sets.push(`name=${JSON.stringify(args.name)}`);
-  const config = loadConfig(args.config, sets);
+  const config = await loadConfigWithPlugins(args.config, sets);
   return { config, runDir: path.join(args.out, config.name) };
 }

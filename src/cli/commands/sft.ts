@@ -19,7 +19,7 @@ export const sftCommand: CommandModule<object, RunArgs> = {
       'warm-start the arithmetic policy (then: $0 train configs/text-arithmetic.yaml)',
     ) as never,
   handler: async (args) => {
-    const { config, runDir } = resolveRun(args);
+    const { config, runDir } = await resolveRun(args);
     const result = await runSft(config, {
       runDir,
       backend: args.backend,

@@ -1,9 +1,12 @@
 // `entrolab sweep <sweep.yaml>`: expand a sweep file into runs and execute them in parallel
 // worker processes (resumable), or list them (--dry-run), or write a cluster job (--emit).
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../base/errors.ts';
+import { loadConfigPlugins } from '../../config/load.ts';
+import { loadedPlugins, loadPlugins } from '../../plugins/load-plugins.ts';
 import { loadReportData } from '../../report/data.ts';
 import { tableToMarkdown, writeReport } from '../../report/report.ts';
 import { DEFAULT_RESOURCES, MEASURED_RUN, shellQuote } from '../../sweep/emit.ts';
@@ -156,7 +159,11 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   handler: async (args) => {
     const sweep = loadSweep(args.file);
     const sweepDir = path.join(args.out, sweep.name);
-    const trainArgs = args.backend ? ['--backend', args.backend] : [];
+    // --plugin and the sweep's plugins go to every run by absolute path; the base config's own the runs import
+    await loadPlugins(sweep.plugins);
+    const pluginArgs = loadedPlugins().flatMap((p) => ['--plugin', p.file]);
+    if (fs.existsSync(sweep.base)) await loadConfigPlugins(sweep.base);
+    const trainArgs = [...(args.backend ? ['--backend', args.backend] : []), ...pluginArgs];
     const only = args.only !== undefined ? selectOnly(sweep, args.only) : undefined;
     if (args['runs-hash'] !== undefined) assertRunsHash(sweep, args['runs-hash']);
     validateRuns(sweep, only ? only.map((i) => sweep.runs[i]) : sweep.runs);

@@ -2,6 +2,8 @@
 // signals become an abort of the trainer, progress is drawn from its per-step reports, and an
 // interrupted run exits 130.
 import type { CommandModule } from 'yargs';
+import { loadedPlugins } from '../../plugins/load-plugins.ts';
+import { assertPluginsUnchanged } from '../../plugins/plugins-unchanged.ts';
 import { TensorBoardWriter } from '../../run/tensorboard.ts';
 import { type StepReport, train } from '../../train/trainer.ts';
 import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
@@ -29,7 +31,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .example('$0 train configs/quickstart.yaml', 'train the quickstart gridworld policy')
       .example('$0 train configs/quickstart.yaml --set steps=100 --seed 3 --name qs-s3', 'override keys') as never,
   handler: async (args) => {
-    const { config, runDir } = resolveRun(args);
+    const { config, runDir } = await resolveRun(args);
+    if (args.resume) assertPluginsUnchanged(runDir, loadedPlugins());
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const controller = new AbortController();
     const removeHandlers = abortOnSignals(controller, log);
