@@ -8,31 +8,29 @@
 //   1. planRollout    in config order; the last temperature wins, extra rollouts are all made
 //      planBranches   at most one regularizer may return a Brancher: the main rollout then forks
 //                     episodes at turn boundaries (src/rollout/branching-rollout.ts)
-//   2. prepareBatch   in config order, each sees the previous one's batch
-//   3. policyLoss     at most one active regularizer may replace the per-token PG loss
-//   4. tokenWeights   multiplied together (in config order) onto the per-token PG loss
-//   5. lossTerm       added to the aggregated loss
-//   6. afterStep      in config order
+//   2. shapeRewards   after the old (and reference) pass, before the group advantages: in config
+//                     order, each sees the previous one's per-row rewards
+//   3. prepareBatch   in config order, each sees the previous one's batch
+//      replayBatch    once per step, after prepareBatch; at most one regularizer may return rows,
+//                     trained as extra mini-batches after the main ones in every epoch
+//   4. policyLoss     at most one active regularizer may replace the per-token PG loss
+//   5. tokenWeights   multiplied together (in config order) onto the per-token PG loss
+//   6. lossTerm       added to the aggregated loss
+//                     4–6 run exactly once per mini-batch of a step (replay mini-batches included)
+//                     and once per `entrolab loss` call, on freshly created regularizers
+//   7. afterStep      in config order
+// A definition asks for data the step does not always make: `needsReference` (the frozen reference
+// policy's log-probs, batch.refLogProbs) and `needsLogPolicy` (the current log-distribution on the
+// tape, TapedTokens.logPolicy and TokenContext.logPolicy); runs without them pay nothing.
 import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { Batch } from '../src/base/batch.ts';
 import { addDefinition, type DefinitionTable, definitionTable, METRIC_PREFIX } from '../src/base/definitions.ts';
 import type { Rng } from '../src/base/rng.ts';
 import type { AggMode } from './aggregate.ts';
+import type { Brancher, RolloutPlan } from './rollout-plan.ts';
 
-/** Extra episodes sampled next to the main rollout, flagged `isExtra` in the batch. */
-export interface ExtraRollout {
-  /** Indices into this step's prompts. */
-  promptIndices: number[];
-  groupSize: number;
-  temperature: number;
-}
-
-export interface RolloutPlan {
-  /** Sampling temperature for the main rollout (default: the config's rollout.temperature). */
-  temperature?: number;
-  extra?: ExtraRollout;
-}
+export type { Brancher, BranchPoint, ExtraRollout, ProbeSummary, RolloutPlan } from './rollout-plan.ts';
 
 export interface StepInfo {
   /** 0-based index of the current training step and the configured number of steps. */
@@ -60,9 +58,17 @@ export interface TokenContext {
   clipRatioHigh: number;
   clipRatioC: number;
   aggMode: AggMode;
-  /** Mini-batch index within the step and epoch index (KL-Cov is a no-op on the first pass). */
+  /**
+   * Mini-batch index within the step and epoch index (KL-Cov is a no-op on the first pass). Replay
+   * mini-batches come after the main ones: their index continues the count.
+   */
   epoch: number;
   miniBatch: number;
+  /**
+   * The current log-distribution per slot, [rows*width*numActions] row-major, no gradient: the
+   * numbers of TapedTokens.logPolicy. Only when an active definition sets `needsLogPolicy`.
+   */
+  logPolicy?: Float32Array;
 }
 
 /** The differentiable tensors of one mini-batch's forward pass ([rows*width]). */
@@ -73,6 +79,12 @@ export interface TapedTokens {
   mask: tf.Tensor1D;
   /** Aggregate a per-token tensor with the run's loss_agg_mode (docs/grpo.md "Loss aggregation"). */
   aggregate(tokenValues: tf.Tensor1D): tf.Scalar;
+  /**
+   * log π over all actions, [rows*width, numActions], with gradient: the same temperature-scaled
+   * logits as `logProbs` (whose entry at the taken action it holds). Only when an active definition
+   * sets `needsLogPolicy`.
+   */
+  logPolicy?: tf.Tensor2D;
 }
 
 /** Summary of a finished step, for controllers (AEPO previous entropy, EPO history). */
@@ -85,40 +97,6 @@ export interface StepSummary {
   /** Token-mean entropy of the update batch measured during the update. */
   updateEntropy: number;
   batch: Batch;
-}
-
-/** A turn boundary where a path may fork: the path has just finished sampling turn `turn` (≥ 1). */
-export interface BranchPoint {
-  groupId: number;
-  turn: number;
-  /** Segment entropy of that turn's first tokens, and of the path's first turn (a fork inherits it). */
-  entropy: number;
-  initialEntropy: number;
-  /** Consecutive turns before `turn` (turn − 1, turn − 2, …) at which this prompt made a fork. */
-  consecutive: number;
-  /** Paths of this prompt so far and its budget (the group size). */
-  paths: number;
-  budget: number;
-}
-
-/** Entropies of one probe episode per prompt, sampled before the rollout and not trained on. */
-export interface ProbeSummary {
-  /** Segment entropy of the first turn (from the prompt). */
-  rootEntropy: number;
-  /** Mean segment entropy over every turn of the probe episode. */
-  meanEntropy: number;
-}
-
-/** How this step's main rollout branches (the rollout caps every decision to the prompt's budget). */
-export interface Brancher {
-  /** Segment entropy from the full entropies (sampling temperature) of a turn's tokens, in order. */
-  segmentEntropy(tokenEntropies: readonly number[], numActions: number): number;
-  /** Run one probe episode per prompt first and pass its summary to `initialPaths`. */
-  probe: boolean;
-  /** Paths started from the prompt, 1 ≤ n ≤ budget; the rest come from forks (and restarts). */
-  initialPaths(budget: number, probe: ProbeSummary | undefined): number;
-  /** Forks to make at this point; each re-samples turn `turn` from the path's prefix before it. */
-  forks(point: BranchPoint): number;
 }
 
 /** Scalars a hook measured. Keys are relative to the regularizer: `frac` is logged as `clip_cov/frac`. */
@@ -166,13 +144,39 @@ export interface PolicyLossResult extends LossHookResult<tf.Tensor1D> {
   actor: PolicyLossStats;
 }
 
+/** Rows trained after the main mini-batches (SPEAR's self-imitation replay). */
+export interface ReplayBatch {
+  /**
+   * Complete rows: inputs, actions, mask, their own stored `oldLogProbs` and `advantages` (the
+   * trainer sets `isReplay` to 1 on every row). Any width; `concatBatches` (src/base/batch.ts) joins
+   * rows kept from several steps.
+   */
+  batch: Batch;
+  /** Each replay mini-batch's loss is multiplied by this. */
+  lossScale: number;
+}
+
 /** The hooks of one configured regularizer; every hook is optional. */
 export interface Regularizer {
   planRollout?(info: StepInfo): RolloutPlan | undefined;
   /** Makes the main rollout a branching one (ARPO); draws must come from `info.rng`. */
   planBranches?(info: StepInfo): Brancher | undefined;
+  /**
+   * New per-row rewards ([rows], in batch row order) from the rollout's (ARES, PEAR reward shaping):
+   * `batch.reward` holds the previous shaper's, or the environment's. Return a new array; the step
+   * computes the group advantages from the last one and logs `reward/raw` and `reward/shaped` (the
+   * main rows' means; `critic/score/*` stay the environment's).
+   */
+  shapeRewards?(batch: Batch, info: StepInfo): Reported<Float64Array>;
   /** May drop rows or rewrite advantages (AEPO); returns the batch to train on. */
   prepareBatch?(batch: Batch, info: StepInfo): Reported<Batch>;
+  /**
+   * Rows to train on after this step's main mini-batches, in every epoch, or undefined for none.
+   * They are split into `grpo.mini_batches` mini-batches like the main batch, each its own optimizer
+   * step; their metrics are logged with a `_replay` suffix (`actor/pg_loss_replay`); `metrics`
+   * here are logged as they are.
+   */
+  replayBatch?(info: StepInfo): Reported<ReplayBatch> | undefined;
   /**
    * Replaces the per-token PG loss: the [rows*width] loss before weights and masking. A regularizer
    * with this hook owns the policy loss; at most one per run (the config validator checks).
@@ -224,6 +228,13 @@ export interface RegularizerDefinition<S extends z.ZodType = z.ZodType> {
   summary: string;
   schema: S;
   /**
+   * The trainer builds the frozen reference policy and fills `batch.refLogProbs` even with
+   * `grpo.use_kl_loss: false`; `entrolab loss` then requires `ref_log_probs`.
+   */
+  needsReference?: boolean;
+  /** The loss hooks read the current log-distribution: TapedTokens.logPolicy, TokenContext.logPolicy. */
+  needsLogPolicy?: boolean;
+  /**
    * The hooks for a validated config block. Keep it free of side effects (no tensors, files or
    * draws): the config validator also calls it, to see which hooks a regularizer has (at most one
    * regularizer per run may have `policyLoss`), and discards the result.
@@ -239,6 +250,14 @@ export const REGULARIZERS: DefinitionTable<RegularizerDefinition> = DEFINITIONS;
 /** Adds a definition to REGULARIZERS; a name that is taken or not snake_case is refused. */
 export function registerRegularizer(def: RegularizerDefinition): void {
   addDefinition(DEFINITIONS, 'regularizer', def.name, def, METRIC_PREFIX);
+}
+
+/**
+ * Whether a run needs the frozen reference policy: for the KL-to-reference loss, or because an
+ * active definition sets `needsReference`.
+ */
+export function needsReference(useKlLoss: boolean, regularizers: readonly { name: string }[]): boolean {
+  return useKlLoss || regularizers.some((r) => REGULARIZERS[r.name]?.needsReference === true);
 }
 
 /** Registers `def` and returns it (the one place a regularizer's name is written). */

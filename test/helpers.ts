@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Regularizer, StepInfo, TokenContext } from '../algorithms/regularizer.ts';
+import { z } from 'zod';
+import type { Regularizer, RegularizerDefinition, StepInfo, TokenContext } from '../algorithms/regularizer.ts';
 import type { Batch } from '../src/base/batch.ts';
 import { Rng } from '../src/base/rng.ts';
 import type { ActiveRegularizer } from '../src/core/regularizer-set.ts';
@@ -64,7 +65,13 @@ export function tokenContext(batch: Batch, step: StepInfo, over: Partial<TokenCo
   };
 }
 
-/** A regularizer instance as the trainer holds it: name, hooks and its own stream. */
-export function active(name: string, hooks: Regularizer, rng = new Rng(`test:${name}`)): ActiveRegularizer {
-  return { name, hooks, rng };
+/** A regularizer instance as the trainer holds it: name, definition, hooks and its own stream. */
+export function active(
+  name: string,
+  hooks: Regularizer,
+  rng = new Rng(`test:${name}`),
+  needs: Pick<RegularizerDefinition, 'needsReference' | 'needsLogPolicy'> = {},
+): ActiveRegularizer {
+  const definition: RegularizerDefinition = { name, summary: '', schema: z.object({}), create: () => hooks, ...needs };
+  return { name, definition, hooks, rng };
 }

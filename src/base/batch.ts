@@ -37,6 +37,8 @@ export interface Batch {
   temperature: Float32Array;
   /** 1 for rows a regularizer added (AEPO's REINFORCE rows), 0 for the main GRPO rollout. */
   isExtra: Uint8Array;
+  /** 1 for rows replayed from earlier steps (a regularizer's replayBatch); absent: none are. */
+  isReplay?: Uint8Array;
 }
 
 export function tokenCount(batch: Batch): number {
@@ -86,5 +88,64 @@ export function selectRows(batch: Batch, rows: readonly number[]): Batch {
     turns: perRow(batch.turns),
     temperature: perRow(batch.temperature),
     isExtra: perRow(batch.isExtra),
+    isReplay: batch.isReplay && perRow(batch.isReplay),
+  };
+}
+
+/**
+ * `a`'s rows followed by `b`'s, both right-padded to the larger width: padded slots are masked,
+ * zero, and hold the uniform distribution in `oldLogPolicy`. A per-token array only one side has
+ * (`sampleLogProbs`, `refLogProbs`, `oldLogPolicy`) is dropped; `isReplay` is kept (0 where absent).
+ * The inputs must come from the same policy (PolicyInputs.concatRows).
+ */
+export function concatBatches(a: Batch, b: Batch): Batch {
+  if (a.numActions !== b.numActions)
+    throw new Error(`cannot concatenate batches over ${a.numActions} and ${b.numActions} actions`);
+  if (!a.inputs.concatRows) throw new Error("this policy's inputs cannot be concatenated (no concatRows)");
+  const width = Math.max(a.width, b.width);
+  const rows = a.rows + b.rows;
+  const A = a.numActions;
+  const perSlot = <T extends Float32Array | Int32Array>(x: T, y: T, stride = 1, fill = 0): T => {
+    const out = new (x.constructor as new (n: number) => T)(rows * width * stride);
+    out.fill(fill);
+    const place = (src: T, from: Batch, offset: number) => {
+      for (let r = 0; r < from.rows; r++)
+        out.set(src.subarray(r * from.width * stride, (r + 1) * from.width * stride), (offset + r) * width * stride);
+    };
+    place(x, a, 0);
+    place(y, b, a.rows);
+    return out;
+  };
+  const both = <T extends Float32Array>(x: T | undefined, y: T | undefined, stride = 1, fill = 0) =>
+    x && y ? perSlot(x, y, stride, fill) : undefined;
+  const perRow = <T extends Float32Array | Float64Array | Int32Array | Uint8Array>(x: T, y: T): T => {
+    const out = new (x.constructor as new (n: number) => T)(rows);
+    out.set(x, 0);
+    out.set(y, a.rows);
+    return out;
+  };
+  const replayFlags = (x: Batch) => x.isReplay ?? new Uint8Array(x.rows);
+  return {
+    rows,
+    width,
+    inputs: a.inputs.concatRows(b.inputs, width),
+    actions: perSlot(a.actions, b.actions),
+    mask: perSlot(a.mask, b.mask),
+    turnIndex: perSlot(a.turnIndex, b.turnIndex),
+    sampleLogProbs: both(a.sampleLogProbs, b.sampleLogProbs),
+    oldLogProbs: perSlot(a.oldLogProbs, b.oldLogProbs),
+    oldEntropy: perSlot(a.oldEntropy, b.oldEntropy),
+    refLogProbs: both(a.refLogProbs, b.refLogProbs),
+    oldLogPolicy: both(a.oldLogPolicy, b.oldLogPolicy, A, -Math.log(A)),
+    numActions: A,
+    advantages: perSlot(a.advantages, b.advantages),
+    groupId: perRow(a.groupId, b.groupId),
+    reward: perRow(a.reward, b.reward),
+    success: perRow(a.success, b.success),
+    length: perRow(a.length, b.length),
+    turns: perRow(a.turns, b.turns),
+    temperature: perRow(a.temperature, b.temperature),
+    isExtra: perRow(a.isExtra, b.isExtra),
+    ...(a.isReplay || b.isReplay ? { isReplay: perRow(replayFlags(a), replayFlags(b)) } : {}),
   };
 }

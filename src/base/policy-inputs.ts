@@ -9,4 +9,9 @@ export interface PolicyInputs {
   readonly width: number;
   /** The same inputs restricted to the given rows (mini-batches), keeping the width. */
   selectRows(rows: readonly number[]): PolicyInputs;
+  /**
+   * These rows followed by `other`'s (inputs of the same policy), both right-padded to `width ≥`
+   * either width with slots no mask selects (concatBatches: replay buffers kept over several steps).
+   */
+  concatRows?(other: PolicyInputs, width: number): PolicyInputs;
 }

@@ -7,7 +7,7 @@ import { distance } from 'fastest-levenshtein';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { REGULARIZERS } from '../../algorithms/registry.ts';
-import type { Regularizer } from '../../algorithms/regularizer.ts';
+import type { Regularizer, RegularizerDefinition } from '../../algorithms/regularizer.ts';
 import { ENVS } from '../../envs/registry.ts';
 import { UserError } from '../base/errors.ts';
 import { loadedPlugins, loadPlugins, type PluginSource } from '../plugins/load-plugins.ts';
@@ -194,6 +194,7 @@ function pickNamed<T>(
 /** One validated `regularizers:` entry (defaults filled in) and the hooks its definition creates from it. */
 export interface CheckedRegularizer {
   entry: Config['regularizers'][number];
+  definition: RegularizerDefinition;
   hooks: Regularizer;
 }
 
@@ -227,6 +228,7 @@ export function checkRegularizers(regularizers: unknown, file: string): CheckedR
   }
   const checked = regs.map(({ name, ...config }) => ({
     entry: { name, ...config },
+    definition: REGULARIZERS[name],
     hooks: REGULARIZERS[name].create(config),
   }));
   const lossOwners = checked.filter((c) => c.hooks.policyLoss).map((c) => c.entry.name);

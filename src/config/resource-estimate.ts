@@ -8,6 +8,7 @@
 // its own rule rather than a built-in's.
 import os from 'node:os';
 import v8 from 'node:v8';
+import { needsReference } from '../../algorithms/regularizer.ts';
 import { ENVS } from '../../envs/registry.ts';
 import { UserError } from '../base/errors.ts';
 import type { EnvShape } from '../policies/policy.ts';
@@ -71,7 +72,8 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
   const perSlot = env.numActions * OLD_PASS_COPIES + shape.activationsPerSlot;
   const miniBatchSlots = Math.ceil(rows / config.grpo.mini_batches) * shape.width;
   const evalRows = config.eval.episodes * ((config.eval.samples ?? config.eval.k) + 1);
-  const copies = config.grpo.use_kl_loss ? 5 : 4; // weights, Adam m and v, gradients (+ the KL reference)
+  // weights, Adam m and v, gradients (+ the frozen reference)
+  const copies = needsReference(config.grpo.use_kl_loss, config.regularizers) ? 5 : 4;
   const parts: MemoryPart[] = [
     ...episodeParts(`${rows} episodes (P × G) of up to ${env.maxTokens} actions`, rolloutKeys, rows, env, sizes),
     {

@@ -2,13 +2,21 @@
 // created from their definitions, each with its own named random stream, saved to and restored
 // from checkpoints, and the metrics their hooks return prefixed with their names.
 
-import type { Metrics, Reductions, Regularizer, RunShape } from '../../algorithms/regularizer.ts';
+import type {
+  Metrics,
+  Reductions,
+  Regularizer,
+  RegularizerDefinition,
+  RunShape,
+} from '../../algorithms/regularizer.ts';
 import { UserError } from '../base/errors.ts';
 import { Rng, type RngState } from '../base/rng.ts';
 import { checkRegularizers } from '../config/load.ts';
 
 export interface ActiveRegularizer {
   readonly name: string;
+  /** What the hooks were created from (`needsReference`, `needsLogPolicy`). */
+  readonly definition: RegularizerDefinition;
   readonly hooks: Regularizer;
   /** Its own stream: enabling another regularizer never changes this one's draws. */
   readonly rng: Rng;
@@ -37,7 +45,7 @@ export interface CreateOptions {
 
 /** Validate `entries` (same rules and messages as config loading) and create each regularizer. */
 export function createRegularizers(entries: unknown, opts: CreateOptions): ActiveRegularizer[] {
-  return checkRegularizers(entries, opts.where).map(({ entry: { name }, hooks }) => {
+  return checkRegularizers(entries, opts.where).map(({ entry: { name }, definition, hooks }) => {
     const saved = opts.saved?.[name];
     if (saved?.state !== undefined && hooks.setState) {
       try {
@@ -49,7 +57,7 @@ export function createRegularizers(entries: unknown, opts: CreateOptions): Activ
         );
       }
     }
-    return { name, hooks, rng: regularizerStream(opts.seed, name, saved?.rng) };
+    return { name, definition, hooks, rng: regularizerStream(opts.seed, name, saved?.rng) };
   });
 }
 

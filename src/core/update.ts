@@ -8,6 +8,7 @@ import type {
   LossHookResult,
   PolicyLossStats,
   Reductions,
+  ReplayBatch,
   StepInfo,
   TapedTokens,
   TokenContext,
@@ -59,6 +60,8 @@ export interface LossInputs {
   /** Taped log-probs and entropies of the taken actions, [rows*width]. */
   logProbs: tf.Tensor1D;
   entropy: tf.Tensor1D;
+  /** Taped log π over all actions, [rows*width, numActions]; needed when a definition sets needsLogPolicy. */
+  logPolicy?: tf.Tensor2D;
   batch: Batch;
   regularizers: readonly ActiveRegularizer[];
   grpo: GrpoConfig;
@@ -94,6 +97,10 @@ export function composeLoss(x: LossInputs): ComposedLoss {
   const lpValues = logProbs.dataSync() as Float32Array;
   const entValues = entropy.dataSync() as Float32Array;
   const clipStats = ppoClipStats(lpValues, mb.oldLogProbs, mb.advantages, mb.mask, clip);
+  const wantsLogPolicy = x.regularizers.find((r) => r.definition.needsLogPolicy);
+  if (wantsLogPolicy && !x.logPolicy)
+    throw new Error(`regularizer '${wantsLogPolicy.name}' needs the log-distribution, which composeLoss was not given`);
+  const logPolicy = wantsLogPolicy ? x.logPolicy : undefined;
   const shared: Omit<TokenContext, 'step'> = {
     batch: mb,
     logProbs: lpValues,
@@ -103,10 +110,17 @@ export function composeLoss(x: LossInputs): ComposedLoss {
     aggMode: grpo.loss_agg_mode,
     epoch: x.position.epoch,
     miniBatch: x.position.miniBatch,
+    ...(logPolicy && { logPolicy: logPolicy.dataSync() as Float32Array }),
   };
   const ctxOf = (reg: ActiveRegularizer): TokenContext => ({ ...shared, step: { ...x.step, rng: reg.rng } });
   const aggregate = (t: tf.Tensor1D) => aggregateLoss(t, mb.mask, mb.rows, mb.width, grpo.loss_agg_mode);
-  const taped: TapedTokens = { logProbs, entropy, mask: tf.tensor1d(mb.mask), aggregate };
+  const taped: TapedTokens = {
+    logProbs,
+    entropy,
+    mask: tf.tensor1d(mb.mask),
+    aggregate,
+    ...(logPolicy && { logPolicy }),
+  };
   const report = <T>(reg: ActiveRegularizer, result: LossHookResult<T>): T => {
     Object.assign(metrics, prefixMetrics(reg.name, result.metrics));
     Object.assign(reduce, prefixReductions(reg.name, result.reduce));
@@ -153,7 +167,10 @@ export function composeLoss(x: LossInputs): ComposedLoss {
   return { loss, metrics, reduce, selections };
 }
 
-/** One optimizer step on one mini-batch. Throws a UserError if the loss or gradient is not finite. */
+/**
+ * One optimizer step on one mini-batch, its loss multiplied by `lossScale` (replay rows). Throws a
+ * UserError if the loss or gradient is not finite.
+ */
 export function updateMiniBatch(
   policy: Policy,
   optimizer: Adam,
@@ -162,13 +179,23 @@ export function updateMiniBatch(
   settings: UpdateSettings,
   step: StepPosition,
   position: LossPosition,
+  lossScale = 1,
 ): MiniBatchReport {
   let report: MiniBatchReport = { metrics: {}, reduce: {} };
   const lossFn = (): tf.Scalar => {
-    const { logProbs, entropy } = tokenStats(policy.logits(mb.inputs), mb.actions, settings.temperature);
-    const out = composeLoss({ logProbs, entropy, batch: mb, regularizers, grpo: settings.grpo, step, position });
+    const { logProbs, entropy, logPolicy } = tokenStats(policy.logits(mb.inputs), mb.actions, settings.temperature);
+    const out = composeLoss({
+      logProbs,
+      entropy,
+      logPolicy,
+      batch: mb,
+      regularizers,
+      grpo: settings.grpo,
+      step,
+      position,
+    });
     report = out;
-    return out.loss;
+    return lossScale === 1 ? out.loss : tf.mul(out.loss, lossScale);
   };
   const notFinite = (loss: number, norm: number) =>
     new UserError(
@@ -183,6 +210,8 @@ export function updateMiniBatch(
 
 /**
  * All epochs and mini-batches of one step; returns their metrics combined (combineMiniBatchMetrics).
+ * With `replay`, every epoch continues with the replay rows as `grpo.mini_batches` more mini-batches
+ * (their loss × lossScale), whose metrics are combined on their own and logged with a `_replay` suffix.
  */
 export function updatePolicy(
   policy: Policy,
@@ -192,16 +221,26 @@ export function updatePolicy(
   settings: UpdateSettings,
   step: StepPosition,
   shuffle: Rng,
+  replay?: ReplayBatch,
 ): UpdateMetrics {
-  const perMiniBatch: MiniBatchReport[] = [];
-  for (let epoch = 0; epoch < settings.grpo.epochs; epoch++) {
-    const parts = miniBatchRows(batch.rows, settings.grpo.mini_batches, shuffle);
-    parts.forEach((rows, miniBatch) => {
-      const mb = parts.length === 1 ? batch : selectRows(batch, rows);
-      perMiniBatch.push(updateMiniBatch(policy, optimizer, mb, regularizers, settings, step, { epoch, miniBatch }));
+  const main: MiniBatchReport[] = [];
+  const replayed: MiniBatchReport[] = [];
+  const pass = (rowsOf: Batch, out: MiniBatchReport[], epoch: number, first: number, lossScale: number) => {
+    const parts = miniBatchRows(rowsOf.rows, settings.grpo.mini_batches, shuffle);
+    parts.forEach((rows, i) => {
+      const mb = parts.length === 1 ? rowsOf : selectRows(rowsOf, rows);
+      const position = { epoch, miniBatch: first + i };
+      out.push(updateMiniBatch(policy, optimizer, mb, regularizers, settings, step, position, lossScale));
     });
+    return parts.length;
+  };
+  for (let epoch = 0; epoch < settings.grpo.epochs; epoch++) {
+    const parts = pass(batch, main, epoch, 0, 1);
+    if (replay) pass(replay.batch, replayed, epoch, parts, replay.lossScale);
   }
-  return combineMiniBatchMetrics(perMiniBatch);
+  const out = combineMiniBatchMetrics(main);
+  if (replay) for (const [k, v] of Object.entries(combineMiniBatchMetrics(replayed))) out[`${k}_replay`] = v;
+  return out;
 }
 
 /**

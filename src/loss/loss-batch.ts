@@ -15,6 +15,8 @@ export interface LossBatch {
   hasActions: boolean;
   logProbs: Float32Array;
   entropy: Float32Array;
+  /** The current log-distribution per slot, [B·L·A] (field `log_policy`), for the tape's logPolicy. */
+  logPolicy?: Float32Array;
   step: number;
   totalSteps: number;
   epoch: number;
@@ -32,6 +34,7 @@ const TOKEN_FIELDS = [
   'turn_index',
   'old_log_policy',
   'actions',
+  'log_policy',
 ] as const;
 const ROW_FIELDS = ['group_ids', 'rewards', 'is_extra'] as const;
 const SCALAR_FIELDS = ['step', 'total_steps', 'epoch', 'mini_batch'] as const;
@@ -40,7 +43,12 @@ const REQUIRED = ['log_probs', 'old_log_probs', 'advantages', 'mask'] as const;
 
 /** A batch that only carries data: no policy reads it (the loss command has no policy). */
 function dataOnlyInputs(rows: number, width: number): PolicyInputs {
-  return { rows, width, selectRows: (r) => dataOnlyInputs(r.length, width) };
+  return {
+    rows,
+    width,
+    selectRows: (r) => dataOnlyInputs(r.length, width),
+    concatRows: (other, w) => dataOnlyInputs(rows + other.rows, w),
+  };
 }
 
 class FieldReader {
@@ -136,6 +144,37 @@ function checkActions(
   }
 }
 
+/**
+ * On the valid slots, `log_policy` is a log-distribution (Σ exp = 1 within 1e-4) whose entry at the
+ * taken action is `log_probs` (within 1e-5): the tape's two views of one forward pass must agree.
+ */
+function checkLogPolicy(
+  reader: FieldReader,
+  values: Float32Array,
+  numActions: number,
+  logProbs: Float32Array,
+  actions: Int32Array,
+  mask: Float32Array,
+  width: number,
+): void {
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    const at = `[${Math.floor(i / width)}][${i % width}]`;
+    let total = 0;
+    for (let v = 0; v < numActions; v++) total += Math.exp(values[i * numActions + v]);
+    if (Math.abs(total - 1) > 1e-4)
+      reader.fail('log_policy', `must hold log-distributions; the probabilities at ${at} sum to ${total}`);
+    const entry = values[i * numActions + actions[i]];
+    if (Math.abs(entry - logProbs[i]) > 1e-5) {
+      reader.fail(
+        'log_probs',
+        `must equal 'log_policy' at the taken action; at ${at} it is ${logProbs[i]}, ` +
+          `log_policy${at}[${actions[i]}] is ${entry}`,
+      );
+    }
+  }
+}
+
 /** Validate a parsed JSON document into a Batch plus the taped values. */
 export function parseLossBatch(doc: unknown, file: string): LossBatch {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
@@ -184,8 +223,15 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
     ? Int32Array.from(tokens('turn_index', { integer: true }))
     : new Int32Array(rows * width);
   const policy = has('old_log_policy') ? reader.distributions('old_log_policy', rows, width) : undefined;
+  const current = has('log_policy') ? reader.distributions('log_policy', rows, width) : undefined;
+  if (current && !has('actions'))
+    reader.fail('actions', "is required with 'log_policy': a [B][L] array of integers, the token taken at each slot");
+  if (current && policy && current.numActions !== policy.numActions)
+    reader.fail('log_policy', `has ${current.numActions} actions per slot, 'old_log_policy' ${policy.numActions}`);
   const actions = has('actions') ? Int32Array.from(tokens('actions', { integer: true })) : new Int32Array(rows * width);
-  if (has('actions')) checkActions(reader, actions, mask, width, policy && { field: 'old_log_policy', ...policy });
+  const sized = current ? { field: 'log_policy', ...current } : policy && { field: 'old_log_policy', ...policy };
+  if (has('actions')) checkActions(reader, actions, mask, width, sized);
+  if (current) checkLogPolicy(reader, current.values, current.numActions, logProbs, actions, mask, width);
   const length = new Int32Array(rows);
   const turns = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -206,7 +252,7 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
     oldEntropy,
     refLogProbs: has('ref_log_probs') ? tokens('ref_log_probs') : undefined,
     oldLogPolicy: policy?.values,
-    numActions: policy?.numActions ?? 0,
+    numActions: policy?.numActions ?? current?.numActions ?? 0,
     advantages: tokens('advantages'),
     groupId: has('group_ids')
       ? Int32Array.from(reader.perRow('group_ids', rows, true))
@@ -224,6 +270,7 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
     batch,
     hasActions: has('actions'),
     logProbs,
+    logPolicy: current?.values,
     entropy,
     step,
     totalSteps,

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Regularizer, TokenSelection } from '../../algorithms/regularizer.ts';
 import { UserError } from '../base/errors.ts';
 import type { LossConfig } from '../config/loss-config.ts';
-import { createRegularizers } from '../core/regularizer-set.ts';
+import { type ActiveRegularizer, createRegularizers } from '../core/regularizer-set.ts';
 import { composeLoss, type StepPosition, type UpdateMetrics } from '../core/update.ts';
 import type { LossBatch } from './loss-batch.ts';
 import { prepareLossBatch } from './loss-prepare.ts';
@@ -28,6 +28,8 @@ export interface LossOutput {
   grad_log_probs: number[][];
   /** d loss / d entropy [B][L] (non-zero with entropy terms). */
   grad_entropy: number[][];
+  /** With `log_policy`: d loss / d z [B][L][A] for the tape's log_softmax(z) at z = log_policy. */
+  grad_log_policy?: number[][][];
   metrics: Record<string, number>;
   /** Per regularizer whose loss hooks returned a selection (or, with `prepare`, zeroed mask entries). */
   selections: Record<string, SelectionOutput>;
@@ -54,6 +56,14 @@ function toRows(values: ArrayLike<number>, rows: number, width: number, mask?: A
   );
 }
 
+function distributionRows(values: ArrayLike<number>, rows: number, width: number, A: number): number[][][] {
+  return Array.from({ length: rows }, (_, r) =>
+    Array.from({ length: width }, (_, t) =>
+      Array.from({ length: A }, (_, v) => float32Number(values[(r * width + t) * A + v]) + 0),
+    ),
+  );
+}
+
 function selectionOutput(sel: TokenSelection, rows: number, width: number): SelectionOutput {
   const pairs = (idx: number[]) => idx.map((i): [number, number] => [Math.floor(i / width), i % width]);
   const out: SelectionOutput = { label: sel.label };
@@ -63,26 +73,40 @@ function selectionOutput(sel: TokenSelection, rows: number, width: number): Sele
   return out;
 }
 
+/** The fields the loss or the active regularizers read that the batch lacks: one line naming the first. */
+function requireFields(input: LossBatch, config: LossConfig, regularizers: ActiveRegularizer[], prepare: boolean) {
+  const fail = (message: string) => {
+    throw new UserError(message, 'batch');
+  };
+  if (!input.batch.refLogProbs) {
+    const reason = config.grpo.use_kl_loss
+      ? 'grpo.use_kl_loss is on'
+      : regularizers.filter((r) => r.definition.needsReference).map((r) => `regularizer '${r.name}' needs it`)[0];
+    if (reason) fail(`${reason} but the batch has no 'ref_log_probs' ([B][L] log-probs under the reference policy)`);
+  }
+  // without --prepare only the loss hooks run
+  const runs = (h: Regularizer) => prepare || Boolean(h.policyLoss || h.tokenWeights || h.lossTerm);
+  const reader = regularizers.find((r) => r.hooks.readsActions && runs(r.hooks));
+  if (reader && !input.hasActions) {
+    fail(
+      `field 'actions' is required: regularizer '${reader.name}' reads the sampled token of each slot ` +
+        '(a [B][L] array of integers, the index of the token taken at each slot)',
+    );
+  }
+  const wants = regularizers.find((r) => r.definition.needsLogPolicy);
+  if (wants && !input.logPolicy) {
+    fail(
+      `field 'log_policy' is required: regularizer '${wants.name}' reads the current log-distribution ` +
+        "(a [B][L][A] array, with 'actions'; 'log_probs' is its entry at the taken action)",
+    );
+  }
+}
+
 /** `prepare`: run the prepareBatch hooks on the batch first (src/loss/loss-prepare.ts). */
 export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepare?: boolean } = {}): LossOutput {
   let { batch } = input;
-  if (config.grpo.use_kl_loss && !batch.refLogProbs) {
-    throw new UserError(
-      "grpo.use_kl_loss is on but the batch has no 'ref_log_probs' ([B][L] log-probs under the reference policy)",
-      'batch',
-    );
-  }
   const regularizers = createRegularizers(config.regularizers, { seed: config.seed, where: 'regularizers' });
-  // without --prepare only the loss hooks run
-  const runs = (h: Regularizer) => opts.prepare || Boolean(h.policyLoss || h.tokenWeights || h.lossTerm);
-  const reader = regularizers.find((r) => r.hooks.readsActions && runs(r.hooks));
-  if (reader && !input.hasActions) {
-    throw new UserError(
-      `field 'actions' is required: regularizer '${reader.name}' reads the sampled token of each slot ` +
-        '(a [B][L] array of integers, the index of the token taken at each slot)',
-      'batch',
-    );
-  }
+  requireFields(input, config, regularizers, opts.prepare ?? false);
   const groups = new Set(batch.groupId).size;
   const step: StepPosition = {
     step: input.step,
@@ -97,13 +121,17 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
   let tokenLoss: Float32Array = new Float32Array(batch.rows * batch.width);
   const lp = tf.tensor1d(input.logProbs);
   const ent = tf.tensor1d(input.entropy);
+  const A = batch.numActions;
+  // z = log_policy: the tape's log-distribution is log_softmax(z), so the gradient is d loss / d z
+  const z = input.logPolicy && tf.tensor2d(input.logPolicy, [batch.rows * batch.width, A]);
   let loss = 0;
   let grads: tf.Tensor[] = [];
   try {
-    const f = tf.grads((logProbs: tf.Tensor, entropy: tf.Tensor) => {
+    const f = tf.grads((logProbs: tf.Tensor, entropy: tf.Tensor, logits?: tf.Tensor) => {
       const out = composeLoss({
         logProbs: logProbs as tf.Tensor1D,
         entropy: entropy as tf.Tensor1D,
+        logPolicy: logits && (tf.logSoftmax(logits) as tf.Tensor2D),
         batch,
         regularizers,
         grpo: config.grpo,
@@ -116,15 +144,17 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
       ({ metrics, selections: selected } = out);
       const value = out.loss;
       loss = value.dataSync()[0];
-      // a zero-weight path, so tf.grads has one to the entropies even when no term uses them
-      return tf.add(value, tf.mul(tf.sum(entropy), 0));
+      // zero-weight paths, so tf.grads has one to the entropies (and logits) even when no term uses them
+      const unused = tf.mul(tf.add(tf.sum(entropy), logits ? tf.sum(logits) : 0), 0);
+      return tf.add(value, unused);
     });
-    grads = tf.tidy(() => f([lp, ent]));
+    grads = tf.tidy(() => f(z ? [lp, ent, z] : [lp, ent]));
   } finally {
     lp.dispose();
     ent.dispose();
+    z?.dispose();
   }
-  const [gLp, gEnt] = grads.map((g) => g.dataSync() as Float32Array);
+  const [gLp, gEnt, gZ] = grads.map((g) => g.dataSync() as Float32Array);
   grads.forEach((g) => g.dispose());
   const selections: Record<string, SelectionOutput> = {};
   for (const [name, sel] of Object.entries({ ...prep?.selections, ...selected })) {
@@ -136,6 +166,7 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
     token_loss: toRows(tokenLoss, batch.rows, batch.width, batch.mask),
     grad_log_probs: toRows(gLp, batch.rows, batch.width),
     grad_entropy: toRows(gEnt, batch.rows, batch.width),
+    ...(gZ && { grad_log_policy: distributionRows(gZ, batch.rows, batch.width, A) }),
     // every metric derives from float32 data: print it at float32 precision too
     metrics: Object.fromEntries(
       Object.entries(metrics)

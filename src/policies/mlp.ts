@@ -43,6 +43,21 @@ export class FeatureInputs implements PolicyInputs {
     rows.forEach((r, i) => out.set(this.features.subarray(r * stride, (r + 1) * stride), i * stride));
     return new FeatureInputs(rows.length, this.width, this.obsSize, out);
   }
+
+  /** Padded slots get zero features (each slot's logits depend on its own observation only). */
+  concatRows(other: PolicyInputs, width: number): FeatureInputs {
+    const b = other as FeatureInputs;
+    const d = this.obsSize;
+    const out = new Float32Array((this.rows + b.rows) * width * d);
+    const place = (from: FeatureInputs, offset: number) => {
+      const stride = from.width * d;
+      for (let r = 0; r < from.rows; r++)
+        out.set(from.features.subarray(r * stride, (r + 1) * stride), (offset + r) * width * d);
+    };
+    place(this, 0);
+    place(b, this.rows);
+    return new FeatureInputs(this.rows + b.rows, width, d, out);
+  }
 }
 
 export class MlpPolicy implements Policy {

@@ -42,6 +42,16 @@ export class TokenInputs implements PolicyInputs {
     rows.forEach((r, i) => out.set(this.tokens.subarray(r * this.width, (r + 1) * this.width), i * this.width));
     return new TokenInputs(rows.length, this.width, out);
   }
+
+  /** Right-padded with PAD: causal attention never lets a padded position change an earlier one. */
+  concatRows(other: PolicyInputs, width: number): TokenInputs {
+    const b = other as TokenInputs;
+    const out = new Int32Array((this.rows + b.rows) * width).fill(PAD);
+    for (let r = 0; r < this.rows; r++) out.set(this.tokens.subarray(r * this.width, (r + 1) * this.width), r * width);
+    for (let r = 0; r < b.rows; r++)
+      out.set(b.tokens.subarray(r * b.width, (r + 1) * b.width), (this.rows + r) * width);
+    return new TokenInputs(this.rows + b.rows, width, out);
+  }
 }
 
 export class TransformerPolicy implements Policy {

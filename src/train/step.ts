@@ -2,6 +2,7 @@
 // → after. Everything a step reads or advances lives in a `TrainingState`, so a state restored from
 // a checkpoint continues exactly; the loop around the step (trainer.ts) owns the run directory.
 import { broadcastToTokens, groupAdvantages } from '../../algorithms/grpo.ts';
+import { needsReference } from '../../algorithms/regularizer.ts';
 import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
 import { type Batch, selectRows, tokenCount } from '../base/batch.ts';
 import { makeStreams, type RngStreams } from '../base/rng.ts';
@@ -14,6 +15,8 @@ import {
   prefixMetrics,
   regularizerWarnings,
 } from '../core/regularizer-set.ts';
+import { collectReplay } from '../core/replay.ts';
+import { shapeRewards } from '../core/reward-shaping.ts';
 import { type StepPosition, updatePolicy } from '../core/update.ts';
 import type { Policy } from '../policies/policy.ts';
 import { runBranchingEpisodes } from '../rollout/branching-rollout.ts';
@@ -30,7 +33,7 @@ export interface TrainingState {
   probeEnv: Env;
   streams: RngStreams;
   policy: Policy;
-  /** The KL reference (grpo.use_kl_loss), frozen at the run's starting weights. */
+  /** The reference (grpo.use_kl_loss, or a definition's needsReference), frozen at the run's starting weights. */
   reference: Policy | null;
   optimizer: Adam;
   regularizers: ActiveRegularizer[];
@@ -70,7 +73,7 @@ export function createTrainingState(config: Config, { resumeFrom, resumeFile, lo
   const optimizer = new Adam(policy.variables, config.optim);
   if (resumeFrom?.optimizer) optimizer.setState(resumeFrom.optimizer);
   // the KL reference is the policy the run started from: the warm start, or the seed's fresh init
-  const reference = config.grpo.use_kl_loss
+  const reference = needsReference(config.grpo.use_kl_loss, config.regularizers)
     ? makePolicy(config, probeEnv, makeStreams(config.seed).init, warmStart)
     : null;
   const regularizers: ActiveRegularizer[] = createRegularizers(config.regularizers, {
@@ -147,7 +150,9 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   if (reference) batch.refLogProbs = oldPass(reference, batch.inputs, batch.actions, temperature, false).logProbs;
   const rolloutSeconds = (performance.now() - tRollout) / 1000;
 
-  // 3. group-relative advantages over the whole batch (docs/grpo.md "Group advantages")
+  // 3. reward shaping, then group-relative advantages over the whole batch (docs/grpo.md "Group advantages")
+  const shaped = shapeRewards(batch, regularizers, info);
+  batch = shaped.batch;
   const rowAdvantages = groupAdvantages(batch.reward, batch.groupId, {
     normByStd: config.grpo.norm_adv_by_std,
     epsilon: config.grpo.epsilon,
@@ -155,9 +160,11 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   batch.advantages = broadcastToTokens(rowAdvantages, batch.mask, batch.width);
   const mainRows = Array.from({ length: batch.rows }, (_, i) => i).filter((i) => !batch.isExtra[i]);
   const main = extras.length ? selectRows(batch, mainRows) : batch;
-  const record: MetricsRecord = { step: step + 1, ...rowMetrics(main, temperature) };
+  // the rollout's metrics describe the environment's rewards; shaping logs its own
+  const scores = shaped.raw ? { ...main, reward: Float64Array.from(mainRows, (r) => shaped.raw![r]) } : main;
+  const record: MetricsRecord = { step: step + 1, ...rowMetrics(scores, temperature) };
   record['entropy/cov_logprob_adv'] = logProbAdvantageCovariance(main.oldLogProbs, main.advantages, main.mask);
-  Object.assign(record, branchStats);
+  Object.assign(record, branchStats, shaped.metrics);
 
   // 4. prepare
   for (const reg of regularizers) {
@@ -166,6 +173,9 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     batch = prepared.value;
     Object.assign(record, prefixMetrics(reg.name, prepared.metrics));
   }
+
+  const { replay, metrics: replayMetrics } = collectReplay(regularizers, batch, info);
+  Object.assign(record, replayMetrics);
 
   // 5. update
   const tUpdate = performance.now();
@@ -177,6 +187,7 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     { grpo: config.grpo, gradClip: config.optim.grad_clip, temperature },
     info,
     streams.shuffle,
+    replay,
   );
   Object.assign(record, update);
   const updateSeconds = (performance.now() - tUpdate) / 1000;

@@ -281,3 +281,58 @@ describe('one validator for every command', () => {
     }
   });
 });
+
+// Reads the reference policy's log-probs without the KL loss: at the first step the policy is the
+// reference, so they equal π_old's; after an update they differ.
+defineRegularizer({
+  name: 'test_reference',
+  summary: 'reads batch.refLogProbs (test only)',
+  schema: z.object({}).strict(),
+  needsReference: true,
+  create: () => ({
+    lossTerm: (ctx) => {
+      const b = ctx.batch;
+      let gap = 0;
+      for (let i = 0; i < b.mask.length; i++)
+        if (b.mask[i]) gap = Math.max(gap, Math.abs(b.refLogProbs![i] - b.oldLogProbs[i]));
+      return { value: tf.scalar(0), metrics: { ref_gap: gap } };
+    },
+  }),
+});
+
+describe('needsReference', () => {
+  it('the trainer fills batch.refLogProbs with grpo.use_kl_loss off, and adds no KL term', async () => {
+    const config = loadConfig('configs/quickstart.yaml', [
+      'steps=2',
+      'env.preset=open5',
+      'rollout.prompts_per_step=2',
+      'rollout.group_size=2',
+      'eval.episodes=2',
+      'grpo.use_kl_loss=false',
+      'regularizers=[{name: test_reference}]',
+    ]);
+    const dir = tempDir();
+    await train(config, { runDir: dir, log: () => {} });
+    const [first, second] = readJsonl(path.join(dir, 'metrics.jsonl'));
+    expect(first['test_reference/ref_gap']).toBe(0);
+    expect(second['test_reference/ref_gap']).toBeGreaterThan(0);
+    expect(first).not.toHaveProperty(['actor/kl_loss']);
+  });
+
+  it('`entrolab loss` asks for ref_log_probs as it does for use_kl_loss', () => {
+    const kl = errorOf(() =>
+      computeLoss(parseLossBatch(BATCH, 'b'), loadLossConfig(undefined, ['grpo.use_kl_loss=true'])),
+    );
+    const reg = errorOf(() =>
+      computeLoss(parseLossBatch(BATCH, 'b'), loadLossConfig(undefined, ['regularizers=[{name: test_reference}]'])),
+    );
+    const tail = " but the batch has no 'ref_log_probs' ([B][L] log-probs under the reference policy)";
+    expect(kl).toBe(`batch: grpo.use_kl_loss is on${tail}`);
+    expect(reg).toBe(`batch: regularizer 'test_reference' needs it${tail}`);
+    const withRef = computeLoss(
+      parseLossBatch({ ...BATCH, ref_log_probs: BATCH.old_log_probs }, 'b'),
+      loadLossConfig(undefined, ['regularizers=[{name: test_reference}]']),
+    );
+    expect(withRef.metrics['test_reference/ref_gap']).toBe(0);
+  });
+});

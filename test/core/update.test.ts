@@ -89,3 +89,57 @@ describe('the loss hooks in a training run (2 epochs × 3 mini-batches, 2 steps)
     }
   });
 });
+
+// Reads the current log-distribution (needsLogPolicy) and checks it against the tape's log-probs.
+defineRegularizer({
+  name: 'test_log_policy',
+  summary: 'reads the current log-distribution (test only)',
+  schema: z.object({}).strict(),
+  needsLogPolicy: true,
+  create: () => ({
+    lossTerm: (ctx, taped) => {
+      const A = ctx.batch.numActions;
+      let gap = 0;
+      for (let i = 0; i < ctx.batch.mask.length; i++)
+        if (ctx.batch.mask[i])
+          gap = Math.max(gap, Math.abs(ctx.logPolicy![i * A + ctx.batch.actions[i]] - ctx.logProbs[i]));
+      const [n, a] = taped.logPolicy!.shape;
+      return { value: tf.scalar(0), metrics: { gap, shape_ok: n === ctx.batch.mask.length && a === A ? 1 : 0 } };
+    },
+  }),
+});
+// Says whether its context holds the log-distribution.
+defineRegularizer({
+  name: 'test_sees_log_policy',
+  summary: 'reports whether it was given the log-distribution (test only)',
+  schema: z.object({}).strict(),
+  create: () => ({
+    lossTerm: (ctx, taped) => ({
+      value: tf.scalar(0),
+      metrics: { given: ctx.logPolicy && taped.logPolicy ? 1 : 0 },
+    }),
+  }),
+});
+
+describe('the log-distribution on the tape in a training run', () => {
+  const rows = async (list: string) => {
+    const dir = tempDir();
+    const sets = [
+      'steps=1',
+      'env.preset=open5',
+      'rollout.prompts_per_step=2',
+      'eval.episodes=2',
+      `regularizers=${list}`,
+    ];
+    await train(loadConfig('configs/quickstart.yaml', sets), { runDir: dir, log: () => {} });
+    return readJsonl(path.join(dir, 'metrics.jsonl'))[0];
+  };
+
+  it('is the forward pass behind the log-probs, given only when an active definition asks for it', async () => {
+    const asked = await rows('[{name: test_log_policy}, {name: test_sees_log_policy}]');
+    expect(asked['test_log_policy/gap']).toBe(0);
+    expect(asked['test_log_policy/shape_ok']).toBe(1);
+    expect(asked['test_sees_log_policy/given']).toBe(1);
+    expect((await rows('[{name: test_sees_log_policy}]'))['test_sees_log_policy/given']).toBe(0);
+  });
+});

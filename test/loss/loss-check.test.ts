@@ -1,7 +1,10 @@
 // src/loss/loss-check.ts (`entrolab loss`): the sampled tokens a method reads come from the batch's
-// `actions`, and a batch that lacks a field a method needs is one line naming it.
+// `actions`, a batch that lacks a field a method needs is one line naming it, the current
+// log-distribution reaches the tape from `log_policy` with its gradient, and each loss hook runs once.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineRegularizer } from '../../algorithms/regularizer.ts';
 import { loadLossConfig } from '../../src/config/loss-config.ts';
 import { parseLossBatch } from '../../src/loss/loss-batch.ts';
 import { computeLoss } from '../../src/loss/loss-check.ts';
@@ -98,3 +101,115 @@ describe('Clip_V reads the sampled token from `actions`', () => {
     );
   });
 });
+
+// Σ_v p_v² per slot, aggregated like the PG loss: d/dz_k = 2·p_k·(p_k − Σ p²) per slot, over N.
+defineRegularizer({
+  name: 'test_collision',
+  summary: 'collision probability of the current distribution (test only)',
+  schema: z.object({}).strict(),
+  needsLogPolicy: true,
+  create: () => ({
+    lossTerm: (ctx, taped) => ({
+      value: taped.aggregate(tf.sum(tf.square(tf.exp(taped.logPolicy!)), 1) as tf.Tensor1D),
+      metrics: { p0: Math.exp(ctx.logPolicy![0]) },
+    }),
+  }),
+});
+
+describe('the current log-distribution on the tape (log_policy)', () => {
+  // one row, slots 0 and 1 valid: p = (0.5, 0.25, 0.25) and (0.2, 0.3, 0.5); advantages 0, so only the term
+  const doc = {
+    log_probs: [[ln(0.5), ln(0.5), ln(1 / 3)]],
+    old_log_probs: [[ln(0.5), ln(0.5), ln(1 / 3)]],
+    advantages: [[0, 0, 0]],
+    mask: [[1, 1, 0]],
+    actions: [[0, 2, 0]],
+    log_policy: [
+      [
+        [ln(0.5), ln(0.25), ln(0.25)],
+        [ln(0.2), ln(0.3), ln(0.5)],
+        [ln(1 / 3), ln(1 / 3), ln(1 / 3)],
+      ],
+    ],
+  };
+  const config = loadLossConfig(undefined, ['regularizers=[{name: test_collision}]']);
+
+  it('value and gradient d loss / d z by hand', () => {
+    const out = computeLoss(parseLossBatch(doc, 'b.json'), config);
+    // Σp² = 0.375 and 0.38, token-mean over 2
+    expect(out.loss).toBeCloseTo(0.3775, 6);
+    expect(out.metrics['test_collision/p0']).toBeCloseTo(0.5, 6);
+    // p_k·(p_k − Σp²): (0.0625, −0.03125, −0.03125), (−0.036, −0.024, 0.06), the padded slot 0
+    const expected = [
+      [0.0625, -0.03125, -0.03125],
+      [-0.036, -0.024, 0.06],
+      [0, 0, 0],
+    ];
+    out.grad_log_policy![0].forEach((slot, t) => {
+      slot.forEach((g, k) => expect(g, `[0][${t}][${k}]`).toBeCloseTo(expected[t][k], 6));
+    });
+    expect(out.grad_log_probs).toEqual([[0, 0, 0]]);
+  });
+
+  it('is printed for any batch that has it, and asked for by name when a method needs it', () => {
+    const plain = computeLoss(parseLossBatch(doc, 'b.json'), loadLossConfig(undefined, []));
+    expect(plain.grad_log_policy).toEqual([[0, 1, 2].map(() => [0, 0, 0])]);
+    const { log_policy: _lp, ...without } = doc;
+    expect(errorOf(() => computeLoss(parseLossBatch(without, 'b.json'), config))).toBe(
+      "batch: field 'log_policy' is required: regularizer 'test_collision' reads the current log-distribution " +
+        "(a [B][L][A] array, with 'actions'; 'log_probs' is its entry at the taken action)",
+    );
+    expect(computeLoss(parseLossBatch(without, 'b.json'), loadLossConfig(undefined, [])).grad_log_policy).toBe(
+      undefined,
+    );
+  });
+
+  it('needs actions, and log_probs equal to its entry at the action', () => {
+    const { actions: _a, ...noActions } = doc;
+    expect(errorOf(() => parseLossBatch(noActions, 'b.json'))).toBe(
+      "b.json: field 'actions' is required with 'log_policy': a [B][L] array of integers, the token taken at each slot",
+    );
+    expect(errorOf(() => parseLossBatch({ ...doc, actions: [[0, 1, 0]] }, 'b.json'))).toMatch(
+      /^b\.json: field 'log_probs' must equal 'log_policy' at the taken action; at \[0\]\[1\] it is -0\.69314/,
+    );
+    const unnormalised = { ...doc, log_policy: [[doc.log_policy[0][0], [0, 0, 0], doc.log_policy[0][2]]] };
+    expect(errorOf(() => parseLossBatch(unnormalised, 'b.json'))).toBe(
+      "b.json: field 'log_policy' must hold log-distributions; the probabilities at [0][1] sum to 3",
+    );
+  });
+});
+
+const calls = { policyLoss: 0, tokenWeights: 0, lossTerm: 0 };
+defineRegularizer({
+  name: 'test_loss_counter',
+  summary: 'counts its loss-hook calls (test only)',
+  schema: z.object({}).strict(),
+  create: () => ({
+    policyLoss: (_ctx, taped) => {
+      calls.policyLoss += 1;
+      return { value: tf.zerosLike(taped.logProbs), actor: { pgClipfrac: 0, pgClipfracLower: 0, ppoKl: 0 } };
+    },
+    tokenWeights: (ctx) => {
+      calls.tokenWeights += 1;
+      return { value: new Float32Array(ctx.batch.mask.length).fill(1) };
+    },
+    lossTerm: () => {
+      calls.lossTerm += 1;
+      return { value: tf.scalar(0) };
+    },
+  }),
+});
+
+describe('one `entrolab loss` call', () => {
+  it('calls each loss hook exactly once', () => {
+    computeLoss(
+      parseLossBatch(doc2(), 'b.json'),
+      loadLossConfig(undefined, ['regularizers=[{name: test_loss_counter}]']),
+    );
+    expect(calls).toEqual({ policyLoss: 1, tokenWeights: 1, lossTerm: 1 });
+  });
+});
+
+function doc2() {
+  return { log_probs: [[-1, -2]], old_log_probs: [[-1, -2]], advantages: [[1, 1]], mask: [[1, 1]] };
+}
