@@ -8,6 +8,9 @@ import './policies/registry.ts';
 // zod itself, so a plugin's schemas are built with the same zod the config loader reads them with
 export { z } from 'zod';
 export { chooseTemperature, mixBatch, reinforceCount, selectReinforceRows } from '../algorithms/aepo.ts';
+// the types the functions and interfaces above mention, so a plugin can name every one of them
+export { AGG_MODES } from '../algorithms/aggregate.ts';
+export type { ClipCovInputs, ClipCovSelection } from '../algorithms/clip-cov.ts';
 // each regularizer's math on plain arrays/tensors (papers and reference functions cited in each file)
 export { clipCovTokenLoss, selectClipCov } from '../algorithms/clip-cov.ts';
 export { averagingWeights, codeEpochWeight, hingePenalty, indicatorPenalty, paperBeta } from '../algorithms/epo.ts';
@@ -19,17 +22,34 @@ export {
   aggregateValues,
   broadcastToTokens,
   type ClipOptions,
+  type ClipStats,
   groupAdvantages,
+  KL_TYPES,
   type KlType,
   klPenalty,
   maskedMean,
   ppoClipStats,
   ppoClipTokenLoss,
   type SurrogateVariant,
+  type TokenStats,
   tokenStats,
 } from '../algorithms/grpo.ts';
+export type { KlCovSelection } from '../algorithms/kl-cov.ts';
 export { klCovTokenLoss, selectKlCov } from '../algorithms/kl-cov.ts';
 export { defineRegularizer, REGULARIZERS, registerRegularizer } from '../algorithms/registry.ts';
+export type {
+  Brancher,
+  BranchPoint,
+  ExtraRollout,
+  Measured,
+  PolicyLossStats,
+  ProbeSummary,
+  Reduction,
+  Reductions,
+  RolloutPlan,
+  RunShape,
+  StepSummary,
+} from '../algorithms/regularizer.ts';
 export {
   type LossHookResult,
   type Metrics,
@@ -43,7 +63,7 @@ export {
   type TokenContext,
   type TokenSelection,
 } from '../algorithms/regularizer.ts';
-export { omegaCode, omegaFirstOrder, steerWeights } from '../algorithms/steer.ts';
+export { omegaCode, omegaFirstOrder, type SteerConfig, steerSchema, steerWeights } from '../algorithms/steer.ts';
 export { centredCovariance } from '../algorithms/token-covariance.ts';
 export type {
   Env,
@@ -56,18 +76,28 @@ export type {
   StepResult,
 } from '../envs/env.ts';
 export { defineEnv, ENVS, registerEnv } from '../envs/registry.ts';
+export type { BackendInfo } from './backend/backend.ts';
 export { selectBackend } from './backend/backend.ts';
 export type { Batch } from './base/batch.ts';
+export type { DefinitionTable } from './base/definitions.ts';
 export { UserError } from './base/errors.ts';
-export { Rng } from './base/rng.ts';
+export { Rng, type RngStreams, STREAM_NAMES, type StreamName } from './base/rng.ts';
+export type { Tokenizer } from './base/tokenizer.ts';
 export { loadConfig, parseConfig } from './config/load.ts';
 export { type LossConfig, parseLossConfig } from './config/loss-config.ts';
 export type { Config } from './config/schema.ts';
+export type { Adam } from './core/adam.ts';
+export type { EntropyChange } from './core/entropy-diagnostics.ts';
 export { entropyChange, logProbAdvantageCovariance } from './core/entropy-diagnostics.ts';
+export type { EvalOptions, EvalResult } from './core/evaluate.ts';
 export { evaluate } from './core/evaluate.ts';
+export type { CreateOptions, SavedRegularizer } from './core/regularizer-set.ts';
 export { type ActiveRegularizer, createRegularizers } from './core/regularizer-set.ts';
+export type { LossPosition, StepPosition, UpdateMetrics } from './core/update.ts';
 export { type ComposedLoss, composeLoss, type LossInputs } from './core/update.ts';
+export type { LossBatch } from './loss/loss-batch.ts';
 export { parseLossBatch, readLossBatch } from './loss/loss-batch.ts';
+export type { LossOutput, SelectionOutput } from './loss/loss-check.ts';
 // the `entrolab loss` computation: one JSON mini-batch → loss, per-token loss, gradients, selections
 export { computeLoss } from './loss/loss-check.ts';
 export type {
@@ -81,7 +111,11 @@ export type {
   SamplingSession,
 } from './policies/policy.ts';
 export { definePolicy, POLICIES, registerPolicy } from './policies/registry.ts';
+export type { Checkpoint, OptimizerState, TensorData } from './run/checkpoint.ts';
+export type { MetricsRecord, MetricsSink } from './run/metrics-log.ts';
+export type { SftSummary, TrainSummary } from './run/run-dir.ts';
 export { type RunStatus, type RunSummary, readStatus, readSummary } from './run/run-dir.ts';
+export type { StateOptions } from './train/step.ts';
 // one training step on its own, for a loop of your own (trainer.ts shows the run management around it)
 export {
   createTrainingState,

@@ -13,7 +13,7 @@ export interface LossConfig {
   grpo: GrpoConfig;
   /** Seeds each regularizer's stream exactly as a run with this seed does at its first draw. */
   seed: number;
-  regularizers: ({ name: string } & Raw)[];
+  regularizers: ({ name: string } & Record<string, unknown>)[];
 }
 
 export function parseLossConfig(raw: unknown, file: string): LossConfig {

@@ -17,17 +17,17 @@ beforeAll(async () => {
   await selectBackend('cpu');
 });
 
-/** The fenced blocks of the README's "Write your own regularizer" section, by language. */
+/** The fenced blocks of the README's "Anatomy of a regularizer" section, by language. */
 function readmeBlocks(): { ts: string[]; yaml: string[] } {
   const readme = fs.readFileSync('README.md', 'utf8');
-  const start = readme.indexOf('## Write your own regularizer');
+  const start = readme.indexOf('## Anatomy of a regularizer');
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
   const blocks = (lang: string) =>
     [...section.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]);
   return { ts: blocks('ts'), yaml: blocks('yaml') };
 }
 
-describe('the README section "Write your own regularizer"', () => {
+describe('the README section "Anatomy of a regularizer"', () => {
   it('shows the whole file, which registers its name once', () => {
     const { ts } = readmeBlocks();
     expect(ts).toEqual([fs.readFileSync('algorithms/entropy-floor.ts', 'utf8')]);

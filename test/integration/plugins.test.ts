@@ -26,7 +26,6 @@ defineRegularizer({
   name: 'test_half',
   summary: 'halves the per-token loss (test plugin)',
   schema: z.object({ factor: z.number().gt(0).default(0.5) }).strict(),
-  replacesPolicyLoss: false,
   create: (config) => ({
     tokenWeights: (ctx) => ({
       value: new Float32Array(ctx.batch.mask.length).fill(config.factor),

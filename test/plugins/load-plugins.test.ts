@@ -25,7 +25,6 @@ export const calm = defineRegularizer({
   name: 'test_calm',
   summary: 'a plugin regularizer (test only)',
   schema: z.object({ coef: z.number().min(0).default(0.5) }).strict(),
-  replacesPolicyLoss: false,
   create: () => ({}),
 });
 defineEnv({ name: 'test-plugin-grid', summary: 'a plugin env (test only)', schema: z.object({}).strict(),
@@ -85,7 +84,7 @@ describe('loading plugins', () => {
     const dir = pluginDir({
       'throws.mjs': "throw new Error('no GPU here\\nat line 2');",
       'taken.mjs': `import { defineRegularizer, z } from 'entrolab';
-defineRegularizer({ name: 'clip_cov', summary: '', schema: z.object({}), replacesPolicyLoss: false, create: () => ({}) });`,
+defineRegularizer({ name: 'clip_cov', summary: '', schema: z.object({}), create: () => ({}) });`,
     });
     const file = (name: string) => path.join(dir, name);
     expect(await failure(dir, './nope.ts')).toBe(
