@@ -5,6 +5,7 @@
 //   α = min(|H* − H|, 0.1)/p_corr, α ← α/(1+α),  A'_t = (1 − α)·A_t + α·b_i·ρ_t
 import type { Batch } from '../src/base/batch.ts';
 import { UserError } from '../src/base/errors.ts';
+import { logSoftmaxAt } from '../src/base/numerics.ts';
 
 /**
  * log π_old^T(a) − log π_old(a) per slot from the stored log-distribution at the row's sampling
@@ -15,15 +16,14 @@ export function temperatureLogRatio(batch: Batch, temperature: number): Float32A
     throw new UserError("mode is needs the old policy's full distribution (batch.oldLogPolicy)", 'aepo.mode');
   const { width, numActions: V } = batch;
   const out = new Float32Array(batch.mask.length);
+  const scaled = new Float64Array(V);
   for (let i = 0; i < out.length; i++) {
     if (!batch.mask[i]) continue;
     const scale = batch.temperature[Math.floor(i / width)] / temperature;
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) max = Math.max(max, batch.oldLogPolicy[i * V + v] * scale);
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += Math.exp(batch.oldLogPolicy[i * V + v] * scale - max);
+    for (let v = 0; v < V; v++) scaled[v] = batch.oldLogPolicy[i * V + v] * scale;
     const a = batch.actions[i];
-    out[i] = batch.oldLogPolicy[i * V + a] * scale - max - Math.log(sum) - batch.oldLogPolicy[i * V + a];
+    // the scaled row at temperature 1 (x / 1 is exact): log softmax(lp·T_row/T)[a] − lp[a]
+    out[i] = logSoftmaxAt(scaled, 0, V, 1, a) - batch.oldLogPolicy[i * V + a];
   }
   return out;
 }

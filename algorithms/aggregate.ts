@@ -1,7 +1,11 @@
 // How per-token values become one number: the run's loss aggregation (verl `core_algos.agg_loss`,
-// docs/bonus-clipcov-klcov-loss.md "Aggregation") and the plain masked mean. Every loss, metric and
-// regularizer reduces through these, so the rule is written once.
+// docs/bonus-clipcov-klcov-loss.md "Aggregation") and the plain masked mean (written once in
+// src/base/numerics.ts, re-exported here). Every loss, metric and regularizer reduces through these,
+// so the rule is written once.
 import * as tf from '@tensorflow/tfjs';
+import { maskedMean } from '../src/base/numerics.ts';
+
+export { maskedMean };
 
 export const AGG_MODES = [
   'token-mean',
@@ -10,22 +14,6 @@ export const AGG_MODES = [
   'seq-mean-token-sum-norm',
 ] as const;
 export type AggMode = (typeof AGG_MODES)[number];
-
-/** Σ v·m / Σ m over the slots with m ≠ 0 (and `include(row)` when given); 0 when nothing counts. */
-export function maskedMean(
-  values: ArrayLike<number>,
-  mask: ArrayLike<number>,
-  include?: { width: number; row: (row: number) => boolean },
-): number {
-  let sum = 0;
-  let count = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i] || (include && !include.row(Math.floor(i / include.width)))) continue;
-    sum += values[i] * mask[i];
-    count += mask[i];
-  }
-  return count > 0 ? sum / count : 0;
-}
 
 /** Valid tokens per row and overall: what every aggregation mode divides by. */
 export interface MaskCounts {

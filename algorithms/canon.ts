@@ -7,6 +7,7 @@
 // Formulas in words: docs/entropy-clip-canon-balanced.md.
 import { z } from 'zod';
 import type { Batch } from '../src/base/batch.ts';
+import { mean } from '../src/base/numerics.ts';
 import { defineRegularizer, type Metrics, type Regularizer, type Reported, type StepInfo } from './regularizer.ts';
 
 export const canonSchema = z
@@ -91,15 +92,15 @@ export function canonAdvantages(
   }
   const advantages = new Float64Array(rewards.length).fill(Number.NaN);
   const groups: CanonGroupStats[] = [];
-  const mean = (rows: number[]) => (rows.length ? rows.reduce((s, i) => s + rewards[i], 0) / rows.length : 0);
+  const meanReward = (rows: number[]) => mean(rows.map((i) => rewards[i]));
   for (const rows of members.values()) {
     const sorted = rows.slice().sort((a, b) => metric[a] - metric[b] || a - b);
     const mid = Math.floor(sorted.length / 2);
     const low = sorted.slice(0, mid);
     const high = sorted.slice(mid);
     const single = rows.length === 1;
-    const lowMean = single ? 0 : mean(low);
-    const highMean = single ? 0 : mean(high);
+    const lowMean = single ? 0 : meanReward(low);
+    const highMean = single ? 0 : meanReward(high);
     for (const i of high)
       advantages[i] = w.mu * (rewards[i] - w.alpha * lowMean + w.beta) + (1 - w.mu) * (rewards[i] - highMean);
     for (const i of low)
@@ -149,14 +150,8 @@ export function canonBatch(batch: Batch, c: CanonConfig, step: number): { batch:
   const include = (r: number) => !batch.isExtra[r];
   const entropy = rowMeans(batch.oldEntropy, batch.mask, batch.rows, batch.width);
   const metric = c.metric === 'entropy' ? entropy : Float64Array.from({ length: batch.rows }, (_, r) => r);
-  let rewardSum = 0;
-  let rows = 0;
-  for (let r = 0; r < batch.rows; r++) {
-    if (!include(r)) continue;
-    rewardSum += batch.reward[r];
-    rows += 1;
-  }
-  const muT = interWeight(c.schedule, c.mu, step + 1, rows ? rewardSum / rows : 0);
+  const mainRewards = Array.from(batch.reward).filter((_, r) => include(r));
+  const muT = interWeight(c.schedule, c.mu, step + 1, mean(mainRewards));
   const { advantages, groups } = canonAdvantages(
     batch.reward,
     batch.groupId,
@@ -170,7 +165,6 @@ export function canonBatch(batch: Batch, c: CanonConfig, step: number): { batch:
     if (include(r)) tokens[i] = advantages[r] * batch.mask[i];
   }
   const split = groups.filter((g) => g.low.length > 0);
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
   const metrics = {
     mu_t: muT,
     r_high_mean: mean(split.map((g) => g.highMean)),

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { Batch } from '../src/base/batch.ts';
 import { UserError } from '../src/base/errors.ts';
+import { logPolicyEntropy, type PopulationStats, populationStats } from '../src/base/numerics.ts';
 import { defineRegularizer, type Metrics, type Regularizer, type Reported } from './regularizer.ts';
 
 export const entropyClipSchema = z
@@ -46,11 +47,7 @@ export function centredDiscriminator(
   numActions: number,
   action: number,
 ): number {
-  let entropy = 0;
-  for (let v = 0; v < numActions; v++) {
-    const lp = logPolicy[offset + v];
-    entropy -= Math.exp(lp) * lp;
-  }
+  const entropy = logPolicyEntropy(logPolicy, offset, numActions);
   let expected = 0;
   for (let v = 0; v < numActions; v++) {
     const lp = logPolicy[offset + v];
@@ -78,33 +75,10 @@ export interface ClipSelection {
   capped: boolean;
 }
 
-function populationStats(
-  values: ArrayLike<number>,
-  mask: ArrayLike<number>,
-): { valid: number; mean: number; std: number } {
-  let valid = 0;
-  let sum = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    valid += 1;
-    sum += values[i];
-  }
-  if (valid === 0) return { valid, mean: 0, std: 0 };
-  const mean = sum / valid;
-  let sq = 0;
-  for (let i = 0; i < mask.length; i++) if (mask[i]) sq += (values[i] - mean) ** 2;
-  return { valid, mean, std: Math.sqrt(sq / valid) };
-}
-
-function selection(
-  keep: Uint8Array,
-  candidates: number[],
-  stats: { valid: number; mean: number; std: number },
-  capped: boolean,
-): ClipSelection {
+function selection(keep: Uint8Array, candidates: number[], stats: PopulationStats, capped: boolean): ClipSelection {
   const dropped: number[] = [];
   for (let i = 0; i < keep.length; i++) if (!keep[i]) dropped.push(i);
-  return { keep, dropped, candidates, ...stats, capped };
+  return { keep, dropped, candidates, valid: stats.count, mean: stats.mean, std: stats.std, capped };
 }
 
 /**
@@ -155,8 +129,8 @@ export function clipVSelection(
     keep[i] = 0;
     if (advantages[i] < 0) negative.push(i);
   }
-  const k = Math.max(Math.floor(maxFrac * stats.valid), 1);
-  const capped = candidates.length / stats.valid > maxFrac && negative.length > k;
+  const k = Math.max(Math.floor(maxFrac * stats.count), 1);
+  const capped = candidates.length / stats.count > maxFrac && negative.length > k;
   if (capped) {
     const top = new Set(
       negative

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Batch } from '../src/base/batch.ts';
+import { mean, sampleStd } from '../src/base/numerics.ts';
 import { maskedMean } from './aggregate.ts';
 import {
   defineRegularizer,
@@ -171,7 +172,7 @@ export class Epo implements Regularizer {
       this.config.reference === 'including_current' && this.current !== undefined
         ? [...this.history, this.current]
         : this.history;
-    return values.length > 0 ? values.reduce((s, x) => s + x, 0) / values.length : undefined;
+    return values.length > 0 ? mean(values) : undefined;
   }
 
   beta(totalSteps: number): number {
@@ -240,9 +241,7 @@ export class Epo implements Regularizer {
     // rolling std of the step entropy over the last 10 steps (`epo/entropy_volatility`)
     const recent = this.history.slice(-10);
     if (recent.length < 2) return {};
-    const m = recent.reduce((a, x) => a + x, 0) / recent.length;
-    const volatility = Math.sqrt(recent.reduce((a, x) => a + (x - m) ** 2, 0) / (recent.length - 1));
-    return { metrics: { entropy_volatility: volatility } };
+    return { metrics: { entropy_volatility: sampleStd(recent) } };
   }
 
   getState(): EpoState {

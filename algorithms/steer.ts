@@ -5,6 +5,7 @@
 // Everything is computed from detached values (the TokenContext arrays and the stored π_old).
 import { z } from 'zod';
 import { UserError } from '../src/base/errors.ts';
+import { centredDiscriminator } from './entropy-clip.ts';
 import {
   defineRegularizer,
   type LossHookResult,
@@ -61,20 +62,10 @@ export function omegaFirstOrder(
   numActions: number,
   advantage: number,
 ): number {
-  let entropy = 0;
-  for (let v = 0; v < numActions; v++) {
-    const lp = logPolicy[offset + v];
-    entropy -= Math.exp(lp) * lp;
-  }
-  let expectedS = 0;
-  for (let v = 0; v < numActions; v++) {
-    const p = Math.exp(logPolicy[offset + v]);
-    expectedS += p * p * (logPolicy[offset + v] + entropy);
-  }
+  // S_k − E_{v∼p}[S_v] is minus Clip_V's centred discriminator D (entropy-clip.ts)
   const pk = Math.exp(logPolicy[offset + action]);
-  const sk = pk * (logPolicy[offset + action] + entropy);
   const x = clamp(Math.exp(logProb), 1e-8, 1 - 1e-8);
-  const omega = advantage * (x / clamp(pk, 1e-8, 1)) * (sk - expectedS);
+  const omega = advantage * (x / clamp(pk, 1e-8, 1)) * -centredDiscriminator(logPolicy, offset, numActions, action);
   return Number.isFinite(omega) ? omega : 0;
 }
 

@@ -4,6 +4,7 @@
 // We measure the logit change Δz of the actual update on the same states (log-softmax differences
 // differ from logit differences by a per-state constant, which leaves the covariance unchanged).
 import { centredCovariance } from '../../algorithms/token-covariance.ts';
+import { logPolicyEntropy } from '../base/numerics.ts';
 
 export interface EntropyChange {
   /** Token-mean of H_after − H_before over valid slots. */
@@ -24,15 +25,10 @@ export function entropyChange(
   for (let s = 0; s < mask.length; s++) {
     if (!mask[s]) continue;
     const o = s * numActions;
-    let hBefore = 0;
-    let hAfter = 0;
     let meanLog = 0;
     let meanDelta = 0;
     for (let a = 0; a < numActions; a++) {
       const p = Math.exp(logPolicyBefore[o + a]);
-      const q = Math.exp(logPolicyAfter[o + a]);
-      hBefore -= p * logPolicyBefore[o + a];
-      hAfter -= q * logPolicyAfter[o + a];
       meanLog += p * logPolicyBefore[o + a];
       meanDelta += p * (logPolicyAfter[o + a] - logPolicyBefore[o + a]);
     }
@@ -41,7 +37,7 @@ export function entropyChange(
       const p = Math.exp(logPolicyBefore[o + a]);
       cov += p * (logPolicyBefore[o + a] - meanLog) * (logPolicyAfter[o + a] - logPolicyBefore[o + a] - meanDelta);
     }
-    measured += hAfter - hBefore;
+    measured += logPolicyEntropy(logPolicyAfter, o, numActions) - logPolicyEntropy(logPolicyBefore, o, numActions);
     predicted -= cov;
     n += 1;
   }

@@ -1,5 +1,6 @@
 // Evaluation on the test split: greedy success, sampled success (pass@1) and the pass@k curve.
 import type { EnvFactory, Prompt } from '../../envs/env.ts';
+import { mean } from '../base/numerics.ts';
 import { Rng } from '../base/rng.ts';
 import type { EvalConfig } from '../config/schema.ts';
 import type { Policy } from '../policies/policy.ts';
@@ -69,14 +70,11 @@ export function evaluate(envFactory: EnvFactory, policy: Policy, opts: EvalOptio
   });
   const correct = prompts.map(() => 0);
   for (const e of sampled) if (e.success) correct[e.groupId] += 1;
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
-  let passSum = 0;
-  for (const c of correct) passSum += passAtK(n, c, opts.k);
   return {
     prompts: prompts.length,
     successGreedy: mean(greedy.map((e) => (e.success ? 1 : 0))),
     successSampled: mean(sampled.map((e) => (e.success ? 1 : 0))),
-    passAtK: prompts.length ? passSum / prompts.length : 0,
+    passAtK: mean(correct.map((c) => passAtK(n, c, opts.k))),
     k: opts.k,
     rewardMean: mean(sampled.map((e) => e.reward)),
     lengthMean: mean(sampled.map((e) => e.actions.length)),

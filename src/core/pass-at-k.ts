@@ -6,6 +6,8 @@
 // large binomial coefficient. Averaged over prompts it estimates the expected pass@k without the
 // downward bias of "solved by one of the first k samples" when n > k; with n = k it is that naive
 // estimate exactly (1 when c > 0, else 0).
+import { mean } from '../base/numerics.ts';
+
 /** pass@k of one prompt from n samples with c correct (0 ≤ c ≤ n, 1 ≤ k ≤ n). */
 export function passAtK(n: number, c: number, k: number): number {
   if (!(Number.isInteger(n) && Number.isInteger(c) && Number.isInteger(k)) || c < 0 || c > n || k < 1 || k > n)
@@ -19,11 +21,7 @@ export function passAtK(n: number, c: number, k: number): number {
 /** The mean pass@k over prompts, one count of correct samples per prompt, for each k in `ks`. */
 export function passAtKCurve(correct: readonly number[], n: number, ks: readonly number[]): Record<string, number> {
   const curve: Record<string, number> = {};
-  for (const k of ks) {
-    let sum = 0;
-    for (const c of correct) sum += passAtK(n, c, k);
-    curve[String(k)] = correct.length ? sum / correct.length : 0;
-  }
+  for (const k of ks) curve[String(k)] = mean(correct.map((c) => passAtK(n, c, k)));
   return curve;
 }
 

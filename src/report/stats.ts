@@ -1,6 +1,9 @@
 // Summary statistics over seeds: mean, sample standard deviation, and the 95% confidence
 // interval of the mean from Student's t distribution (n − 1 degrees of freedom). With few seeds
 // the t quantile is much wider than 1.96 (12.71 at n = 2, 4.30 at n = 3), which is the point.
+import { mean as plainMean, sampleStd } from '../base/numerics.ts';
+
+export { sampleStd };
 
 export interface MeanCi {
   /** Number of finite values used. */
@@ -12,20 +15,9 @@ export interface MeanCi {
   halfWidth: number;
 }
 
+/** The mean of the values; NaN for none (a cell without runs has no mean to show). */
 export function mean(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  let sum = 0;
-  for (const v of values) sum += v;
-  return sum / values.length;
-}
-
-/** Sample standard deviation with Bessel's correction. */
-export function sampleStd(values: readonly number[]): number {
-  if (values.length < 2) return NaN;
-  const m = mean(values);
-  let squares = 0;
-  for (const v of values) squares += (v - m) ** 2;
-  return Math.sqrt(squares / (values.length - 1));
+  return values.length === 0 ? NaN : plainMean(values);
 }
 
 /** Mean ± 95% CI half-width over the finite entries of `values`. */

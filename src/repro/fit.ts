@@ -1,6 +1,7 @@
 // Small statistics over one run's per-step numbers: least-squares line, correlation, rank
 // correlation, percentiles and window means. Pure functions of the metrics, so every number a
 // claim page shows can be recomputed from metrics.jsonl.
+import { populationStats } from '../base/numerics.ts';
 import { mean } from '../report/stats.ts';
 
 export interface LineFit {
@@ -79,9 +80,7 @@ export function diffs(values: readonly number[]): number[] {
   return values.slice(1).map((v, i) => v - values[i]);
 }
 
-/** Population variance. */
+/** Population variance; NaN for no values. */
 export function variance(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const m = mean(values);
-  return mean(values.map((v) => (v - m) ** 2));
+  return values.length === 0 ? NaN : populationStats(values).variance;
 }

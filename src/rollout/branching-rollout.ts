@@ -11,8 +11,9 @@
 import type { Brancher, ProbeSummary } from '../../algorithms/regularizer.ts';
 import type { Env, EnvFactory } from '../../envs/env.ts';
 import { UserError } from '../base/errors.ts';
+import { mean, softmaxEntropy } from '../base/numerics.ts';
 import type { Policy } from '../policies/policy.ts';
-import { type Episode, type GroupRequest, type RolloutRngs, sampledLogProb, sampleToken } from './rollout.ts';
+import { type Episode, type GroupRequest, type RolloutRngs, sampleStep, startEpisode } from './rollout.ts';
 
 export interface BranchedEpisode extends Episode {
   /** Index (into the returned list) of the path this one forked from; −1 for a path from the prompt. */
@@ -49,22 +50,6 @@ interface Path {
   turnStarts: number[];
   initialEntropy: number | undefined;
   depth: number;
-}
-
-/** Full entropy of softmax(logits / T), in doubles (filtered −∞ logits count as probability 0). */
-export function sampleEntropy(logits: Float32Array, offset: number, numActions: number, temperature: number): number {
-  let max = -Infinity;
-  for (let a = 0; a < numActions; a++) max = Math.max(max, logits[offset + a] / temperature);
-  let sum = 0;
-  let weighted = 0;
-  for (let a = 0; a < numActions; a++) {
-    const z = logits[offset + a] / temperature - max;
-    if (z === -Infinity) continue;
-    const e = Math.exp(z);
-    sum += e;
-    weighted += e * z;
-  }
-  return Math.log(sum) - weighted / sum;
 }
 
 /** Run the requested groups as branching rollouts; returns each group's paths in creation order. */
@@ -132,10 +117,6 @@ function turnSegments(ep: BranchedEpisode): number[][] {
   return out.filter((s) => s !== undefined);
 }
 
-function mean(xs: readonly number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
-}
-
 /** The lock-step loop; with `branching` false it is a plain rollout that records sampling entropies. */
 function rollPaths(
   envFactory: EnvFactory,
@@ -173,19 +154,13 @@ function rollPaths(
       active.forEach((i, j) => {
         const path = paths[i];
         const { ep, env } = path;
-        const action = sampleToken(logits, j * A, A, ep.temperature, false, rngs.sampling);
-        ep.observations.push(observations[j]);
-        ep.actions.push(action);
-        ep.turnIndex.push(env.turn);
-        ep.sampleLogProbs.push(sampledLogProb(logits, j * A, A, ep.temperature, action));
-        ep.sampleEntropies.push(sampleEntropy(logits, j * A, A, ep.temperature));
         const turn = env.turn;
-        const result = env.step(action);
-        ep.reward += result.reward;
-        if (result.success) ep.success = true;
-        const finished = result.done || ep.actions.length >= env.maxTokens;
-        if (finished) ep.turns = env.turn + (result.turnEnded ? 0 : 1);
-        else next.push(i);
+        ep.sampleEntropies.push(softmaxEntropy(logits, j * A, A, ep.temperature));
+        const { result, finished } = sampleStep(ep, env, observations[j], logits, j * A, A, {
+          greedy: false,
+          rng: rngs.sampling,
+        });
+        if (!finished) next.push(i);
         if (!result.turnEnded) return;
         const h = brancher.segmentEntropy(ep.sampleEntropies.slice(path.turnStarts[turn]), A);
         path.initialEntropy ??= h;
@@ -231,23 +206,7 @@ function rollPaths(
 }
 
 function emptyEpisode(g: GroupRequest): BranchedEpisode {
-  return {
-    observations: [],
-    actions: [],
-    turnIndex: [],
-    sampleLogProbs: [],
-    sampleEntropies: [],
-    groupId: g.groupId,
-    prompt: g.prompt,
-    reward: 0,
-    success: false,
-    turns: 0,
-    temperature: g.temperature,
-    isExtra: g.isExtra,
-    parent: -1,
-    branchTurn: 0,
-    forkedAt: 0,
-  };
+  return { ...startEpisode(g), sampleEntropies: [], parent: -1, branchTurn: 0, forkedAt: 0 };
 }
 
 /** A new path that shares `parent`'s record before turn `turn` and re-samples from there. */

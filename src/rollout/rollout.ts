@@ -2,8 +2,9 @@
 // from the policy at a temperature (or greedily), and turn them into a padded training Batch.
 import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../../algorithms/grpo.ts';
-import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
+import type { Env, EnvFactory, Prompt, StepResult } from '../../envs/env.ts';
 import type { Batch } from '../base/batch.ts';
+import { logPolicyEntropy, logSoftmax, logSoftmaxAt } from '../base/numerics.ts';
 import type { Rng } from '../base/rng.ts';
 import { layoutEpisodes, placePerAction } from '../core/episode-layout.ts';
 import type { EpisodeRecord, Policy } from '../policies/policy.ts';
@@ -57,31 +58,50 @@ export function sampleToken(
   return rng.categorical(weights);
 }
 
-/** log softmax(logits / T)[action], in doubles. */
-export function sampledLogProb(
+/** A fresh episode record for one member of group `g`; `keepLogPolicy` records full log-distributions. */
+export function startEpisode(g: GroupRequest, keepLogPolicy = false): Episode {
+  return {
+    observations: [],
+    actions: [],
+    turnIndex: [],
+    sampleLogProbs: [],
+    sampleLogPolicy: keepLogPolicy ? [] : undefined,
+    groupId: g.groupId,
+    prompt: g.prompt,
+    reward: 0,
+    success: false,
+    turns: 0,
+    temperature: g.temperature,
+    isExtra: g.isExtra,
+  };
+}
+
+/**
+ * One token of an episode: draw it from its row of `logits` (at the episode's temperature), record
+ * it with its log-prob (and full log-distribution when the episode keeps them), and step the env.
+ * `finished` when the env is done or the episode is out of tokens; then `turns` is set.
+ */
+export function sampleStep(
+  ep: Episode,
+  env: Env,
+  observation: Float32Array | Int32Array,
   logits: Float32Array,
   offset: number,
   numActions: number,
-  temperature: number,
-  action: number,
-): number {
-  let max = -Infinity;
-  for (let a = 0; a < numActions; a++) max = Math.max(max, logits[offset + a] / temperature);
-  let sum = 0;
-  for (let a = 0; a < numActions; a++) sum += Math.exp(logits[offset + a] / temperature - max);
-  return logits[offset + action] / temperature - max - Math.log(sum);
-}
-
-/** log softmax(logits / T) over all actions, in doubles (the distribution `sampledLogProb` reads). */
-export function sampledLogPolicy(logits: Float32Array, offset: number, numActions: number, temperature: number) {
-  let max = -Infinity;
-  for (let a = 0; a < numActions; a++) max = Math.max(max, logits[offset + a] / temperature);
-  let sum = 0;
-  for (let a = 0; a < numActions; a++) sum += Math.exp(logits[offset + a] / temperature - max);
-  const logZ = max + Math.log(sum);
-  const out = new Float32Array(numActions);
-  for (let a = 0; a < numActions; a++) out[a] = logits[offset + a] / temperature - logZ;
-  return out;
+  sampling: { greedy: boolean; rng: Rng },
+): { result: StepResult; finished: boolean } {
+  const action = sampleToken(logits, offset, numActions, ep.temperature, sampling.greedy, sampling.rng);
+  ep.observations.push(observation);
+  ep.actions.push(action);
+  ep.turnIndex.push(env.turn);
+  ep.sampleLogProbs.push(logSoftmaxAt(logits, offset, numActions, ep.temperature, action));
+  ep.sampleLogPolicy?.push(logSoftmax(logits, offset, numActions, ep.temperature));
+  const result = env.step(action);
+  ep.reward += result.reward;
+  if (result.success) ep.success = true;
+  const finished = result.done || ep.actions.length >= env.maxTokens;
+  if (finished) ep.turns = env.turn + (result.turnEnded ? 0 : 1);
+  return { result, finished };
 }
 
 /**
@@ -104,20 +124,7 @@ export function runEpisodes(
       const env = envFactory();
       env.reset(g.prompt, rngs.env);
       envs.push(env);
-      episodes.push({
-        observations: [],
-        actions: [],
-        turnIndex: [],
-        sampleLogProbs: [],
-        sampleLogPolicy: keepLogPolicy ? [] : undefined,
-        groupId: g.groupId,
-        prompt: g.prompt,
-        reward: 0,
-        success: false,
-        turns: 0,
-        temperature: g.temperature,
-        isExtra: g.isExtra,
-      });
+      episodes.push(startEpisode(g, keepLogPolicy));
     }
   }
   const session = policy.startSampling(episodes.length);
@@ -128,28 +135,12 @@ export function runEpisodes(
       const logits = session.nextLogits(active, observations);
       const next: number[] = [];
       active.forEach((i, j) => {
-        const ep = episodes[i];
-        const env = envs[i];
-        const action = sampleToken(
-          logits,
-          j * policy.numActions,
-          policy.numActions,
-          ep.temperature,
+        const A = policy.numActions;
+        const step = sampleStep(episodes[i], envs[i], observations[j], logits, j * A, A, {
           greedy,
-          rngs.sampling,
-        );
-        ep.observations.push(observations[j]);
-        ep.actions.push(action);
-        ep.turnIndex.push(env.turn);
-        ep.sampleLogProbs.push(
-          sampledLogProb(logits, j * policy.numActions, policy.numActions, ep.temperature, action),
-        );
-        ep.sampleLogPolicy?.push(sampledLogPolicy(logits, j * policy.numActions, policy.numActions, ep.temperature));
-        const result = env.step(action);
-        ep.reward += result.reward;
-        if (result.success) ep.success = true;
-        if (result.done || ep.actions.length >= env.maxTokens) ep.turns = env.turn + (result.turnEnded ? 0 : 1);
-        else next.push(i);
+          rng: rngs.sampling,
+        });
+        if (!step.finished) next.push(i);
       });
       active = next;
     }
@@ -229,9 +220,7 @@ function sampledPass(
       const s = r * width + slots[r][j];
       const dist = ep.sampleLogPolicy![j];
       logProbs[s] = ep.sampleLogProbs[j];
-      let h = 0;
-      for (let a = 0; a < A; a++) h -= Math.exp(dist[a]) * dist[a];
-      entropy[s] = h;
+      entropy[s] = logPolicyEntropy(dist, 0, A);
       if (keepLogPolicy) logPolicy.set(dist, s * A);
     }),
   );

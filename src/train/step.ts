@@ -5,6 +5,7 @@ import { broadcastToTokens, groupAdvantages } from '../../algorithms/grpo.ts';
 import { needsReference } from '../../algorithms/regularizer.ts';
 import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
 import { type Batch, selectRows, tokenCount } from '../base/batch.ts';
+import { maskedMean, mean, populationStats } from '../base/numerics.ts';
 import { makeStreams, type RngStreams } from '../base/rng.ts';
 import type { Config } from '../config/schema.ts';
 import { Adam } from '../core/adam.ts';
@@ -221,32 +222,21 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
 function entropyAfterUpdate(policy: Policy, main: Batch, temperature: number): MetricsRecord {
   const after = oldPass(policy, main.inputs, main.actions, temperature, true);
   const change = entropyChange(main.oldLogPolicy!, after.logPolicy!, main.mask, main.numActions);
-  let afterSum = 0;
-  for (let i = 0; i < main.mask.length; i++) afterSum += after.entropy[i] * main.mask[i];
   return {
-    'entropy/after_update': afterSum / Math.max(1, tokenCount(main)),
+    'entropy/after_update': maskedMean(after.entropy, main.mask),
     'entropy/measured_delta': change.measured,
     'entropy/predicted_delta': change.predicted,
   };
 }
 
-function mean(xs: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < xs.length; i++) sum += xs[i];
-  return xs.length ? sum / xs.length : 0;
-}
-
 /** Rollout metrics of the main (non-extra) rows, named as verl names them where it has them. */
 function rowMetrics(batch: Batch, temperature: number): MetricsRecord {
   const rewards = Array.from(batch.reward);
-  const m = mean(rewards);
-  const std = Math.sqrt(mean(rewards.map((r) => (r - m) ** 2)));
+  const score = populationStats(rewards);
   const groups = new Map<number, number[]>();
   batch.groupId.forEach((g, i) => groups.set(g, [...(groups.get(g) ?? []), rewards[i]]));
   let zeroStd = 0;
   for (const rs of groups.values()) if (rs.every((r) => r === rs[0])) zeroStd += 1;
-  let entropySum = 0;
-  for (let i = 0; i < batch.mask.length; i++) entropySum += batch.oldEntropy[i] * batch.mask[i];
   // the sampler's log-probs (incremental, e.g. KV cache) against the training forward pass's:
   // equal up to float error when both use the same temperature
   let mismatch = 0;
@@ -258,12 +248,12 @@ function rowMetrics(batch: Batch, temperature: number): MetricsRecord {
   }
   return {
     'rollout/logprob_diff_max': mismatch,
-    'critic/score/mean': m,
-    'critic/score/std': std,
+    'critic/score/mean': score.mean,
+    'critic/score/std': score.std,
     success_rate: mean(batch.success),
     'response_length/mean': mean(batch.length),
     'num_turns/mean': mean(batch.turns),
     frac_reward_zero_std: groups.size ? zeroStd / groups.size : 0,
-    'entropy/rollout': entropySum / Math.max(1, tokenCount(batch)),
+    'entropy/rollout': maskedMean(batch.oldEntropy, batch.mask),
   };
 }

@@ -28,7 +28,7 @@ function analyze(data: ClaimData): ClaimResult {
       const h = values(m.get(s)!, ENTROPY);
       return {
         variance: stepVariance(h),
-        meanEntropy: h.reduce((a, b) => a + b, 0) / h.length,
+        meanEntropy: mean(h),
         success: tailMean(values(m.get(s)!, 'success_rate'), 0.1),
       };
     });
