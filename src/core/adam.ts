@@ -2,8 +2,15 @@
 // the bias corrections computed in doubles from the step count. A resumed run therefore continues
 // bit-for-bit (tf.train.adam rebuilds its β-powers differently after setWeights).
 import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../base/errors.ts';
 import type { OptimConfig } from '../config/schema.ts';
-import { checkShapes, decodeArray, encodeArray, type OptimizerState } from '../run/checkpoint.ts';
+
+/** Adam's whole state as plain arrays, one moment array per variable (the checkpoint encodes it). */
+export interface AdamState {
+  step: number;
+  m: Float32Array[];
+  v: Float32Array[];
+}
 
 export class Adam {
   private step = 0;
@@ -56,21 +63,20 @@ export class Adam {
     });
   }
 
-  getState(): OptimizerState {
-    const shapes = this.variables.map((x) => x.shape);
-    return {
-      step: this.step,
-      m: this.m.map((a, i) => encodeArray(a.slice(), shapes[i])),
-      v: this.v.map((a, i) => encodeArray(a.slice(), shapes[i])),
-    };
+  /** A copy of the state. */
+  getState(): AdamState {
+    return { step: this.step, m: this.m.map((a) => a.slice()), v: this.v.map((a) => a.slice()) };
   }
 
-  setState(state: OptimizerState): void {
-    checkShapes(this.variables, state.m, 'optimizer first moments');
-    checkShapes(this.variables, state.v, 'optimizer second moments');
+  /** Continue from a saved state; refuses moments whose count or sizes do not fit the variables. */
+  setState(state: AdamState): void {
+    const fits = (moments: readonly Float32Array[]) =>
+      moments.length === this.variables.length && moments.every((a, i) => a.length === this.variables[i].size);
+    if (!fits(state.m) || !fits(state.v))
+      throw new UserError("optimizer state: the saved moments do not fit the model's variables");
     this.step = state.step;
-    state.m.forEach((t, i) => this.m[i].set(decodeArray(t)));
-    state.v.forEach((t, i) => this.v[i].set(decodeArray(t)));
+    state.m.forEach((a, i) => this.m[i].set(a));
+    state.v.forEach((a, i) => this.v[i].set(a));
   }
 
   dispose(): void {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../base/errors.ts';
 import type { RngState, StreamName } from '../base/rng.ts';
+import type { AdamState } from '../core/adam.ts';
 import type { SavedRegularizer } from '../core/regularizer-set.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { CHECKPOINT_FILE, CORRUPT_CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from './run-dir.ts';
@@ -81,6 +82,22 @@ export function checkShapes(variables: readonly tf.Variable[], saved: readonly T
 export function assignTensors(variables: readonly tf.Variable[], saved: readonly TensorData[], what: string): void {
   checkShapes(variables, saved, what);
   variables.forEach((v, i) => v.assign(tf.tensor(decodeArray(saved[i]), v.shape)));
+}
+
+/** Adam's moments as the checkpoint stores them (float32 base64, in the variables' shapes). */
+export function encodeOptimizerState(state: AdamState, variables: readonly tf.Variable[]): OptimizerState {
+  return {
+    step: state.step,
+    m: state.m.map((a, i) => encodeArray(a, variables[i].shape)),
+    v: state.v.map((a, i) => encodeArray(a, variables[i].shape)),
+  };
+}
+
+/** The saved moments back as plain arrays, checking their count and shapes against the variables. */
+export function decodeOptimizerState(saved: OptimizerState, variables: readonly tf.Variable[]): AdamState {
+  checkShapes(variables, saved.m, 'optimizer first moments');
+  checkShapes(variables, saved.v, 'optimizer second moments');
+  return { step: saved.step, m: saved.m.map(decodeArray), v: saved.v.map(decodeArray) };
 }
 
 function payloadChecksum(ckpt: Checkpoint): string {

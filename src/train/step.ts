@@ -22,7 +22,7 @@ import { type StepPosition, updatePolicy } from '../core/update.ts';
 import type { Policy } from '../policies/policy.ts';
 import { runBranchingEpisodes } from '../rollout/branching-rollout.ts';
 import { buildBatch, type Episode, type GroupRequest, oldPass, runEpisodes } from '../rollout/rollout.ts';
-import { type Checkpoint, loadCheckpoint } from '../run/checkpoint.ts';
+import { type Checkpoint, decodeOptimizerState, loadCheckpoint } from '../run/checkpoint.ts';
 import type { MetricsRecord } from '../run/metrics-log.ts';
 import { makeEnvFactory, makePolicy } from './setup.ts';
 
@@ -72,7 +72,7 @@ export function createTrainingState(config: Config, { resumeFrom, resumeFile, lo
   const warmStart = config.init_from ? loadCheckpoint(config.init_from) : undefined;
   const policy = makePolicy(config, probeEnv, streams.init, resumeFrom ?? warmStart);
   const optimizer = new Adam(policy.variables, config.optim);
-  if (resumeFrom?.optimizer) optimizer.setState(resumeFrom.optimizer);
+  if (resumeFrom?.optimizer) optimizer.setState(decodeOptimizerState(resumeFrom.optimizer, policy.variables));
   // the KL reference is the policy the run started from: the warm start, or the seed's fresh init
   const reference = needsReference(config.grpo.use_kl_loss, config.regularizers)
     ? makePolicy(config, probeEnv, makeStreams(config.seed).init, warmStart)

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../run/atomic-write.ts';
 import {
   CHECKPOINT_VERSION,
   type Checkpoint,
+  encodeOptimizerState,
   encodeTensors,
   loadResumeCheckpoint,
   saveCheckpoint,
@@ -211,7 +212,7 @@ function checkpointOf(state: TrainingState, step: number, metricsLines: number):
     version: CHECKPOINT_VERSION,
     step,
     policy: { kind: policy.kind, described: policy.describe(), weights: encodeTensors(policy.variables) },
-    optimizer: optimizer.getState(),
+    optimizer: encodeOptimizerState(optimizer.getState(), policy.variables),
     rng: streamStates(streams),
     regularizers: saveRegularizers(regularizers),
     metricsLines,

@@ -1,10 +1,11 @@
 // Adam in JavaScript equals the same update written with tfjs element-wise ops, bit for bit, on
-// wasm and cpu, over many steps; its state round-trips through a checkpoint.
+// wasm and cpu, over many steps; its state (plain arrays) round-trips through the checkpoint's encoding.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/base/rng.ts';
 import { Adam } from '../../src/core/adam.ts';
+import { decodeOptimizerState, encodeOptimizerState } from '../../src/run/checkpoint.ts';
 
 const CONFIG = { lr: 3e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
@@ -53,7 +54,8 @@ describe.each(['wasm', 'cpu'])('Adam on %s', (backend) => {
       if (step === 20) {
         copies.forEach((c, i) => c.assign(ours[i]));
         resumed = new Adam(copies, CONFIG);
-        resumed.setState(JSON.parse(JSON.stringify(adam.getState())));
+        const saved = JSON.parse(JSON.stringify(encodeOptimizerState(adam.getState(), ours)));
+        resumed.setState(decodeOptimizerState(saved, copies));
       } else if (resumed) resumed.apply(grads, lr);
       grads.forEach((g) => g.dispose());
     }
@@ -61,5 +63,25 @@ describe.each(['wasm', 'cpu'])('Adam on %s', (backend) => {
     copies.forEach((x, i) => expect(x.dataSync()).toEqual(ours[i].dataSync()));
     expect(adam.steps).toBe(60);
     expect(resumed!.steps).toBe(60);
+  });
+});
+
+describe('Adam state', () => {
+  it('is a copy in plain arrays; moments that do not fit the variables are refused', () => {
+    const vars = [tf.variable(tf.zeros([2, 3])), tf.variable(tf.zeros([4]))];
+    const adam = new Adam(vars, CONFIG);
+    const grads = [tf.ones([2, 3]), tf.ones([4])];
+    adam.apply(grads);
+    const state = adam.getState();
+    expect(state.step).toBe(1);
+    expect(state.m.map((a) => a.length)).toEqual([6, 4]);
+    // m = (1 − β1)·g after one step
+    expect(state.m[1][0]).toBe(Math.fround(Math.fround(1 - CONFIG.beta1)));
+    state.m[0].fill(99);
+    expect(adam.getState().m[0][0]).not.toBe(99);
+    expect(() => adam.setState({ ...state, m: [state.m[0]] })).toThrow(/do not fit/);
+    expect(() => adam.setState({ ...state, v: [state.v[0], new Float32Array(3)] })).toThrow(/do not fit/);
+    grads.forEach((g) => g.dispose());
+    vars.forEach((v) => v.dispose());
   });
 });
