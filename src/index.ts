@@ -46,6 +46,7 @@ export type {
   ProbeSummary,
   Reduction,
   Reductions,
+  ReplayBatch,
   RolloutPlan,
   RunShape,
   StepSummary,
