@@ -87,7 +87,7 @@ export type { Tokenizer } from './base/tokenizer.ts';
 export { loadConfig, parseConfig } from './config/load.ts';
 export { type LossConfig, parseLossConfig } from './config/loss-config.ts';
 export type { Config } from './config/schema.ts';
-export type { Adam } from './core/adam.ts';
+export type { Adam, AdamState } from './core/adam.ts';
 export type { EntropyChange } from './core/entropy-diagnostics.ts';
 export { entropyChange, logProbAdvantageCovariance } from './core/entropy-diagnostics.ts';
 export type { EvalOptions, EvalResult } from './core/evaluate.ts';
