@@ -165,12 +165,16 @@ axes:
       };
       // the lock module's reader: a lock caught between its creation and its first write reads as pid 0
       const trainerPid = () => inspectLock(path.join(longDir, 'train.lock'))?.holder.pid ?? 0;
-      await until(() => (readRunStatus(longDir)?.step ?? 0) >= 5);
-
+      await until(() => (readRunStatus(longDir)?.step ?? 0) >= 5 && trainerPid() > 0);
+      // hold the trainer still while the second sweep starts (slow on a loaded machine), so the first
+      // sweep is certainly still running when the second one looks at the lock
+      const held = trainerPid();
+      process.kill(held, 'SIGSTOP');
       const second = await run(process.execPath, args).then(
         () => undefined,
         (e: { stderr: string }) => e.stderr,
       );
+      process.kill(held, 'SIGCONT');
       expect(second?.trim().split('\n').at(-1)).toMatch(
         /^entrolab: error: .*faults: another sweep is running here: process \d+ on \S+ \(since [^)]+\); stop it first$/,
       );
