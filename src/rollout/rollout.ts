@@ -6,8 +6,8 @@ import type { Env, EnvFactory, Prompt, StepResult } from '../../envs/env.ts';
 import type { Batch } from '../base/batch.ts';
 import { logPolicyEntropy, logSoftmax, logSoftmaxAt } from '../base/numerics.ts';
 import type { Rng } from '../base/rng.ts';
-import { layoutEpisodes, placePerAction } from '../core/episode-layout.ts';
 import type { EpisodeRecord, Policy } from '../policies/policy.ts';
+import { layoutEpisodes, placePerAction } from './episode-layout.ts';
 
 export interface GroupRequest {
   prompt: Prompt;

@@ -3,7 +3,7 @@
 // interrupted run exits 130.
 import type { CommandModule } from 'yargs';
 import { loadedPlugins } from '../../plugins/load-plugins.ts';
-import { assertPluginsUnchanged } from '../../plugins/plugins-unchanged.ts';
+import { assertPluginsUnchanged } from '../../run/plugins-unchanged.ts';
 import { TensorBoardWriter } from '../../run/tensorboard.ts';
 import { type StepReport, train } from '../../train/trainer.ts';
 import { abortOnSignals, exitInterrupted } from '../interrupt.ts';

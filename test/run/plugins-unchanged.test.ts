@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PluginRecord } from '../../src/plugins/plugin-ref.ts';
-import { assertPluginsUnchanged } from '../../src/plugins/plugins-unchanged.ts';
+import { assertPluginsUnchanged } from '../../src/run/plugins-unchanged.ts';
 import { tempDir } from '../helpers.ts';
 
 const A: PluginRecord = { file: '/p/a.ts', sha256: 'a'.repeat(64) };

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/base/rng.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { layoutEpisodes, placePerAction } from '../../src/core/episode-layout.ts';
+import { layoutEpisodes, placePerAction } from '../../src/rollout/episode-layout.ts';
 import { type GroupRequest, runEpisodes } from '../../src/rollout/rollout.ts';
 import { makeEnvFactory, makePolicy } from '../../src/train/setup.ts';
 

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { UserError } from '../base/errors.ts';
-import { RESOLVED_CONFIG_FILE } from '../run/run-dir.ts';
-import type { PluginRecord } from './plugin-ref.ts';
+import type { PluginRecord } from '../plugins/plugin-ref.ts';
+import { RESOLVED_CONFIG_FILE } from './run-dir.ts';
 
 /** The plugins the run's resolved config lists; undefined when no run was started there. */
 function recordedPlugins(runDir: string): PluginRecord[] | undefined {
