@@ -129,6 +129,8 @@ export const sftSchema = z
     grad_clip: z.number().min(0).default(1),
     /** Write a metrics line every N steps. */
     log_every: count(100_000_000).default(20),
+    /** Write a checkpoint every N steps (and always at the end); an SFT step is far cheaper than a GRPO one. */
+    checkpoint_every: count(100_000_000).default(100),
   })
   .strict();
 

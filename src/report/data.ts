@@ -5,13 +5,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../base/errors.ts';
 import { type MetricsRecord, readMetrics } from '../run/metrics-log.ts';
-import { METRICS_FILE, readSummary } from '../run/run-dir.ts';
+import { METRICS_FILE, type RunKind, readSummary } from '../run/run-dir.ts';
 import { readRunState } from '../run/run-state.ts';
 import { readSweepState } from '../sweep/manifest.ts';
 import { type MeanCi, meanCi95, normalizedArea } from './stats.ts';
 
 export const SUCCESS_KEY = 'success_rate';
 export const ENTROPY_KEY = 'actor/entropy';
+/** What an SFT warm start logs every `sft.log_every` steps. */
+export const SFT_LOSS_KEY = 'sft/loss';
+export const SFT_ACCURACY_KEY = 'sft/token_accuracy';
 
 export interface RunData {
   id: string;
@@ -25,6 +28,8 @@ export interface RunData {
   metrics: MetricsRecord[];
   /** summary.json's final evaluation, when the run finished. */
   finalEval?: Record<string, number>;
+  /** Which command wrote the run (summary.json), when it finished. */
+  kind?: RunKind;
 }
 
 export interface ReportData {
@@ -38,19 +43,19 @@ export interface ReportData {
 
 function loadRun(dir: string, id: string, cell: string): RunData {
   const run = readRunState(dir);
-  let finalEval: Record<string, number> | undefined;
+  let summary: ReturnType<typeof readSummary>;
   try {
-    const summary = readSummary(dir) as { eval?: Record<string, unknown> } | undefined;
-    finalEval =
-      summary &&
-      Object.fromEntries(
-        Object.entries(summary.eval ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number'),
-      );
+    summary = readSummary(dir);
   } catch {
-    finalEval = undefined;
+    summary = undefined;
   }
+  const finalEval =
+    summary &&
+    Object.fromEntries(
+      Object.entries(summary.eval ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number'),
+    );
   const state = run?.stale ? 'stale' : (run?.status.state ?? 'unknown');
-  return { id, dir, cell, state, metrics: readMetrics(dir), finalEval };
+  return { id, dir, cell, state, metrics: readMetrics(dir), finalEval, kind: summary?.kind };
 }
 
 const hasMetrics = (dir: string) => fs.existsSync(path.join(dir, METRICS_FILE));
@@ -194,6 +199,9 @@ export interface RunSummary {
   stepsToThreshold: number;
   evalGreedy: number;
   evalSampled: number;
+  /** An SFT run's last logged loss and token accuracy. */
+  finalSftLoss: number;
+  finalSftAccuracy: number;
 }
 
 export function summarizeRun(run: RunData, threshold: number): RunSummary {
@@ -211,6 +219,8 @@ export function summarizeRun(run: RunData, threshold: number): RunSummary {
     stepsToThreshold: reached >= 0 ? success.steps[reached] : NaN,
     evalGreedy: run.finalEval?.successGreedy ?? NaN,
     evalSampled: run.finalEval?.successSampled ?? NaN,
+    finalSftLoss: last(curve(run, SFT_LOSS_KEY).values),
+    finalSftAccuracy: last(curve(run, SFT_ACCURACY_KEY).values),
   };
 }
 
@@ -233,6 +243,8 @@ export const SUMMARY_COLUMNS: [keyof RunSummary, string][] = [
   ['stepsToThreshold', 'steps to ≥θ'],
   ['evalGreedy', 'test greedy'],
   ['evalSampled', 'test sampled'],
+  ['finalSftLoss', 'final SFT loss'],
+  ['finalSftAccuracy', 'final token accuracy'],
 ];
 
 export function summarizeCells(data: ReportData, includeUnfinished = false): CellSummary[] {

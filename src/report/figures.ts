@@ -7,6 +7,8 @@ import {
   ENTROPY_KEY,
   movingAverage,
   type ReportData,
+  SFT_ACCURACY_KEY,
+  SFT_LOSS_KEY,
   SUCCESS_KEY,
   smoothingWindow,
 } from './data.ts';
@@ -31,6 +33,7 @@ const CORE_GROUPS = new Set([
   'clip_ratio',
   'timing_s',
   'num_turns',
+  'sft',
 ]);
 
 const HEADLINE: [string, string][] = [
@@ -38,6 +41,12 @@ const HEADLINE: [string, string][] = [
   ['critic/score/mean', 'mean reward'],
   [ENTROPY_KEY, 'policy entropy (nats/token)'],
   ['eval/success_greedy', 'greedy success (eval)'],
+];
+
+/** What an SFT warm start logs (the GRPO figures above stay empty for it). */
+const SFT: [string, string][] = [
+  [SFT_LOSS_KEY, 'SFT loss (mean −log π of the demonstrated tokens)'],
+  [SFT_ACCURACY_KEY, 'token accuracy (the argmax is the demonstrated token)'],
 ];
 
 const DIAGNOSTICS: [string, string][] = [
@@ -164,6 +173,7 @@ export function buildFigures(data: ReportData): Figure[] {
   };
 
   for (const [key, title] of HEADLINE) add('Reward, success and entropy', key, title);
+  for (const [key, title] of SFT) add('Supervised warm start', key, title);
   if (keys.has('entropy/predicted_delta') && keys.has('entropy/measured_delta')) {
     (perCell ? cellFigures : runFigures).push({
       name: 'entropy_delta.predicted_vs_measured',

@@ -4,8 +4,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../run/atomic-write.ts';
-import { type CellSummary, type ReportData, SUMMARY_COLUMNS, summarizeCells } from './data.ts';
-import { buildFigures, type Figure } from './figures.ts';
+import {
+  type CellSummary,
+  ENTROPY_KEY,
+  type ReportData,
+  SUCCESS_KEY,
+  SUMMARY_COLUMNS,
+  summarizeCells,
+} from './data.ts';
+import { buildFigures, type Figure, metricKeys } from './figures.ts';
 import type { MeanCi } from './stats.ts';
 import { escapeXml } from './svg-plot.ts';
 
@@ -30,9 +37,20 @@ export interface Table {
 
 /** The summary table: one row per cell, "mean ± 95% CI half-width" over the cell's runs. */
 export function summaryTable(data: ReportData, cells: CellSummary[]): Table {
-  // The test-split columns appear only when some run has a final evaluation.
-  const optional = new Set(['evalGreedy', 'evalSampled']);
-  const shown = SUMMARY_COLUMNS.filter(([key]) => !optional.has(key) || cells.some((c) => c.columns[key].n > 0));
+  // The test-split and SFT columns appear only when some run has them; the training-rollout
+  // columns only when some run logs the metric behind them (an SFT warm start logs neither).
+  const optional = new Set(['evalGreedy', 'evalSampled', 'finalSftLoss', 'finalSftAccuracy']);
+  const keys = metricKeys(data);
+  const needs: Partial<Record<string, string>> = {
+    finalSuccess: SUCCESS_KEY,
+    bestSuccess: SUCCESS_KEY,
+    successArea: SUCCESS_KEY,
+    stepsToThreshold: SUCCESS_KEY,
+    finalEntropy: ENTROPY_KEY,
+  };
+  const shown = SUMMARY_COLUMNS.filter(
+    ([key]) => (!optional.has(key) || cells.some((c) => c.columns[key].n > 0)) && (!needs[key] || keys.has(needs[key])),
+  );
   const header = [
     'cell',
     'runs',
@@ -97,7 +115,8 @@ export function renderHtml(data: ReportData, table: Table, figures: Figure[]): s
       `Final and best success and the area under the success curve use the training-rollout success rate; ` +
       `steps to ≥ ${data.threshold} is the first step whose smoothed success rate (as plotted) reaches it, ` +
       'averaged over the runs that did; ' +
-      `test columns come from the final evaluation in summary.json. Unfinished runs are left out of the table.</p>`,
+      "test columns come from the final evaluation in summary.json; an SFT warm start's final loss and token " +
+      `accuracy are its last logged sft/loss and sft/token_accuracy. Unfinished runs are left out of the table.</p>`,
   );
   out.push('<table><thead><tr>', ...table.header.map((h) => `<th>${escapeXml(h)}</th>`), '</tr></thead><tbody>');
   for (const row of table.rows) out.push(`<tr>${row.map((c) => `<td>${escapeXml(c)}</td>`).join('')}</tr>`);

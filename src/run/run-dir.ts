@@ -36,27 +36,22 @@ export interface RunStatus {
   error?: string;
 }
 
-/** summary.json of a GRPO run. */
-export interface TrainSummary {
+/** Which command wrote a run directory: `train` (GRPO) or `sft` (the supervised warm start). */
+export type RunKind = 'train' | 'sft';
+
+/** summary.json, the same shape for both kinds of run. */
+export interface RunSummary {
+  kind: RunKind;
   steps: number;
+  /** The backend's name, as in status.json. */
   backend: string;
+  /** The final test-split evaluation. */
   eval: EvalResult;
+  /** Seconds spent in the steps themselves, summed over resumes. */
   train_wall_s: number;
+  /** The kind's own final numbers: none for train; demo_success, final_loss, train_tokens_per_s for sft. */
+  final: Record<string, number>;
 }
-
-/** summary.json of an SFT warm start. */
-export interface SftSummary {
-  kind: 'sft';
-  steps: number;
-  backend: string;
-  demo_success: number;
-  final_loss: number;
-  test: EvalResult;
-  wall_seconds: number;
-  train_tokens_per_s: number;
-}
-
-export type RunSummary = TrainSummary | SftSummary;
 
 function readJson<T>(file: string): T | undefined {
   if (!fs.existsSync(file)) return undefined;
@@ -78,7 +73,27 @@ export function writeStatus(runDir: string, status: RunStatus): void {
 
 /** The run's summary, or undefined before the run has finished. */
 export function readSummary(runDir: string): RunSummary | undefined {
-  return readJson<RunSummary>(path.join(runDir, SUMMARY_FILE));
+  const raw = readJson<Record<string, unknown>>(path.join(runDir, SUMMARY_FILE));
+  return raw && fromEarlierShape(raw);
+}
+
+/**
+ * A summary.json written before both kinds shared one shape: a GRPO run's lacked `kind` and
+ * `final`; an SFT run's held its evaluation under `test`, its numbers at the top level and its
+ * whole wall-clock time under `wall_seconds`.
+ */
+function fromEarlierShape(raw: Record<string, unknown>): RunSummary {
+  if (raw.final !== undefined) return raw as unknown as RunSummary;
+  const sft = raw.kind === 'sft';
+  const numbers = sft ? ['demo_success', 'final_loss', 'train_tokens_per_s'] : [];
+  return {
+    kind: sft ? 'sft' : 'train',
+    steps: raw.steps as number,
+    backend: raw.backend as string,
+    eval: (sft ? raw.test : raw.eval) as EvalResult,
+    train_wall_s: (sft ? raw.wall_seconds : raw.train_wall_s) as number,
+    final: Object.fromEntries(numbers.filter((k) => typeof raw[k] === 'number').map((k) => [k, raw[k] as number])),
+  };
 }
 
 export function writeSummary(runDir: string, summary: RunSummary): void {

@@ -89,8 +89,8 @@ describe('one interrupt rule', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('train, sweep and repro each install it', () => {
-    for (const command of ['train', 'sweep', 'repro']) {
+  it('train, sft, sweep and repro each install it', () => {
+    for (const command of ['train', 'sft', 'sweep', 'repro']) {
       const text = fs.readFileSync(path.join('src', 'cli', 'commands', `${command}.ts`), 'utf8');
       expect(text, command).toMatch(/abortOnSignals\(/);
     }

@@ -243,3 +243,60 @@ describe('stale runs', () => {
     expect(fs.readFileSync(path.join(root, 'report.html'), 'utf8')).toContain('1 stale');
   });
 });
+
+describe('SFT runs', () => {
+  it('reports a real SFT run: its loss and accuracy curves, final loss, accuracy and test columns', async () => {
+    const { parseConfig } = await import('../../src/config/load.ts');
+    const { runSft } = await import('../../src/train/sft.ts');
+    const { readSummary } = await import('../../src/run/run-dir.ts');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'report-sft-'));
+    const dir = path.join(root, 'sft-tiny');
+    const config = parseConfig({
+      name: 'sft-tiny',
+      env: { name: 'arithmetic', digits: 1, ops: ['+'] },
+      policy: { kind: 'transformer', layers: 1, d_model: 16, heads: 2, context: 16 },
+      eval: { episodes: 8, k: 2 },
+      sft: { demos: 40, steps: 4, batch_size: 8, log_every: 2 },
+    });
+    await runSft(config, { runDir: dir, backend: 'wasm', log: () => {} });
+    const data = loadReportData(dir);
+    const run = data.cells[0].runs[0];
+    expect(run).toMatchObject({ state: 'finished', kind: 'sft' });
+    const logged = run.metrics.at(-1)!;
+    const summary = readSummary(dir)!;
+    expect(summarizeRun(run, 0.5)).toMatchObject({
+      finalSftLoss: logged['sft/loss'],
+      finalSftAccuracy: logged['sft/token_accuracy'],
+      evalGreedy: summary.eval.successGreedy,
+      evalSampled: summary.eval.successSampled,
+    });
+    const out = writeReport(data);
+    expect(out.table.header).toEqual([
+      'cell',
+      'runs',
+      'test greedy',
+      'test sampled',
+      'final SFT loss',
+      'final token accuracy',
+    ]);
+    expect(out.table.rows[0].slice(2)).toEqual([
+      summary.eval.successGreedy.toFixed(3),
+      summary.eval.successSampled.toFixed(3),
+      logged['sft/loss'].toFixed(3),
+      logged['sft/token_accuracy'].toFixed(3),
+    ]);
+    expect(out.figures.map((f) => path.basename(f)).sort()).toEqual([
+      'sft_loss.runs.svg',
+      'sft_token_accuracy.runs.svg',
+    ]);
+    const html = fs.readFileSync(out.html, 'utf8');
+    expect(html).toContain('<h2>Supervised warm start</h2>');
+    expect(html).not.toContain('Regularizer: sft');
+    // next to GRPO runs in one folder, each kind keeps its own columns
+    writeRun(path.join(root, 'grpo'), [0, 0.5], [1.2, 1.1]);
+    const both = writeReport(loadReportData(root));
+    expect(both.table.header).toContain('final success');
+    expect(both.table.header).toContain('final SFT loss');
+    expect(both.table.rows.find((r) => r[0] === 'grpo')!.at(-1)).toBe('—');
+  }, 60_000);
+});

@@ -1,5 +1,6 @@
-// SFT: demonstrations honour the wrong fraction (single- and multi-turn), and a short
-// SFT → GRPO run on arithmetic raises test-split pass@1 clearly above the SFT checkpoint's.
+// SFT: demonstrations honour the wrong fraction (single- and multi-turn), a stopped or killed run
+// resumes to the same metrics and weights, and a short SFT → GRPO run on arithmetic raises
+// test-split pass@1 clearly above the SFT checkpoint's.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,9 +15,11 @@ import { EOS } from '../../src/base/tokenizer.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { Adam } from '../../src/core/adam.ts';
 import { loadCheckpoint } from '../../src/run/checkpoint.ts';
+import { readStatus, readSummary } from '../../src/run/run-dir.ts';
 import { makeEnvFactory, makePolicy } from '../../src/train/setup.ts';
 import { makeDemonstrations, runSft, sftStep } from '../../src/train/sft.ts';
 import { train } from '../../src/train/trainer.ts';
+import { crashAfter, deterministicLines, stopAfter, tempDir } from '../helpers.ts';
 
 describe('demonstrations', () => {
   it('a wrong_fraction of arithmetic demonstrations are wrong; each ends with EOS', () => {
@@ -67,6 +70,48 @@ describe('sftStep', () => {
   });
 });
 
+describe('SFT stop and resume', () => {
+  it('a stopped or a killed SFT run, resumed, ends with the metrics and weights of an unstopped one', async () => {
+    await selectBackend('wasm');
+    const config = parseConfig({
+      name: 'sft-resume',
+      env: { name: 'arithmetic', digits: 1, ops: ['+'] },
+      policy: { kind: 'transformer', layers: 1, d_model: 16, heads: 2, context: 16 },
+      eval: { episodes: 8, k: 2 },
+      // 40 demonstrations in batches of 16: the shuffle's permutations cross the stop points
+      sft: { demos: 40, steps: 9, batch_size: 16, log_every: 2, checkpoint_every: 3 },
+    });
+    const quiet = { backend: 'wasm' as const, log: () => {} };
+    const [full, stopped, killed] = [tempDir(), tempDir(), tempDir()];
+    const uninterrupted = await runSft(config, { runDir: full, ...quiet });
+    const lines = deterministicLines(path.join(full, 'metrics.jsonl'));
+    expect(lines).toHaveLength(5); // steps 2, 4, 6, 8, 9
+
+    const stop = await runSft(config, { runDir: stopped, ...stopAfter(5), ...quiet });
+    expect(stop).toMatchObject({ interrupted: true, steps: 5 });
+    expect(stop.final).toBeUndefined();
+    expect(readStatus(stopped)).toMatchObject({ state: 'interrupted', step: 5, total_steps: 9 });
+    expect(loadCheckpoint(stopped)).toMatchObject({ step: 5, metricsLines: 2 });
+    await expect(runSft(config, { runDir: stopped, ...quiet })).rejects.toThrow(/--resume/);
+    const resumed = await runSft(config, { runDir: stopped, resume: true, ...quiet });
+
+    // killed after step 7: the checkpoint at step 6 is where it picks up, step 7 is redone
+    await expect(runSft(config, { runDir: killed, ...crashAfter(7), ...quiet })).rejects.toThrow(/simulated crash/);
+    expect(loadCheckpoint(killed).step).toBe(6);
+    await runSft(config, { runDir: killed, resume: true, ...quiet });
+
+    for (const dir of [stopped, killed]) {
+      expect(deterministicLines(path.join(dir, 'metrics.jsonl'))).toEqual(lines);
+      expect(loadCheckpoint(dir).policy.weights).toEqual(loadCheckpoint(full).policy.weights);
+      expect(loadCheckpoint(dir).optimizer).toEqual(loadCheckpoint(full).optimizer);
+      expect(readSummary(dir)!.eval).toEqual(readSummary(full)!.eval);
+      expect(readSummary(dir)!.final.final_loss).toBe(readSummary(full)!.final.final_loss);
+      expect(readStatus(dir)?.state).toBe('finished');
+    }
+    expect(resumed.final).toEqual(uninterrupted.final);
+  }, 60_000);
+});
+
 describe('SFT → GRPO on arithmetic', () => {
   it('GRPO from the SFT checkpoint beats the SFT policy on test pass@1', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-sft-'));
@@ -86,8 +131,8 @@ describe('SFT → GRPO on arithmetic', () => {
     expect(ckpt.policy.kind).toBe('transformer');
     expect((ckpt.policy.described.tokenizer as { tokens: string[] }).tokens).toContain('<eos>');
     // the warm start is imperfect, leaving GRPO room
-    expect(sft.final.successSampled).toBeGreaterThan(0.15);
-    expect(sft.final.successSampled).toBeLessThan(0.6);
+    expect(sft.final!.successSampled).toBeGreaterThan(0.15);
+    expect(sft.final!.successSampled).toBeLessThan(0.6);
 
     const grpoConfig = parseConfig({
       ...common,
@@ -99,7 +144,7 @@ describe('SFT → GRPO on arithmetic', () => {
       optim: { lr: 0.002 },
     });
     const grpo = await train(grpoConfig, { runDir: path.join(dir, 'grpo'), backend: 'wasm', log: () => {} });
-    expect(grpo.final!.successSampled).toBeGreaterThan(sft.final.successSampled + 0.1);
+    expect(grpo.final!.successSampled).toBeGreaterThan(sft.final!.successSampled + 0.1);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 });
@@ -129,7 +174,7 @@ describe('entrolab sft (CLI)', () => {
       expect(fs.existsSync(path.join(out, 'sft-arithmetic', f))).toBe(true);
     const again = cli('sft', 'configs/sft-arithmetic.yaml', '--out', out, '--quiet', ...tiny);
     expect(again.status).toBe(1);
-    expect(again.stderr).toMatch(/already holds a run; pass --force/);
+    expect(again.stderr).toMatch(/already holds a run .*--force to start over/);
     const evaluated = cli('eval', path.join(out, 'sft-arithmetic'));
     expect(evaluated.status, evaluated.stderr).toBe(0);
     const grid = cli('sft', 'configs/quickstart.yaml', '--out', out, '--quiet');

@@ -8,7 +8,7 @@ import { Rng } from '../../src/base/rng.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { evaluate } from '../../src/core/evaluate.ts';
 import { loadCheckpoint } from '../../src/run/checkpoint.ts';
-import { readStatus, readSummary, type TrainSummary } from '../../src/run/run-dir.ts';
+import { readStatus, readSummary } from '../../src/run/run-dir.ts';
 import { makeEnvFactory, makePolicy } from '../../src/train/setup.ts';
 import { train } from '../../src/train/trainer.ts';
 import { crashAfter, deterministicLines, readJsonl, stopAfter, tempDir } from '../helpers.ts';
@@ -152,7 +152,7 @@ describe('trainer', () => {
         deterministicLines(path.join(full, 'metrics.jsonl')),
       );
       expect(loadCheckpoint(cut).policy.weights).toEqual(loadCheckpoint(full).policy.weights);
-      expect(resumed.final).toEqual((readSummary(full) as TrainSummary).eval);
+      expect(resumed.final).toEqual(readSummary(full)!.eval);
     },
   );
 
@@ -284,14 +284,14 @@ describe('pass@k during and after training', () => {
       expect(m['eval/pass@1']).toBeCloseTo(m['eval/success_sampled'], 12);
       expect(m['eval/pass@8']).toBeGreaterThanOrEqual(m['eval/pass@1']);
     }
-    const summary = readSummary(dir) as TrainSummary;
+    const summary = readSummary(dir)!;
     expect(summary.eval).toMatchObject({ k: 4, samples: 8 });
     expect(Object.keys(summary.eval.passAtKCurve)).toEqual(['1', '2', '8']);
     // without log_pass_k the in-training evaluation logs no pass@k
     const plain = tempDir();
     await train(loadConfig(QUICK, [...small, 'steps=2', 'eval.every=2']), { runDir: plain, log: () => {} });
     expect(Object.keys(readJsonl(path.join(plain, 'metrics.jsonl'))[1]).filter((k) => k.includes('pass@'))).toEqual([]);
-    expect(Object.keys((readSummary(plain) as TrainSummary).eval.passAtKCurve)).toEqual(['1', '2', '4']);
+    expect(Object.keys(readSummary(plain)!.eval.passAtKCurve)).toEqual(['1', '2', '4']);
   });
 });
 

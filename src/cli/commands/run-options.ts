@@ -1,5 +1,5 @@
 // The options every run-producing command shares (train, sft): config overrides, where the run
-// directory goes, seed, backend, and what to do with an existing run.
+// directory goes, seed, backend, and what to do with an existing run (--resume, --force).
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { BACKENDS, type BackendChoice } from '../../backend/backend.ts';
@@ -13,6 +13,7 @@ export interface RunArgs {
   name?: string;
   seed?: number;
   backend: BackendChoice;
+  resume: boolean;
   force: boolean;
   quiet: boolean;
 }
@@ -32,6 +33,11 @@ export function withRunOptions<T>(y: Argv<T>, exampleSet: string) {
       choices: BACKENDS,
       default: 'auto' as BackendChoice,
       describe: 'TensorFlow.js backend; auto = tensorflow → wasm → cpu',
+    })
+    .option('resume', {
+      type: 'boolean',
+      default: false,
+      describe: 'continue the run in <out>/<name> from its checkpoint (a finished run is skipped)',
     })
     .option('force', { type: 'boolean', default: false, describe: 'start over in a run dir that already holds a run' })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' });

@@ -1,6 +1,10 @@
 // `entrolab sft <config.yaml>`: supervised warm start on the env's demonstrations into <out>/<name>.
+// Like `train`, signals become an abort (checkpoint, status `interrupted`, exit 130) and --resume
+// continues a stopped run.
 import type { CommandModule } from 'yargs';
 import { runSft } from '../../train/sft.ts';
+import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
+import { resumeHint } from '../scheduler.ts';
 import { type RunArgs, resolveRun, withRunOptions } from './run-options.ts';
 
 export const sftCommand: CommandModule<object, RunArgs> = {
@@ -20,19 +24,30 @@ export const sftCommand: CommandModule<object, RunArgs> = {
     ) as never,
   handler: async (args) => {
     const { config, runDir } = await resolveRun(args);
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const controller = new AbortController();
+    const removeHandlers = abortOnSignals(controller, log);
     const result = await runSft(config, {
       runDir,
       backend: args.backend,
+      resume: args.resume,
       force: args.force,
-      log: args.quiet ? () => {} : undefined,
-    });
+      signal: controller.signal,
+      log: args.quiet ? () => {} : log,
+    }).finally(removeHandlers);
+    if (result.skipped) return;
+    if (result.interrupted || !result.final) {
+      const hint = resumeHint('run the same command with --resume to continue');
+      process.stdout.write(`stopped after SFT step ${result.steps} (checkpoint written); ${hint}\n`);
+      return exitInterrupted();
+    }
     const f = result.final;
     process.stdout.write(
       `done: ${result.steps} SFT steps in ${result.wallSeconds.toFixed(1)} s on ${result.backend.detail} ` +
-        `(${result.trainTokensPerSecond.toFixed(0)} train tokens/s), final loss ${result.finalLoss.toFixed(4)}\n` +
+        `(${result.trainTokensPerSecond!.toFixed(0)} train tokens/s), final loss ${result.finalLoss!.toFixed(4)}\n` +
         `test split (${f.prompts} prompts): greedy success ${f.successGreedy.toFixed(3)}, ` +
         `sampled success (pass@1) ${f.successSampled.toFixed(3)}, pass@${f.k} ${f.passAtK.toFixed(3)}\n` +
-        `outputs: ${runDir}/ (checkpoint.json, metrics.jsonl, summary.json)\n` +
+        `outputs: ${runDir}/ (checkpoint.json, metrics.jsonl, summary.json, status.json)\n` +
         `next: entrolab train <grpo config> with init_from: ${runDir}\n`,
     );
   },

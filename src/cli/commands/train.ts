@@ -11,11 +11,7 @@ import { makeProgress, type Progress } from '../progress.ts';
 import { resumeHint } from '../scheduler.ts';
 import { type RunArgs, resolveRun, withRunOptions } from './run-options.ts';
 
-interface TrainArgs extends RunArgs {
-  resume: boolean;
-}
-
-export const trainCommand: CommandModule<object, TrainArgs> = {
+export const trainCommand: CommandModule<object, RunArgs> = {
   command: 'train <config>',
   describe: 'train a policy with GRPO (+ regularizers) from a YAML config',
   builder: (y) =>
@@ -23,11 +19,6 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       y.positional('config', { type: 'string', demandOption: true, describe: 'YAML run config (see configs/)' }),
       'grpo.clip_ratio_high=0.28',
     )
-      .option('resume', {
-        type: 'boolean',
-        default: false,
-        describe: 'continue the run in <out>/<name> from its checkpoint (a finished run is skipped)',
-      })
       .example('$0 train configs/quickstart.yaml', 'train the quickstart gridworld policy')
       .example('$0 train configs/quickstart.yaml --set steps=100 --seed 3 --name qs-s3', 'override keys') as never,
   handler: async (args) => {

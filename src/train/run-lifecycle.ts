@@ -1,0 +1,264 @@
+// One run's life in its run directory, the same for `train` (GRPO) and `sft` (the warm start):
+// whether the directory already holds a run (`resume` continues it and skips a finished one,
+// `force` starts over), the lock against a second process, status.json (running → finished,
+// failed with the error, or interrupted), metrics.jsonl, a checkpoint every N steps and after the
+// last, stopping on an abort signal once the step in flight has finished (checkpointed there,
+// resumable), and summary.json, one shape for both kinds. What a step does belongs to the kind
+// (trainer.ts, sft.ts), which hands the lifecycle a `RunLoop`. Nothing here touches the process:
+// the CLI turns signals into an abort and exit codes.
+import fs from 'node:fs';
+import path from 'node:path';
+import { type BackendChoice, type BackendInfo, selectBackend } from '../backend/backend.ts';
+import { UserError } from '../base/errors.ts';
+import { configToYaml } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import type { Adam } from '../core/adam.ts';
+import type { EvalResult } from '../core/evaluate.ts';
+import type { Policy } from '../policies/policy.ts';
+import { writeFileAtomic } from '../run/atomic-write.ts';
+import {
+  CHECKPOINT_VERSION,
+  type Checkpoint,
+  encodeOptimizerState,
+  encodeTensors,
+  loadResumeCheckpoint,
+  saveCheckpoint,
+} from '../run/checkpoint.ts';
+import { lockRun } from '../run/lock.ts';
+import { MetricsLog, type MetricsRecord, type MetricsSink } from '../run/metrics-log.ts';
+import {
+  CHECKPOINT_FILE,
+  clearRunOutputs,
+  RESOLVED_CONFIG_FILE,
+  type RunKind,
+  type RunStatus,
+  readStatus,
+  writeStatus,
+  writeSummary,
+} from '../run/run-dir.ts';
+
+/** What both kinds of run accept about their directory, backend and stopping. */
+export interface LifecycleOptions {
+  runDir: string;
+  backend?: BackendChoice;
+  /** Continue from the run directory's checkpoint (or skip a finished run). */
+  resume?: boolean;
+  /** Start over in a directory that already holds a run. */
+  force?: boolean;
+  /**
+   * Aborting stops the run once the step in flight has finished: that step is checkpointed, the
+   * status becomes `interrupted` and the run resolves with `interrupted: true`.
+   */
+  signal?: AbortSignal;
+  /** Extra per-record sinks (e.g. TensorBoard). */
+  sinks?: MetricsSink[];
+  /** Where progress lines and warnings go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/** What the lifecycle hears after each step (after its record is written and, on cadence, checkpointed). */
+export interface LifecycleStep {
+  /** Steps finished (1-based). */
+  step: number;
+  totalSteps: number;
+  /** The step's metrics record; undefined for a step that writes none (SFT logs every `sft.log_every`). */
+  metrics?: MetricsRecord;
+}
+
+/** The end of a run that finished its steps. */
+export interface RunFinal {
+  /** The final test-split evaluation. */
+  eval: EvalResult;
+  /** Seconds spent in the steps themselves, summed over resumes. */
+  trainWallSeconds: number;
+  /** The kind's own final numbers (summary.json `final`). */
+  numbers: Record<string, number>;
+}
+
+/** A run's steps, built by its kind on a fresh or restored state. */
+export interface RunLoop {
+  /** Step `step` (0-based); returns the metrics record to append, if this step writes one. */
+  step(step: number): MetricsRecord | undefined;
+  /** Everything a resume needs after `steps` steps, of which `metricsLines` lines of metrics.jsonl are part. */
+  checkpoint(steps: number, metricsLines: number): Checkpoint;
+  /** After the last step: the final evaluation and the kind's numbers. */
+  finish(): RunFinal;
+  /** Free the state's tensors. */
+  dispose(): void;
+}
+
+export interface RunDefinition {
+  kind: RunKind;
+  config: Config;
+  totalSteps: number;
+  /** Checkpoint every this many steps (and after the last). */
+  checkpointEvery: number;
+  /** Throws a UserError when a step cannot fit in memory on `backend` (before anything is written). */
+  assertFits(backend: BackendInfo): void;
+  /** The loop: fresh, or restored from `resumeFrom` (read from `resumeFile`). */
+  open(context: {
+    resumeFrom?: Checkpoint;
+    resumeFile: string;
+    backend: BackendInfo;
+    log: (line: string) => void;
+  }): RunLoop;
+  onStep?: (report: LifecycleStep) => void;
+}
+
+export interface LifecycleResult {
+  runDir: string;
+  backend: BackendInfo;
+  /** Steps finished. */
+  steps: number;
+  final?: RunFinal;
+  /** `resume` found the run finished and did nothing. */
+  skipped?: boolean;
+  /** Stopped through `signal`; a checkpoint of the last finished step was written. */
+  interrupted?: boolean;
+  wallSeconds: number;
+}
+
+const stderrLog = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * Throws unless the directory is free or `resume`/`force` says what to do with the run it holds;
+ * returns the status of a finished run, which `resume` skips.
+ */
+function checkExistingRun(runDir: string, opts: LifecycleOptions): RunStatus | undefined {
+  if (opts.force) return undefined;
+  const status = readStatus(runDir);
+  if (!status) {
+    // a run directory written before every run kept its status (an SFT warm start did not)
+    if (fs.existsSync(path.join(runDir, CHECKPOINT_FILE)))
+      throw new UserError('already holds a run (a checkpoint without status.json); pass --force to start over', runDir);
+    return undefined;
+  }
+  if (!opts.resume) {
+    throw new UserError(
+      `already holds a run (${status.state} at step ${status.step}/${status.total_steps}); ` +
+        'pass --resume to continue it or --force to start over',
+      runDir,
+    );
+  }
+  return status.state === 'finished' ? status : undefined;
+}
+
+export async function runLifecycle(def: RunDefinition, opts: LifecycleOptions): Promise<LifecycleResult> {
+  const log = opts.log ?? stderrLog;
+  const started = performance.now();
+  const { runDir } = opts;
+  const backend = await selectBackend(opts.backend ?? 'auto');
+  def.assertFits(backend);
+  const finished = checkExistingRun(runDir, opts);
+  if (finished) {
+    log(`entrolab: ${runDir} already finished (${finished.total_steps} steps); nothing to do`);
+    return { runDir, backend, steps: finished.step, skipped: true, wallSeconds: 0 };
+  }
+  fs.mkdirSync(runDir, { recursive: true });
+  const unlock = lockRun(runDir);
+  try {
+    if (opts.force) clearRunOutputs(runDir);
+    const resumeFile = path.join(runDir, CHECKPOINT_FILE);
+    const resumeFrom = opts.resume ? loadResumeCheckpoint(runDir, readStatus(runDir)?.step, log) : undefined;
+    writeFileAtomic(path.join(runDir, RESOLVED_CONFIG_FILE), configToYaml(def.config));
+    const metrics = new MetricsLog(runDir, resumeFrom?.metricsLines ?? 0, opts.sinks);
+    try {
+      const loop = def.open({ resumeFrom, resumeFile, backend, log });
+      try {
+        const result = await runSteps(def, loop, metrics, resumeFrom, opts, backend, log);
+        return { ...result, runDir, backend, wallSeconds: (performance.now() - started) / 1000 };
+      } finally {
+        loop.dispose();
+      }
+    } finally {
+      metrics.close();
+    }
+  } finally {
+    unlock();
+  }
+}
+
+async function runSteps(
+  def: RunDefinition,
+  loop: RunLoop,
+  metrics: MetricsLog,
+  resumeFrom: Checkpoint | undefined,
+  opts: LifecycleOptions,
+  backend: BackendInfo,
+  log: (line: string) => void,
+): Promise<Pick<LifecycleResult, 'steps' | 'final' | 'interrupted'>> {
+  const { runDir, signal } = opts;
+  const { totalSteps } = def;
+  const startStep = resumeFrom?.step ?? 0;
+  const status = (state: RunStatus['state'], step: number, error?: string) => {
+    const written: RunStatus = { state, step, total_steps: totalSteps, backend: backend.name };
+    writeStatus(runDir, error === undefined ? written : { ...written, error });
+  };
+  const resuming = resumeFrom ? `resuming at step ${startStep}` : 'starting';
+  log(`entrolab: backend ${backend.detail}; run dir ${runDir}; ${resuming} (${totalSteps} steps)`);
+  status('running', startStep);
+
+  let checkpointed = resumeFrom ? startStep : -1;
+  const checkpoint = (step: number) => {
+    saveCheckpoint(runDir, loop.checkpoint(step, metrics.lineCount));
+    checkpointed = step;
+  };
+  try {
+    for (let step = startStep; step < totalSteps; step++) {
+      // let the event loop deliver an abort (e.g. from the CLI's signal handler) between steps
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal?.aborted) {
+        if (checkpointed !== step) checkpoint(step);
+        status('interrupted', step);
+        return { steps: step, interrupted: true };
+      }
+      const record = loop.step(step);
+      if (record) {
+        for (const [k, v] of Object.entries(record)) {
+          if (!Number.isFinite(v)) {
+            const what = `metric '${k}' is ${v} at step ${step + 1}; the run stopped before writing it`;
+            throw new UserError(what, 'training');
+          }
+        }
+        metrics.append(record);
+      }
+      if ((step + 1) % def.checkpointEvery === 0 || step + 1 === totalSteps) checkpoint(step + 1);
+      status('running', step + 1);
+      def.onStep?.({ step: step + 1, totalSteps, metrics: record });
+    }
+    const final = loop.finish();
+    writeSummary(runDir, {
+      kind: def.kind,
+      steps: totalSteps,
+      backend: backend.name,
+      eval: final.eval,
+      train_wall_s: final.trainWallSeconds,
+      final: final.numbers,
+    });
+    status('finished', totalSteps);
+    return { steps: totalSteps, final };
+  } catch (e) {
+    status('failed', readStatus(runDir)?.step ?? startStep, (e as Error).message);
+    throw e;
+  }
+}
+
+/** A checkpoint of a policy and its Adam state after `step` steps, with what else the kind saves. */
+export function stateCheckpoint(
+  step: number,
+  policy: Policy,
+  optimizer: Adam,
+  metricsLines: number,
+  more: Pick<Checkpoint, 'rng' | 'regularizers' | 'extra'> = {},
+): Checkpoint {
+  return {
+    version: CHECKPOINT_VERSION,
+    step,
+    policy: { kind: policy.kind, described: policy.describe(), weights: encodeTensors(policy.variables) },
+    optimizer: encodeOptimizerState(optimizer.getState(), policy.variables),
+    ...(more.rng && { rng: more.rng }),
+    ...(more.regularizers && { regularizers: more.regularizers }),
+    metricsLines,
+    ...(more.extra && { extra: more.extra }),
+  };
+}
