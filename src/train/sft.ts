@@ -20,6 +20,7 @@ import { optimizerStep } from '../core/optimizer-step.ts';
 import type { EpisodeRecord, Policy } from '../policies/policy.ts';
 import { layoutEpisodes } from '../rollout/episode-layout.ts';
 import { type Checkpoint, decodeOptimizerState, loadCheckpoint } from '../run/checkpoint.ts';
+import { checkRunArguments } from './run-arguments.ts';
 import {
   type LifecycleOptions,
   type LifecycleStep,
@@ -139,7 +140,7 @@ interface SftProgress {
 }
 
 export async function runSft(config: Config, opts: SftOptions): Promise<SftResult> {
-  const checked = config;
+  const checked = checkRunArguments('runSft', config, opts);
   const sft: SftConfig = checked.sft ?? sftSchema.parse({});
   const result = await runLifecycle(
     {

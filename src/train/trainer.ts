@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.ts';
 import { type EvalResult, evalOptionsOf, evaluate } from '../core/evaluate.ts';
 import { saveRegularizers } from '../core/regularizer-set.ts';
 import { type MetricsRecord, readMetrics } from '../run/metrics-log.ts';
+import { checkRunArguments } from './run-arguments.ts';
 import { type LifecycleOptions, type RunLoop, runLifecycle, stateCheckpoint } from './run-lifecycle.ts';
 import { makeEnvFactory } from './setup.ts';
 import { createTrainingState, disposeTrainingState, type TrainingState, trainStep } from './step.ts';
@@ -40,7 +41,7 @@ export interface TrainResult {
 }
 
 export async function train(config: Config, opts: TrainOptions): Promise<TrainResult> {
-  const checked = config;
+  const checked = checkRunArguments('train', config, opts);
   const { onStep } = opts;
   const result = await runLifecycle(
     {
