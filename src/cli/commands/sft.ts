@@ -2,6 +2,8 @@
 // Like `train`, signals become an abort (checkpoint, status `interrupted`, exit 130) and --resume
 // continues a stopped run.
 import type { CommandModule } from 'yargs';
+import { loadedPlugins } from '../../plugins/load-plugins.ts';
+import { assertPluginsUnchanged } from '../../plugins/plugins-unchanged.ts';
 import { runSft } from '../../train/sft.ts';
 import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
 import { resumeHint } from '../scheduler.ts';
@@ -24,6 +26,7 @@ export const sftCommand: CommandModule<object, RunArgs> = {
     ) as never,
   handler: async (args) => {
     const { config, runDir } = await resolveRun(args);
+    if (args.resume) assertPluginsUnchanged(runDir, loadedPlugins());
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const controller = new AbortController();
     const removeHandlers = abortOnSignals(controller, log);
