@@ -3,7 +3,7 @@
 // continues a stopped run.
 import type { CommandModule } from 'yargs';
 import { loadedPlugins } from '../../plugins/load-plugins.ts';
-import { assertPluginsUnchanged } from '../../plugins/plugins-unchanged.ts';
+import { assertPluginsUnchanged } from '../../run/plugins-unchanged.ts';
 import { runSft } from '../../train/sft.ts';
 import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
 import { resumeHint } from '../scheduler.ts';
