@@ -115,6 +115,7 @@ export { definePolicy, POLICIES, registerPolicy } from './policies/registry.ts';
 export type { Checkpoint, OptimizerState, TensorData } from './run/checkpoint.ts';
 export type { MetricsRecord, MetricsSink } from './run/metrics-log.ts';
 export { type RunKind, type RunStatus, type RunSummary, readStatus, readSummary } from './run/run-dir.ts';
+export type { LifecycleStep } from './train/run-lifecycle.ts';
 export { runSft, type SftOptions, type SftResult } from './train/sft.ts';
 export type { StateOptions } from './train/step.ts';
 // one training step on its own, for a loop of your own (run-lifecycle.ts shows the run management around it)
