@@ -24,7 +24,10 @@ export const arpoSchema = z
     /** Set the share per prompt from a probe episode instead: m = ⌊n·σ(β·(H_root − H̄))⌋ + 1. */
     dynamic_budget: z.boolean().default(false),
     beta_budget: z.number().default(0.5),
-    /** At most beam_size − 1 forks per decision point (the code's beam_size). */
+    /**
+     * Candidate forks per decision point: min(beam_size − 1, slots the prompt has left), each one
+     * uniform draw (the code's beam_size); a prompt with no slot left draws nothing.
+     */
     beam_size: z.number().int().min(2).max(16).default(2),
     /** τ and w of the rule. */
     branch_probability: z.number().min(0).max(1).default(0.5),
@@ -40,6 +43,15 @@ export const arpoSchema = z
   .strict();
 export type ArpoConfig = z.infer<typeof arpoSchema>;
 
+/**
+ * Candidates drawn at one decision point: beam_size − 1, but never more than the prompt's remaining
+ * slots (budget − paths so far), as the authors' rollout does (`min(beam_size − 1, remaining)`), so a
+ * fork that cannot be made costs no draw and the next paths keep their chance.
+ */
+export function forkCandidates(beamSize: number, remaining: number): number {
+  return Math.max(0, Math.min(beamSize - 1, remaining));
+}
+
 /** The step's Brancher for `cfg`, drawing its uniforms from `info.rng`. */
 export function arpoBrancher(cfg: ArpoConfig, info: StepInfo): Brancher {
   return {
@@ -52,7 +64,7 @@ export function arpoBrancher(cfg: ArpoConfig, info: StepInfo): Brancher {
     forks: (point) => {
       const delta = point.entropy - point.initialEntropy;
       let n = 0;
-      for (let k = 0; k < cfg.beam_size - 1; k++) {
+      for (let k = 0; k < forkCandidates(cfg.beam_size, point.budget - point.paths); k++) {
         const u = info.rng.next();
         const yes =
           cfg.rule === 'arpo'

@@ -14,8 +14,11 @@ export const entropyClipSchema = z
   .object({
     /** batch: Clip_B, S = p·(H + log p) centred by the batch mean; vocab: Clip_V, D = E_{v∼p}[S_v] − S. */
     variant: z.enum(['batch', 'vocab']).default('batch'),
-    /** μ: threshold in population-std units. The authors' LLM-scale 2.5 / 8.5 drop nothing on small batches. */
-    mu: z.number().gt(0).default(1.5),
+    /**
+     * μ: threshold in population-std units, ≥ 0 (0: Clip_B drops negative-advantage tokens below the
+     * mean S, Clip_V those with D > 0). The authors' LLM-scale 2.5 / 8.5 drop nothing on small batches.
+     */
+    mu: z.number().min(0).default(1.5),
     /** Clip_V: at most ⌊max_frac·N⌋ (≥ 1) negative-advantage tokens dropped when more qualify (code 1e-4). */
     max_frac: z.number().gt(0).max(1).default(0.02),
     /** Clip_B's log p: old (π_old at the training temperature) or sample (the sampler's, as the code). */

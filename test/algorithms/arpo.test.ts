@@ -5,7 +5,7 @@
 // training run from an SFT warm start logs the branching metrics.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { arpoBrancher, arpoSchema, attributeHard } from '../../algorithms/arpo.ts';
+import { arpoBrancher, arpoSchema, attributeHard, forkCandidates } from '../../algorithms/arpo.ts';
 import { balancedBranchProbability, globalRolloutBudget } from '../../algorithms/branch-rules.ts';
 import type { Brancher, StepInfo } from '../../algorithms/regularizer.ts';
 import { GuessNumberEnv, guessNumberSchema } from '../../envs/guess-number.ts';
@@ -164,6 +164,26 @@ describe('arpo brancher', () => {
     expect(Math.abs(frequency(cfg, 0.5, 0) - 0.6)).toBeLessThan(0.01);
     expect(Math.abs(frequency(cfg, -1, 0) - 0.3)).toBeLessThan(0.01);
     expect(frequency(cfg, 2.5, 0, 2000)).toBe(1);
+  });
+
+  it('draws min(beam_size − 1, remaining slots) candidates, as the reference does (hand-worked)', () => {
+    expect([0, 1, 2, 3, 8].map((r) => forkCandidates(4, r))).toEqual([0, 1, 2, 3, 3]);
+    expect(forkCandidates(2, 0)).toBe(0);
+    // a scripted stream: τ = 0.5, Δ = 0, so a draw u forks when u ≤ 0.5
+    const uniforms = [0.1, 0.9, 0.2, 0.3, 0.4];
+    let drawn = 0;
+    const scripted = { next: () => uniforms[drawn++] } as unknown as Rng;
+    const b = arpoBrancher(arpoSchema.parse({ beam_size: 3 }), { ...info('x'), rng: scripted });
+    const at = (paths: number, budget: number) => b.forks({ ...point, entropy: 0.3, consecutive: 0, paths, budget });
+    // prompt A has 1 slot left: one draw (0.1 → fork); the old rule drew 0.1 and 0.9 and capped
+    expect(at(3, 4)).toBe(1);
+    expect(drawn).toBe(1);
+    // prompt B has 2 slots: two draws, 0.9 (no) and 0.2 (fork); the old rule would have seen 0.2, 0.3 → 2
+    expect(at(2, 4)).toBe(1);
+    expect(drawn).toBe(3);
+    // a full prompt draws nothing
+    expect(at(4, 4)).toBe(0);
+    expect(drawn).toBe(3);
   });
 
   it('balanced rule: the consecutive-branching penalty lowers the frequency as the formula says', () => {

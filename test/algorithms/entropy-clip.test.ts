@@ -98,6 +98,15 @@ describe('Clip_B: batch-normalised S, negative advantages only', () => {
     ).toEqual([]);
   });
 
+  it('μ = 0 (the reference accepts it): drops every negative-advantage token below the mean, keeps one at it', () => {
+    // centred S of the negative tokens 3, 4, 5: −1.980σ, +0.053σ, −0.263σ → tokens 3 and 5
+    expect(clipBSelection(S, A, mask, 0).dropped).toEqual([3, 5]);
+    // S = [1, 2, 3]: mean exactly 2; the reference keeps z ≥ −μσ = 0, so token 1 stays
+    expect(clipBSelection([1, 2, 3], [-1, -1, -1], [1, 1, 1], 0).dropped).toEqual([0]);
+    expect(entropyClipSchema.parse({ mu: 0 }).mu).toBe(0);
+    expect(entropyClipSchema.safeParse({ mu: -0.5 }).success).toBe(false);
+  });
+
   it('keeps everything when S is constant over the valid tokens', () => {
     expect(clipBSelection([0.2, 0.2, 5, 0.2], [-1, -1, -1, -1], [1, 1, 0, 1], 0.1).dropped).toEqual([]);
   });
@@ -119,6 +128,20 @@ describe('Clip_V: vocabulary-centred D with a cap', () => {
     expect(half.capped).toBe(false);
     expect(clipVSelection(D, A, mask, 1, 1, true).dropped).toEqual([1]);
     expect(clipVSelection(D, A, mask, 2, 1, true).dropped).toEqual([]);
+  });
+
+  it('μ = 0 drops the non-positive-advantage tokens with D > 0 (token 3, D < 0, stays)', () => {
+    expect(clipVSelection(D, A, mask, 0, 1, true).dropped).toEqual([1, 2]);
+    expect(
+      clipVSelection(
+        D.map((d) => d - 0.1),
+        A,
+        mask,
+        0,
+        1,
+        true,
+      ).dropped,
+    ).toEqual([1]);
   });
 
   it('max_frac = 0.3: K = max(⌊1.2⌋, 1) = 1, only the largest D is dropped', () => {
