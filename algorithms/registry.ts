@@ -12,5 +12,6 @@ import './entropy-clip.ts';
 import './canon.ts';
 import './entropy-balanced.ts';
 import './arpo.ts';
+import './high-entropy-tokens.ts';
 
 export { defineRegularizer, REGULARIZERS, registerRegularizer } from './regularizer.ts';
