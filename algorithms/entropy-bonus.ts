@@ -77,7 +77,9 @@ export class EntropyBonus implements Regularizer {
   /** The coefficient the next loss uses: 0 while an adaptive gate is closed. */
   effectiveCoef(): number {
     const { adaptive, gate, target } = this.config;
-    if (adaptive && gate && this.state.lastEntropy !== null && this.state.lastEntropy > target) return 0;
+    // a fixed coefficient is read from the settings, so a schedule of `coef` reaches the loss
+    if (!adaptive) return this.config.coef;
+    if (gate && this.state.lastEntropy !== null && this.state.lastEntropy > target) return 0;
     return this.state.coef;
   }
 

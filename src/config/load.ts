@@ -12,7 +12,10 @@ import { ENVS } from '../../envs/registry.ts';
 import { UserError } from '../base/errors.ts';
 import { loadedPlugins, loadPlugins, type PluginSource } from '../plugins/load-plugins.ts';
 import { POLICIES } from '../policies/registry.ts';
+import { extremeSteps } from './schedule.ts';
+import { schedulesInPlace, splitSchedules, valuesAt } from './scheduled-settings.ts';
 import { type Config, pluginEntrySchema, topSchema } from './schema.ts';
+import { keysOf, schemaAt } from './schema-walk.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -65,33 +68,6 @@ function describeAllowed(schema: z.ZodType): string {
     if (c.check === 'number_format' && String(c.format).includes('int')) parts.push('an integer');
   }
   return parts.join(', ');
-}
-
-function unwrap(schema: z.ZodType): z.ZodType {
-  let s = schema as z.ZodType & { def: { type: string; innerType?: z.ZodType } };
-  while (s.def.innerType && ['default', 'optional', 'nullable', 'prefault'].includes(s.def.type)) {
-    s = s.def.innerType as typeof s;
-  }
-  return s;
-}
-
-function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
-  let s: z.ZodType | undefined = unwrap(schema);
-  for (const key of path) {
-    if (!s) return undefined;
-    const def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } = (
-      s as unknown as { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } }
-    ).def;
-    if (def.type === 'object' && def.shape) s = def.shape[String(key)] && unwrap(def.shape[String(key)]);
-    else if (def.type === 'array' && def.element) s = unwrap(def.element);
-    else return undefined;
-  }
-  return s;
-}
-
-function keysOf(schema: z.ZodType | undefined): string[] {
-  const def = schema && (schema as unknown as { def: { type: string; shape?: Record<string, unknown> } }).def;
-  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
 }
 
 export function nearest(word: string, candidates: readonly string[]): string | undefined {
@@ -246,12 +222,38 @@ export function validateRegularizers(regularizers: unknown, file: string): Confi
   return checkRegularizers(regularizers, file).map((c) => c.entry);
 }
 
-/** Validate a raw config object (already merged with overrides). */
+/**
+ * Validate a raw config object (already merged with overrides). A setting written as a schedule
+ * holds its step-1 value and is listed in `schedules`; the config is also checked with the values
+ * of every schedule's extreme steps (start, end of warm-up and ramp, last step), so no step of the
+ * run reaches a value its key does not allow.
+ */
 export function parseConfig(raw: unknown, file = '<config>'): Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new UserError('config must be a YAML mapping', file);
-  const { env, policy, regularizers, ...top } = raw as Raw;
-  const blocks = raw as Raw;
+  const { schedules, written } = splitSchedules(raw as Raw, file);
+  if (Object.keys(schedules).length === 0) return parseUnscheduled(written, file);
+  // a count cannot be scheduled, so the run's length is known before any schedule's value
+  const parsedSteps = topSchema.shape.steps.safeParse(written.steps);
+  const totalSteps = parsedSteps.success ? parsedSteps.data : 1;
+  const config = parseUnscheduled(valuesAt(written, schedules, 1, totalSteps), file);
+  const steps = new Set(Object.values(schedules).flatMap((s) => extremeSteps(s, totalSteps)));
+  steps.delete(1);
+  for (const t of steps) {
+    try {
+      parseUnscheduled(valuesAt(written, schedules, t, totalSteps), file);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      const message = e.message.startsWith(`${file}: `) ? e.message.slice(file.length + 2) : e.message;
+      throw new UserError(`${message} — the value its schedule reaches at step ${t} of ${totalSteps}`, file);
+    }
+  }
+  return { ...config, schedules };
+}
+
+function parseUnscheduled(raw: Raw, file: string): Config {
+  const { env, policy, regularizers, ...top } = raw;
+  const blocks = raw;
   const topParsed = validate(topSchema, top, '', file, ['env', 'policy', 'regularizers']);
 
   const envBlock = requireBlock(blocks, 'env', file);
@@ -312,6 +314,7 @@ export async function loadConfigWithPlugins(file: string, sets: readonly string[
   return plugins.length > 0 ? { plugins, ...config } : config;
 }
 
+/** The config as YAML, schedules in place of their step-1 values (it loads back to the same config). */
 export function configToYaml(config: Config): string {
-  return YAML.stringify(config, { lineWidth: 0 });
+  return YAML.stringify(schedulesInPlace(config), { lineWidth: 0 });
 }

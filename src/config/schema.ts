@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { AGG_MODES } from '../../algorithms/aggregate.ts';
 import { KL_TYPES } from '../../algorithms/grpo.ts';
+import type { Schedules } from './schedule.ts';
 
 export { AGG_MODES, KL_TYPES };
 
@@ -185,4 +186,7 @@ export interface Config extends TopConfig {
   env: { name: string } & Record<string, unknown>;
   policy: { kind: string } & Record<string, unknown>;
   regularizers: ({ name: string } & Record<string, unknown>)[];
+  /** The settings written as schedules (docs/schedules.md), by key path; each setting above holds
+   * its value at step 1, and the trainer sets the value in force at every step. */
+  schedules?: Schedules;
 }

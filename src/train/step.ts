@@ -24,6 +24,7 @@ import { runBranchingEpisodes } from '../rollout/branching-rollout.ts';
 import { buildBatch, type Episode, type GroupRequest, oldPass, runEpisodes } from '../rollout/rollout.ts';
 import { type Checkpoint, decodeOptimizerState, loadCheckpoint } from '../run/checkpoint.ts';
 import type { MetricsRecord } from '../run/metrics-log.ts';
+import { applySchedules } from './schedules-in-force.ts';
 import { makeEnvFactory, makePolicy } from './setup.ts';
 
 /** What a training step reads and advances: policy, optimizer, RNG streams, regularizer state. */
@@ -62,10 +63,13 @@ export interface StateOptions {
 }
 
 /**
- * A fresh state for `config`, or the one saved in `resumeFrom`. A config with `init_from` starts
- * from that run's weights (and uses them as the KL reference).
+ * A fresh state for `given`, or the one saved in `resumeFrom`. A config with `init_from` starts
+ * from that run's weights (and uses them as the KL reference); one with schedules gets its own copy,
+ * into which each step writes the values in force.
  */
-export function createTrainingState(config: Config, { resumeFrom, resumeFile, log }: StateOptions): TrainingState {
+export function createTrainingState(given: Config, { resumeFrom, resumeFile, log }: StateOptions): TrainingState {
+  // schedules write the value in force into the state's own copy, never into the caller's config
+  const config = given.schedules ? structuredClone(given) : given;
   const envFactory = makeEnvFactory(config);
   const probeEnv = envFactory();
   const streams: RngStreams = makeStreams(config.seed, resumeFrom?.rng);
@@ -101,6 +105,7 @@ export function disposeTrainingState(state: TrainingState): void {
 
 /** Training step `step` (0-based): the seven phases, returning the step's metrics. */
 export function trainStep(state: TrainingState, step: number): StepOutcome {
+  const scheduled = state.config.schedules ? applySchedules(state.config, state.regularizers, step + 1) : {};
   const { config, envFactory, probeEnv, streams, policy, reference, optimizer, regularizers } = state;
   const temperature = config.rollout.temperature;
   const { prompts_per_step: P, group_size: G } = config.rollout;
@@ -163,7 +168,7 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   const main = extras.length ? selectRows(batch, mainRows) : batch;
   // the rollout's metrics describe the environment's rewards; shaping logs its own
   const scores = shaped.raw ? { ...main, reward: Float64Array.from(mainRows, (r) => shaped.raw![r]) } : main;
-  const record: MetricsRecord = { step: step + 1, ...rowMetrics(scores, temperature) };
+  const record: MetricsRecord = { step: step + 1, ...rowMetrics(scores, temperature), ...scheduled };
   record['entropy/cov_logprob_adv'] = logProbAdvantageCovariance(main.oldLogProbs, main.advantages, main.mask);
   Object.assign(record, branchStats, shaped.metrics);
 
