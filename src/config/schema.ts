@@ -105,8 +105,32 @@ export const checkpointSchema = z
   })
   .strict();
 
+/** diagnostics.entropy_alarm: a warning (or a stop) when the rollout entropy stays past a bound. */
+export const entropyAlarmSchema = z
+  .object({
+    /** Alarm when the rollout entropy stays below this (a collapse); omit for no lower bound. */
+    below: z.number().min(0).optional(),
+    /** Alarm when the rollout entropy stays above this (an explosion); omit for no upper bound. */
+    above: z.number().min(0).optional(),
+    /** fraction: the bounds are multiples of the run's first-step rollout entropy; nats: absolute. */
+    unit: z.enum(['fraction', 'nats']).default('fraction'),
+    /** Consecutive steps past a bound before the alarm fires. */
+    patience: count(100_000_000).default(5),
+    /** warn: a progress-line warning and alarm/ metrics; stop: that, then checkpoint and end the run (status `stopped`). */
+    on_alarm: z.enum(['warn', 'stop']).default('warn'),
+  })
+  .strict()
+  .refine((a) => a.below === undefined || a.above === undefined || a.below < a.above, {
+    message: 'entropy_alarm.below must be < entropy_alarm.above',
+    path: ['below'],
+  });
+
+export type EntropyAlarmConfig = z.infer<typeof entropyAlarmSchema>;
+
 export const diagnosticsSchema = z
   .object({
+    /** Watch the rollout entropy for a collapse (default: below 10% of step 1's for 5 steps, warn); false: off. */
+    entropy_alarm: z.union([z.literal(false), entropyAlarmSchema]).default(entropyAlarmSchema.parse({ below: 0.1 })),
     /** Measure the update's entropy change (an extra forward pass after the update) on steps 1, 1+N,
      * 1+2N, …; the other steps' records lack entropy/after_update, measured_delta and predicted_delta. */
     entropy_change_every: count(100_000_000).default(1),

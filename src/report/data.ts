@@ -21,7 +21,7 @@ export interface RunData {
   dir: string;
   cell: string;
   /**
-   * 'finished' | 'running' | 'failed' | 'interrupted' | 'unknown' (no status.json) | 'stale'
+   * 'finished' | 'stopped' (ended by an alarm) | 'running' | 'failed' | 'interrupted' | 'unknown' (no status.json) | 'stale'
    * (status.json says running but no live trainer holds the run: it crashed or was killed).
    */
   state: string;
@@ -233,6 +233,8 @@ export interface CellSummary {
   columns: Record<keyof RunSummary, MeanCi>;
   /** How many runs reached the threshold. */
   reached: number;
+  /** How many runs had an entropy alarm fire (alarm/entropy_low or alarm/entropy_high). */
+  alarmed: number;
 }
 
 export const SUMMARY_COLUMNS: [keyof RunSummary, string][] = [
@@ -249,7 +251,9 @@ export const SUMMARY_COLUMNS: [keyof RunSummary, string][] = [
 
 export function summarizeCells(data: ReportData, includeUnfinished = false): CellSummary[] {
   return data.cells.map(({ cell, runs }) => {
-    const used = runs.filter((r) => includeUnfinished || r.state === 'finished' || r.state === 'unknown');
+    const used = runs.filter(
+      (r) => includeUnfinished || r.state === 'finished' || r.state === 'stopped' || r.state === 'unknown',
+    );
     const perRun = used.map((r) => summarizeRun(r, data.threshold));
     const columns = Object.fromEntries(
       SUMMARY_COLUMNS.map(([key]) => [key, meanCi95(perRun.map((s) => s[key]))]),
@@ -260,6 +264,8 @@ export function summarizeCells(data: ReportData, includeUnfinished = false): Cel
       unfinished: runs.length - used.length,
       columns,
       reached: perRun.filter((s) => Number.isFinite(s.stepsToThreshold)).length,
+      alarmed: used.filter((r) => r.metrics.some((m) => m['alarm/entropy_low'] === 1 || m['alarm/entropy_high'] === 1))
+        .length,
     };
   });
 }

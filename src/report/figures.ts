@@ -133,6 +133,19 @@ function predictedVsMeasured(data: ReportData): Series[] {
   });
 }
 
+/** The step each run's entropy alarm first fired (alarm/entropy_low or _high = 1), as figure marks. */
+export function alarmMarkers(data: ReportData): { x: number; label: string; color: string }[] {
+  const marks: { x: number; label: string; color: string }[] = [];
+  for (const { runs } of data.cells)
+    for (const run of runs)
+      for (const side of ['low', 'high'] as const) {
+        const hit = run.metrics.find((m) => m[`alarm/entropy_${side}`] === 1);
+        if (hit?.step !== undefined)
+          marks.push({ x: hit.step, label: `${side === 'low' ? 'collapse' : 'explosion'} alarm`, color: '#d62728' });
+      }
+  return marks;
+}
+
 export function buildFigures(data: ReportData): Figure[] {
   const keys = metricKeys(data);
   const lastStep = Math.max(
@@ -146,6 +159,7 @@ export function buildFigures(data: ReportData): Figure[] {
   const runFigures: Figure[] = [];
   const add = (section: string, key: string, title: string) => {
     if (!keys.has(key)) return;
+    const markers = key.startsWith('entropy/rollout') || key === ENTROPY_KEY ? alarmMarkers(data) : undefined;
     if (perCell) {
       cellFigures.push({
         name: `${fileStem(key)}.cells`,
@@ -156,6 +170,7 @@ export function buildFigures(data: ReportData): Figure[] {
           xLabel: 'step',
           yLabel: key,
           series: cellSeries(data, key, window),
+          markers,
         }),
       });
     }
@@ -168,6 +183,7 @@ export function buildFigures(data: ReportData): Figure[] {
         xLabel: 'step',
         yLabel: key,
         series: runSeries(data, key, window),
+        markers,
       }),
     });
   };

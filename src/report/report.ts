@@ -51,10 +51,12 @@ export function summaryTable(data: ReportData, cells: CellSummary[]): Table {
   const shown = SUMMARY_COLUMNS.filter(
     ([key]) => (!optional.has(key) || cells.some((c) => c.columns[key].n > 0)) && (!needs[key] || keys.has(needs[key])),
   );
+  const alarms = cells.some((c) => c.alarmed > 0);
   const header = [
     'cell',
     'runs',
     ...shown.map(([key, label]) => (key === 'stepsToThreshold' ? label.replace('θ', String(data.threshold)) : label)),
+    ...(alarms ? ['entropy alarms'] : []),
   ];
   const rows = cells.map((c) => [
     c.cell,
@@ -63,6 +65,7 @@ export function summaryTable(data: ReportData, cells: CellSummary[]): Table {
       const text = formatMeanCi(c.columns[key], key === 'stepsToThreshold');
       return key === 'stepsToThreshold' && c.reached < c.runs ? `${text} (${c.reached}/${c.runs} reached)` : text;
     }),
+    ...(alarms ? [`${c.alarmed}/${c.runs}`] : []),
   ]);
   return { header, rows };
 }

@@ -23,6 +23,8 @@ export interface PlotSpec {
   kind?: 'line' | 'scatter';
   /** Draw the y = x diagonal (predicted vs measured). */
   diagonal?: boolean;
+  /** Vertical marks at these x (e.g. the step an entropy alarm fired), labelled at the top. */
+  markers?: { x: number; label: string; color: string }[];
   width?: number;
   height?: number;
 }
@@ -170,6 +172,18 @@ export function renderPlot(spec: PlotSpec): string {
     out.push(
       `<line x1="${px(sx(x0))}" y1="${px(sy(x0))}" x2="${px(sx(x1))}" y2="${px(sy(x1))}" ` +
         'stroke="#999999" stroke-dasharray="4 3"/>',
+    );
+  }
+
+  for (const m of spec.markers ?? []) {
+    if (!(m.x >= x0 && m.x <= x1)) continue;
+    const x = px(sx(m.x));
+    out.push(
+      `<line x1="${x}" y1="${MARGIN.top}" x2="${x}" y2="${px(MARGIN.top + plotHeight)}" stroke="${m.color}" ` +
+        'stroke-dasharray="3 3" stroke-width="1.2"/>',
+    );
+    out.push(
+      `<text x="${x}" y="${MARGIN.top - 3}" text-anchor="middle" fill="${m.color}">${escapeXml(m.label)}</text>`,
     );
   }
 

@@ -27,13 +27,24 @@ export const LOCK_FILE = 'train.lock';
 export const EVENTS_FILE_PREFIX = 'events.out.tfevents.';
 
 export interface RunStatus {
-  /** interrupted: stopped through the trainer's abort signal after a checkpoint of the last finished step. */
-  state: 'running' | 'finished' | 'failed' | 'interrupted';
+  /** interrupted: stopped through the trainer's abort signal after a checkpoint of the last finished step.
+   * stopped: ended early by the run itself (an entropy alarm with on_alarm: stop), checkpointed and
+   * evaluated (summary.json written); `reason` says why, and `--resume` continues it. */
+  state: 'running' | 'finished' | 'failed' | 'interrupted' | 'stopped';
   /** Steps finished. */
   step: number;
   total_steps: number;
   backend: string;
   error?: string;
+  /** Why a `stopped` run ended. */
+  reason?: string;
+  /** The step at which each alarm first fired (`entropy_low`, `entropy_high`). */
+  alarms?: Record<string, number>;
+}
+
+/** A run that ended on its own terms: all its steps, or stopped early by an alarm (a sweep counts both as finished). */
+export function isDone(state: RunStatus['state'] | undefined): boolean {
+  return state === 'finished' || state === 'stopped';
 }
 
 /** Which command wrote a run directory: `train` (GRPO) or `sft` (the supervised warm start). */

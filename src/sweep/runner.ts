@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { acquireLock, describeHolder, runLock, STALE_AFTER_MS } from '../run/lock.ts';
+import { isDone } from '../run/run-dir.ts';
 import { readRunState, readRunStatus } from '../run/run-state.ts';
 import {
   LOG_DIR,
@@ -141,7 +142,7 @@ async function execute(state: SweepState, options: RunnerOptions): Promise<Sweep
   };
   const queue: ManifestRun[] = [];
   for (const run of selected) {
-    if (readRunStatus(path.join(sweepDir, run.id))?.state === 'finished') summary.skipped.push(run.id);
+    if (isDone(readRunStatus(path.join(sweepDir, run.id))?.state)) summary.skipped.push(run.id);
     else queue.push(run);
   }
   if (summary.skipped.length > 0) say(`skipping ${summary.skipped.length} finished run(s)`);
@@ -218,7 +219,7 @@ async function execute(state: SweepState, options: RunnerOptions): Promise<Sweep
         const status = readRunStatus(runDir);
         const wallSeconds = (Date.now() - started) / 1000;
         let outcome: RunOutcome['state'];
-        if (status?.state === 'finished' && code === 0) outcome = 'finished';
+        if (isDone(status?.state) && code === 0) outcome = 'finished';
         else if (signal?.aborted || status?.state === 'interrupted' || (code === 0 && status?.state !== 'failed'))
           outcome = 'interrupted';
         else outcome = 'failed';

@@ -85,6 +85,10 @@ export interface RunLoop {
   finish(): RunFinal;
   /** Free the state's tensors. */
   dispose(): void;
+  /** After a step: a reason to end the run there (checkpointed, evaluated, status `stopped`). */
+  stopReason?(): string | undefined;
+  /** After a step: the alarms that have fired, by name, at their first step (status.json `alarms`). */
+  alarms?(): Record<string, number>;
 }
 
 export interface RunDefinition {
@@ -115,6 +119,8 @@ export interface LifecycleResult {
   skipped?: boolean;
   /** Stopped through `signal`; a checkpoint of the last finished step was written. */
   interrupted?: boolean;
+  /** Ended early by the run itself (an alarm with on_alarm: stop): why. It was checkpointed and evaluated. */
+  stopped?: string;
   wallSeconds: number;
 }
 
@@ -186,13 +192,14 @@ async function runSteps(
   opts: LifecycleOptions,
   backend: BackendInfo,
   log: (line: string) => void,
-): Promise<Pick<LifecycleResult, 'steps' | 'final' | 'interrupted'>> {
+): Promise<Pick<LifecycleResult, 'steps' | 'final' | 'interrupted' | 'stopped'>> {
   const { runDir, signal } = opts;
   const { totalSteps } = def;
   const startStep = resumeFrom?.step ?? 0;
-  const status = (state: RunStatus['state'], step: number, error?: string) => {
-    const written: RunStatus = { state, step, total_steps: totalSteps, backend: backend.name };
-    writeStatus(runDir, error === undefined ? written : { ...written, error });
+  const status = (state: RunStatus['state'], step: number, more: Pick<RunStatus, 'error' | 'reason'> = {}) => {
+    const alarms = loop.alarms?.();
+    const written: RunStatus = { state, step, total_steps: totalSteps, backend: backend.name, ...more };
+    writeStatus(runDir, alarms && Object.keys(alarms).length > 0 ? { ...written, alarms } : written);
   };
   const resuming = resumeFrom ? `resuming at step ${startStep}` : 'starting';
   log(`entrolab: backend ${backend.detail}; run dir ${runDir}; ${resuming} (${totalSteps} steps)`);
@@ -222,24 +229,36 @@ async function runSteps(
         }
         metrics.append(record);
       }
-      if ((step + 1) % def.checkpointEvery === 0 || step + 1 === totalSteps) checkpoint(step + 1);
+      const stopped = loop.stopReason?.();
+      if ((step + 1) % def.checkpointEvery === 0 || step + 1 === totalSteps || stopped) checkpoint(step + 1);
       status('running', step + 1);
       def.onStep?.({ step: step + 1, totalSteps, metrics: record });
+      if (stopped) {
+        log(`entrolab: stopping at step ${step + 1}: ${stopped} (checkpointed; --resume continues the run)`);
+        const final = finishRun(step + 1);
+        status('stopped', step + 1, { reason: stopped });
+        return { steps: step + 1, final, stopped };
+      }
     }
+    const final = finishRun(totalSteps);
+    status('finished', totalSteps);
+    return { steps: totalSteps, final };
+  } catch (e) {
+    status('failed', readStatus(runDir)?.step ?? startStep, { error: (e as Error).message });
+    throw e;
+  }
+
+  function finishRun(steps: number): RunFinal {
     const final = loop.finish();
     writeSummary(runDir, {
       kind: def.kind,
-      steps: totalSteps,
+      steps,
       backend: backend.name,
       eval: final.eval,
       train_wall_s: final.trainWallSeconds,
       final: final.numbers,
     });
-    status('finished', totalSteps);
-    return { steps: totalSteps, final };
-  } catch (e) {
-    status('failed', readStatus(runDir)?.step ?? startStep, (e as Error).message);
-    throw e;
+    return final;
   }
 }
 

@@ -8,8 +8,10 @@ import type { BackendInfo } from '../backend/backend.ts';
 import { streamStates } from '../base/rng.ts';
 import { assertTrainFits } from '../config/resource-estimate.ts';
 import type { Config } from '../config/schema.ts';
+import { EntropyAlarm } from '../core/entropy-alarm.ts';
 import { type EvalResult, evalOptionsOf, evaluate } from '../core/evaluate.ts';
 import { saveRegularizers } from '../core/regularizer-set.ts';
+import type { Checkpoint } from '../run/checkpoint.ts';
 import { type MetricsRecord, readMetrics } from '../run/metrics-log.ts';
 import { checkRunArguments } from './run-arguments.ts';
 import { type LifecycleOptions, type RunLoop, runLifecycle, stateCheckpoint } from './run-lifecycle.ts';
@@ -37,6 +39,8 @@ export interface TrainResult {
   skipped?: boolean;
   /** Stopped through `signal`; a checkpoint of the last finished step was written. */
   interrupted?: boolean;
+  /** Ended early by an entropy alarm with on_alarm: stop (checkpointed, evaluated): the alarm's line. */
+  stopped?: string;
   wallSeconds: number;
 }
 
@@ -51,7 +55,7 @@ export async function train(config: Config, opts: TrainOptions): Promise<TrainRe
       checkpointEvery: checked.checkpoint.every,
       assertFits: (backend) => assertTrainFits(checked, makeEnvFactory(checked)(), backend.name),
       open: ({ resumeFrom, resumeFile, log }) =>
-        trainLoop(createTrainingState(checked, { resumeFrom, resumeFile, log }), opts.runDir, resumeFrom !== undefined),
+        trainLoop(createTrainingState(checked, { resumeFrom, resumeFile, log }), opts.runDir, resumeFrom, log),
       onStep: onStep && ((r) => onStep({ step: r.step, totalSteps: r.totalSteps, metrics: r.metrics! })),
     },
     opts,
@@ -60,14 +64,35 @@ export async function train(config: Config, opts: TrainOptions): Promise<TrainRe
   return final ? { ...rest, final: final.eval } : rest;
 }
 
-function trainLoop(state: TrainingState, runDir: string, resumed: boolean): RunLoop {
+function trainLoop(
+  state: TrainingState,
+  runDir: string,
+  resumeFrom: Checkpoint | undefined,
+  log: (line: string) => void,
+): RunLoop {
   const { config } = state;
+  const earlier = resumeFrom ? readMetrics(runDir).slice(0, resumeFrom.metricsLines) : [];
   // wall-clock training time carries on across resumes
-  let wall = resumed ? (readMetrics(runDir).at(-1)?.['perf/wall_s'] ?? 0) : 0;
+  let wall = earlier.at(-1)?.['perf/wall_s'] ?? 0;
+  // the alarm's state is a function of the entropies seen: rebuilt from the lines already written
+  const alarmConfig = config.diagnostics.entropy_alarm;
+  const alarm = alarmConfig ? new EntropyAlarm(alarmConfig) : undefined;
+  for (const r of earlier) alarm?.observe(r.step, r['entropy/rollout']);
+  let stopReason: string | undefined;
   return {
     step(step) {
       const t0 = performance.now();
       const { metrics: record, rolloutSeconds, updateSeconds, phaseSeconds, tokens } = trainStep(state, step);
+      if (alarm) {
+        const entropy = record['entropy/rollout'];
+        const reading = alarm.observe(step + 1, entropy);
+        Object.assign(record, reading.metrics);
+        for (const side of reading.fired) {
+          const line = alarm.describe(side, step + 1, entropy);
+          log(`entrolab: warning: ${line}`);
+          if (alarmConfig && alarmConfig.on_alarm === 'stop') stopReason ??= line;
+        }
+      }
       let evalSeconds: number | undefined;
       if (config.eval.every > 0 && (step + 1) % config.eval.every === 0) {
         const tEval = performance.now();
@@ -108,5 +133,8 @@ function trainLoop(state: TrainingState, runDir: string, resumed: boolean): RunL
       return { eval: final, trainWallSeconds: wall, numbers: {} };
     },
     dispose: () => disposeTrainingState(state),
+    stopReason: () => stopReason,
+    alarms: () =>
+      Object.fromEntries(Object.entries(alarm?.firstFired ?? {}).map(([side, step]) => [`entropy_${side}`, step])),
   };
 }

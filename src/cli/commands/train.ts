@@ -58,6 +58,7 @@ export const trainCommand: CommandModule<object, RunArgs> = {
       exitInterrupted();
     } else if (result.final) {
       const f = result.final;
+      if (result.stopped) process.stdout.write(`ended early: ${result.stopped} (--resume continues the run)\n`);
       process.stdout.write(
         `done: ${result.steps} steps in ${result.wallSeconds.toFixed(1)} s on ${result.backend.detail}\n` +
           `test split (${f.prompts} prompts): greedy success ${f.successGreedy.toFixed(3)}, ` +
