@@ -44,9 +44,9 @@ export type Schedule = z.infer<typeof scheduleSchema>;
 /** Schedules by key path: `grpo.entropy_coeff`, `rollout.temperature`, `regularizers.0.coef`. */
 export type Schedules = Record<string, Schedule>;
 
-/** A value written in a config is a schedule when it is a mapping with a `schedule` key. */
+/** A value written in a config is a schedule when it is a mapping with `schedule` and `from` keys. */
 export function isScheduleWritten(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'schedule' in value;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'schedule' in value && 'from' in value;
 }
 
 /** The value of `s` at step `t` (1-based) of a run of `totalSteps` steps. */

@@ -13,7 +13,9 @@ type Raw = Record<string, unknown>;
 const WHERE = 'the float settings of grpo, optim and a regularizer, and rollout.temperature';
 
 function find(node: unknown, path: string[], out: string[][]): void {
-  if (isScheduleWritten(node)) out.push(path);
+  // a section or a regularizer's entry is never a schedule (a method may have a setting named `schedule`)
+  const entry = path.length === 1 || (path.length === 2 && path[0] === 'regularizers');
+  if (!entry && path.length > 0 && isScheduleWritten(node)) out.push(path);
   else if (typeof node === 'object' && node !== null)
     for (const [key, child] of Object.entries(node)) find(child, [...path, key], out);
 }

@@ -129,6 +129,10 @@ export type EntropyAlarmConfig = z.infer<typeof entropyAlarmSchema>;
 
 export const diagnosticsSchema = z
   .object({
+    /** entropy/by_position/k and entropy/by_turn/k are logged for k = 1 … this many. */
+    entropy_positions: count(1_000).default(8),
+    /** entropy/frac_high: the share of valid tokens whose entropy is above this many nats. */
+    high_entropy_nats: z.number().min(0).default(1),
     /** Watch the rollout entropy for a collapse (default: below 10% of step 1's for 5 steps, warn); false: off. */
     entropy_alarm: z.union([z.literal(false), entropyAlarmSchema]).default(entropyAlarmSchema.parse({ below: 0.1 })),
     /** Measure the update's entropy change (an extra forward pass after the update) on steps 1, 1+N,

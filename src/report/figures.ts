@@ -34,6 +34,8 @@ const CORE_GROUPS = new Set([
   'timing_s',
   'num_turns',
   'sft',
+  'alarm',
+  'schedule',
 ]);
 
 const HEADLINE: [string, string][] = [
@@ -206,6 +208,13 @@ export function buildFigures(data: ReportData): Figure[] {
     });
   }
   for (const [key, title] of DIAGNOSTICS) add('Entropy dynamics', key, title);
+  for (const key of [...keys].filter((k) => k.startsWith('schedule/')).sort())
+    add('Schedules', key, `${key.slice('schedule/'.length)}: the value in force (docs/schedules.md)`);
+  for (const [key, title] of [
+    ['entropy/p90', 'entropy of the 90th-percentile token'],
+    ['entropy/frac_high', 'share of tokens above diagnostics.high_entropy_nats'],
+  ])
+    add('Entropy dynamics', key, title);
   for (const [group, groupKeys] of regularizerGroups(keys)) {
     for (const key of groupKeys) add(`Regularizer: ${group}`, key, key);
   }

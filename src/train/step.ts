@@ -10,6 +10,7 @@ import { makeStreams, type RngStreams } from '../base/rng.ts';
 import type { Config } from '../config/schema.ts';
 import { Adam } from '../core/adam.ts';
 import { entropyChange, logProbAdvantageCovariance } from '../core/entropy-diagnostics.ts';
+import { entropyProfile } from '../core/entropy-profile.ts';
 import {
   type ActiveRegularizer,
   createRegularizers,
@@ -170,6 +171,8 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   const scores = shaped.raw ? { ...main, reward: Float64Array.from(mainRows, (r) => shaped.raw![r]) } : main;
   const record: MetricsRecord = { step: step + 1, ...rowMetrics(scores, temperature), ...scheduled };
   record['entropy/cov_logprob_adv'] = logProbAdvantageCovariance(main.oldLogProbs, main.advantages, main.mask);
+  const { entropy_positions: positions, high_entropy_nats: highNats } = config.diagnostics;
+  Object.assign(record, entropyProfile({ ...main, entropy: main.oldEntropy }, { positions, highNats }));
   Object.assign(record, branchStats, shaped.metrics);
 
   // 4. prepare

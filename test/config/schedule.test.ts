@@ -118,6 +118,12 @@ describe('schedules in a config', () => {
     expect(message).not.toContain('\n');
   });
 
+  it("leave a method's own setting named `schedule` alone (CANON's weight schedule)", () => {
+    const config = loadConfig(QUICK, ['regularizers=[{name: canon, schedule: anneal}]']);
+    expect(config.regularizers[0].schedule).toBe('anneal');
+    expect(config.schedules).toBeUndefined();
+  });
+
   it('are checked at every extreme step: a ramp into a value its key does not allow names that step', () => {
     // steps = 20 in the quickstart: linear 0.01 → −0.01 ends below entropy_coeff's minimum 0 at step 20
     const message = refusal(['steps=20', 'grpo.entropy_coeff={schedule: linear, from: 0.01, to: -0.01}']);
