@@ -13,5 +13,7 @@ import './canon.ts';
 import './entropy-balanced.ts';
 import './arpo.ts';
 import './high-entropy-tokens.ts';
+import './entropic.ts';
+import './siren.ts';
 
 export { defineRegularizer, REGULARIZERS, registerRegularizer } from './regularizer.ts';

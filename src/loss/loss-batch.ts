@@ -21,6 +21,11 @@ export interface LossBatch {
   totalSteps: number;
   epoch: number;
   miniBatch: number;
+  /**
+   * Field `state`: per regularizer name, the controller or anchor state its hooks start from (what
+   * its getState returns, as saved in a checkpoint's regularizers entry). Checked by computeLoss.
+   */
+  state: Record<string, unknown>;
 }
 
 const TOKEN_FIELDS = [
@@ -38,7 +43,7 @@ const TOKEN_FIELDS = [
 ] as const;
 const ROW_FIELDS = ['group_ids', 'rewards', 'is_extra'] as const;
 const SCALAR_FIELDS = ['step', 'total_steps', 'epoch', 'mini_batch'] as const;
-const ALL_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...ROW_FIELDS, ...SCALAR_FIELDS];
+const ALL_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...ROW_FIELDS, ...SCALAR_FIELDS, 'state'];
 const REQUIRED = ['log_probs', 'old_log_probs', 'advantages', 'mask'] as const;
 
 /** A batch that only carries data: no policy reads it (the loss command has no policy). */
@@ -264,6 +269,9 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
     temperature: new Float32Array(rows).fill(1),
     isExtra: has('is_extra') ? Uint8Array.from(reader.perRow('is_extra', rows, true)) : new Uint8Array(rows),
   };
+  const state = raw.state ?? {};
+  if (typeof state !== 'object' || state === null || Array.isArray(state))
+    reader.fail('state', `must map regularizer names to their saved state; got ${JSON.stringify(state)}`);
   const step = reader.scalar('step', 0, 0);
   const totalSteps = reader.scalar('total_steps', Math.max(1, step + 1), 1);
   return {
@@ -276,6 +284,7 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
     totalSteps,
     epoch: reader.scalar('epoch', 0, 0),
     miniBatch: reader.scalar('mini_batch', 0, 0),
+    state: state as Record<string, unknown>,
   };
 }
 

@@ -35,6 +35,8 @@ export interface LossOutput {
   selections: Record<string, SelectionOutput>;
   /** With `prepare`: the mask and advantages the loss used, after the prepareBatch hooks. [B][L] */
   prepared?: { mask: number[][]; advantages: number[][] };
+  /** Per regularizer that keeps state: its state after the hooks ran (e.g. a controller's advanced integral). */
+  state?: Record<string, unknown>;
 }
 
 /** The shortest decimal that reads back as the same float32 (so 0.2f prints as 0.2). */
@@ -102,11 +104,32 @@ function requireFields(input: LossBatch, config: LossConfig, regularizers: Activ
   }
 }
 
+/** The batch file's `state` entries given to the named regularizers' setState, one line naming a bad one. */
+function restoreState(input: LossBatch, regularizers: ActiveRegularizer[]): void {
+  for (const [name, state] of Object.entries(input.state)) {
+    const reg = regularizers.find((r) => r.name === name);
+    if (!reg) {
+      const names = regularizers.map((r) => r.name).join(', ') || 'none';
+      throw new UserError(
+        `field 'state' names regularizer '${name}', which the config does not list (listed: ${names})`,
+        'batch',
+      );
+    }
+    if (!reg.hooks.setState) throw new UserError(`field 'state': regularizer '${name}' keeps no state`, 'batch');
+    try {
+      reg.hooks.setState(state);
+    } catch (e) {
+      throw new UserError(`field 'state.${name}': ${(e as Error).message}`, 'batch');
+    }
+  }
+}
+
 /** `prepare`: run the prepareBatch hooks on the batch first (src/loss/loss-prepare.ts). */
 export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepare?: boolean } = {}): LossOutput {
   let { batch } = input;
   const regularizers = createRegularizers(config.regularizers, { seed: config.seed, where: 'regularizers' });
   requireFields(input, config, regularizers, opts.prepare ?? false);
+  restoreState(input, regularizers);
   const groups = new Set(batch.groupId).size;
   const step: StepPosition = {
     step: input.step,
@@ -161,6 +184,7 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
     selections[name] = selectionOutput(sel, batch.rows, batch.width);
   }
   Object.assign(metrics, prep?.metrics);
+  const stateful = regularizers.filter((r) => r.hooks.getState);
   return {
     loss: float32Number(loss),
     token_loss: toRows(tokenLoss, batch.rows, batch.width, batch.mask),
@@ -180,5 +204,6 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
         advantages: toRows(batch.advantages, batch.rows, batch.width),
       },
     }),
+    ...(stateful.length > 0 && { state: Object.fromEntries(stateful.map((r) => [r.name, r.hooks.getState!()])) }),
   };
 }
