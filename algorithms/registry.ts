@@ -15,5 +15,6 @@ import './arpo.ts';
 import './high-entropy-tokens.ts';
 import './entropic.ts';
 import './siren.ts';
+import './archer.ts';
 
 export { defineRegularizer, REGULARIZERS, registerRegularizer } from './regularizer.ts';
