@@ -149,8 +149,13 @@ describe('archer on the gridworld (configs/archer.yaml)', () => {
       weights: JSON.stringify(loadCheckpoint(dir).policy.weights),
     };
   };
+  // archer keeps the reference policy, so its rows also log the entropy profile's KL to it
   const core = (rows: Record<string, number>[]) =>
-    rows.map((r) => Object.entries(r).filter(([k]) => !k.startsWith('perf/') && !k.startsWith('archer/')));
+    rows.map((r) =>
+      Object.entries(r).filter(
+        ([k]) => !k.startsWith('perf/') && !k.startsWith('archer/') && !k.startsWith('entropy/kl_ref'),
+      ),
+    );
 
   it("with GRPO's bounds on both sets and no KL it trains exactly like GRPO", async () => {
     const grpo = await run(['regularizers=[]']);
