@@ -10,7 +10,8 @@ export type MetricsRecord = Record<string, number>;
 
 /** A sink for per-step scalars besides metrics.jsonl (e.g. TensorBoard). */
 export interface MetricsSink {
-  write(step: number, scalars: MetricsRecord): void;
+  /** `histograms`: per-step value sets (e.g. `entropy/token`, every valid token's entropy), for sinks that show them. */
+  write(step: number, scalars: MetricsRecord, histograms?: Record<string, ArrayLike<number>>): void;
   /** A resumed run starts writing again at `firstStep`: what the sink holds from there on is stale. */
   restart?(firstStep: number): void;
   close(): void;
@@ -35,7 +36,7 @@ export class MetricsLog {
     return this.lines;
   }
 
-  append(record: MetricsRecord): void {
+  append(record: MetricsRecord, histograms?: Record<string, ArrayLike<number>>): void {
     try {
       fs.appendFileSync(this.file, `${JSON.stringify(record)}\n`);
     } catch (e) {
@@ -43,7 +44,7 @@ export class MetricsLog {
       throw diskError(e, this.file);
     }
     this.lines += 1;
-    for (const sink of this.sinks) sink.write(record.step, record);
+    for (const sink of this.sinks) sink.write(record.step, record, histograms);
   }
 
   close(): void {

@@ -71,7 +71,55 @@ function fixed32Float(field: number, value: number): number[] {
   return [(field << 3) | 5, ...b];
 }
 
-export type EventBody = { fileVersion: string } | { scalars: Record<string, number> } | { sessionStart: true };
+function packedDoubles(field: number, values: readonly number[]): number[] {
+  const b = Buffer.alloc(8 * values.length);
+  values.forEach((v, i) => b.writeDoubleLE(v, 8 * i));
+  return lengthDelimited(field, b);
+}
+
+/** Values summarised as TensorBoard's histogram: count per bucket, bucket i holding (limit[i−1], limit[i]]. */
+export interface Histogram {
+  min: number;
+  max: number;
+  num: number;
+  sum: number;
+  sumSquares: number;
+  bucketLimit: number[];
+  bucket: number[];
+}
+
+/** `values` in `buckets` equal-width buckets from min to max (one bucket when all are equal). */
+export function histogramOf(values: ArrayLike<number>, buckets = 30): Histogram {
+  const xs = Array.from(values);
+  const min = Math.min(...xs);
+  const max = Math.max(...xs);
+  const n = max > min ? buckets : 1;
+  const width = (max - min) / n;
+  const bucketLimit = Array.from({ length: n }, (_, i) => (i === n - 1 ? max : min + width * (i + 1)));
+  const bucket = new Array<number>(n).fill(0);
+  for (const x of xs) bucket[n === 1 ? 0 : Math.min(n - 1, Math.max(0, Math.ceil((x - min) / width) - 1))] += 1;
+  const sum = xs.reduce((a, b) => a + b, 0);
+  const sumSquares = xs.reduce((a, b) => a + b * b, 0);
+  return { min, max, num: xs.length, sum, sumSquares, bucketLimit, bucket };
+}
+
+/** HistogramProto { 1 min, 2 max, 3 num, 4 sum, 5 sum_squares: double; 6 bucket_limit, 7 bucket: packed double }. */
+function encodeHistogram(h: Histogram): number[] {
+  return [
+    ...fixed64Double(1, h.min),
+    ...fixed64Double(2, h.max),
+    ...fixed64Double(3, h.num),
+    ...fixed64Double(4, h.sum),
+    ...fixed64Double(5, h.sumSquares),
+    ...packedDoubles(6, h.bucketLimit),
+    ...packedDoubles(7, h.bucket),
+  ];
+}
+
+export type EventBody =
+  | { fileVersion: string }
+  | { scalars: Record<string, number>; histograms?: Record<string, Histogram> }
+  | { sessionStart: true };
 
 /** protobuf Event { 1: wall_time double, 2: step int64, 3: file_version string, 5: summary, 7: session_log }. */
 export function encodeEvent(wallTime: number, step: number, body: EventBody): Uint8Array {
@@ -82,10 +130,14 @@ export function encodeEvent(wallTime: number, step: number, body: EventBody): Ui
     // SessionLog { 1: status enum, START = 1 }
     bytes.push(...lengthDelimited(7, [(1 << 3) | 0, 1]));
   } else {
-    // Summary { repeated Value value = 1 }, Value { 1: tag string, 2: simple_value float }.
+    // Summary { repeated Value value = 1 }, Value { 1: tag string, 2: simple_value float, 5: histo HistogramProto }.
     const summary: number[] = [];
     for (const [tag, value] of Object.entries(body.scalars)) {
       const v = [...lengthDelimited(1, Buffer.from(tag, 'utf8')), ...fixed32Float(2, value)];
+      summary.push(...lengthDelimited(1, v));
+    }
+    for (const [tag, h] of Object.entries(body.histograms ?? {})) {
+      const v = [...lengthDelimited(1, Buffer.from(tag, 'utf8')), ...lengthDelimited(5, encodeHistogram(h))];
       summary.push(...lengthDelimited(1, v));
     }
     bytes.push(...lengthDelimited(5, summary));
@@ -121,7 +173,7 @@ export class TensorBoardWriter implements MetricsSink {
   }
 
   /** One Event per step; non-finite values and the `step` key itself are skipped. */
-  write(step: number, scalars: Record<string, number>): void {
+  write(step: number, scalars: Record<string, number>, histograms?: Record<string, ArrayLike<number>>): void {
     if (this.closed) return;
     if (this.fd === undefined) {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
@@ -135,7 +187,13 @@ export class TensorBoardWriter implements MetricsSink {
     for (const [tag, value] of Object.entries(scalars)) {
       if (tag !== 'step' && typeof value === 'number' && Number.isFinite(value)) finite[tag] = value;
     }
-    fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), step, { scalars: finite })));
+    const histos: Record<string, Histogram> = {};
+    for (const [tag, values] of Object.entries(histograms ?? {})) {
+      const finiteValues = Array.from(values).filter(Number.isFinite);
+      if (finiteValues.length > 0) histos[tag] = histogramOf(finiteValues);
+    }
+    const body = Object.keys(histos).length > 0 ? { scalars: finite, histograms: histos } : { scalars: finite };
+    fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), step, body)));
   }
 
   close(): void {

@@ -87,6 +87,8 @@ export interface RunLoop {
   dispose(): void;
   /** After a step: a reason to end the run there (checkpointed, evaluated, status `stopped`). */
   stopReason?(): string | undefined;
+  /** After a step: its value sets for histogram sinks (TensorBoard), e.g. every valid token's entropy. */
+  histograms?(): Record<string, ArrayLike<number>> | undefined;
   /** After a step: the alarms that have fired, by name, at their first step (status.json `alarms`). */
   alarms?(): Record<string, number>;
 }
@@ -227,7 +229,7 @@ async function runSteps(
             throw new UserError(what, 'training');
           }
         }
-        metrics.append(record);
+        metrics.append(record, loop.histograms?.());
       }
       const stopped = loop.stopReason?.();
       if ((step + 1) % def.checkpointEvery === 0 || step + 1 === totalSteps || stopped) checkpoint(step + 1);

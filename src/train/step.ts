@@ -52,6 +52,8 @@ export interface StepOutcome {
   phaseSeconds: Record<string, number>;
   /** Response tokens trained on. */
   tokens: number;
+  /** Value sets for histogram sinks: `entropy/token`, π_old's entropy at every valid token of the main rollout. */
+  histograms: Record<string, Float32Array>;
 }
 
 export interface StateOptions {
@@ -223,7 +225,15 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     old_pass: rolloutSeconds - (tOldPass - tRollout) / 1000,
     ...(observe ? { after_update: afterSeconds } : {}),
   };
-  return { metrics: record, rolloutSeconds, updateSeconds, phaseSeconds, tokens: tokenCount(batch) };
+  const tokenEntropy = main.oldEntropy.filter((_, i) => main.mask[i] !== 0);
+  return {
+    metrics: record,
+    rolloutSeconds,
+    updateSeconds,
+    phaseSeconds,
+    tokens: tokenCount(batch),
+    histograms: { 'entropy/token': tokenEntropy },
+  };
 }
 
 /** The same states' entropy after the update, and its measured and predicted (first-order) change. */

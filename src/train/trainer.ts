@@ -79,10 +79,19 @@ function trainLoop(
   const alarm = alarmConfig ? new EntropyAlarm(alarmConfig) : undefined;
   for (const r of earlier) alarm?.observe(r.step, r['entropy/rollout']);
   let stopReason: string | undefined;
+  let lastHistograms: Record<string, Float32Array> | undefined;
   return {
     step(step) {
       const t0 = performance.now();
-      const { metrics: record, rolloutSeconds, updateSeconds, phaseSeconds, tokens } = trainStep(state, step);
+      const {
+        metrics: record,
+        rolloutSeconds,
+        updateSeconds,
+        phaseSeconds,
+        tokens,
+        histograms,
+      } = trainStep(state, step);
+      lastHistograms = histograms;
       if (alarm) {
         const entropy = record['entropy/rollout'];
         const reading = alarm.observe(step + 1, entropy);
@@ -134,6 +143,7 @@ function trainLoop(
     },
     dispose: () => disposeTrainingState(state),
     stopReason: () => stopReason,
+    histograms: () => lastHistograms,
     alarms: () =>
       Object.fromEntries(Object.entries(alarm?.firstFired ?? {}).map(([side, step]) => [`entropy_${side}`, step])),
   };

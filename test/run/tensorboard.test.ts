@@ -3,7 +3,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32c, encodeEvent, maskedCrc32c, TensorBoardWriter, tfRecord } from '../../src/run/tensorboard.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import {
+  crc32c,
+  encodeEvent,
+  histogramOf,
+  maskedCrc32c,
+  TensorBoardWriter,
+  tfRecord,
+} from '../../src/run/tensorboard.ts';
+import { train } from '../../src/train/trainer.ts';
+import { readJsonl, tempDir } from '../helpers.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const unmask = (masked: number) => {
@@ -61,9 +71,20 @@ describe('Event protobuf', () => {
   });
 });
 
+interface ReadHistogram {
+  min: number;
+  max: number;
+  num: number;
+  sum: number;
+  sumSquares: number;
+  bucketLimit: number[];
+  bucket: number[];
+}
+
 interface ReadEvent {
   step: number;
   scalars: Record<string, number>;
+  histograms?: Record<string, ReadHistogram>;
   /** SessionLog status (1 = START), when the event is a session log. */
   session?: number;
 }
@@ -112,9 +133,31 @@ function readEvents(file: string): ReadEvent[] {
           const tagLen = readVarint(payload);
           const tag = payload.subarray(p, p + tagLen).toString();
           p += tagLen;
-          expect(payload[p++]).toBe(0x15);
-          ev.scalars[tag] = payload.readFloatLE(p);
-          p += 4;
+          const field = payload[p++];
+          if (field === 0x15) {
+            ev.scalars[tag] = payload.readFloatLE(p);
+            p += 4;
+          } else {
+            // Value field 5 (histo): HistogramProto, fields 1–5 doubles (wire type 1), 6–7 packed doubles
+            expect(field).toBe(0x2a);
+            const hEnd = readVarint(payload) + p;
+            const h: ReadHistogram = { min: 0, max: 0, num: 0, sum: 0, sumSquares: 0, bucketLimit: [], bucket: [] };
+            const names = ['min', 'max', 'num', 'sum', 'sumSquares'] as const;
+            while (p < hEnd) {
+              const hKey = readVarint(payload);
+              const [fieldNo, wire] = [hKey >> 3, hKey & 7];
+              if (wire === 1 && fieldNo >= 1 && fieldNo <= 5) {
+                h[names[fieldNo - 1]] = payload.readDoubleLE(p);
+                p += 8;
+              } else {
+                expect([wire, fieldNo === 6 || fieldNo === 7]).toEqual([2, true]);
+                const listEnd = readVarint(payload) + p;
+                const list = fieldNo === 6 ? h.bucketLimit : h.bucket;
+                for (; p < listEnd; p += 8) list.push(payload.readDoubleLE(p));
+              }
+            }
+            (ev.histograms ??= {})[tag] = h;
+          }
           expect(p).toBe(vEnd);
         }
       } else throw new Error(`unexpected key ${key}`);
@@ -242,5 +285,47 @@ describe('TensorBoard after a crash', () => {
       .split('\n')
       .map((l) => JSON.parse(l)['critic/score/mean']);
     expect(shown.map((pt) => pt.value)).toEqual(logged.map((v: number) => Math.fround(v)));
+  });
+});
+
+describe('TensorBoard histograms', () => {
+  it('buckets values equally from min to max, bucket i holding (limit[i−1], limit[i]]', () => {
+    // width 0.5: 0 and 0.5 in the first bucket, 1 and 1 in the second, 2 in the last
+    expect(histogramOf([0, 0.5, 1, 1, 2], 4)).toEqual({
+      min: 0,
+      max: 2,
+      num: 5,
+      sum: 4.5,
+      sumSquares: 6.25,
+      bucketLimit: [0.5, 1, 1.5, 2],
+      bucket: [2, 2, 0, 1],
+    });
+    expect(histogramOf([0.3, 0.3], 4)).toMatchObject({ bucketLimit: [0.3], bucket: [2] });
+  });
+
+  it("a training run writes each step's per-token entropy as a histogram TensorBoard can read", async () => {
+    const runDir = tempDir();
+    const config = loadConfig('configs/quickstart.yaml', [
+      'steps=3',
+      'env.preset=open5',
+      'rollout.prompts_per_step=4',
+      'rollout.group_size=4',
+      'policy.hidden=[16]',
+      'eval.episodes=4',
+    ]);
+    await train(config, { runDir, log: () => {}, sinks: [new TensorBoardWriter(runDir)] });
+    const file = fs.readdirSync(runDir).find((f) => f.startsWith('events.out.tfevents.'))!;
+    const steps = readEvents(path.join(runDir, file)).filter((e) => e.step > 0);
+    const records = readJsonl(path.join(runDir, 'metrics.jsonl'));
+    expect(steps.map((e) => e.step)).toEqual([1, 2, 3]);
+    steps.forEach((e, i) => {
+      const h = e.histograms!['entropy/token'];
+      // every valid token of the 16 episodes, one action per gridworld step
+      expect(h.num).toBe(records[i]['response_length/mean'] * 16);
+      expect(h.bucket.reduce((a, b) => a + b, 0)).toBe(h.num);
+      expect(h.sum / h.num).toBeCloseTo(records[i]['entropy/rollout'], 5);
+      expect(h.max).toBeLessThanOrEqual(Math.log(4) + 1e-6);
+      expect(h.bucketLimit.at(-1)).toBe(h.max);
+    });
   });
 });
