@@ -154,4 +154,17 @@ describe('entropic on the gridworld (configs/entropic.yaml)', () => {
     const resumed = await run(cut, sets, { resume: true });
     expect(strip(resumed)).toEqual(strip(rows));
   });
+
+  it('a scheduled target re-creates the regularizer each step; the integral is carried', async () => {
+    const rows = await run(tempDir('entrolab-entropic-'), [
+      'steps=3',
+      'regularizers.0.target={schedule: linear, from: 1.2, to: 0.8}',
+    ]);
+    let previous = 0;
+    for (const r of rows) {
+      expect(r['entropic/error']).toBeCloseTo(r['entropic/H'] - r['schedule/regularizers.0.target'], 6);
+      expect(r['entropic/integral'] - previous).toBeCloseTo(4 * r['entropic/error'], 5);
+      previous = r['entropic/integral'];
+    }
+  });
 });

@@ -188,6 +188,17 @@ describe('siren on the gridworld (configs/siren.yaml)', () => {
     expect(rows.slice(1).some((r) => Math.abs(r['siren/deviation']) > 1e-4)).toBe(true);
   });
 
+  it('a scheduled coef re-creates the regularizer each step; the anchor is carried, set once', async () => {
+    const rows = await train4(tempDir('entrolab-siren-'), [
+      'steps=3',
+      'regularizers.0.coef={schedule: linear, from: 1, to: 0}',
+    ]);
+    expect(rows.map((r) => r['schedule/regularizers.0.coef'])).toEqual([1, 0.5, 0]);
+    expect(rows.filter((r) => r['siren/anchor_set'] !== undefined)).toHaveLength(1);
+    for (const r of rows) expect(r['siren/H_anchor']).toBe(rows[0]['siren/H_anchor']);
+    expect(rows[2]['siren/reg_term']).toBe(0);
+  });
+
   it('the anchor is checkpointed: a resumed run repeats an uninterrupted one', async () => {
     const sets = ['steps=4', 'checkpoint.every=1'];
     const full = await train4(tempDir('entrolab-siren-'), sets);
