@@ -16,5 +16,7 @@ import './high-entropy-tokens.ts';
 import './entropic.ts';
 import './siren.ts';
 import './archer.ts';
+import './hwe-reward.ts';
+import './spear.ts';
 
 export { defineRegularizer, REGULARIZERS, registerRegularizer } from './regularizer.ts';

@@ -26,6 +26,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { Batch } from '../src/base/batch.ts';
 import { addDefinition, type DefinitionTable, definitionTable, METRIC_PREFIX } from '../src/base/definitions.ts';
+import type { PolicyInputs } from '../src/base/policy-inputs.ts';
 import type { Rng } from '../src/base/rng.ts';
 import type { AggMode } from './aggregate.ts';
 import type { Brancher, RolloutPlan } from './rollout-plan.ts';
@@ -41,6 +42,17 @@ export interface StepInfo {
   /** Prompts drawn this step. */
   promptsPerStep: number;
   groupSize: number;
+  /**
+   * Each action's name, by id (the environment's `actionName`: a text task's characters and
+   * `<eos>`), for hooks configured with action names; `entrolab loss` has them only when the batch
+   * file gives `action_names`.
+   */
+  actionNames?: readonly string[];
+  /**
+   * The policy's decoder of saved inputs (PolicyInputs.toJSON → PolicyInputs), for rows a hook keeps
+   * across steps and a checkpoint restores (SPEAR's buffer); absent for a policy without one.
+   */
+  decodeInputs?: (json: unknown) => PolicyInputs;
 }
 
 /** Detached per-token values of one mini-batch, as JS arrays ([rows*width], row-major). */
@@ -200,6 +212,11 @@ export interface Regularizer {
    * batch file's `actions` instead of reading zeros.
    */
   readonly readsActions?: boolean;
+  /**
+   * True when shapeRewards reads `batch.success` (whether each row's answer was correct);
+   * `entrolab loss --prepare` then requires the batch file's `success`.
+   */
+  readonly readsSuccess?: boolean;
 }
 
 /** What a regularizer selected or reweighted; indices are flat, row-major into [rows*width]. */

@@ -5,5 +5,6 @@ import './arithmetic.ts';
 import './string-transform.ts';
 import './constrained-words.ts';
 import './guess-number.ts';
+import './chain-sum.ts';
 
 export { defineEnv, ENVS, registerEnv } from './env.ts';

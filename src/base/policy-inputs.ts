@@ -14,4 +14,9 @@ export interface PolicyInputs {
    * either width with slots no mask selects (concatBatches: replay buffers kept over several steps).
    */
   concatRows?(other: PolicyInputs, width: number): PolicyInputs;
+  /**
+   * A JSON-serialisable copy, which the policy's `decodeInputs` turns back into equal inputs: rows a
+   * regularizer keeps across steps (SPEAR's replay buffer) are saved in checkpoints this way.
+   */
+  toJSON?(): unknown;
 }

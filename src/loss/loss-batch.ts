@@ -21,6 +21,11 @@ export interface LossBatch {
   totalSteps: number;
   epoch: number;
   miniBatch: number;
+  /** Fields `rewards` and `success` were given (else every row has reward 0 and counts as wrong). */
+  hasRewards: boolean;
+  hasSuccess: boolean;
+  /** Each action's name by id (field `action_names`), for regularizers configured with names. */
+  actionNames?: string[];
   /**
    * Field `state`: per regularizer name, the controller or anchor state its hooks start from (what
    * its getState returns, as saved in a checkpoint's regularizers entry). Checked by computeLoss.
@@ -41,19 +46,28 @@ const TOKEN_FIELDS = [
   'actions',
   'log_policy',
 ] as const;
-const ROW_FIELDS = ['group_ids', 'rewards', 'is_extra'] as const;
+const ROW_FIELDS = ['group_ids', 'rewards', 'success', 'is_extra'] as const;
 const SCALAR_FIELDS = ['step', 'total_steps', 'epoch', 'mini_batch'] as const;
-const ALL_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...ROW_FIELDS, ...SCALAR_FIELDS, 'state'];
+const OTHER_FIELDS = ['action_names', 'state'] as const;
+const ALL_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...ROW_FIELDS, ...SCALAR_FIELDS, ...OTHER_FIELDS];
 const REQUIRED = ['log_probs', 'old_log_probs', 'advantages', 'mask'] as const;
 
 /** A batch that only carries data: no policy reads it (the loss command has no policy). */
-function dataOnlyInputs(rows: number, width: number): PolicyInputs {
+export function dataOnlyInputs(rows: number, width: number): PolicyInputs {
   return {
     rows,
     width,
     selectRows: (r) => dataOnlyInputs(r.length, width),
     concatRows: (other, w) => dataOnlyInputs(rows + other.rows, w),
+    toJSON: () => ({ rows, width }),
   };
+}
+
+/** The data-only inputs of saved rows (`{rows, width}`, as a replay buffer in the batch file's `state` has them). */
+export function decodeDataOnlyInputs(json: unknown): PolicyInputs {
+  const { rows, width } = (json ?? {}) as { rows?: unknown; width?: unknown };
+  if (!Number.isInteger(rows) || !Number.isInteger(width)) throw new Error('saved inputs need integer rows and width');
+  return dataOnlyInputs(rows as number, width as number);
 }
 
 class FieldReader {
@@ -116,11 +130,28 @@ class FieldReader {
     return { values: out, numActions: a };
   }
 
-  perRow(field: string, rows: number, integer: boolean): number[] {
+  perRow(field: string, rows: number, integer: boolean, binary = false): number[] {
     const value = this.doc[field];
+    const what = binary ? '0/1 values' : integer ? 'integers' : 'numbers';
     if (!Array.isArray(value) || value.length !== rows)
-      this.fail(field, `must be a [B] array of ${integer ? 'integers' : 'numbers'} with B = ${rows}`);
-    return value.map((x, r) => this.number(field, x, `[${r}]`, integer));
+      this.fail(field, `must be a [B] array of ${what} with B = ${rows}`);
+    return value.map((x, r) => {
+      const v = this.number(field, x, `[${r}]`, integer);
+      if (binary && v !== 0 && v !== 1) this.fail(field, `must hold 0 or 1; [${r}] is ${v}`);
+      return v;
+    });
+  }
+
+  /** `[A]` strings, one per action, A = `numActions` when known. */
+  names(field: string, numActions: number): string[] | undefined {
+    const value = this.doc[field];
+    if (value === undefined) return undefined;
+    const size = numActions > 0 ? ` with A = ${numActions} entries (the last dimension of the distributions)` : '';
+    if (!Array.isArray(value) || value.some((x) => typeof x !== 'string') || value.length === 0)
+      this.fail(field, `must be a non-empty [A] array of strings, each action's name${size}`);
+    if (numActions > 0 && value.length !== numActions)
+      this.fail(field, `must be an [A] array of strings${size}; it has ${value.length}`);
+    return value as string[];
   }
 
   scalar(field: string, fallback: number, min: number): number {
@@ -263,7 +294,7 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
       ? Int32Array.from(reader.perRow('group_ids', rows, true))
       : Int32Array.from({ length: rows }, (_, i) => i),
     reward: has('rewards') ? Float64Array.from(reader.perRow('rewards', rows, false)) : new Float64Array(rows),
-    success: new Uint8Array(rows),
+    success: has('success') ? Uint8Array.from(reader.perRow('success', rows, true, true)) : new Uint8Array(rows),
     length,
     turns,
     temperature: new Float32Array(rows).fill(1),
@@ -284,6 +315,9 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
     totalSteps,
     epoch: reader.scalar('epoch', 0, 0),
     miniBatch: reader.scalar('mini_batch', 0, 0),
+    hasRewards: has('rewards'),
+    hasSuccess: has('success'),
+    actionNames: reader.names('action_names', batch.numActions),
     state: state as Record<string, unknown>,
   };
 }

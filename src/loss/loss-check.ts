@@ -5,11 +5,12 @@
 // docs/bonus-clipcov-klcov-loss.md "The loss command"; the batch parsing is src/loss/loss-batch.ts.
 import * as tf from '@tensorflow/tfjs';
 import type { Regularizer, TokenSelection } from '../../algorithms/regularizer.ts';
+import type { Batch } from '../base/batch.ts';
 import { UserError } from '../base/errors.ts';
 import type { LossConfig } from '../config/loss-config.ts';
 import { type ActiveRegularizer, createRegularizers } from '../core/regularizer-set.ts';
 import { composeLoss, type StepPosition, type UpdateMetrics } from '../core/update.ts';
-import type { LossBatch } from './loss-batch.ts';
+import { decodeDataOnlyInputs, type LossBatch } from './loss-batch.ts';
 import { prepareLossBatch } from './loss-prepare.ts';
 
 export interface SelectionOutput {
@@ -33,10 +34,27 @@ export interface LossOutput {
   metrics: Record<string, number>;
   /** Per regularizer whose loss hooks returned a selection (or, with `prepare`, zeroed mask entries). */
   selections: Record<string, SelectionOutput>;
-  /** With `prepare`: the mask and advantages the loss used, after the prepareBatch hooks. [B][L] */
-  prepared?: { mask: number[][]; advantages: number[][] };
+  /**
+   * With `prepare`: the mask and advantages the loss used, after the prepareBatch hooks ([B][L]),
+   * the shaped rewards ([B]) when a shapeRewards hook ran, and the rows a replayBatch hook returned.
+   */
+  prepared?: {
+    mask: number[][];
+    advantages: number[][];
+    rewards?: number[];
+    replay?: ReplayOutput;
+  };
   /** Per regularizer that keeps state: its state after the hooks ran (e.g. a controller's advanced integral). */
   state?: Record<string, unknown>;
+}
+
+/** The rows a replayBatch hook would train on after the main mini-batches, and their loss scale. */
+export interface ReplayOutput {
+  loss_scale: number;
+  mask: number[][];
+  advantages: number[][];
+  old_log_probs: number[][];
+  actions: number[][];
 }
 
 /** The shortest decimal that reads back as the same float32 (so 0.2f prints as 0.2). */
@@ -95,6 +113,20 @@ function requireFields(input: LossBatch, config: LossConfig, regularizers: Activ
         '(a [B][L] array of integers, the index of the token taken at each slot)',
     );
   }
+  const shaper = prepare ? regularizers.find((r) => r.hooks.shapeRewards) : undefined;
+  if (shaper && !input.hasRewards) {
+    fail(
+      `field 'rewards' is required with --prepare: regularizer '${shaper.name}' shapes each row's reward ` +
+        '(a [B] array of numbers, the environment reward of each row)',
+    );
+  }
+  const judge = prepare ? regularizers.find((r) => r.hooks.shapeRewards && r.hooks.readsSuccess) : undefined;
+  if (judge && !input.hasSuccess) {
+    fail(
+      `field 'success' is required with --prepare: regularizer '${judge.name}' reads whether each row's ` +
+        'answer was correct (a [B] array of 0/1)',
+    );
+  }
   const wants = regularizers.find((r) => r.definition.needsLogPolicy);
   if (wants && !input.logPolicy) {
     fail(
@@ -102,6 +134,17 @@ function requireFields(input: LossBatch, config: LossConfig, regularizers: Activ
         "(a [B][L][A] array, with 'actions'; 'log_probs' is its entry at the taken action)",
     );
   }
+}
+
+function replayOutput(batch: Batch, lossScale: number): ReplayOutput {
+  const rows = (values: ArrayLike<number>) => toRows(values, batch.rows, batch.width, batch.mask);
+  return {
+    loss_scale: float32Number(lossScale),
+    mask: toRows(batch.mask, batch.rows, batch.width),
+    advantages: rows(batch.advantages),
+    old_log_probs: rows(batch.oldLogProbs),
+    actions: rows(batch.actions),
+  };
 }
 
 /** The batch file's `state` entries given to the named regularizers' setState, one line naming a bad one. */
@@ -136,8 +179,10 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
     totalSteps: input.totalSteps,
     promptsPerStep: groups,
     groupSize: Math.max(1, Math.round(batch.rows / groups)),
+    actionNames: input.actionNames,
+    decodeInputs: decodeDataOnlyInputs,
   };
-  const prep = opts.prepare ? prepareLossBatch(batch, regularizers, step) : undefined;
+  const prep = opts.prepare ? prepareLossBatch(batch, regularizers, step, config.grpo) : undefined;
   if (prep) batch = prep.batch;
   let metrics: UpdateMetrics = {};
   let selected: Record<string, TokenSelection> = {};
@@ -202,6 +247,8 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
       prepared: {
         mask: toRows(batch.mask, batch.rows, batch.width),
         advantages: toRows(batch.advantages, batch.rows, batch.width),
+        ...(prep.rewards && { rewards: Array.from(prep.rewards, (r) => float32Number(r) + 0) }),
+        ...(prep.replay && { replay: replayOutput(prep.replay.batch, prep.replay.lossScale) }),
       },
     }),
     ...(stateful.length > 0 && { state: Object.fromEntries(stateful.map((r) => [r.name, r.hooks.getState!()])) }),

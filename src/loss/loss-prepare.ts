@@ -1,15 +1,26 @@
-// `entrolab loss --prepare`: run the regularizers' prepareBatch hooks on the given mini-batch before
-// its loss, for the ones that rewrite a batch in place — Clip_B/V zero mask entries, CANON rewrites
-// advantages — so their effect can be checked token by token. A hook that changes the rows (AEPO's
-// row mixing) cannot be shown on the given rows and is refused.
-import type { Metrics, TokenSelection } from '../../algorithms/regularizer.ts';
+// `entrolab loss --prepare`: run the step's batch rewrites on the given mini-batch before its loss,
+// as the trainer runs them, so their effect can be checked token by token: the shapeRewards hooks
+// (ARES, PEAR), then — when one ran — the group advantages from the shaped rewards, then the
+// prepareBatch hooks of the ones that rewrite a batch in place (Clip_B/V zero mask entries, CANON
+// rewrites advantages), then the replayBatch hook (SPEAR: the rows its buffer — given in the batch
+// file's state — would replay this step, with their advantages and loss scale). A hook that changes
+// the rows (AEPO's row mixing) cannot be shown on the given rows and is refused.
+import { broadcastToTokens, groupAdvantages } from '../../algorithms/grpo.ts';
+import type { Metrics, ReplayBatch, TokenSelection } from '../../algorithms/regularizer.ts';
 import type { Batch } from '../base/batch.ts';
 import { UserError } from '../base/errors.ts';
+import type { GrpoConfig } from '../config/schema.ts';
 import { type ActiveRegularizer, prefixMetrics } from '../core/regularizer-set.ts';
+import { collectReplay } from '../core/replay.ts';
+import { shapeRewards } from '../core/reward-shaping.ts';
 import type { StepPosition } from '../core/update.ts';
 
 export interface PreparedBatch {
   batch: Batch;
+  /** The shaped rewards, when a shapeRewards hook ran (the advantages were then recomputed from them). */
+  rewards?: Float64Array;
+  /** The rows a replayBatch hook returned (trained after the main mini-batches, their loss × lossScale). */
+  replay?: ReplayBatch;
   /** The hooks' metrics, prefixed with each regularizer's name. */
   metrics: Metrics;
   /** Per regularizer that zeroed mask entries: the tokens it took out of the loss. */
@@ -20,9 +31,18 @@ export function prepareLossBatch(
   input: Batch,
   regularizers: readonly ActiveRegularizer[],
   step: StepPosition,
+  grpo: Pick<GrpoConfig, 'norm_adv_by_std' | 'epsilon'>,
 ): PreparedBatch {
-  let batch = input;
-  const metrics: Metrics = {};
+  const shaped = shapeRewards(input, regularizers, step);
+  let batch = shaped.batch;
+  if (shaped.raw) {
+    const rowAdvantages = groupAdvantages(batch.reward, batch.groupId, {
+      normByStd: grpo.norm_adv_by_std,
+      epsilon: grpo.epsilon,
+    });
+    batch = { ...batch, advantages: broadcastToTokens(rowAdvantages, batch.mask, batch.width) };
+  }
+  const metrics: Metrics = { ...shaped.metrics };
   const selections: Record<string, TokenSelection> = {};
   for (const reg of regularizers) {
     if (!reg.hooks.prepareBatch) continue;
@@ -41,5 +61,7 @@ export function prepareLossBatch(
     Object.assign(metrics, prefixMetrics(reg.name, out.metrics));
     batch = out.value;
   }
-  return { batch, metrics, selections };
+  const { replay, metrics: replayMetrics } = collectReplay(regularizers, batch, step);
+  Object.assign(metrics, replayMetrics);
+  return { batch, metrics, selections, ...(shaped.raw && { rewards: shaped.batch.reward }), ...(replay && { replay }) };
 }

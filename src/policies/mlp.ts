@@ -58,6 +58,24 @@ export class FeatureInputs implements PolicyInputs {
     place(b, this.rows);
     return new FeatureInputs(this.rows + b.rows, width, d, out);
   }
+
+  toJSON(): { kind: 'features'; rows: number; width: number; obsSize: number; features: number[] } {
+    const { rows, width, obsSize } = this;
+    return { kind: 'features', rows, width, obsSize, features: Array.from(this.features) };
+  }
+
+  static fromJSON(json: unknown, obsSize: number): FeatureInputs {
+    const j = json as Partial<ReturnType<FeatureInputs['toJSON']>>;
+    const ok =
+      j?.kind === 'features' &&
+      j.obsSize === obsSize &&
+      Number.isInteger(j.rows) &&
+      Number.isInteger(j.width) &&
+      Array.isArray(j.features) &&
+      j.features.length === j.rows! * j.width! * obsSize;
+    if (!ok) throw new Error(`not the feature inputs of this MLP policy (observation size ${obsSize})`);
+    return new FeatureInputs(j.rows!, j.width!, obsSize, Float32Array.from(j.features!));
+  }
 }
 
 export class MlpPolicy implements Policy {
@@ -138,6 +156,10 @@ export class MlpPolicy implements Policy {
 
   describe(): Record<string, unknown> {
     return { kind: this.kind, obsSize: this.obsSize, numActions: this.numActions };
+  }
+
+  decodeInputs(json: unknown): FeatureInputs {
+    return FeatureInputs.fromJSON(json, this.obsSize);
   }
 
   dispose(): void {

@@ -47,6 +47,8 @@ export interface Policy {
   snapshot(): Policy;
   /** Extra state to save beside the weights (e.g. the tokenizer), JSON-serialisable. */
   describe(): Record<string, unknown>;
+  /** Inputs from their `toJSON()` (rows restored from a checkpoint); throws on another policy's. */
+  decodeInputs?(json: unknown): PolicyInputs;
   dispose(): void;
 }
 

@@ -52,6 +52,22 @@ export class TokenInputs implements PolicyInputs {
       out.set(b.tokens.subarray(r * b.width, (r + 1) * b.width), (this.rows + r) * width);
     return new TokenInputs(this.rows + b.rows, width, out);
   }
+
+  toJSON(): { kind: 'tokens'; rows: number; width: number; tokens: number[] } {
+    return { kind: 'tokens', rows: this.rows, width: this.width, tokens: Array.from(this.tokens) };
+  }
+
+  static fromJSON(json: unknown): TokenInputs {
+    const j = json as Partial<ReturnType<TokenInputs['toJSON']>>;
+    const ok =
+      j?.kind === 'tokens' &&
+      Number.isInteger(j.rows) &&
+      Number.isInteger(j.width) &&
+      Array.isArray(j.tokens) &&
+      j.tokens.length === j.rows! * j.width!;
+    if (!ok) throw new Error('not the token inputs of a transformer policy');
+    return new TokenInputs(j.rows!, j.width!, Int32Array.from(j.tokens!));
+  }
 }
 
 export class TransformerPolicy implements Policy {
@@ -110,6 +126,10 @@ export class TransformerPolicy implements Policy {
   snapshot(): TransformerPolicy {
     const values = this.variables.map((v) => Float32Array.from(v.dataSync() as Float32Array));
     return new TransformerPolicy(this.shape, this.config, this.tokenizer, values, false);
+  }
+
+  decodeInputs(json: unknown): TokenInputs {
+    return TokenInputs.fromJSON(json);
   }
 
   describe(): Record<string, unknown> {

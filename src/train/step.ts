@@ -112,7 +112,16 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   const { config, envFactory, probeEnv, streams, policy, reference, optimizer, regularizers } = state;
   const temperature = config.rollout.temperature;
   const { prompts_per_step: P, group_size: G } = config.rollout;
-  const info: StepPosition = { step, totalSteps: config.steps, promptsPerStep: P, groupSize: G };
+  const actionNames = Array.from({ length: probeEnv.numActions }, (_, a) => probeEnv.actionName(a));
+  const decodeInputs = policy.decodeInputs && ((json: unknown) => policy.decodeInputs!(json));
+  const info: StepPosition = {
+    step,
+    totalSteps: config.steps,
+    promptsPerStep: P,
+    groupSize: G,
+    actionNames,
+    ...(decodeInputs && { decodeInputs }),
+  };
 
   // 1. plan
   let sampleTemperature = temperature;
