@@ -6,5 +6,6 @@ import './string-transform.ts';
 import './constrained-words.ts';
 import './guess-number.ts';
 import './chain-sum.ts';
+import './word-hunt.ts';
 
 export { defineEnv, ENVS, registerEnv } from './env.ts';

@@ -1,0 +1,134 @@
+// Word hunt: "name a word that contains a and b and avoids c" (prompt `+ab-c`), where only the
+// words of a hidden lexicon count: a seeded hash keeps `lexicon_density` of all strings. The
+// alphabet is large (26 letters by default, a vocabulary of 32 tokens) and every prompt has
+// thousands of valid answers, but nothing in the prompt says which strings are words, so finding
+// one is a search: a policy learns the letter constraints from demonstrations and which strings
+// are words only by trying. An entropy-collapsed policy repeats the few words it found, so on
+// held-out prompts (other letter combinations, the same lexicon) its pass@k at large k sinks
+// towards its pass@1, below the warm start's. Single turn, reward 1 for a valid word, else 0.
+import { z } from 'zod';
+import type { Rng } from '../src/base/rng.ts';
+import { defineEnv, type Prompt } from './env.ts';
+import { hashUnit, TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
+
+export const wordHuntSchema = z
+  .object({
+    /** Letters the words are made of (distinct lowercase letters, at least 4). */
+    alphabet: z
+      .string()
+      .regex(/^[a-z]+$/, 'lowercase letters only')
+      .min(4)
+      .refine((s) => new Set(s).size === s.length, 'letters must be distinct')
+      .default('abcdefghijklmnopqrstuvwxyz'),
+    min_length: z.number().int().min(2).max(8).default(3),
+    max_length: z.number().int().min(2).max(8).default(5),
+    /** Fraction of strings that are words of the hidden lexicon. */
+    lexicon_density: z.number().gt(0).max(1).default(0.1),
+    /** Seed of the hidden lexicon. */
+    lexicon_seed: z.number().int().min(0).default(0),
+    ...textSplitShape,
+  })
+  .strict()
+  .refine((c) => c.min_length <= c.max_length, { message: 'min_length must be <= max_length', path: ['min_length'] });
+export type WordHuntConfig = z.infer<typeof wordHuntSchema>;
+
+export interface HuntConstraints {
+  /** The two letters the word must contain (sorted). */
+  required: string;
+  /** The letter the word must not contain. */
+  forbidden: string;
+}
+
+export class WordHuntEnv extends TextEnv {
+  readonly name = 'word-hunt';
+
+  constructor(private readonly config: WordHuntConfig) {
+    super({
+      alphabet: `${config.alphabet}+-`,
+      maxPromptChars: 5,
+      maxAnswerTokens: config.max_length,
+      maxTurns: 1,
+      maxFeedbackChars: 0,
+      testFraction: config.test_fraction,
+      splitSeed: config.split_seed,
+    });
+  }
+
+  inLexicon(word: string): boolean {
+    const { lexicon_density, lexicon_seed, alphabet, min_length, max_length } = this.config;
+    if (word.length < min_length || word.length > max_length || ![...word].every((ch) => alphabet.includes(ch)))
+      return false;
+    return lexicon_density >= 1 || hashUnit(`word-hunt:${lexicon_seed}:${word}`) < lexicon_density;
+  }
+
+  static meets(word: string, c: HuntConstraints): boolean {
+    return [...c.required].every((ch) => word.includes(ch)) && !word.includes(c.forbidden);
+  }
+
+  /** Whether `word` answers the prompt: a lexicon word with both required letters and not the forbidden one. */
+  accepts(word: string, c: HuntConstraints): boolean {
+    return WordHuntEnv.meets(word, c) && this.inLexicon(word);
+  }
+
+  protected drawPrompt(rng: Rng): Prompt {
+    const letters = [...this.config.alphabet];
+    const a = letters.splice(rng.int(letters.length), 1)[0];
+    const b = letters.splice(rng.int(letters.length), 1)[0];
+    const forbidden = letters[rng.int(letters.length)];
+    const required = [a, b].sort().join('');
+    return { id: `+${required}-${forbidden}`, required, forbidden };
+  }
+
+  promptText(prompt: Prompt): string {
+    return prompt.id;
+  }
+
+  private constraints(): HuntConstraints {
+    return this.prompt as unknown as HuntConstraints;
+  }
+
+  protected judge(answer: string | null): TurnOutcome {
+    const ok = answer !== null && this.accepts(answer, this.constraints());
+    return { reward: ok ? 1 : 0, success: ok, done: true };
+  }
+
+  /** A random string meeting the letter constraints: the required letters at random places, other letters uniform. */
+  private candidate(rng: Rng, c: HuntConstraints): string {
+    const { alphabet, min_length, max_length } = this.config;
+    const others = [...alphabet].filter((ch) => ch !== c.forbidden);
+    const length = Math.max(min_length, 2) + rng.int(max_length - Math.max(min_length, 2) + 1);
+    const letters = [...c.required];
+    while (letters.length < length) letters.push(others[rng.int(others.length)]);
+    return rng
+      .permutation(length)
+      .map((p) => letters[p])
+      .join('');
+  }
+
+  /**
+   * Expert: a uniformly random string meeting the constraints, drawn until it is a lexicon word
+   * (the expert knows the lexicon). A wrong answer is such a string that is not a word, or, a
+   * third of the time, a word that contains the forbidden letter.
+   */
+  expertAnswer(rng: Rng, wrong: boolean): string {
+    const c = this.constraints();
+    for (;;) {
+      const word = this.candidate(rng, c);
+      if (!wrong && this.inLexicon(word)) return word;
+      if (wrong && !this.inLexicon(word)) {
+        if (rng.next() >= 1 / 3) return word;
+        const spoilt = [...word];
+        spoilt[rng.int(spoilt.length)] = c.forbidden;
+        if (!this.accepts(spoilt.join(''), c)) return spoilt.join('');
+      }
+    }
+  }
+}
+
+export const wordHuntDefinition = defineEnv({
+  name: 'word-hunt',
+  summary:
+    'text: a word of a hidden lexicon over 26 letters meeting letter constraints, thousands of valid answers (single turn)',
+  schema: wordHuntSchema as unknown as typeof wordHuntSchema,
+  factory: (config) => () => new WordHuntEnv(config),
+});
