@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { type Batch, selectRows } from '../src/base/batch.ts';
 import { UserError } from '../src/base/errors.ts';
 import type { Rng } from '../src/base/rng.ts';
+import { adaptedHighTemperature, adaptLogScale, maxLogScale } from './aepo-adaptive-temperature.ts';
 import { dcpoAdvantages } from './aepo-dcpo.ts';
 import { type AggMode, aggDenominator, aggregateLoss, maskCounts, maskedMean } from './aggregate.ts';
 import { ppoClipTokenLoss } from './grpo.ts';
@@ -37,6 +38,13 @@ export const aepoSchema = z
     temperature_high: z.number().gt(0).default(1.2),
     /** Temperature of the extra rollouts while the measured entropy is above the target. */
     temperature_low: z.number().gt(0).default(0.8),
+    /**
+     * g: integral gain of the adaptive T_high (entrolab's addition, algorithms/aepo-adaptive-temperature.ts);
+     * 0 keeps T_high fixed, as in the paper and the code.
+     */
+    temperature_gain: z.number().min(0).default(0),
+    /** T_max: the adaptive T_high never goes above this. */
+    temperature_max: z.number().gt(0).default(5),
     /** N_reg: at most this many REINFORCE rows per step (reference code: reinforce_sample_num). */
     reinforce_samples: z.number().int().min(0).default(60),
     /** Halve n_reg (floor) while the entropy is above the target (reference code since 2025-11). */
@@ -169,7 +177,8 @@ export function reinforceTerm(ctx: TokenContext, taped: TapedTokens, alpha: numb
 // ---------------------------------------------------------------------------------------------
 // The regularizer
 
-const stateSchema = z.object({ prevEntropy: z.number() }).strict();
+/** `highLogScale` (s of the adaptive T_high) is saved only when `temperature_gain` > 0. */
+const stateSchema = z.object({ prevEntropy: z.number(), highLogScale: z.number().min(0).optional() }).strict();
 type AepoState = z.infer<typeof stateSchema>;
 
 /** The step's controller decision, from the previous step's entropy. */
@@ -181,6 +190,8 @@ interface Control {
 export class Aepo implements Regularizer {
   /** Starts at 0 so the first step samples at T_high (as in the reference code). */
   private prevEntropy = 0;
+  /** s of the adaptive T_high; stays 0 when `temperature_gain` is 0. */
+  private highLogScale = 0;
   /** DCPO's importance ratio reads π_old at the sampled token. */
   readonly readsActions: boolean;
 
@@ -195,10 +206,15 @@ export class Aepo implements Regularizer {
   tokenWeights?: (ctx: TokenContext) => LossHookResult<Float32Array>;
   lossTerm?: (ctx: TokenContext, taped: TapedTokens) => LossHookResult<tf.Scalar>;
 
+  private get adaptive(): boolean {
+    return this.config.temperature_gain > 0;
+  }
+
   private control(): Control {
     const c = this.config;
+    const high = adaptedHighTemperature(c.temperature_high, this.highLogScale);
     return {
-      temperature: chooseTemperature(this.prevEntropy, c.target_entropy, c.temperature_high, c.temperature_low),
+      temperature: chooseTemperature(this.prevEntropy, c.target_entropy, high, c.temperature_low),
       aboveTarget: this.prevEntropy > c.target_entropy,
     };
   }
@@ -227,6 +243,7 @@ export class Aepo implements Regularizer {
     }
     const { temperature, aboveTarget } = this.control();
     const controlMetrics: Metrics = { temperature, above_target: aboveTarget ? 1 : 0 };
+    if (this.adaptive) controlMetrics.temperature_high = adaptedHighTemperature(c.temperature_high, this.highLogScale);
     if (c.mode === 'is') {
       batch = { ...batch, advantages: new Float32Array(batch.advantages) };
       const dcpoAlpha = dcpoAdvantages(batch, temperature, c.target_entropy, this.prevEntropy, c.select_threshold);
@@ -266,17 +283,26 @@ export class Aepo implements Regularizer {
   }
 
   afterStep(summary: StepSummary): Reported {
-    const measured = this.config.estimator === 'nll' ? summary.updateNll : summary.rolloutEntropy;
+    const c = this.config;
+    const measured = c.estimator === 'nll' ? summary.updateNll : summary.rolloutEntropy;
     this.prevEntropy = measured;
-    return { metrics: { entropy_measured: measured, entropy_error: measured - this.config.target_entropy } };
+    if (this.adaptive) {
+      const sMax = maxLogScale(c.temperature_high, c.temperature_max);
+      this.highLogScale = adaptLogScale(this.highLogScale, measured, c.target_entropy, c.temperature_gain, sMax);
+    }
+    return { metrics: { entropy_measured: measured, entropy_error: measured - c.target_entropy } };
   }
 
   getState(): AepoState {
-    return { prevEntropy: this.prevEntropy };
+    return this.adaptive
+      ? { prevEntropy: this.prevEntropy, highLogScale: this.highLogScale }
+      : { prevEntropy: this.prevEntropy };
   }
 
   setState(state: unknown): void {
-    this.prevEntropy = parseState(stateSchema, state).prevEntropy;
+    const parsed = parseState(stateSchema, state);
+    this.prevEntropy = parsed.prevEntropy;
+    this.highLogScale = this.adaptive ? (parsed.highLogScale ?? 0) : 0;
   }
 
   warnings(): string[] {
@@ -288,6 +314,11 @@ export class Aepo implements Regularizer {
           'the controller cannot push entropy both ways',
       );
     }
+    if (this.adaptive && c.temperature_max <= c.temperature_high)
+      out.push(
+        `temperature_max (${c.temperature_max}) is not above temperature_high (${c.temperature_high}); ` +
+          'temperature_gain has no effect',
+      );
     if (c.reinforce_samples === 0) out.push('reinforce_samples is 0: extra rollouts are sampled but never used');
     if (c.mode === 'additive' && c.alpha === 0)
       out.push('alpha is 0 in additive mode: the REINFORCE rows have no effect');

@@ -15,6 +15,7 @@ import {
   reinforceCount,
   selectReinforceRows,
 } from '../../algorithms/aepo.ts';
+import { adaptedHighTemperature, adaptLogScale, maxLogScale } from '../../algorithms/aepo-adaptive-temperature.ts';
 import { broadcastToTokens, groupAdvantages } from '../../algorithms/grpo.ts';
 import type { StepInfo } from '../../algorithms/regularizer.ts';
 import { type Batch, selectRows } from '../../src/base/batch.ts';
@@ -116,6 +117,61 @@ describe('AEPO controller', () => {
     expect(b.advantages[5 * 3]).toBeCloseTo(1.1547, 4);
     expect(selectReinforceRows(b, 0.05)).toEqual([5]);
     expect(selectReinforceRows(b, 1.2)).toEqual([]);
+  });
+});
+
+describe('AEPO adaptive T_high (temperature_gain)', () => {
+  it('s_k = clamp(s + g·(H* − H)/H*, 0, ln(T_max/T_high)), T_high·e^s: hand-worked steps', () => {
+    // g = 0.5, H* = 1: H = 0.8 → s = 0.1, T = 1.2·e^0.1 = 1.326205; H = 0.9 → s = 0.15, T = 1.394201;
+    // H = 1.1 → s = 0.1 again (the integral comes back down above the target)
+    const sMax = maxLogScale(1.2, 5);
+    expect(sMax).toBeCloseTo(Math.log(5 / 1.2), 15);
+    expect(sMax).toBeCloseTo(1.427116, 6);
+    let s = adaptLogScale(0, 0.8, 1, 0.5, sMax);
+    expect(s).toBeCloseTo(0.1, 12);
+    expect(adaptedHighTemperature(1.2, s)).toBeCloseTo(1.326205, 6);
+    s = adaptLogScale(s, 0.9, 1, 0.5, sMax);
+    expect(s).toBeCloseTo(0.15, 12);
+    expect(adaptedHighTemperature(1.2, s)).toBeCloseTo(1.394201, 6);
+    s = adaptLogScale(s, 1.1, 1, 0.5, sMax);
+    expect(s).toBeCloseTo(0.1, 12);
+    // the clamps: no wind-up above T_max, never below T_high
+    expect(adaptLogScale(1.4, 0.2, 1, 0.5, sMax)).toBe(sMax); // 1.4 + 0.4 = 1.8 > 1.4271
+    expect(adaptedHighTemperature(1.2, sMax)).toBeCloseTo(5, 12);
+    expect(adaptLogScale(0.05, 1.3, 1, 0.5, sMax)).toBe(0); // 0.05 − 0.15 < 0
+    expect(maxLogScale(1.2, 1)).toBe(0);
+    expect(adaptedHighTemperature(1.2, 0)).toBe(1.2);
+  });
+
+  it('the regularizer: T_high rises after steps below the target, comes back above it; state round-trips', () => {
+    const reg = new Aepo(config({ target_entropy: 1, temperature_gain: 0.5 }));
+    expect(reg.planRollout(info())!.extra!.temperature).toBe(1.2); // s = 0 before any step
+    reg.afterStep(summary(0.8, 0, handBatch()));
+    expect(reg.planRollout(info())!.extra!.temperature).toBeCloseTo(1.326205, 6);
+    reg.afterStep(summary(0.9, 0, handBatch()));
+    const { metrics: m = {} } = reg.prepareBatch(handBatch(), info());
+    expect(m.temperature).toBeCloseTo(1.394201, 6);
+    expect(m.temperature_high).toBeCloseTo(1.394201, 6);
+    reg.afterStep(summary(1.1, 0, handBatch()));
+    // above the target: T_low, while the integral has come back to s = 0.1
+    expect(reg.planRollout(info())!.extra!.temperature).toBe(0.8);
+    expect(reg.getState()).toEqual({ prevEntropy: 1.1, highLogScale: expect.closeTo(0.1, 12) });
+    const restored = new Aepo(config({ target_entropy: 1, temperature_gain: 0.5 }));
+    restored.setState(JSON.parse(JSON.stringify(reg.getState())));
+    restored.afterStep(summary(0.9, 0, handBatch()));
+    expect(restored.planRollout(info())!.extra!.temperature).toBeCloseTo(1.2 * Math.exp(0.15), 12);
+  });
+
+  it('temperature_gain 0 (the default) is the fixed controller: no new state, no new metric', () => {
+    const reg = new Aepo(config({ target_entropy: 1 }));
+    reg.afterStep(summary(0.2, 0, handBatch()));
+    expect(reg.planRollout(info())!.extra!.temperature).toBe(1.2);
+    expect(reg.getState()).toEqual({ prevEntropy: 0.2 });
+    expect(reg.prepareBatch(handBatch(), info()).metrics).not.toHaveProperty('temperature_high');
+    expect(new Aepo(config({ temperature_gain: 0.5, temperature_max: 1 })).warnings()).toEqual([
+      expect.stringMatching(/temperature_max \(1\) is not above temperature_high \(1.2\)/),
+    ]);
+    expect(aepoSchema.safeParse({ temperature_gain: -1 }).success).toBe(false);
   });
 });
 
