@@ -133,6 +133,20 @@ export const diagnosticsSchema = z
     entropy_positions: count(1_000).default(8),
     /** entropy/frac_high: the share of valid tokens whose entropy is above this many nats. */
     high_entropy_nats: z.number().min(0).default(1),
+    /** Sampled episodes saved with each token's entropy (token-samples.jsonl; the report shades them), or false. */
+    token_samples: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            /** The steps to save (default: the first, the middle and the last). */
+            steps: z.array(count(100_000_000)).min(1).optional(),
+            /** Episodes per saved step: the first episode of the first this-many prompts. */
+            episodes: count(64).default(3),
+          })
+          .strict(),
+      ])
+      .default({ episodes: 3 }),
     /** Watch the rollout entropy for a collapse (default: below 10% of step 1's for 5 steps, warn); false: off. */
     entropy_alarm: z.union([z.literal(false), entropyAlarmSchema]).default(entropyAlarmSchema.parse({ below: 0.1 })),
     /** Measure the update's entropy change (an extra forward pass after the update) on steps 1, 1+N,

@@ -12,6 +12,7 @@ import {
   SUCCESS_KEY,
   smoothingWindow,
 } from './data.ts';
+import { renderHeatmap } from './heatmap.ts';
 import { PALETTE, renderPlot, type Series } from './svg-plot.ts';
 
 export interface Figure {
@@ -159,6 +160,7 @@ export function buildFigures(data: ReportData): Figure[] {
   const perCell = data.kind === 'sweep';
   const cellFigures: Figure[] = [];
   const runFigures: Figure[] = [];
+  const figuresOut: Figure[] = [];
   const add = (section: string, key: string, title: string) => {
     if (!keys.has(key)) return;
     const markers = key.startsWith('entropy/rollout') || key === ENTROPY_KEY ? alarmMarkers(data) : undefined;
@@ -215,8 +217,46 @@ export function buildFigures(data: ReportData): Figure[] {
     ['entropy/frac_high', 'share of tokens above diagnostics.high_entropy_nats'],
   ])
     add('Entropy dynamics', key, title);
+  figuresOut.push(...entropyHeatmaps(data, keys));
   for (const [group, groupKeys] of regularizerGroups(keys)) {
     for (const key of groupKeys) add(`Regularizer: ${group}`, key, key);
   }
-  return [...cellFigures, ...runFigures];
+  // heat maps after the curves of their kind: the cells' in a sweep, the run's in a one-run report
+  return perCell ? [...cellFigures, ...figuresOut, ...runFigures] : [...runFigures, ...figuresOut];
+}
+
+/** Heat maps of entropy/by_position/k and entropy/by_turn/k (k × step), one per cell (the first 6). */
+function entropyHeatmaps(data: ReportData, keys: Set<string>): Figure[] {
+  const out: Figure[] = [];
+  for (const [kind, label] of [
+    ['by_position', 'token position in the answer'],
+    ['by_turn', 'turn'],
+  ] as const) {
+    const prefix = `entropy/${kind}/`;
+    const ks = [...keys]
+      .filter((k) => k.startsWith(prefix))
+      .map((k) => Number(k.slice(prefix.length)))
+      .sort((a, b) => a - b);
+    if (ks.length === 0) continue;
+    for (const { cell, runs } of data.cells.slice(0, 6)) {
+      const curves = ks.map((k) => new Map(aggregateCurve(runs, `${prefix}${k}`).map((p) => [p.step, p.mean])));
+      const columns = [...new Set(curves.flatMap((c) => [...c.keys()]))].sort((a, b) => a - b);
+      if (columns.length === 0) continue;
+      const name = data.kind === 'sweep' ? ` (${cell})` : '';
+      out.push({
+        name: `entropy_${kind}.heatmap${data.kind === 'sweep' ? `.${fileStem(cell)}` : ''}`,
+        section: 'Entropy by position and turn',
+        title: `mean entropy of π_old by ${label} and step${name}, mean over seeds; dark = high`,
+        svg: renderHeatmap({
+          title: `entropy by ${label}${name}`,
+          xLabel: 'step',
+          yLabel: label,
+          columns,
+          rows: ks.map(String),
+          values: curves.map((c) => columns.map((s) => c.get(s) ?? Number.NaN)),
+        }),
+      });
+    }
+  }
+  return out;
 }

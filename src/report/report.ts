@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../run/atomic-write.ts';
+import { readTokenSamples } from '../train/token-samples.ts';
 import {
   type CellSummary,
   ENTROPY_KEY,
@@ -15,6 +16,7 @@ import {
 import { buildFigures, type Figure, metricKeys } from './figures.ts';
 import type { MeanCi } from './stats.ts';
 import { escapeXml } from './svg-plot.ts';
+import { TOKEN_VIEW_CSS, tokenSection } from './token-view.ts';
 
 /** Three decimals for rates and entropies; steps as whole numbers (one decimal below 10). */
 function formatNumber(value: number, integer: boolean): string {
@@ -93,7 +95,7 @@ td{text-align:right}td:first-child,th:first-child{text-align:left}th{background:
 figure{margin:0}figure svg{width:100%;height:auto}figcaption{font-size:12px;color:#555}.note{font-size:12px;color:#555}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}`;
 
-export function renderHtml(data: ReportData, table: Table, figures: Figure[]): string {
+export function renderHtml(data: ReportData, table: Table, figures: Figure[], tokens = ''): string {
   const runCount = data.cells.reduce((n, c) => n + c.runs.length, 0);
   const states = new Map<string, number>();
   for (const c of data.cells) for (const r of c.runs) states.set(r.state, (states.get(r.state) ?? 0) + 1);
@@ -103,7 +105,7 @@ export function renderHtml(data: ReportData, table: Table, figures: Figure[]): s
     '<html lang="en"><head><meta charset="utf-8">',
     `<title>entrolab report: ${escapeXml(data.title)}</title>`,
   );
-  out.push(`<style>${CSS}</style></head><body>`);
+  out.push(`<style>${CSS}\n${TOKEN_VIEW_CSS}</style></head><body>`);
   out.push(`<h1>entrolab report: ${escapeXml(data.title)}</h1>`);
   const stateCounts = [...states].map(([s, n]) => `${n} ${s}`).join(', ');
   out.push(
@@ -137,6 +139,7 @@ export function renderHtml(data: ReportData, table: Table, figures: Figure[]): s
     );
   }
   if (section !== undefined) out.push('</div>');
+  if (tokens) out.push(tokens);
   out.push('</body></html>', '');
   return out.join('\n');
 }
@@ -160,6 +163,14 @@ export function writeReport(data: ReportData, options: { includeUnfinished?: boo
     return file;
   });
   const html = path.join(data.dir, 'report.html');
-  writeFileAtomic(html, renderHtml(data, table, figures));
+  // the first run of the first four cells: a few prompts at a few steps each
+  const sampled = data.cells
+    .slice(0, 4)
+    .flatMap(({ cell, runs }) =>
+      runs
+        .slice(0, 1)
+        .map((r) => ({ label: data.kind === 'sweep' ? `${cell}: ${r.id}` : r.id, samples: readTokenSamples(r.dir) })),
+    );
+  writeFileAtomic(html, renderHtml(data, table, figures, tokenSection(sampled)));
   return { html, figures: written, table };
 }

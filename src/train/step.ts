@@ -27,6 +27,7 @@ import { type Checkpoint, decodeOptimizerState, loadCheckpoint } from '../run/ch
 import type { MetricsRecord } from '../run/metrics-log.ts';
 import { applySchedules } from './schedules-in-force.ts';
 import { makeEnvFactory, makePolicy } from './setup.ts';
+import { sampleSteps, type TokenSample, tokenSamples } from './token-samples.ts';
 
 /** What a training step reads and advances: policy, optimizer, RNG streams, regularizer state. */
 export interface TrainingState {
@@ -54,6 +55,8 @@ export interface StepOutcome {
   tokens: number;
   /** Value sets for histogram sinks: `entropy/token`, π_old's entropy at every valid token of the main rollout. */
   histograms: Record<string, Float32Array>;
+  /** On the steps diagnostics.token_samples names: a few episodes with each token's entropy. */
+  samples: TokenSample[];
 }
 
 export interface StateOptions {
@@ -242,6 +245,7 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     phaseSeconds,
     tokens: tokenCount(batch),
     histograms: { 'entropy/token': tokenEntropy },
+    samples: sampleSteps(config).has(step + 1) ? tokenSamples(step + 1, config, envFactory, episodes, main) : [],
   };
 }
 

@@ -17,6 +17,7 @@ import { checkRunArguments } from './run-arguments.ts';
 import { type LifecycleOptions, type RunLoop, runLifecycle, stateCheckpoint } from './run-lifecycle.ts';
 import { makeEnvFactory } from './setup.ts';
 import { createTrainingState, disposeTrainingState, type TrainingState, trainStep } from './step.ts';
+import { appendSamples, keepSamplesUpTo } from './token-samples.ts';
 
 /** What `onStep` hears after each step has been written to metrics.jsonl (and checkpointed, on cadence). */
 export interface StepReport {
@@ -78,6 +79,8 @@ function trainLoop(
   const alarmConfig = config.diagnostics.entropy_alarm;
   const alarm = alarmConfig ? new EntropyAlarm(alarmConfig) : undefined;
   for (const r of earlier) alarm?.observe(r.step, r['entropy/rollout']);
+  // a fresh run starts the saved token samples afresh; a resumed one keeps those of its finished steps
+  keepSamplesUpTo(runDir, resumeFrom?.step ?? 0);
   let stopReason: string | undefined;
   let lastHistograms: Record<string, Float32Array> | undefined;
   return {
@@ -90,8 +93,10 @@ function trainLoop(
         phaseSeconds,
         tokens,
         histograms,
+        samples,
       } = trainStep(state, step);
       lastHistograms = histograms;
+      appendSamples(runDir, samples);
       if (alarm) {
         const entropy = record['entropy/rollout'];
         const reading = alarm.observe(step + 1, entropy);
