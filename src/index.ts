@@ -7,6 +7,16 @@ import './policies/registry.ts';
 
 // zod itself, so a plugin's schemas are built with the same zod the config loader reads them with
 export { z } from 'zod';
+// advantage estimators (grpo.adv_estimator, docs/advantages.md)
+export type { AdvantageEstimator, AdvantageInputs, AdvantageSettings } from '../algorithms/advantages/estimator.ts';
+export {
+  ADV_ESTIMATOR_NAMES,
+  ADV_ESTIMATORS,
+  type AdvEstimatorName,
+  advantageMetrics,
+  computeAdvantages,
+  ESTIMATOR_LIST,
+} from '../algorithms/advantages/registry.ts';
 export { chooseTemperature, mixBatch, reinforceCount, selectReinforceRows } from '../algorithms/aepo.ts';
 // the types the functions and interfaces above mention, so a plugin can name every one of them
 export { AGG_MODES } from '../algorithms/aggregate.ts';

@@ -1,5 +1,6 @@
 // The data behind `entrolab list`, read from the environment, policy and regularizer registries.
 import type { z } from 'zod';
+import { ADV_ESTIMATORS } from '../../algorithms/advantages/registry.ts';
 import { REGULARIZERS } from '../../algorithms/registry.ts';
 import { GRIDWORLD_PRESETS } from '../../envs/gridworld-maps.ts';
 import { ENVS } from '../../envs/registry.ts';
@@ -25,5 +26,10 @@ export function listData(origin: (kind: string, name: string) => string | undefi
     presets: Object.entries(GRIDWORLD_PRESETS).map(([name, p]) => ({ name, summary: p.summary })),
     policies: Object.values(POLICIES).map((d) => entry('policy', d.kind, d.summary, d.schema)),
     regularizers: Object.values(REGULARIZERS).map((d) => entry('regularizer', d.name, d.summary, d.schema)),
+    estimators: Object.values(ADV_ESTIMATORS).map((e) => ({
+      name: e.name,
+      summary: e.summary,
+      ...(e.keys.length ? { keys: e.keys.map((k) => `grpo.${k}`) } : {}),
+    })),
   };
 }

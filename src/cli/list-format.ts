@@ -14,6 +14,8 @@ export interface ListData {
   presets: ListEntry[];
   policies: ListEntry[];
   regularizers: ListEntry[];
+  /** grpo.adv_estimator values, keys as `grpo.<key>` (absent from a list-data.json built before them). */
+  estimators?: ListEntry[];
 }
 
 // the file beside dist/src that scripts/build.js writes and the compiled `list` reads
@@ -38,6 +40,8 @@ export function formatList(data: ListData): string {
     ...section('policies (policy.kind):', data.policies),
     '',
     ...section('regularizers (regularizers: [{name: ...}]):', data.regularizers),
+    '',
+    ...section('advantage estimators (grpo.adv_estimator):', data.estimators ?? []),
   ];
   return `${out.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 // The typed run configuration: every field with its default and a one-line doc (CleanRL style).
 // The env, policy and regularizer blocks are validated by the schema their registry entry owns.
 import { z } from 'zod';
+import { ADV_ESTIMATOR_NAMES } from '../../algorithms/advantages/registry.ts';
 import { AGG_MODES } from '../../algorithms/aggregate.ts';
 import { KL_TYPES } from '../../algorithms/grpo.ts';
 import type { Schedules } from './schedule.ts';
@@ -32,8 +33,26 @@ export const rolloutSchema = z
   })
   .strict();
 
+/** grpo.otb: the optimal token baseline's settings (docs/advantages.md "Optimal token baseline"). */
+export const otbSchema = z
+  .object({
+    /** When a group's longest row is unique, its baseline is 0 past the second-longest length (verl's default). */
+    handle_zero_tail: z.boolean().default(true),
+    /** ε added to the baseline's denominator Σ W. */
+    epsilon: z.number().min(0).default(1e-8),
+  })
+  .strict();
+
 export const grpoSchema = z
   .object({
+    /** How rewards become advantages (docs/advantages.md): grpo, rloo, reinforce_plus_plus, remax, … */
+    adv_estimator: z.enum(ADV_ESTIMATOR_NAMES).default('grpo'),
+    /** Discount of the reward-to-go (reinforce_plus_plus). */
+    gamma: z.number().min(0).max(1).default(1),
+    /** QAE (arXiv 2509.22611): the group baseline is this quantile of the group's rewards when 0 < K < 1
+     * (README's start: 0.4); any other value is plain GRPO. Only with adv_estimator: grpo. */
+    quantile_k: z.number().default(-1),
+    otb: otbSchema.default(otbSchema.parse({})),
     /** Divide by the group's (unbiased) std; false = Dr.GRPO mean-only (docs/grpo.md "Group advantages"). */
     norm_adv_by_std: z.boolean().default(true),
     /** ε added to the group std. */
@@ -58,7 +77,12 @@ export const grpoSchema = z
     /** Mini-batches per epoch (one optimizer step each); regularizer statistics are per mini-batch. */
     mini_batches: count(65_536).default(1),
   })
-  .strict();
+  .strict()
+  .refine((g) => g.adv_estimator === 'grpo' || !(g.quantile_k > 0 && g.quantile_k < 1), {
+    message:
+      'QAE replaces the group mean of adv_estimator: grpo only; leave quantile_k at -1 (off) with another estimator',
+    path: ['quantile_k'],
+  });
 
 export const optimSchema = z
   .object({

@@ -1,7 +1,7 @@
 // One GRPO training step in seven phases: plan → rollout → advantages → prepare → update → observe
 // → after. Everything a step reads or advances lives in a `TrainingState`, so a state restored from
 // a checkpoint continues exactly; the loop around the step (trainer.ts) owns the run directory.
-import { broadcastToTokens, groupAdvantages } from '../../algorithms/grpo.ts';
+import { ADV_ESTIMATORS } from '../../algorithms/advantages/registry.ts';
 import { needsReference } from '../../algorithms/regularizer.ts';
 import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
 import { type Batch, selectRows, tokenCount } from '../base/batch.ts';
@@ -9,6 +9,7 @@ import { maskedMean, mean, populationStats } from '../base/numerics.ts';
 import { makeStreams, type RngStreams } from '../base/rng.ts';
 import type { Config } from '../config/schema.ts';
 import { Adam } from '../core/adam.ts';
+import { estimateAdvantages, estimatorMetrics } from '../core/advantages.ts';
 import { entropyChange, logProbAdvantageCovariance } from '../core/entropy-diagnostics.ts';
 import { entropyProfile } from '../core/entropy-profile.ts';
 import {
@@ -22,6 +23,7 @@ import { shapeRewards } from '../core/reward-shaping.ts';
 import { type StepPosition, updatePolicy } from '../core/update.ts';
 import type { Policy } from '../policies/policy.ts';
 import { runBranchingEpisodes } from '../rollout/branching-rollout.ts';
+import { greedyGroupRewards } from '../rollout/greedy-rewards.ts';
 import { buildBatch, type Episode, type GroupRequest, oldPass, runEpisodes } from '../rollout/rollout.ts';
 import { type Checkpoint, decodeOptimizerState, loadCheckpoint } from '../run/checkpoint.ts';
 import type { MetricsRecord } from '../run/metrics-log.ts';
@@ -166,19 +168,21 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     episodes = [...run.episodes, ...(extras.length ? runEpisodes(envFactory, policy, extras, rngs) : [])];
     branchStats = prefixMetrics(branching[0].name, { ...run.stats });
   } else episodes = runEpisodes(envFactory, policy, [...groups, ...extras], rngs, false, reuseSampled);
+  // ReMax's baseline: one greedy episode per prompt, after the sampled ones (docs/advantages.md "ReMax")
+  const estimator = ADV_ESTIMATORS[config.grpo.adv_estimator];
+  const greedy = estimator.needs?.includes('greedyReward')
+    ? greedyGroupRewards(envFactory, policy, [...groups, ...extras], rngs)
+    : undefined;
   const tOldPass = performance.now();
   let batch = buildBatch(policy, episodes, temperature, true, reuseSampled);
   if (reference) batch.refLogProbs = oldPass(reference, batch.inputs, batch.actions, temperature, false).logProbs;
   const rolloutSeconds = (performance.now() - tRollout) / 1000;
 
-  // 3. reward shaping, then group-relative advantages over the whole batch (docs/grpo.md "Group advantages")
+  // 3. reward shaping, then the advantages of grpo.adv_estimator over the whole batch (docs/advantages.md)
   const shaped = shapeRewards(batch, regularizers, info);
   batch = shaped.batch;
-  const rowAdvantages = groupAdvantages(batch.reward, batch.groupId, {
-    normByStd: config.grpo.norm_adv_by_std,
-    epsilon: config.grpo.epsilon,
-  });
-  batch.advantages = broadcastToTokens(rowAdvantages, batch.mask, batch.width);
+  const greedyReward = greedy && Float64Array.from(batch.groupId, (g) => greedy.get(g) ?? 0);
+  batch.advantages = estimateAdvantages({ ...batch, greedyReward }, config.grpo);
   const mainRows = Array.from({ length: batch.rows }, (_, i) => i).filter((i) => !batch.isExtra[i]);
   const main = extras.length ? selectRows(batch, mainRows) : batch;
   // the rollout's metrics describe the environment's rewards; shaping logs its own
@@ -187,6 +191,8 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   record['entropy/cov_logprob_adv'] = logProbAdvantageCovariance(main.oldLogProbs, main.advantages, main.mask);
   const { entropy_positions: positions, high_entropy_nats: highNats } = config.diagnostics;
   Object.assign(record, entropyProfile({ ...main, entropy: main.oldEntropy }, { positions, highNats }));
+  Object.assign(record, estimatorMetrics(main.advantages, main.mask, main.rows, main.width, config.grpo));
+  if (greedyReward) record['adv/greedy_reward_mean'] = mean(Array.from(mainRows, (r) => greedyReward[r]));
   Object.assign(record, branchStats, shaped.metrics);
 
   // 4. prepare

@@ -159,15 +159,18 @@ describe('entrolab CLI', () => {
     expectOneLineError(entrolab(['eval', path.join(out, 'nope')]), /run directory not found/);
   });
 
-  it('lists every environment, preset, policy and regularizer a config can name', async () => {
+  it('lists every environment, preset, policy, regularizer and advantage estimator a config can name', async () => {
     const r = entrolab(['list']);
     expect(r.code).toBe(0);
     const { REGULARIZERS } = await import('../../algorithms/registry.ts');
     const { ENVS } = await import('../../envs/registry.ts');
-    for (const name of [...Object.keys(REGULARIZERS), ...Object.keys(ENVS), 'mlp', 'transformer', 'key_door']) {
+    const { ADV_ESTIMATOR_NAMES } = await import('../../algorithms/advantages/registry.ts');
+    const names = [...Object.keys(REGULARIZERS), ...Object.keys(ENVS), ...ADV_ESTIMATOR_NAMES];
+    for (const name of [...names, 'mlp', 'transformer', 'key_door']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
     }
     expect(r.stdout).toMatch(/clip_cov .*\n\s+keys: ratio, lower_bound, upper_bound/);
+    expect(r.stdout).toMatch(/reinforce_plus_plus .*\n\s+keys: grpo.gamma\n/);
   });
 
   it('--help lists every command with the usage and summary its own module declares', async () => {

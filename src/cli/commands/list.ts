@@ -28,7 +28,8 @@ function pluginOf(kind: string, name: string): string | undefined {
 
 export const listCommand: CommandModule<object, { plugin?: string[] }> = {
   command: 'list',
-  describe: 'list the environments, gridworld presets, policies and regularizers a config can name',
+  describe:
+    'list the environments, gridworld presets, policies, regularizers and advantage estimators a config can name',
   handler: async (args) => {
     const fromPlugins = (args.plugin?.length ?? 0) > 0;
     const data = (!fromPlugins && builtListData()) || (await import('../list-data.ts')).listData(pluginOf);
