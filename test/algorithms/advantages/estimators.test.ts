@@ -11,6 +11,7 @@ import {
   computeAdvantages,
 } from '../../../algorithms/advantages/registry.ts';
 import { broadcastToTokens, groupAdvantages } from '../../../algorithms/grpo.ts';
+import { parseConfig } from '../../../src/config/load.ts';
 
 const SETTINGS: AdvantageSettings = {
   normAdvByStd: true,
@@ -369,5 +370,25 @@ describe('every estimator', () => {
   it('adv metrics: mean, |mean|, share of zeros, max and min over valid tokens', () => {
     const m = advantageMetrics([1, -1, 0, 9], [1, 1, 1, 0]);
     expect(m).toEqual({ 'adv/mean': 0, 'adv/abs_mean': 2 / 3, 'adv/frac_zero': 1 / 3, 'adv/max': 1, 'adv/min': -1 });
+  });
+});
+
+describe('config keys', () => {
+  const base = { env: { name: 'gridworld', preset: 'open5' } };
+  it('default to grpo, γ = 1, QAE off, the tail rule on', () => {
+    const { grpo } = parseConfig(base);
+    expect(grpo).toMatchObject({ adv_estimator: 'grpo', gamma: 1, quantile_k: -1 });
+    expect(grpo.otb).toEqual({ handle_zero_tail: true, epsilon: 1e-8 });
+  });
+  it('an unknown estimator names the key and what is allowed in one line', () => {
+    expect(() => parseConfig({ ...base, grpo: { adv_estimator: 'rlo' } })).toThrow(
+      /config key 'grpo.adv_estimator': got "rlo"; allowed: one of grpo, rloo, rloo_vectorized, reinforce_plus_plus/,
+    );
+  });
+  it('QAE with another estimator is refused in one line', () => {
+    expect(() => parseConfig({ ...base, grpo: { adv_estimator: 'rloo', quantile_k: 0.4 } })).toThrow(
+      /config key 'grpo.quantile_k': got 0.4 \(QAE replaces the group mean of adv_estimator: grpo only/,
+    );
+    expect(parseConfig({ ...base, grpo: { adv_estimator: 'rloo', quantile_k: -1 } }).grpo.adv_estimator).toBe('rloo');
   });
 });
