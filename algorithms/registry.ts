@@ -18,5 +18,10 @@ import './siren.ts';
 import './archer.ts';
 import './hwe-reward.ts';
 import './spear.ts';
+import './entropy-advantage.ts';
+import './ucas.ts';
+import './edge-eda.ts';
+import './rent.ts';
+import './entropy-min.ts';
 
 export { defineRegularizer, REGULARIZERS, registerRegularizer } from './regularizer.ts';

@@ -20,8 +20,9 @@
 //                     and once per `entrolab loss` call, on freshly created regularizers
 //   7. afterStep      in config order
 // A definition asks for data the step does not always make: `needsReference` (the frozen reference
-// policy's log-probs, batch.refLogProbs) and `needsLogPolicy` (the current log-distribution on the
-// tape, TapedTokens.logPolicy and TokenContext.logPolicy); runs without them pay nothing.
+// policy's log-probs, batch.refLogProbs), `needsLogPolicy` (the current log-distribution on the
+// tape, TapedTokens.logPolicy and TokenContext.logPolicy) and `needsActionLogits` (the raw logit of
+// each sampled token, batch.oldActionLogits); runs without them pay nothing.
 import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { Batch } from '../src/base/batch.ts';
@@ -251,6 +252,12 @@ export interface RegularizerDefinition<S extends z.ZodType = z.ZodType> {
   needsReference?: boolean;
   /** The loss hooks read the current log-distribution: TapedTokens.logPolicy, TokenContext.logPolicy. */
   needsLogPolicy?: boolean;
+  /**
+   * The hooks read `batch.oldActionLogits`, π_old's raw (pre-temperature) logit of each sampled token:
+   * the trainer then runs one more no-grad pass per step to fill it (UCAS); `entrolab loss` requires
+   * `old_action_logits`.
+   */
+  needsActionLogits?: boolean;
   /**
    * The hooks for a validated config block. Keep it free of side effects (no tensors, files or
    * draws): the config validator also calls it, to see which hooks a regularizer has (at most one

@@ -20,6 +20,8 @@ export interface Batch {
   oldEntropy: Float32Array;
   /** log π_ref of the taken action, when a KL-to-reference term needs it. */
   refLogProbs?: Float32Array;
+  /** π_old's raw logit (before temperature) of the taken action, when a definition sets needsActionLogits (UCAS). */
+  oldActionLogits?: Float32Array;
   /** π_old's full log-distribution per slot, [rows*width*numActions] (STEER first-order Ω). */
   oldLogPolicy?: Float32Array;
   numActions: number;
@@ -78,6 +80,7 @@ export function selectRows(batch: Batch, rows: readonly number[]): Batch {
     oldLogProbs: perToken(batch.oldLogProbs),
     oldEntropy: perToken(batch.oldEntropy),
     refLogProbs: batch.refLogProbs && perToken(batch.refLogProbs),
+    oldActionLogits: batch.oldActionLogits && perToken(batch.oldActionLogits),
     oldLogPolicy,
     numActions: a,
     advantages: perToken(batch.advantages),
@@ -95,7 +98,7 @@ export function selectRows(batch: Batch, rows: readonly number[]): Batch {
 /**
  * `a`'s rows followed by `b`'s, both right-padded to the larger width: padded slots are masked,
  * zero, and hold the uniform distribution in `oldLogPolicy`. A per-token array only one side has
- * (`sampleLogProbs`, `refLogProbs`, `oldLogPolicy`) is dropped; `isReplay` is kept (0 where absent).
+ * (`sampleLogProbs`, `refLogProbs`, `oldActionLogits`, `oldLogPolicy`) is dropped; `isReplay` is kept (0 where absent).
  * The inputs must come from the same policy (PolicyInputs.concatRows).
  */
 export function concatBatches(a: Batch, b: Batch): Batch {
@@ -136,6 +139,7 @@ export function concatBatches(a: Batch, b: Batch): Batch {
     oldLogProbs: perSlot(a.oldLogProbs, b.oldLogProbs),
     oldEntropy: perSlot(a.oldEntropy, b.oldEntropy),
     refLogProbs: both(a.refLogProbs, b.refLogProbs),
+    oldActionLogits: both(a.oldActionLogits, b.oldActionLogits),
     oldLogPolicy: both(a.oldLogPolicy, b.oldLogPolicy, A, -Math.log(A)),
     numActions: A,
     advantages: perSlot(a.advantages, b.advantages),

@@ -65,7 +65,8 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'list',
     usage: 'list',
-    describe: 'list the environments, gridworld presets, policies, regularizers and advantage estimators a config can name',
+    describe:
+      'list the environments, gridworld presets, policies, regularizers and advantage estimators a config can name',
     load: async () => (await import('./commands/list.ts')).listCommand,
   },
 ];

@@ -12,6 +12,10 @@ type Raw = Record<string, unknown>;
 export interface LossBatch {
   /** `batch.actions` holds zeros when the file has no `actions` field (`hasActions` false). */
   batch: Batch;
+  /** 'rewards' when the file gives `rewards` and no `advantages`: the command computes them (grpo.adv_estimator). */
+  advantagesFrom: 'given' | 'rewards';
+  /** `greedy_rewards`: ReMax's baseline per row. */
+  greedyReward?: Float64Array;
   hasActions: boolean;
   logProbs: Float32Array;
   entropy: Float32Array;
@@ -45,8 +49,9 @@ const TOKEN_FIELDS = [
   'old_log_policy',
   'actions',
   'log_policy',
+  'old_action_logits',
 ] as const;
-const ROW_FIELDS = ['group_ids', 'rewards', 'success', 'is_extra'] as const;
+const ROW_FIELDS = ['group_ids', 'rewards', 'greedy_rewards', 'success', 'is_extra'] as const;
 const SCALAR_FIELDS = ['step', 'total_steps', 'epoch', 'mini_batch'] as const;
 const OTHER_FIELDS = ['action_names', 'state'] as const;
 const ALL_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...ROW_FIELDS, ...SCALAR_FIELDS, ...OTHER_FIELDS];
@@ -231,9 +236,18 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
     }
   }
   const reader: FieldReader = new FieldReader(raw, file);
-  for (const field of REQUIRED)
-    if (raw[field] === undefined)
-      reader.fail(field, 'is required: a [B][L] array of numbers (rows = responses, columns = token slots)');
+  const fromRewards = raw.advantages === undefined && raw.rewards !== undefined;
+  for (const field of REQUIRED) {
+    if (raw[field] !== undefined || (field === 'advantages' && fromRewards)) continue;
+    const alternative =
+      field === 'advantages'
+        ? "; or give 'rewards' ([B], with 'group_ids') and the command computes them with grpo.adv_estimator"
+        : '';
+    reader.fail(
+      field,
+      `is required: a [B][L] array of numbers (rows = responses, columns = token slots)${alternative}`,
+    );
+  }
   const lp = raw.log_probs;
   if (!Array.isArray(lp) || lp.length === 0 || !Array.isArray(lp[0]) || lp[0].length === 0) {
     return reader.fail(
@@ -289,7 +303,8 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
     refLogProbs: has('ref_log_probs') ? tokens('ref_log_probs') : undefined,
     oldLogPolicy: policy?.values,
     numActions: policy?.numActions ?? current?.numActions ?? 0,
-    advantages: tokens('advantages'),
+    advantages: fromRewards ? new Float32Array(rows * width) : tokens('advantages'),
+    oldActionLogits: has('old_action_logits') ? tokens('old_action_logits') : undefined,
     groupId: has('group_ids')
       ? Int32Array.from(reader.perRow('group_ids', rows, true))
       : Int32Array.from({ length: rows }, (_, i) => i),
@@ -307,6 +322,8 @@ export function parseLossBatch(doc: unknown, file: string): LossBatch {
   const totalSteps = reader.scalar('total_steps', Math.max(1, step + 1), 1);
   return {
     batch,
+    advantagesFrom: fromRewards ? 'rewards' : 'given',
+    ...(has('greedy_rewards') && { greedyReward: Float64Array.from(reader.perRow('greedy_rewards', rows, false)) }),
     hasActions: has('actions'),
     logProbs,
     logPolicy: current?.values,

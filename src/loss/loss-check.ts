@@ -10,6 +10,7 @@ import { UserError } from '../base/errors.ts';
 import type { LossConfig } from '../config/loss-config.ts';
 import { type ActiveRegularizer, createRegularizers } from '../core/regularizer-set.ts';
 import { composeLoss, type StepPosition, type UpdateMetrics } from '../core/update.ts';
+import { advantagesFromRewards } from './loss-advantages.ts';
 import { decodeDataOnlyInputs, type LossBatch } from './loss-batch.ts';
 import { prepareLossBatch } from './loss-prepare.ts';
 
@@ -34,6 +35,8 @@ export interface LossOutput {
   metrics: Record<string, number>;
   /** Per regularizer whose loss hooks returned a selection (or, with `prepare`, zeroed mask entries). */
   selections: Record<string, SelectionOutput>;
+  /** With `rewards` and no `advantages`: the advantages grpo.adv_estimator gave (before --prepare's hooks). [B][L] */
+  advantages?: number[][];
   /**
    * With `prepare`: the mask and advantages the loss used, after the prepareBatch hooks ([B][L]),
    * the shaped rewards ([B]) when a shapeRewards hook ran, and the rows a replayBatch hook returned.
@@ -113,6 +116,13 @@ function requireFields(input: LossBatch, config: LossConfig, regularizers: Activ
         '(a [B][L] array of integers, the index of the token taken at each slot)',
     );
   }
+  const logits = regularizers.find((r) => r.definition.needsActionLogits && prepare);
+  if (logits && !input.batch.oldActionLogits) {
+    fail(
+      `field 'old_action_logits' is required: regularizer '${logits.name}' reads π_old's raw logit of each ` +
+        'sampled token (a [B][L] array, before temperature)',
+    );
+  }
   const shaper = prepare ? regularizers.find((r) => r.hooks.shapeRewards) : undefined;
   if (shaper && !input.hasRewards) {
     fail(
@@ -182,7 +192,15 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
     actionNames: input.actionNames,
     decodeInputs: decodeDataOnlyInputs,
   };
-  const prep = opts.prepare ? prepareLossBatch(batch, regularizers, step, config.grpo) : undefined;
+  const estimated =
+    input.advantagesFrom === 'rewards'
+      ? advantagesFromRewards(batch, input.greedyReward, config.grpo)
+      : undefined;
+  if (estimated) batch = estimated.batch;
+  const estimatedAdvantages = estimated && toRows(batch.advantages, batch.rows, batch.width);
+  const prep = opts.prepare
+    ? prepareLossBatch(batch, regularizers, step, config.grpo, input.greedyReward)
+    : undefined;
   if (prep) batch = prep.batch;
   let metrics: UpdateMetrics = {};
   let selected: Record<string, TokenSelection> = {};
@@ -228,7 +246,7 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
   for (const [name, sel] of Object.entries({ ...prep?.selections, ...selected })) {
     selections[name] = selectionOutput(sel, batch.rows, batch.width);
   }
-  Object.assign(metrics, prep?.metrics);
+  Object.assign(metrics, estimated?.metrics, prep?.metrics);
   const stateful = regularizers.filter((r) => r.hooks.getState);
   return {
     loss: float32Number(loss),
@@ -243,6 +261,7 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
         .map(([k, v]) => [k, float32Number(v) + 0]),
     ),
     selections,
+    ...(estimatedAdvantages && { advantages: estimatedAdvantages }),
     ...(prep && {
       prepared: {
         mask: toRows(batch.mask, batch.rows, batch.width),

@@ -1,19 +1,20 @@
 // `entrolab loss --prepare`: run the step's batch rewrites on the given mini-batch before its loss,
 // as the trainer runs them, so their effect can be checked token by token: the shapeRewards hooks
-// (ARES, PEAR), then — when one ran — the group advantages from the shaped rewards, then the
+// (ARES, PEAR, RENT), then — when one ran — grpo.adv_estimator's advantages from the shaped rewards, then the
 // prepareBatch hooks of the ones that rewrite a batch in place (Clip_B/V zero mask entries, CANON
 // rewrites advantages), then the replayBatch hook (SPEAR: the rows its buffer — given in the batch
 // file's state — would replay this step, with their advantages and loss scale). A hook that changes
 // the rows (AEPO's row mixing) cannot be shown on the given rows and is refused.
-import { broadcastToTokens, groupAdvantages } from '../../algorithms/grpo.ts';
 import type { Metrics, ReplayBatch, TokenSelection } from '../../algorithms/regularizer.ts';
 import type { Batch } from '../base/batch.ts';
 import { UserError } from '../base/errors.ts';
 import type { GrpoConfig } from '../config/schema.ts';
+import { estimateAdvantages } from '../core/advantages.ts';
 import { type ActiveRegularizer, prefixMetrics } from '../core/regularizer-set.ts';
 import { collectReplay } from '../core/replay.ts';
 import { shapeRewards } from '../core/reward-shaping.ts';
 import type { StepPosition } from '../core/update.ts';
+import { requireEstimatorFields } from './loss-advantages.ts';
 
 export interface PreparedBatch {
   batch: Batch;
@@ -31,16 +32,14 @@ export function prepareLossBatch(
   input: Batch,
   regularizers: readonly ActiveRegularizer[],
   step: StepPosition,
-  grpo: Pick<GrpoConfig, 'norm_adv_by_std' | 'epsilon'>,
+  grpo: GrpoConfig,
+  greedyReward?: Float64Array,
 ): PreparedBatch {
   const shaped = shapeRewards(input, regularizers, step);
   let batch = shaped.batch;
   if (shaped.raw) {
-    const rowAdvantages = groupAdvantages(batch.reward, batch.groupId, {
-      normByStd: grpo.norm_adv_by_std,
-      epsilon: grpo.epsilon,
-    });
-    batch = { ...batch, advantages: broadcastToTokens(rowAdvantages, batch.mask, batch.width) };
+    requireEstimatorFields(batch, greedyReward, grpo);
+    batch = { ...batch, advantages: estimateAdvantages({ ...batch, greedyReward }, grpo) };
   }
   const metrics: Metrics = { ...shaped.metrics };
   const selections: Record<string, TokenSelection> = {};

@@ -247,3 +247,17 @@ export function oldPass(
   stats.forEach((t) => t.dispose());
   return out;
 }
+
+/**
+ * π_old's raw logit (before temperature) of each taken action, [rows*width], in a no-grad pass
+ * (UCAS normalises it over the batch; needsActionLogits in algorithms/regularizer.ts).
+ */
+export function actionLogits(policy: Policy, inputs: Batch['inputs'], actions: Int32Array): Float32Array {
+  const picked = tf.tidy(() => {
+    const logits = policy.logits(inputs);
+    return tf.sum(tf.mul(logits, tf.oneHot(tf.tensor1d(actions, 'int32'), logits.shape[1])), 1);
+  });
+  const out = picked.dataSync() as Float32Array;
+  picked.dispose();
+  return out;
+}

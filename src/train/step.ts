@@ -24,7 +24,7 @@ import { type StepPosition, updatePolicy } from '../core/update.ts';
 import type { Policy } from '../policies/policy.ts';
 import { runBranchingEpisodes } from '../rollout/branching-rollout.ts';
 import { greedyGroupRewards } from '../rollout/greedy-rewards.ts';
-import { buildBatch, type Episode, type GroupRequest, oldPass, runEpisodes } from '../rollout/rollout.ts';
+import { actionLogits, buildBatch, type Episode, type GroupRequest, oldPass, runEpisodes } from '../rollout/rollout.ts';
 import { type Checkpoint, decodeOptimizerState, loadCheckpoint } from '../run/checkpoint.ts';
 import type { MetricsRecord } from '../run/metrics-log.ts';
 import { applySchedules } from './schedules-in-force.ts';
@@ -176,6 +176,8 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
   const tOldPass = performance.now();
   let batch = buildBatch(policy, episodes, temperature, true, reuseSampled);
   if (reference) batch.refLogProbs = oldPass(reference, batch.inputs, batch.actions, temperature, false).logProbs;
+  if (regularizers.some((r) => r.definition.needsActionLogits))
+    batch.oldActionLogits = actionLogits(policy, batch.inputs, batch.actions);
   const rolloutSeconds = (performance.now() - tRollout) / 1000;
 
   // 3. reward shaping, then the advantages of grpo.adv_estimator over the whole batch (docs/advantages.md)

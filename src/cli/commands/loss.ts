@@ -25,7 +25,7 @@ export const lossCommand: CommandModule<object, LossArgs> = {
         type: 'string',
         demandOption: true,
         describe:
-          'JSON file: log_probs, old_log_probs, advantages, mask as [B][L] arrays ' +
+          'JSON file: log_probs, old_log_probs, advantages (or rewards with group_ids), mask as [B][L] arrays ' +
           '(see docs/bonus-clipcov-klcov-loss.md)',
       })
       .option('config', {
