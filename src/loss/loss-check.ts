@@ -193,14 +193,10 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
     decodeInputs: decodeDataOnlyInputs,
   };
   const estimated =
-    input.advantagesFrom === 'rewards'
-      ? advantagesFromRewards(batch, input.greedyReward, config.grpo)
-      : undefined;
+    input.advantagesFrom === 'rewards' ? advantagesFromRewards(batch, input.greedyReward, config.grpo) : undefined;
   if (estimated) batch = estimated.batch;
   const estimatedAdvantages = estimated && toRows(batch.advantages, batch.rows, batch.width);
-  const prep = opts.prepare
-    ? prepareLossBatch(batch, regularizers, step, config.grpo, input.greedyReward)
-    : undefined;
+  const prep = opts.prepare ? prepareLossBatch(batch, regularizers, step, config.grpo, input.greedyReward) : undefined;
   if (prep) batch = prep.batch;
   let metrics: UpdateMetrics = {};
   let selected: Record<string, TokenSelection> = {};

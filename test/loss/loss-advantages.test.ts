@@ -98,7 +98,7 @@ describe('advantages from rewards', () => {
 });
 
 describe('shaping from rewards', () => {
-  it('RENT replaces the rewards by −mean entropy before the estimator: H̄ = [0.2, 0.6] → ±0.707104', () => {
+  it('RENT (--prepare) replaces the rewards by −mean entropy before the estimator: H̄ = [0.2, 0.6] → ±0.707104', () => {
     const out = run(
       {
         ...base,
@@ -108,9 +108,10 @@ describe('shaping from rewards', () => {
         ],
       },
       ['regularizers=[{name: rent}]'],
+      true,
     );
-    expect(out.shaped_rewards).toEqual([-0.2, -0.6]);
-    expect(out.advantages!.flat().map((a) => +a.toFixed(5))).toEqual([0.7071, 0.7071, -0.7071, 0]);
+    expect(out.prepared!.rewards).toEqual([-0.2, -0.6]);
+    expect(out.prepared!.advantages.flat().map((a) => +a.toFixed(5))).toEqual([0.7071, 0.7071, -0.7071, 0]);
     expect(out.metrics['rent/true_reward_mean']).toBe(0.5);
   });
   it('UCAS with --prepare rewrites the advantages from the rewards, and needs old_action_logits', () => {
