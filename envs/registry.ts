@@ -7,5 +7,6 @@ import './constrained-words.ts';
 import './guess-number.ts';
 import './chain-sum.ts';
 import './word-hunt.ts';
+import './word-search.ts';
 
 export { defineEnv, ENVS, registerEnv } from './env.ts';

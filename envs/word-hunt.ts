@@ -39,6 +39,43 @@ export interface HuntConstraints {
   forbidden: string;
 }
 
+/** Whether `word` is in the hidden lexicon of `config` (3–5 letters of the alphabet, hashed under the lexicon seed). */
+export function inHuntLexicon(config: WordHuntConfig, word: string): boolean {
+  const { lexicon_density, lexicon_seed, alphabet, min_length, max_length } = config;
+  if (word.length < min_length || word.length > max_length || ![...word].every((ch) => alphabet.includes(ch)))
+    return false;
+  return lexicon_density >= 1 || hashUnit(`word-hunt:${lexicon_seed}:${word}`) < lexicon_density;
+}
+
+/** Whether `word` contains both required letters and not the forbidden one. */
+export function meetsHunt(word: string, c: HuntConstraints): boolean {
+  return [...c.required].every((ch) => word.includes(ch)) && !word.includes(c.forbidden);
+}
+
+/** A prompt `+ab-c`: two distinct required letters (sorted) and a third, forbidden one. */
+export function drawHuntPrompt(rng: Rng, alphabet: string): Prompt {
+  const letters = [...alphabet];
+  const a = letters.splice(rng.int(letters.length), 1)[0];
+  const b = letters.splice(rng.int(letters.length), 1)[0];
+  const forbidden = letters[rng.int(letters.length)];
+  const required = [a, b].sort().join('');
+  return { id: `+${required}-${forbidden}`, required, forbidden };
+}
+
+/** A random string meeting the letter constraints: the required letters at random places, other letters uniform. */
+export function huntCandidate(rng: Rng, config: WordHuntConfig, c: HuntConstraints): string {
+  const { alphabet, min_length, max_length } = config;
+  const others = [...alphabet].filter((ch) => ch !== c.forbidden);
+  const shortest = Math.max(min_length, 2);
+  const length = shortest + rng.int(max_length - shortest + 1);
+  const letters = [...c.required];
+  while (letters.length < length) letters.push(others[rng.int(others.length)]);
+  return rng
+    .permutation(length)
+    .map((p) => letters[p])
+    .join('');
+}
+
 export class WordHuntEnv extends TextEnv {
   readonly name = 'word-hunt';
 
@@ -55,14 +92,11 @@ export class WordHuntEnv extends TextEnv {
   }
 
   inLexicon(word: string): boolean {
-    const { lexicon_density, lexicon_seed, alphabet, min_length, max_length } = this.config;
-    if (word.length < min_length || word.length > max_length || ![...word].every((ch) => alphabet.includes(ch)))
-      return false;
-    return lexicon_density >= 1 || hashUnit(`word-hunt:${lexicon_seed}:${word}`) < lexicon_density;
+    return inHuntLexicon(this.config, word);
   }
 
   static meets(word: string, c: HuntConstraints): boolean {
-    return [...c.required].every((ch) => word.includes(ch)) && !word.includes(c.forbidden);
+    return meetsHunt(word, c);
   }
 
   /** Whether `word` answers the prompt: a lexicon word with both required letters and not the forbidden one. */
@@ -71,12 +105,7 @@ export class WordHuntEnv extends TextEnv {
   }
 
   protected drawPrompt(rng: Rng): Prompt {
-    const letters = [...this.config.alphabet];
-    const a = letters.splice(rng.int(letters.length), 1)[0];
-    const b = letters.splice(rng.int(letters.length), 1)[0];
-    const forbidden = letters[rng.int(letters.length)];
-    const required = [a, b].sort().join('');
-    return { id: `+${required}-${forbidden}`, required, forbidden };
+    return drawHuntPrompt(rng, this.config.alphabet);
   }
 
   promptText(prompt: Prompt): string {
@@ -92,19 +121,6 @@ export class WordHuntEnv extends TextEnv {
     return { reward: ok ? 1 : 0, success: ok, done: true };
   }
 
-  /** A random string meeting the letter constraints: the required letters at random places, other letters uniform. */
-  private candidate(rng: Rng, c: HuntConstraints): string {
-    const { alphabet, min_length, max_length } = this.config;
-    const others = [...alphabet].filter((ch) => ch !== c.forbidden);
-    const length = Math.max(min_length, 2) + rng.int(max_length - Math.max(min_length, 2) + 1);
-    const letters = [...c.required];
-    while (letters.length < length) letters.push(others[rng.int(others.length)]);
-    return rng
-      .permutation(length)
-      .map((p) => letters[p])
-      .join('');
-  }
-
   /**
    * Expert: a uniformly random string meeting the constraints, drawn until it is a lexicon word
    * (the expert knows the lexicon). A wrong answer is such a string that is not a word, or, a
@@ -113,7 +129,7 @@ export class WordHuntEnv extends TextEnv {
   expertAnswer(rng: Rng, wrong: boolean): string {
     const c = this.constraints();
     for (;;) {
-      const word = this.candidate(rng, c);
+      const word = huntCandidate(rng, this.config, c);
       if (!wrong && this.inLexicon(word)) return word;
       if (wrong && !this.inLexicon(word)) {
         if (rng.next() >= 1 / 3) return word;
