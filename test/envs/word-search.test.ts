@@ -93,6 +93,7 @@ describe('word-search (multi-turn)', () => {
     const n = 600;
     for (let i = 0; i < n; i++) {
       const p = env.samplePrompt(r, i % 2 ? 'test' : 'train');
+      const { required, forbidden } = p as unknown as { required: string; forbidden: string };
       const demo = demonstrate(env, p, r, false);
       wins += demo.success ? 1 : 0;
       const tries = env
@@ -102,7 +103,7 @@ describe('word-search (multi-turn)', () => {
         .map((t) => t.split('<eos>')[0]);
       expect(new Set(tries).size).toBe(tries.length);
       for (const t of tries)
-        expect(t).toMatch(new RegExp(`^(?=.*${p.required[0]})(?=.*${p.required[1]})[^${p.forbidden}]{3,5}$`));
+        expect(t).toMatch(new RegExp(`^(?=.*${required[0]})(?=.*${required[1]})[^${forbidden}]{3,5}$`));
       expect(demo.success).toBe(env.accepts(tries.at(-1)!, p as never));
       expect(demonstrate(env, p, r, true).reward).toBe(0);
     }
