@@ -1,8 +1,13 @@
 // Crash-safe file writes: write a temp file beside the target, fsync it, then rename over the
-// target, so a reader sees either the old file or the new one, never a torn one.
+// target, so a reader sees either the old file or the new one, never a torn one. The temp file
+// is created exclusively and filled with every byte or not renamed at all (file-write.ts): a
+// short write on a full disk leaves the old file in place, and a link planted at the temp path is
+// neither followed nor kept. The rename replaces a link at the target itself, not what it points to.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../base/errors.ts';
+import { diskError, openExclusive, writeAll } from './file-write.ts';
+
+export { diskError };
 
 /**
  * Write `file` atomically. With `previous`, the file being replaced is renamed to it first, so the
@@ -10,12 +15,17 @@ import { UserError } from '../base/errors.ts';
  * `previous`, which readers fall back to.
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array, previous?: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch (e) {
+    throw diskError(e, file);
+  }
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    const fd = fs.openSync(tmp, 'w');
+    fs.rmSync(tmp, { force: true });
+    const fd = openExclusive(tmp);
     try {
-      fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      writeAll(fd, data, file);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -26,13 +36,6 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, previou
   }
   if (previous && fs.existsSync(file)) fs.renameSync(file, previous);
   fs.renameSync(tmp, file);
-}
-
-/** A full disk or quota is the user's to fix: one line saying which file and that the old one is kept. */
-export function diskError(e: unknown, file: string): unknown {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
-  return new UserError(`could not write: the disk is full (${code}); the previous version of the file is kept`, file);
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../base/errors.ts';
+import { writeAll } from './file-write.ts';
 import { LOCK_FILE } from './run-dir.ts';
 
 /** How often a holder refreshes its lock's mtime. */
@@ -100,7 +101,7 @@ function tryCreate(file: string, holder: LockHolder): boolean {
     throw e;
   }
   try {
-    fs.writeSync(fd, `${JSON.stringify(holder)}\n`);
+    writeAll(fd, `${JSON.stringify(holder)}\n`, file);
   } finally {
     fs.closeSync(fd);
   }

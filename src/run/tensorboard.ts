@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { openForAppend, writeAll } from './file-write.ts';
 import type { MetricsSink } from './metrics-log.ts';
 import { EVENTS_FILE_PREFIX } from './run-dir.ts';
 
@@ -177,10 +178,10 @@ export class TensorBoardWriter implements MetricsSink {
     if (this.closed) return;
     if (this.fd === undefined) {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      this.fd = fs.openSync(this.file, 'a');
-      fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), 0, { fileVersion: 'brain.Event:2' })));
+      this.fd = openForAppend(this.file);
+      writeAll(this.fd, tfRecord(encodeEvent(this.now(), 0, { fileVersion: 'brain.Event:2' })), this.file);
       if (this.startStep !== undefined) {
-        fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), this.startStep, { sessionStart: true })));
+        writeAll(this.fd, tfRecord(encodeEvent(this.now(), this.startStep, { sessionStart: true })), this.file);
       }
     }
     const finite: Record<string, number> = {};
@@ -193,7 +194,7 @@ export class TensorBoardWriter implements MetricsSink {
       if (finiteValues.length > 0) histos[tag] = histogramOf(finiteValues);
     }
     const body = Object.keys(histos).length > 0 ? { scalars: finite, histograms: histos } : { scalars: finite };
-    fs.writeSync(this.fd, tfRecord(encodeEvent(this.now(), step, body)));
+    writeAll(this.fd, tfRecord(encodeEvent(this.now(), step, body)), this.file);
   }
 
   close(): void {

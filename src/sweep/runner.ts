@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.ts';
+import { openForAppend, writeAll } from '../run/file-write.ts';
 import { acquireLock, describeHolder, runLock, STALE_AFTER_MS } from '../run/lock.ts';
 import { isDone } from '../run/run-dir.ts';
 import { readRunState, readRunStatus } from '../run/run-state.ts';
@@ -198,14 +199,14 @@ async function execute(state: SweepState, options: RunnerOptions): Promise<Sweep
       const how = !before ? 'start ' : before.stale ? 'resume (stale: its trainer was gone)' : 'resume';
       say(`${tag} ${how} ${run.id}`);
       const started = Date.now();
-      const logFd = fs.openSync(logFile, 'a');
-      fs.writeSync(logFd, `=== attempt ${attempts}: ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`);
+      const logFd = openForAppend(logFile);
+      writeAll(logFd, `=== attempt ${attempts}: ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`, logFile);
       const child = spawn(argv[0], argv.slice(1), {
         stdio: ['ignore', options.echo ? 'pipe' : logFd, options.echo ? 'pipe' : logFd],
       });
       if (options.echo) {
-        child.stdout?.on('data', (d: Buffer) => (fs.writeSync(logFd, d), process.stdout.write(d)));
-        child.stderr?.on('data', (d: Buffer) => (fs.writeSync(logFd, d), process.stderr.write(d)));
+        child.stdout?.on('data', (d: Buffer) => (writeAll(logFd, d, logFile), process.stdout.write(d)));
+        child.stderr?.on('data', (d: Buffer) => (writeAll(logFd, d, logFile), process.stderr.write(d)));
       }
       children.add(child);
       active.add(run.id);

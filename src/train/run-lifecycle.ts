@@ -25,7 +25,7 @@ import {
   saveCheckpoint,
 } from '../run/checkpoint.ts';
 import { lockRun } from '../run/lock.ts';
-import { MetricsLog, type MetricsRecord, type MetricsSink } from '../run/metrics-log.ts';
+import { MetricsLog, type MetricsRecord, type MetricsSink, readCoveredMetrics } from '../run/metrics-log.ts';
 import {
   CHECKPOINT_FILE,
   clearRunOutputs,
@@ -107,6 +107,8 @@ export interface RunDefinition {
     resumeFile: string;
     backend: BackendInfo;
     log: (line: string) => void;
+    /** On resume: the metrics records the checkpoint covers, in order (none for a fresh run). */
+    covered?: readonly MetricsRecord[];
   }): RunLoop;
   onStep?: (report: LifecycleStep) => void;
 }
@@ -162,27 +164,60 @@ export async function runLifecycle(def: RunDefinition, opts: LifecycleOptions): 
     log(`entrolab: ${runDir} already finished (${finished.total_steps} steps); nothing to do`);
     return { runDir, backend, steps: finished.step, skipped: true, wallSeconds: 0 };
   }
-  fs.mkdirSync(runDir, { recursive: true });
+  assertInitFromElsewhere(def.config, runDir);
+  makeRunDir(runDir);
   const unlock = lockRun(runDir);
   try {
-    if (opts.force) clearRunOutputs(runDir);
+    // everything that can fail on the user's input is checked (the resume's checkpoint and metrics,
+    // the warm start, the policy built for the env) before --force deletes anything
     const resumeFile = path.join(runDir, CHECKPOINT_FILE);
-    const resumeFrom = opts.resume ? loadResumeCheckpoint(runDir, readStatus(runDir)?.step, log) : undefined;
-    writeFileAtomic(path.join(runDir, RESOLVED_CONFIG_FILE), configToYaml(def.config));
-    const metrics = new MetricsLog(runDir, resumeFrom?.metricsLines ?? 0, opts.sinks);
+    const resumeFrom =
+      opts.resume && !opts.force ? loadResumeCheckpoint(runDir, readStatus(runDir)?.step, log) : undefined;
+    const covered = resumeFrom && readCoveredMetrics(runDir, resumeFrom.metricsLines ?? 0, resumeFrom.step);
+    const loop = def.open({ resumeFrom, resumeFile, backend, log, covered: covered?.records });
     try {
-      const loop = def.open({ resumeFrom, resumeFile, backend, log });
+      if (opts.force) clearRunOutputs(runDir);
+      writeFileAtomic(path.join(runDir, RESOLVED_CONFIG_FILE), configToYaml(def.config));
+      const metrics = new MetricsLog(runDir, covered, opts.sinks);
       try {
         const result = await runSteps(def, loop, metrics, resumeFrom, opts, backend, log);
         return { ...result, runDir, backend, wallSeconds: (performance.now() - started) / 1000 };
       } finally {
-        loop.dispose();
+        metrics.close();
       }
     } finally {
-      metrics.close();
+      loop.dispose();
     }
   } finally {
     unlock();
+  }
+}
+
+/** The run directory, created; a path that is a file (or cannot be created) is one line. */
+function makeRunDir(runDir: string): void {
+  try {
+    fs.mkdirSync(runDir, { recursive: true });
+  } catch (e) {
+    const { code, message } = e as NodeJS.ErrnoException;
+    throw new UserError(`cannot create the run directory (${code ?? message})`, runDir);
+  }
+  if (!fs.statSync(runDir).isDirectory()) throw new UserError('is not a directory', runDir);
+}
+
+/**
+ * `init_from` naming the run's own directory (or a file in it) would warm-start from, and use as
+ * the KL reference, the checkpoint this run replaces (--force) or is writing (--resume).
+ */
+function assertInitFromElsewhere(config: Config, runDir: string): void {
+  if (!config.init_from) return;
+  const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : path.resolve(p));
+  const from = real(config.init_from);
+  const own = real(runDir);
+  if (from === own || path.dirname(from) === own) {
+    throw new UserError(
+      `'${config.init_from}' is this run's own directory; warm-start from another run's checkpoint`,
+      'init_from',
+    );
   }
 }
 

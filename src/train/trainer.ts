@@ -12,7 +12,7 @@ import { EntropyAlarm } from '../core/entropy-alarm.ts';
 import { type EvalResult, evalOptionsOf, evaluate } from '../core/evaluate.ts';
 import { saveRegularizers } from '../core/regularizer-set.ts';
 import type { Checkpoint } from '../run/checkpoint.ts';
-import { type MetricsRecord, readMetrics } from '../run/metrics-log.ts';
+import type { MetricsRecord } from '../run/metrics-log.ts';
 import { checkRunArguments } from './run-arguments.ts';
 import { type LifecycleOptions, type RunLoop, runLifecycle, stateCheckpoint } from './run-lifecycle.ts';
 import { makeEnvFactory } from './setup.ts';
@@ -55,8 +55,8 @@ export async function train(config: Config, opts: TrainOptions): Promise<TrainRe
       totalSteps: checked.steps,
       checkpointEvery: checked.checkpoint.every,
       assertFits: (backend) => assertTrainFits(checked, makeEnvFactory(checked)(), backend.name),
-      open: ({ resumeFrom, resumeFile, log }) =>
-        trainLoop(createTrainingState(checked, { resumeFrom, resumeFile, log }), opts.runDir, resumeFrom, log),
+      open: ({ resumeFrom, resumeFile, log, covered }) =>
+        trainLoop(createTrainingState(checked, { resumeFrom, resumeFile, log }), opts.runDir, resumeFrom, log, covered),
       onStep: onStep && ((r) => onStep({ step: r.step, totalSteps: r.totalSteps, metrics: r.metrics! })),
     },
     opts,
@@ -70,9 +70,9 @@ function trainLoop(
   runDir: string,
   resumeFrom: Checkpoint | undefined,
   log: (line: string) => void,
+  earlier: readonly MetricsRecord[] = [],
 ): RunLoop {
   const { config } = state;
-  const earlier = resumeFrom ? readMetrics(runDir).slice(0, resumeFrom.metricsLines) : [];
   // wall-clock training time carries on across resumes
   let wall = earlier.at(-1)?.['perf/wall_s'] ?? 0;
   // the alarm's state is a function of the entropies seen: rebuilt from the lines already written

@@ -127,3 +127,163 @@ describe('run lifecycle', () => {
     expect(fs.existsSync(path.join(dir, 'train.lock'))).toBe(false);
   }, 60_000);
 });
+
+/** Every file of a run directory and its bytes (what a refusal must leave exactly as it was). */
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((f) => [
+        f,
+        fs.lstatSync(path.join(dir, f)).isSymbolicLink()
+          ? `-> ${fs.readlinkSync(path.join(dir, f))}`
+          : fs.readFileSync(path.join(dir, f), 'base64'),
+      ]),
+  );
+}
+
+const small = [
+  'steps=4',
+  'checkpoint.every=2',
+  'env.preset=open5',
+  'rollout.prompts_per_step=4',
+  'rollout.group_size=4',
+  'eval.episodes=4',
+];
+const grpoConfig = (sets: string[] = []) => loadConfig('configs/quickstart.yaml', [...small, ...sets]);
+
+describe('--force checks everything that can fail before it deletes the old run', () => {
+  const cases: [string, (dir: string, other: string) => string[], RegExp][] = [
+    [
+      'init_from a path that does not exist',
+      () => ['init_from=/nonexistent/run'],
+      /\/nonexistent\/run.*no checkpoint found/,
+    ],
+    [
+      'init_from the run itself',
+      (dir) => [`init_from=${JSON.stringify(dir)}`],
+      /init_from: .* is this run's own directory/,
+    ],
+    [
+      'init_from its own checkpoint',
+      (dir) => [`init_from=${JSON.stringify(path.join(dir, 'checkpoint.json'))}`],
+      /is this run's own directory/,
+    ],
+    [
+      'init_from a run of another shape',
+      (_d, other) => [`init_from=${JSON.stringify(other)}`, 'policy.hidden=[16]'],
+      /policy weights: checkpoint has 6 tensors, the model has 4/,
+    ],
+    [
+      'a policy that does not fit the env',
+      () => ['policy.kind=transformer', 'policy.hidden=null', 'policy.activation=null'],
+      /policy 'transformer' needs token observations/,
+    ],
+  ];
+  let other = '';
+  beforeAll(async () => {
+    other = tempDir();
+    await train(grpoConfig(), { runDir: other, ...quiet });
+  }, 60_000);
+
+  it.each(cases)(
+    '%s: refused in one line, the old run untouched',
+    async (_what, sets, error) => {
+      const dir = tempDir();
+      await train(grpoConfig(), { runDir: dir, ...quiet });
+      const before = snapshot(dir);
+      await expect(train(grpoConfig(sets(dir, other)), { runDir: dir, force: true, ...quiet })).rejects.toThrow(error);
+      expect(snapshot(dir)).toEqual(before);
+    },
+    60_000,
+  );
+
+  it('sft --force with a missing init_from keeps the old warm start', async () => {
+    const dir = tempDir();
+    await runSft(sftConfig(), { runDir: dir, ...quiet });
+    const before = snapshot(dir);
+    await expect(
+      runSft(sftConfig({ init_from: '/nonexistent/run' }), { runDir: dir, force: true, ...quiet }),
+    ).rejects.toThrow(/no checkpoint found/);
+    expect(snapshot(dir)).toEqual(before);
+  }, 60_000);
+});
+
+describe('--resume over a damaged, shortened, deleted or linked metrics.jsonl', () => {
+  // a run stopped after step 3 whose checkpoint (step 2) covers the first 2 of its 3 lines
+  const crashedRun = async () => {
+    const dir = tempDir();
+    const crash = {
+      onStep: ({ step }: { step: number }) => {
+        if (step === 3) throw new Error('simulated crash');
+      },
+    };
+    await expect(train(grpoConfig(), { runDir: dir, ...quiet, ...crash })).rejects.toThrow(/simulated crash/);
+    return dir;
+  };
+  const metricsOf = (dir: string) => path.join(dir, 'metrics.jsonl');
+  const lines = (dir: string) => fs.readFileSync(metricsOf(dir), 'utf8').split('\n').slice(0, -1);
+  const edits: [string, (dir: string) => void, RegExp][] = [
+    [
+      'deleted',
+      (d) => fs.rmSync(metricsOf(d)),
+      /metrics\.jsonl: is missing, but the checkpoint at step 2 covers its first 2 lines; restore the file, or start the run over with --force/,
+    ],
+    [
+      'cut to one line',
+      (d) => fs.writeFileSync(metricsOf(d), `${lines(d)[0]}\n`),
+      /holds 1 complete lines, but the checkpoint at step 2 covers its first 2 lines/,
+    ],
+    ['emptied', (d) => fs.writeFileSync(metricsOf(d), ''), /holds 0 complete lines/],
+    [
+      'line 2 torn by hand',
+      (d) => fs.writeFileSync(metricsOf(d), `${lines(d)[0]}\n${lines(d)[1].slice(0, 20)}\n${lines(d)[2]}\n`),
+      /line 2 is damaged \(/,
+    ],
+    [
+      'line 1 not a record',
+      (d) => fs.writeFileSync(metricsOf(d), `[1]\n${lines(d).slice(1).join('\n')}\n`),
+      /line 1 is damaged \(not a metrics record with a numeric 'step'\)/,
+    ],
+    [
+      'line 1 without its step',
+      (d) => fs.writeFileSync(metricsOf(d), `{"a":1}\n${lines(d).slice(1).join('\n')}\n`),
+      /line 1 is damaged/,
+    ],
+    [
+      'a symbolic link to a file outside the run',
+      (d) => {
+        const outside = path.join(tempDir('entrolab-outside-'), 'notes.jsonl');
+        fs.renameSync(metricsOf(d), outside);
+        fs.symlinkSync(outside, metricsOf(d));
+      },
+      /metrics\.jsonl: is a symbolic link; entrolab never writes through one/,
+    ],
+  ];
+  it.each(edits)(
+    '%s: refused in one line, nothing changed',
+    async (_what, edit, error) => {
+      const dir = await crashedRun();
+      edit(dir);
+      const link = fs.lstatSync(metricsOf(dir), { throwIfNoEntry: false })?.isSymbolicLink()
+        ? fs.readlinkSync(metricsOf(dir))
+        : undefined;
+      const outsideBefore = link && fs.readFileSync(link, 'utf8');
+      const before = snapshot(dir);
+      await expect(train(grpoConfig(), { runDir: dir, resume: true, ...quiet })).rejects.toThrow(error);
+      expect(snapshot(dir)).toEqual(before);
+      if (link) expect(fs.readFileSync(link, 'utf8')).toBe(outsideBefore);
+    },
+    60_000,
+  );
+
+  it('damage after the lines the checkpoint covers is cut, and the run ends as one that never stopped', async () => {
+    const whole = tempDir();
+    await train(grpoConfig(), { runDir: whole, ...quiet });
+    const dir = await crashedRun();
+    fs.writeFileSync(metricsOf(dir), `${lines(dir).slice(0, 2).join('\n')}\n{"step": 3, "torn`);
+    await train(grpoConfig(), { runDir: dir, resume: true, ...quiet });
+    expect(deterministicLines(metricsOf(dir))).toEqual(deterministicLines(metricsOf(whole)));
+  }, 60_000);
+});
