@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type BackendChoice, type BackendInfo, selectBackend } from '../backend/backend.ts';
 import { UserError } from '../base/errors.ts';
-import { configToYaml } from '../config/load.ts';
+import { configDifferences } from '../config/config-diff.ts';
+import { configToYaml, parseConfig, readYamlFile } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Adam } from '../core/adam.ts';
 import type { EvalResult } from '../core/evaluate.ts';
@@ -170,9 +171,10 @@ export async function runLifecycle(def: RunDefinition, opts: LifecycleOptions): 
   try {
     // everything that can fail on the user's input is checked (the resume's checkpoint and metrics,
     // the warm start, the policy built for the env) before --force deletes anything
+    const resuming = opts.resume === true && !opts.force;
+    if (resuming) assertConfigUnchanged(runDir, def.config);
     const resumeFile = path.join(runDir, CHECKPOINT_FILE);
-    const resumeFrom =
-      opts.resume && !opts.force ? loadResumeCheckpoint(runDir, readStatus(runDir)?.step, log) : undefined;
+    const resumeFrom = resuming ? loadResumeCheckpoint(runDir, readStatus(runDir)?.step, log) : undefined;
     const covered = resumeFrom && readCoveredMetrics(runDir, resumeFrom.metricsLines ?? 0, resumeFrom.step);
     const loop = def.open({ resumeFrom, resumeFile, backend, log, covered: covered?.records });
     try {
@@ -191,6 +193,27 @@ export async function runLifecycle(def: RunDefinition, opts: LifecycleOptions): 
   } finally {
     unlock();
   }
+}
+
+/**
+ * A resume continues the run under the config it started with: the recorded config (parsed again,
+ * so keys added to the schema since read as their defaults) and `config` must agree on every key
+ * but `name` (the directory's name, which may have moved) and `plugins` (compared by content,
+ * plugins-unchanged.ts). Otherwise the resolved config would record values that the first part of
+ * the run never used. A directory with no recorded config has nothing to compare.
+ */
+function assertConfigUnchanged(runDir: string, config: Config): void {
+  const file = path.join(runDir, RESOLVED_CONFIG_FILE);
+  if (!fs.existsSync(file)) return;
+  const comparable = ({ name: _n, plugins: _p, ...rest }: Config) => JSON.parse(JSON.stringify(rest)) as unknown;
+  const changed = configDifferences(comparable(parseConfig(readYamlFile(file), file)), comparable(config));
+  if (changed.length === 0) return;
+  const more = changed.length > 4 ? ` and ${changed.length - 4} more` : '';
+  throw new UserError(
+    `--resume with a config that differs from the one the run was started with (${changed.slice(0, 4).join('; ')}${more}); ` +
+      'resume with the same config, seed and --set values, or start over with --force',
+    runDir,
+  );
 }
 
 /** The run directory, created; a path that is a file (or cannot be created) is one line. */

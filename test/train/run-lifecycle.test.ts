@@ -287,3 +287,83 @@ describe('--resume over a damaged, shortened, deleted or linked metrics.jsonl', 
     expect(deterministicLines(metricsOf(dir))).toEqual(deterministicLines(metricsOf(whole)));
   }, 60_000);
 });
+
+describe('--resume refuses a config other than the one the run was started with', () => {
+  const stopped = async () => {
+    const dir = tempDir();
+    const crash = {
+      onStep: ({ step }: { step: number }) => {
+        if (step === 3) throw new Error('simulated crash');
+      },
+    };
+    await expect(train(grpoConfig(), { runDir: dir, ...quiet, ...crash })).rejects.toThrow(/simulated crash/);
+    return dir;
+  };
+  const changed: [string, string[], RegExp][] = [
+    ['another seed (--seed 5)', ['seed=5'], /\(seed: 0 → 5\)/],
+    ['another learning rate', ['optim.lr=0.1'], /\(optim\.lr: 0\.003 → 0\.1\)/],
+    ['another env preset', ['env.preset=four_rooms'], /env\.preset: "open5" → "four_rooms"/],
+    ['more steps', ['steps=8'], /steps: 4 → 8/],
+    [
+      'a regularizer added',
+      ['regularizers=[{name: entropy_bonus}]'],
+      /regularizers: \[\] → \[\{"name":"entropy_bonus"/,
+    ],
+    ['another policy shape', ['policy.hidden=[32]'], /policy\.hidden: \[64,64\] → \[32\]/],
+    ['a key set that was a default', ['rollout.temperature=0.5'], /rollout\.temperature: 1 → 0\.5/],
+    [
+      'five keys at once',
+      ['seed=1', 'optim.lr=0.1', 'optim.beta1=0.8', 'optim.eps=1e-6', 'grpo.epochs=1'],
+      /grpo\.epochs: 2 → 1; optim\.beta1: 0\.9 → 0\.8; optim\.eps: 1e-8 → 0\.000001; optim\.lr: 0\.003 → 0\.1 and 1 more\)/,
+    ],
+  ];
+  it.each(changed)(
+    '%s: one line naming the keys, nothing changed',
+    async (_what, sets, keys) => {
+      const dir = await stopped();
+      const before = snapshot(dir);
+      const refused = train(grpoConfig(sets), { runDir: dir, resume: true, ...quiet });
+      await expect(refused).rejects.toThrow(
+        /--resume with a config that differs from the one the run was started with/,
+      );
+      await expect(train(grpoConfig(sets), { runDir: dir, resume: true, ...quiet })).rejects.toThrow(keys);
+      expect(snapshot(dir)).toEqual(before);
+    },
+    60_000,
+  );
+
+  it('resumes under the same config, another name, or a recorded config that lacks a key now defaulted', async () => {
+    const whole = tempDir();
+    await train(grpoConfig(), { runDir: whole, ...quiet });
+    for (const edit of [
+      () => grpoConfig(),
+      () => grpoConfig(['name=moved']),
+      () => {
+        const file = path.join(dirNow, 'config.resolved.yaml');
+        fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^ {2}recompute_old_logprobs: true\n/m, ''));
+        return grpoConfig();
+      },
+    ]) {
+      dirNow = await stopped();
+      await train(edit(), { runDir: dirNow, resume: true, ...quiet });
+      expect(deterministicLines(path.join(dirNow, 'metrics.jsonl'))).toEqual(
+        deterministicLines(path.join(whole, 'metrics.jsonl')),
+      );
+    }
+  }, 60_000);
+  let dirNow = '';
+
+  it('an SFT resume with another seed is refused too', async () => {
+    const dir = tempDir();
+    const stop = new AbortController();
+    await runSft(sftConfig(), {
+      runDir: dir,
+      ...quiet,
+      signal: stop.signal,
+      onStep: ({ step }) => void (step === 3 && stop.abort()),
+    });
+    await expect(runSft(sftConfig({ seed: 9 }), { runDir: dir, resume: true, ...quiet })).rejects.toThrow(
+      /differs from the one the run was started with \(seed: 0 → 9\)/,
+    );
+  }, 60_000);
+});
