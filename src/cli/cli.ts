@@ -6,10 +6,13 @@ import { hideBin } from 'yargs/helpers';
 import { UserError } from '../base/errors.ts';
 import { loadPlugins } from '../plugins/load-plugins.ts';
 import { COMMANDS } from './command-index.ts';
+import { failureLine, joinLines } from './failure-line.ts';
 
-function fail(message: string): never {
-  process.stderr.write(`entrolab: error: ${message}\n`);
-  process.exit(1);
+/** Every failure ends here: one line on stderr (failure-line.ts), exit 1 (70 for a bug). */
+function fail(e: unknown): never {
+  const { line, exitCode } = failureLine(e);
+  process.stderr.write(`${line}\n`);
+  process.exit(exitCode);
 }
 
 // `entrolab … | head` closes the pipe early: stop quietly instead of crashing on EPIPE
@@ -20,10 +23,8 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.on('unhandledRejection', (e) => {
-  if (e instanceof UserError) fail(e.message);
-  throw e;
-});
+process.on('unhandledRejection', fail);
+process.on('uncaughtException', fail);
 
 let cli = yargs(hideBin(process.argv))
   .scriptName('entrolab')
@@ -34,7 +35,7 @@ let cli = yargs(hideBin(process.argv))
   .wrap(Math.min(120, process.stdout.columns ?? 120))
   .fail((msg, err) => {
     if (err) throw err;
-    fail(`${msg} (see --help)`);
+    fail(new UserError(`${joinLines(msg)} (see --help)`));
   })
   .option('plugin', {
     type: 'string',
@@ -57,6 +58,5 @@ for (const entry of COMMANDS) {
 try {
   await cli.parseAsync();
 } catch (e) {
-  if (e instanceof UserError) fail(e.message);
-  throw e;
+  fail(e);
 }

@@ -12,6 +12,7 @@ import { ENVS } from '../../envs/registry.ts';
 import { UserError } from '../base/errors.ts';
 import { loadedPlugins, loadPlugins, type PluginSource } from '../plugins/load-plugins.ts';
 import { POLICIES } from '../policies/registry.ts';
+import { assertNoForbiddenKeys, parseKeyPath } from './key-path.ts';
 import { extremeSteps } from './schedule.ts';
 import { schedulesInPlace, splitSchedules, valuesAt } from './scheduled-settings.ts';
 import { type Config, pluginEntrySchema, topSchema } from './schema.ts';
@@ -21,10 +22,22 @@ type Raw = Record<string, unknown>;
 
 export function readYamlFile(file: string): unknown {
   if (!fs.existsSync(file)) throw new UserError(`config file not found`, file);
-  const text = fs.readFileSync(file, 'utf8');
+  if (fs.statSync(file).isDirectory()) throw new UserError('is a directory, not a YAML file', file);
+  return parseYaml(fs.readFileSync(file, 'utf8'), file) ?? {};
+}
+
+/** A YAML text as plain data; any error (syntax, an undefined alias, a duplicate key, a forbidden key) is one line. */
+function parseYaml(text: string, where: string): unknown {
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new UserError(`invalid YAML: ${doc.errors[0].message.split('\n')[0]}`, file);
-  return doc.toJS() ?? {};
+  if (doc.errors.length > 0) throw new UserError(`invalid YAML: ${doc.errors[0].message.split('\n')[0]}`, where);
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (e) {
+    throw new UserError(`invalid YAML: ${(e as Error).message.split('\n')[0]}`, where);
+  }
+  assertNoForbiddenKeys(value, where);
+  return value;
 }
 
 /**
@@ -34,13 +47,15 @@ export function readYamlFile(file: string): unknown {
 export function applyOverrides(raw: Raw, sets: readonly string[]): Raw {
   const out = structuredClone(raw);
   for (const set of sets) {
-    const eq = set.indexOf('=');
+    const eq = typeof set === 'string' ? set.indexOf('=') : -1;
     if (eq <= 0) throw new UserError(`--set expects key=value, got '${set}'`);
-    const keyPath = set.slice(0, eq).split('.');
-    const value = YAML.parse(set.slice(eq + 1));
+    const where = `--set ${set}`;
+    const keyPath = parseKeyPath(set.slice(0, eq), where);
+    const text = set.slice(eq + 1);
+    const value = text.trim() === '' ? null : parseYaml(text, where);
     let node: Raw = out;
     for (const key of keyPath.slice(0, -1)) {
-      const next = node[key];
+      const next = Object.hasOwn(node, key) ? node[key] : undefined;
       if (next === undefined || next === null) node[key] = {};
       else if (typeof next !== 'object') throw new UserError(`--set ${set}: '${key}' is not a section`);
       node = node[key] as Raw;

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../base/errors.ts';
+import { parseKeyPath } from '../config/key-path.ts';
 import { pluginSources, readYamlFile, validate } from '../config/load.ts';
 import type { PluginSource } from '../plugins/load-plugins.ts';
 
@@ -140,10 +141,13 @@ function parseSimpleAxis(raw: unknown, where: string, file: string): Point[] {
     return labels.map((label) => {
       if (slug(label) !== label)
         throw new UserError(`'${where}.options': label '${label}' may use only letters, digits and . _ -`, file);
-      return { labels: [[axis.name, label]], overrides: Object.entries(axis.options[label] ?? {}) };
+      const overrides = Object.entries(axis.options[label] ?? {});
+      for (const [key] of overrides) parseKeyPath(key, `${file}: ${where}.options.${label}`);
+      return { labels: [[axis.name, label]], overrides };
     });
   }
   const axis: KeyAxis = validate(keyAxisSchema, raw, where, file);
+  parseKeyPath(axis.key, `${file}: ${where}.key`);
   const name =
     axis.name ??
     axis.key
@@ -229,6 +233,7 @@ export function expandSweep(doc: unknown, file: string): Sweep {
   if (new Set(seeds).size !== seeds.length) throw new UserError(`'seeds' lists a seed twice`, file);
 
   const fixed: Override[] = Object.entries(top.set);
+  for (const [key] of fixed) parseKeyPath(key, `${file}: set`);
   const runs: SweepRun[] = [];
   // Seed-major order: the first |cells| runs cover every cell once, so an interrupted sweep
   // already compares all settings.

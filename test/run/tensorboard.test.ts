@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -268,10 +268,18 @@ describe('TensorBoard after a crash', () => {
       .map((pt) => pt.step);
     expect(before.at(-1)).toBeGreaterThan(checkpointStep);
 
-    const total = checkpointStep + 5;
-    const resumeArgs = ['bin/entrolab.js', ...args, ...small, '--set', `steps=${total}`, '--resume'];
-    const resumed = spawnSync(process.execPath, resumeArgs, { encoding: 'utf8' });
-    expect(resumed.status, resumed.stderr).toBe(0);
+    // the resume runs under the same config (steps=1000) and is stopped by SIGTERM a few steps on
+    const resumed = spawn(process.execPath, ['bin/entrolab.js', ...args, ...small, '--set', 'steps=1000', '--resume'], {
+      stdio: 'ignore',
+    });
+    while (lines() < checkpointStep + 5 || lines() === killedAt) {
+      expect(resumed.exitCode, 'the resumed trainer exited early').toBeNull();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    resumed.kill('SIGTERM');
+    const code = await new Promise((r) => resumed.once('exit', r));
+    expect(code).toBe(130);
+    const total = lines();
     // a second event file, or the same one appended to when both runs started in the same second
     const files = fs.readdirSync(runDir).filter((f) => f.startsWith('events.out.tfevents.'));
     const starts = files.flatMap((f) => readEvents(path.join(runDir, f)).filter((e) => e.session !== undefined));

@@ -6,6 +6,7 @@ import { evalOptionsOf, evaluate } from '../../core/evaluate.ts';
 import { defaultPassKs } from '../../core/pass-at-k.ts';
 import { describeRunState } from '../../run/run-state.ts';
 import { loadRun, loadRunPlugins } from '../../train/setup.ts';
+import { EPISODES_RANGE, numberOption, SEED_RANGE } from '../number-flag.ts';
 
 interface EvalArgs {
   run: string;
@@ -27,21 +28,25 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         demandOption: true,
         describe: 'run directory (holds config.resolved.yaml and checkpoint.json)',
       })
-      .option('episodes', {
-        type: 'number',
-        describe: "test prompts to evaluate (default: the config's eval.episodes)",
-      })
+      .option(
+        'episodes',
+        numberOption('episodes', "test prompts to evaluate (default: the config's eval.episodes)", EPISODES_RANGE),
+      )
       .option('k', {
         type: 'string',
         describe:
           'pass@k up to K (a number: K samples per prompt, the curve at 1, 2, 4, …, K) or at a list of k ' +
           "(e.g. 1,16,64: as many samples as the largest) (default: the config's eval.k, eval.samples, eval.pass_k)",
       })
-      .option('samples', {
-        type: 'number',
-        describe: 'samples per prompt (n ≥ every k) for the unbiased pass@k estimate (default: the largest k)',
-      })
-      .option('seed', { type: 'number', default: 0, describe: "seed of the evaluation's prompts and samples" })
+      .option(
+        'samples',
+        numberOption(
+          'samples',
+          'samples per prompt (n ≥ every k) for the unbiased pass@k estimate (default: the largest k)',
+          { min: 1, max: 1024 },
+        ),
+      )
+      .option('seed', numberOption('seed', "seed of the evaluation's prompts and samples", SEED_RANGE, 0))
       .option('backend', { choices: BACKENDS, default: 'auto' as BackendChoice })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as never,
   handler: async (args) => {

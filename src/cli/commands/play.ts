@@ -4,6 +4,7 @@ import { BACKENDS, type BackendChoice, selectBackend } from '../../backend/backe
 import { Rng } from '../../base/rng.ts';
 import { sampleToken } from '../../rollout/rollout.ts';
 import { loadRun, loadRunPlugins } from '../../train/setup.ts';
+import { numberOption, SEED_RANGE } from '../number-flag.ts';
 
 interface PlayArgs {
   run: string;
@@ -22,17 +23,21 @@ export const playCommand: CommandModule<object, PlayArgs> = {
   builder: (y) =>
     y
       .positional('run', { type: 'string', demandOption: true, describe: 'run directory' })
-      .option('episodes', { type: 'number', default: 1, describe: 'episodes to play' })
+      .option('episodes', numberOption('episodes', 'episodes to play', { min: 1, max: 10_000 }, 1))
       .option('greedy', {
         type: 'boolean',
         default: false,
         describe: 'take the most likely action instead of sampling',
       })
-      .option('delay', {
-        type: 'number',
-        describe: 'milliseconds between frames (default 250 on a terminal, 0 otherwise)',
-      })
-      .option('seed', { type: 'number', default: 0, describe: 'seed of the test prompts and samples' })
+      .option(
+        'delay',
+        numberOption('delay', 'milliseconds between frames (default 250 on a terminal, 0 otherwise)', {
+          min: 0,
+          max: 60_000,
+          integer: false,
+        }),
+      )
+      .option('seed', numberOption('seed', 'seed of the test prompts and samples', SEED_RANGE, 0))
       .option('backend', { choices: BACKENDS, default: 'auto' as BackendChoice }) as never,
   handler: async (args) => {
     await selectBackend(args.backend);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadReportData, staleRuns } from '../../report/data.ts';
 import { tableToCsv, tableToMarkdown, writeReport } from '../../report/report.ts';
+import { numberOption } from '../number-flag.ts';
 
 interface ReportArgs {
   dir: string;
@@ -26,10 +27,14 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         default: 'md' as const,
         describe: 'summary table on stdout: Markdown, CSV, or nothing',
       })
-      .option('threshold', {
-        type: 'number',
-        describe: "success rate for the 'steps to ≥θ' column (default: the sweep's report.threshold, else 0.5)",
-      })
+      .option(
+        'threshold',
+        numberOption(
+          'threshold',
+          "success rate for the 'steps to ≥θ' column (default: the sweep's report.threshold, else 0.5)",
+          { min: 0, max: 1, integer: false },
+        ),
+      )
       .option('include-unfinished', {
         type: 'boolean',
         default: false,

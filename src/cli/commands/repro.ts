@@ -11,6 +11,7 @@ import { CLAIMS, DEFAULT_SEEDS } from '../../repro/registry.ts';
 import { runClaims } from '../../repro/run-claims.ts';
 import { saveVerdicts } from '../../repro/saved-verdicts.ts';
 import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
+import { numberOption, SEED_RANGE, WORKERS_RANGE } from '../number-flag.ts';
 
 interface ReproArgs {
   claims: string[];
@@ -30,12 +31,6 @@ function listClaims(): string {
   ).join('\n')}\n`;
 }
 
-function wholeNumber(value: number, min: number, flag: string): number {
-  if (!Number.isInteger(value) || value < min)
-    throw new UserError(`must be a whole number >= ${min}, got ${value}`, flag);
-  return value;
-}
-
 export const reproCommand: CommandModule<object, ReproArgs> = {
   command: 'repro [claims..]',
   describe:
@@ -53,15 +48,22 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
         default: false,
         describe: 'say what each claim is and which paper makes it, and exit',
       })
-      .option('seeds', {
-        type: 'number',
-        describe: `seeds per cell (default ${DEFAULT_SEEDS.full}; ${DEFAULT_SEEDS.quick} with --quick)`,
-      })
-      .option('first-seed', {
-        type: 'number',
-        default: 0,
-        describe: 'first seed (verdicts use 0..N−1; settings were picked on 100 and above)',
-      })
+      .option(
+        'seeds',
+        numberOption('seeds', `seeds per cell (default ${DEFAULT_SEEDS.full}; ${DEFAULT_SEEDS.quick} with --quick)`, {
+          min: 1,
+          max: 1000,
+        }),
+      )
+      .option(
+        'first-seed',
+        numberOption(
+          'first-seed',
+          'first seed (verdicts use 0..N−1; settings were picked on 100 and above)',
+          SEED_RANGE,
+          0,
+        ),
+      )
       .option('quick', {
         type: 'boolean',
         default: false,
@@ -71,11 +73,10 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
         type: 'string',
         describe: 'output directory (default runs/repro, runs/repro-quick with --quick)',
       })
-      .option('workers', {
-        type: 'number',
-        default: os.availableParallelism(),
-        describe: 'training runs at once (one process each)',
-      })
+      .option(
+        'workers',
+        numberOption('workers', 'training runs at once (one process each)', WORKERS_RANGE, os.availableParallelism()),
+      )
       .option('figures', {
         type: 'string',
         describe: "also write each claim's headline figure to <dir>/<claim>.svg (what docs/repro/ holds)",
@@ -96,9 +97,9 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
         'repro',
       );
     const claims = args.claims.length === 0 ? CLAIMS : CLAIMS.filter((c) => args.claims.includes(c.id));
-    const count = wholeNumber(args.seeds ?? (args.quick ? DEFAULT_SEEDS.quick : DEFAULT_SEEDS.full), 1, '--seeds');
-    const first = wholeNumber(args['first-seed'], 0, '--first-seed');
-    const workers = wholeNumber(args.workers, 1, '--workers');
+    const count = args.seeds ?? (args.quick ? DEFAULT_SEEDS.quick : DEFAULT_SEEDS.full);
+    const first = args['first-seed'];
+    const workers = args.workers;
     const seeds = Array.from({ length: count }, (_, i) => first + i);
     const out = args.out ?? (args.quick ? 'runs/repro-quick' : 'runs/repro');
 

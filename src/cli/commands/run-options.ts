@@ -5,6 +5,7 @@ import type { Argv } from 'yargs';
 import { BACKENDS, type BackendChoice } from '../../backend/backend.ts';
 import { loadConfigWithPlugins } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
+import { numberOption, SEED_RANGE } from '../number-flag.ts';
 
 export interface RunArgs {
   config: string;
@@ -28,7 +29,7 @@ export function withRunOptions<T>(y: Argv<T>, exampleSet: string) {
     })
     .option('out', { type: 'string', default: 'runs', describe: 'parent directory of run directories' })
     .option('name', { type: 'string', describe: "run name (default: the config's name); the run dir is <out>/<name>" })
-    .option('seed', { type: 'number', describe: "override the config's seed" })
+    .option('seed', numberOption('seed', "override the config's seed", SEED_RANGE))
     .option('backend', {
       choices: BACKENDS,
       default: 'auto' as BackendChoice,

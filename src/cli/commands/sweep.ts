@@ -18,6 +18,7 @@ import { assertRunsHash, selectOnly } from '../../sweep/select-runs.ts';
 import { loadSweep, type Sweep } from '../../sweep/spec.ts';
 import { validateRuns } from '../../sweep/validate-runs.ts';
 import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
+import { numberOption, WORKERS_RANGE } from '../number-flag.ts';
 import { resumeHint } from '../scheduler.ts';
 
 interface SweepArgs {
@@ -82,7 +83,10 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         demandOption: true,
         describe: 'sweep file (see configs/sweeps/ and docs/sweeps.md)',
       })
-      .option('workers', { type: 'number', describe: 'runs at once, one process each (default: the number of cores)' })
+      .option(
+        'workers',
+        numberOption('workers', 'runs at once, one process each (default: the number of cores)', WORKERS_RANGE),
+      )
       .option('out', {
         type: 'string',
         default: 'runs',
@@ -102,12 +106,16 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         choices: ['slurm', 'k8s'] as const,
         describe: 'write a Slurm array script or a Kubernetes Indexed Job instead of running',
       })
-      .option('parallel', { type: 'number', describe: '--emit: tasks at once (default: all)' })
-      .option('cpus', {
-        type: 'number',
-        default: DEFAULT_RESOURCES.cpus,
-        describe: `--emit: CPUs per task (one run measured ~${MEASURED_RUN.cpus})`,
-      })
+      .option('parallel', numberOption('parallel', '--emit: tasks at once (default: all)', { min: 1, max: 1_000_000 }))
+      .option(
+        'cpus',
+        numberOption(
+          'cpus',
+          `--emit: CPUs per task (one run measured ~${MEASURED_RUN.cpus})`,
+          { min: 1, max: 1024 },
+          DEFAULT_RESOURCES.cpus,
+        ),
+      )
       .option('mem', {
         type: 'string',
         default: DEFAULT_RESOURCES.mem,
