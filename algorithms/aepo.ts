@@ -21,6 +21,7 @@ import {
   type Regularizer,
   type Reported,
   type RolloutPlan,
+  type RunShape,
   type StepInfo,
   type StepSummary,
   type TapedTokens,
@@ -73,7 +74,11 @@ export const aepoSchema = z
      */
     estimator: z.enum(['exact', 'nll']).default('exact'),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.temperature_high >= c.temperature_low, {
+    message: 'temperature_high must be >= temperature_low (T_high is sampled below the target, T_low above it)',
+    path: ['temperature_high'],
+  });
 export type AepoConfig = z.infer<typeof aepoSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -305,13 +310,23 @@ export class Aepo implements Regularizer {
     this.highLogScale = this.adaptive ? (parsed.highLogScale ?? 0) : 0;
   }
 
+  errors(run: RunShape): string[] {
+    const c = this.config;
+    const { numActions } = run;
+    // no policy over A actions has entropy above ln A: the controller would sit at T_high forever
+    if (c.estimator !== 'exact' || numActions === undefined || c.target_entropy < Math.log(numActions)) return [];
+    return [
+      `target_entropy ${c.target_entropy} is not below ln(${numActions} actions) = ` +
+        `${Math.log(numActions).toFixed(4)}, the largest entropy any policy here can have`,
+    ];
+  }
+
   warnings(): string[] {
     const c = this.config;
     const out: string[] = [];
-    if (c.temperature_high <= c.temperature_low) {
+    if (c.temperature_high === c.temperature_low) {
       out.push(
-        `temperature_high (${c.temperature_high}) is not above temperature_low (${c.temperature_low}); ` +
-          'the controller cannot push entropy both ways',
+        `temperature_high equals temperature_low (${c.temperature_low}); the controller cannot push entropy both ways`,
       );
     }
     if (this.adaptive && c.temperature_max <= c.temperature_high)

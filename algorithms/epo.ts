@@ -56,7 +56,11 @@ export const epoSchema = z
     /** K of the schedules (default: the run's steps). */
     horizon: z.number().int().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.kappa_low <= c.kappa_high, {
+    message: 'kappa_low must be <= kappa_high (otherwise every token is outside the corridor)',
+    path: ['kappa_low'],
+  });
 export type EpoConfig = z.infer<typeof epoSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -257,8 +261,6 @@ export class Epo implements Regularizer {
   warnings(): string[] {
     const c = this.config;
     const out: string[] = [];
-    if (c.kappa_low > c.kappa_high)
-      out.push(`kappa_low (${c.kappa_low}) is above kappa_high (${c.kappa_high}): every token is outside the corridor`);
     if (c.smoothing === 'indicator' && c.alpha > 0)
       out.push('smoothing: indicator has no gradient (reference code behaviour); it only shifts the loss value');
     return out;

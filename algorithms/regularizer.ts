@@ -208,6 +208,11 @@ export interface Regularizer {
   /** A warning to print once at start (e.g. KL-Cov is a no-op with one epoch, one mini-batch). */
   warnings?(run: RunShape): string[];
   /**
+   * Settings that cannot work in this run (e.g. an entropy target above ln |A|, which needs the
+   * env's action count): the trainer refuses the first one, in one line, before the first step.
+   */
+  errors?(run: RunShape): string[];
+  /**
    * True when the hooks read `batch.actions`, the sampled token of each slot (e.g. to pick its entry
    * in π_old's distribution). Training batches always have them; `entrolab loss` then requires the
    * batch file's `actions` instead of reading zeros.
@@ -236,6 +241,8 @@ export interface RunShape {
   epochs: number;
   miniBatches: number;
   totalSteps: number;
+  /** |A|, the env's action count (absent where no env is known, e.g. `entrolab loss`). */
+  numActions?: number;
 }
 
 /** A regularizer's definition: its name (written only here), config schema and constructor. */

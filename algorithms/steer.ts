@@ -33,7 +33,11 @@ export const steerSchema = z
     /** Floor on m_max in exp mode, so uniformly tiny |Ω| are not heavily down-weighted (code 0.02). */
     omega_floor: z.number().gt(0).default(0.02),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.lambda_min <= c.lambda_max, {
+    message: 'lambda_min must be <= lambda_max (the weights lie in [lambda_min, lambda_max])',
+    path: ['lambda_min'],
+  });
 export type SteerConfig = z.infer<typeof steerSchema>;
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));

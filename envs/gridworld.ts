@@ -8,8 +8,8 @@ import { GRIDWORLD_PRESETS } from './gridworld-maps.ts';
 
 export const gridworldSchema = z
   .object({
-    /** Named layout (`entrolab list` shows them); ignored when `map` or `size` is given. */
-    preset: z.enum(Object.keys(GRIDWORLD_PRESETS) as [string, ...string[]]).default('open5'),
+    /** Named layout (`entrolab list` shows them; default open5); not with `map` or `size`. */
+    preset: z.enum(Object.keys(GRIDWORLD_PRESETS) as [string, ...string[]]).optional(),
     /** ASCII rows: '#' wall, '.' floor, 'S' start, 'G' goal, 'K' key, 'D' door. */
     map: z.array(z.string().min(1)).min(1).optional(),
     /** An empty room of this size instead of a preset or map: N (N×N) or [rows, cols]. */
@@ -79,15 +79,24 @@ export function parseMap(map: string[], where: string): Layout {
   return layout;
 }
 
+/** The preset a config without `map` or `size` uses. */
+function presetOf(config: GridworldConfig): string {
+  return config.preset ?? 'open5';
+}
+
 /** The layout's ASCII rows: preset, map or empty room, then walls, start and goal applied. */
 export function resolveMap(config: GridworldConfig): string[] {
   if (config.map && config.size !== undefined) throw new UserError('give either map or size, not both', 'env.size');
+  if (config.preset !== undefined && (config.map || config.size !== undefined)) {
+    const other = config.map ? 'map' : 'size';
+    throw new UserError(`give either preset or ${other}, not both (the ${other} would be used, not the preset)`, 'env.preset');
+  }
   let rows: string[];
   if (config.map) rows = config.map;
   else if (config.size !== undefined) {
     const [r, c] = typeof config.size === 'number' ? [config.size, config.size] : config.size;
     rows = Array.from({ length: r }, () => '.'.repeat(c));
-  } else rows = GRIDWORLD_PRESETS[config.preset].map;
+  } else rows = GRIDWORLD_PRESETS[presetOf(config)].map;
   const grid = rows.map((line) => [...line]);
   const put = (cell: [number, number], ch: string, key: string) => {
     const [r, c] = cell;
@@ -98,6 +107,8 @@ export function resolveMap(config: GridworldConfig): string[] {
         `env.${key}`,
       );
     }
+    if (ch !== '#' && grid[r][c] === '#')
+      throw new UserError(`[${r}, ${c}] is a wall; choose a floor cell (or remove the wall)`, `env.${key}`);
     if (ch !== '#') for (const line of grid) for (let i = 0; i < line.length; i++) if (line[i] === ch) line[i] = '.';
     grid[r][c] = ch;
   };
@@ -126,7 +137,7 @@ export class Gridworld implements Env {
     const custom = config.map || config.size !== undefined;
     this.maxTokens =
       config.max_steps ??
-      (custom ? 2 * (this.layout.rows + this.layout.cols) : GRIDWORLD_PRESETS[config.preset].maxSteps);
+      (custom ? 2 * (this.layout.rows + this.layout.cols) : GRIDWORLD_PRESETS[presetOf(config)].maxSteps);
     const cells = this.layout.rows * this.layout.cols;
     this.observation = { kind: 'features', size: 2 * cells + 1 };
   }

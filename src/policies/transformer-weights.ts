@@ -24,7 +24,15 @@ export const transformerSchema = z
     top_p: z.number().gt(0).max(1).default(1),
   })
   .strict()
-  .refine((c) => c.d_model % c.heads === 0, { message: 'd_model must be a multiple of heads', path: ['d_model'] });
+  .superRefine((c, ctx) => {
+    if (c.d_model % c.heads === 0) return;
+    const near = [Math.floor(c.d_model / c.heads), Math.ceil(c.d_model / c.heads)].map((m) => Math.max(1, m) * c.heads);
+    ctx.addIssue({
+      code: 'custom',
+      message: `d_model ${c.d_model} is not a multiple of heads ${c.heads} (each head gets d_model/heads dimensions; e.g. ${[...new Set(near)].join(' or ')})`,
+      path: ['d_model'],
+    });
+  });
 export type TransformerConfig = z.infer<typeof transformerSchema>;
 
 /** Everything that fixes the weight shapes. */

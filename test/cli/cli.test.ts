@@ -98,24 +98,19 @@ describe('entrolab CLI', () => {
     expect(ckpt.step).toBe(status.step);
     expect(ckpt.step).toBeLessThan(400);
     expect(fs.readFileSync(metrics, 'utf8').trim().split('\n')).toHaveLength(ckpt.step);
-    const resumed = entrolab([
-      'train',
-      'configs/quickstart.yaml',
-      '--out',
-      out,
-      '--name',
-      'interrupted',
-      '--set',
-      'steps=400',
-      '--set',
-      'checkpoint.every=1000',
-      '--quiet',
-      '--set',
-      `steps=${ckpt.step + 2}`,
-      '--resume',
-    ]);
-    expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toMatch(new RegExp(`resuming at step ${ckpt.step}`));
+    // the resume runs under the same config (steps=400) and is stopped again two steps on
+    let resumedErr = '';
+    const resumed = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    resumed.stderr.on('data', (d) => (resumedErr += d));
+    const lines = () => fs.readFileSync(metrics, 'utf8').split('\n').length - 1;
+    while (!resumedErr.includes('resuming') || lines() < ckpt.step + 2) {
+      expect(resumed.exitCode, 'the resumed trainer exited early').toBeNull();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    resumed.kill('SIGINT');
+    expect(await new Promise((r) => resumed.on('exit', r))).toBe(130);
+    expect(resumedErr).toMatch(new RegExp(`resuming at step ${ckpt.step}`));
+    expect(lines()).toBeGreaterThanOrEqual(ckpt.step + 2);
   });
 
   it('rejects a missing config file', () => {
@@ -149,7 +144,7 @@ describe('entrolab CLI', () => {
   it('rejects a sweep with no workers before starting anything', () => {
     expectOneLineError(
       entrolab(['sweep', 'configs/sweeps/klcov-ratio.yaml', '--workers', '0', '--out', path.join(out, 'sw')]),
-      /--workers: must be a whole number >= 1, got 0/,
+      /--workers: expected a whole number from 1 to 1024, got "0"/,
     );
     expect(fs.existsSync(path.join(out, 'sw'))).toBe(false);
   });
