@@ -20,7 +20,6 @@ import {
   parseState,
   type Regularizer,
   type Reported,
-  type RunShape,
   type StepSummary,
   type TapedTokens,
   type TokenContext,
@@ -73,16 +72,6 @@ export class EntropyBonus implements Regularizer {
 
   constructor(readonly config: EntropyBonusConfig) {
     this.state = { coef: config.coef, lastEntropy: null };
-  }
-
-  /** An adaptive target no policy over |A| actions can reach (ln |A| is the most): coef would only climb. */
-  errors(run: RunShape): string[] {
-    const { adaptive, target } = this.config;
-    if (!adaptive || run.numActions === undefined || target < Math.log(run.numActions)) return [];
-    return [
-      `target ${target} is not below ln(${run.numActions} actions) = ${Math.log(run.numActions).toFixed(4)}, ` +
-        'the largest entropy any policy here can have',
-    ];
   }
 
   /** The coefficient the next loss uses: 0 while an adaptive gate is closed. */
