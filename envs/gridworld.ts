@@ -89,7 +89,10 @@ export function resolveMap(config: GridworldConfig): string[] {
   if (config.map && config.size !== undefined) throw new UserError('give either map or size, not both', 'env.size');
   if (config.preset !== undefined && (config.map || config.size !== undefined)) {
     const other = config.map ? 'map' : 'size';
-    throw new UserError(`give either preset or ${other}, not both (the ${other} would be used, not the preset)`, 'env.preset');
+    throw new UserError(
+      `give either preset or ${other}, not both (the ${other} would be used, not the preset)`,
+      'env.preset',
+    );
   }
   let rows: string[];
   if (config.map) rows = config.map;
