@@ -1,5 +1,8 @@
 // One error type for mistakes a user can fix (bad config key, missing file, NaN loss).
 // The CLI prints its message on one line and exits non-zero; anything else is a bug.
+/** The exit status of a command that stopped on a UserError (any failure of the user's: one line on stderr). */
+export const USER_ERROR_EXIT_CODE = 1;
+
 export class UserError extends Error {
   constructor(
     message: string,

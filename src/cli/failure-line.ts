@@ -3,7 +3,7 @@
 // writable, too long) is the user's too and says which call on which path; a parser's error or
 // input nested past the stack's depth is bad input as well. Anything else is a bug in entrolab:
 // one line that says so, with the stack only on request (ENTROLAB_DEBUG=1).
-import { UserError } from '../base/errors.ts';
+import { USER_ERROR_EXIT_CODE, UserError } from '../base/errors.ts';
 
 /** EX_SOFTWARE (sysexits.h): an internal error, told apart from the user's (1). */
 export const INTERNAL_ERROR_EXIT_CODE = 70;
@@ -27,7 +27,7 @@ function isSystemError(e: unknown): e is NodeJS.ErrnoException {
 }
 
 export function failureLine(e: unknown, debug = process.env.ENTROLAB_DEBUG === '1'): FailureLine {
-  const user = (text: string) => ({ line: `entrolab: error: ${joinLines(text)}`, exitCode: 1 });
+  const user = (text: string) => ({ line: `entrolab: error: ${joinLines(text)}`, exitCode: USER_ERROR_EXIT_CODE });
   if (e instanceof UserError) return user(e.message);
   if (isSystemError(e)) return user(e.message);
   // yargs' own usage errors, and what a flag's coerce threw, wrapped

@@ -69,13 +69,6 @@ export function saveRegularizers(active: readonly ActiveRegularizer[]): Record<s
 }
 
 /** Start-up warnings, one line each, prefixed with the regularizer's name. */
-/** Every regularizer's `errors(run)`, each prefixed with its config key (`regularizers.0.target_entropy: …`). */
-export function regularizerErrors(active: readonly ActiveRegularizer[], run: RunShape): string[] {
-  return active.flatMap((reg, i) =>
-    (reg.hooks.errors?.(run) ?? []).map((e) => `regularizers.${i} (${reg.name}): ${e}`),
-  );
-}
-
 export function regularizerWarnings(active: readonly ActiveRegularizer[], run: RunShape): string[] {
   return active.flatMap((reg) => (reg.hooks.warnings?.(run) ?? []).map((w) => `${reg.name}: ${w}`));
 }

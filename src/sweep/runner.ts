@@ -4,11 +4,13 @@
 // So the sweep survives being killed anywhere: re-running skips finished runs and passes
 // `--resume` to the rest, which continue from their checkpoints. A trainer that crashes (killed
 // by a signal the sweep did not send, or dead without recording an error) is retried once, from
-// its checkpoint; a run whose trainer recorded an error (a NaN loss) would fail again and is not.
+// its checkpoint; a run whose trainer recorded an error (a NaN loss) or refused a user error (exit
+// 1 with its one line: a missing init_from, a memory refusal) would fail again and is not.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { USER_ERROR_EXIT_CODE } from '../base/errors.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { openForAppend, writeAll } from '../run/file-write.ts';
 import { acquireLock, describeHolder, runLock, STALE_AFTER_MS } from '../run/lock.ts';
@@ -224,8 +226,11 @@ async function execute(state: SweepState, options: RunnerOptions): Promise<Sweep
         else if (signal?.aborted || status?.state === 'interrupted' || (code === 0 && status?.state !== 'failed'))
           outcome = 'interrupted';
         else outcome = 'failed';
-        // the trainer records its own errors (status failed); anything else is a crash
-        const crashed = outcome === 'failed' && status?.state !== 'failed' && !spawnError;
+        // the trainer records its own errors (status failed) and refuses a user error before it
+        // writes anything, exiting USER_ERROR_EXIT_CODE with the one line: both would fail the same
+        // way again. Anything else (a signal, an internal error, the OOM killer) is a crash.
+        const userError = code === USER_ERROR_EXIT_CODE && !sig;
+        const crashed = outcome === 'failed' && status?.state !== 'failed' && !spawnError && !userError;
         const error =
           outcome === 'finished'
             ? undefined

@@ -211,10 +211,28 @@ function parseAxis(raw: unknown, where: string, file: string): Point[] {
   return parseSimpleAxis(raw, where, file);
 }
 
+/** The most runs one sweep may expand to: far more than one machine trains, few enough to list at once. */
+export const MAX_SWEEP_RUNS = 10_000;
+
+/** Refuses a sweep of more than MAX_SWEEP_RUNS runs before any list of them is built. */
+function assertRunCount(groups: Point[][], zipped: boolean, seeds: number | number[], file: string): void {
+  const sizes = groups.map((g) => g.length);
+  const cells = sizes.length === 0 ? 1 : zipped ? sizes[0] : sizes.reduce((a, b) => a * b, 1);
+  const seedCount = typeof seeds === 'number' ? seeds : seeds.length;
+  if (cells * seedCount <= MAX_SWEEP_RUNS) return;
+  const shape = `${sizes.length > 0 ? `${sizes.join(zipped ? ' zipped with ' : ' × ')} cells` : '1 cell'} × ${seedCount} seeds`;
+  throw new UserError(
+    `the sweep expands to ${(cells * seedCount).toExponential(2)} runs (${shape}); at most ${MAX_SWEEP_RUNS} are allowed: ` +
+      'split it into several sweeps or use fewer values or seeds',
+    file,
+  );
+}
+
 /** Expand a parsed sweep document (already read from `file`) into runs. */
 export function expandSweep(doc: unknown, file: string): Sweep {
   const top = validate(sweepTopSchema, doc, '', file);
   const groups = top.axes.map((a, i) => parseAxis(a as Axis, `axes.${i}`, file));
+  assertRunCount(groups, top.combine === 'zip', top.seeds, file);
   const cells =
     groups.length === 0
       ? [{ labels: [], overrides: [] }]

@@ -5,7 +5,6 @@ import { ADV_ESTIMATORS } from '../../algorithms/advantages/registry.ts';
 import { needsReference } from '../../algorithms/regularizer.ts';
 import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
 import { type Batch, selectRows, tokenCount } from '../base/batch.ts';
-import { UserError } from '../base/errors.ts';
 import { maskedMean, mean, populationStats } from '../base/numerics.ts';
 import { makeStreams, type RngStreams } from '../base/rng.ts';
 import type { Config } from '../config/schema.ts';
@@ -17,7 +16,6 @@ import {
   type ActiveRegularizer,
   createRegularizers,
   prefixMetrics,
-  regularizerErrors,
   regularizerWarnings,
 } from '../core/regularizer-set.ts';
 import { collectReplay } from '../core/replay.ts';
@@ -101,15 +99,7 @@ export function createTrainingState(given: Config, { resumeFrom, resumeFile, log
     epochs: config.grpo.epochs,
     miniBatches: config.grpo.mini_batches,
     totalSteps: config.steps,
-    numActions: probeEnv.numActions,
   };
-  const refused = regularizerErrors(regularizers, shape);
-  if (refused.length > 0) {
-    optimizer.dispose();
-    policy.dispose();
-    reference?.dispose();
-    throw new UserError(refused[0], 'config');
-  }
   for (const w of regularizerWarnings(regularizers, shape)) {
     log(`entrolab: warning: ${w}`);
   }

@@ -6,16 +6,15 @@
 // Nothing here touches the process: the CLI turns signals into an abort and exit codes.
 import type { BackendInfo } from '../backend/backend.ts';
 import { streamStates } from '../base/rng.ts';
-import { assertTrainFits } from '../config/resource-estimate.ts';
 import type { Config } from '../config/schema.ts';
 import { EntropyAlarm } from '../core/entropy-alarm.ts';
 import { type EvalResult, evalOptionsOf, evaluate } from '../core/evaluate.ts';
 import { saveRegularizers } from '../core/regularizer-set.ts';
 import type { Checkpoint } from '../run/checkpoint.ts';
 import type { MetricsRecord } from '../run/metrics-log.ts';
+import { assertTrainCanStart } from './preflight.ts';
 import { checkRunArguments } from './run-arguments.ts';
 import { type LifecycleOptions, type RunLoop, runLifecycle, stateCheckpoint } from './run-lifecycle.ts';
-import { makeEnvFactory } from './setup.ts';
 import { createTrainingState, disposeTrainingState, type TrainingState, trainStep } from './step.ts';
 import { appendSamples, keepSamplesUpTo } from './token-samples.ts';
 
@@ -54,7 +53,7 @@ export async function train(config: Config, opts: TrainOptions): Promise<TrainRe
       config: checked,
       totalSteps: checked.steps,
       checkpointEvery: checked.checkpoint.every,
-      assertFits: (backend) => assertTrainFits(checked, makeEnvFactory(checked)(), backend.name),
+      assertFits: (backend) => assertTrainCanStart(checked, backend.name),
       open: ({ resumeFrom, resumeFile, log, covered }) =>
         trainLoop(createTrainingState(checked, { resumeFrom, resumeFile, log }), opts.runDir, resumeFrom, log, covered),
       onStep: onStep && ((r) => onStep({ step: r.step, totalSteps: r.totalSteps, metrics: r.metrics! })),

@@ -100,7 +100,7 @@ describe('entrolab CLI', () => {
     expect(fs.readFileSync(metrics, 'utf8').trim().split('\n')).toHaveLength(ckpt.step);
     // the resume runs under the same config (steps=400) and is stopped again two steps on
     let resumedErr = '';
-    const resumed = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const resumed = spawn(process.execPath, [...args, '--resume'], { stdio: ['ignore', 'pipe', 'pipe'] });
     resumed.stderr.on('data', (d) => (resumedErr += d));
     const lines = () => fs.readFileSync(metrics, 'utf8').split('\n').length - 1;
     while (!resumedErr.includes('resuming') || lines() < ckpt.step + 2) {

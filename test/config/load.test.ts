@@ -22,7 +22,7 @@ describe('config', () => {
     expect(c.grpo.clip_ratio_c).toBe(3);
     expect(c.grpo.loss_agg_mode).toBe('token-mean');
     expect(c.policy).toMatchObject({ kind: 'mlp', hidden: [64, 64] });
-    expect(c.env).toMatchObject({ name: 'gridworld', preset: 'open5' });
+    expect(c.env).toMatchObject({ name: 'gridworld' }); // no preset: the default layout, open5
     expect(c.regularizers).toEqual([]);
   });
 

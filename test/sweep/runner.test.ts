@@ -36,6 +36,10 @@ const old = fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile, 'utf8').sp
 const kept = old.slice(0, start);
 fs.writeFileSync(metricsFile, kept.map((l) => l + '\\n').join(''));
 if (start >= steps) process.exit(0);
+if (sets['fake.exit_before_status'] !== undefined) {
+  process.stderr.write('entrolab: error: init_from: /nowhere: no checkpoint found\\n');
+  process.exit(sets['fake.exit_before_status']);
+}
 if (sets['fake.fail']) {
   write('status.json', { state: 'failed', step: start, total_steps: steps, error: 'loss is NaN at step 1' });
   process.exit(1);
@@ -148,6 +152,25 @@ axes:
     const again = await runSweep(t.sweep, { ...t.options, workers: 1 });
     expect(again.failed).toEqual(['mode-broken__seed-0']);
     expect(readSweepState(t.sweepDir)!.results['mode-broken__seed-0'].attempts).toBe(2);
+  });
+
+  // a trainer that exits before writing any status: a user error (exit 1, its one line) would be
+  // refused again and is not retried; an internal error (70) or a V8 abort (134) is a crash
+  it.each([
+    [1, false],
+    [70, true],
+    [134, true],
+    [2, true],
+  ])('a trainer that exits %d before its first status is retried: %s', async (code, retried) => {
+    const t = setup(`base: base.yaml\nset: {fake.exit_before_status: ${code}}\n`);
+    const summary = await runSweep(t.sweep, { ...t.options, workers: 1 });
+    const id = 'base__seed-0';
+    expect(summary.failed).toEqual([id]);
+    expect(summary.retried).toEqual(retried ? [id] : []);
+    expect(t.invocations(id)).toHaveLength(retried ? 2 : 1);
+    const result = readSweepState(t.sweepDir)!.results[id];
+    expect(result).toMatchObject({ state: 'failed', attempts: retried ? 2 : 1, exit_code: code });
+    expect(result.error).toMatch(/no checkpoint found/);
   });
 
   it('runs workers in parallel', async () => {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
+import { BACKENDS, type BackendChoice, selectBackend } from '../../backend/backend.ts';
 import { UserError } from '../../base/errors.ts';
 import { loadConfigPlugins } from '../../config/load.ts';
 import { loadedPlugins, loadPlugins } from '../../plugins/load-plugins.ts';
@@ -38,7 +39,7 @@ interface SweepArgs {
   requeue: boolean;
   image: string;
   pvc: string;
-  backend?: string;
+  backend?: BackendChoice;
   report: boolean;
 }
 
@@ -152,7 +153,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         default: 'entrolab-runs',
         describe: '--emit k8s: PersistentVolumeClaim for the runs, mounted at /runs',
       })
-      .option('backend', { type: 'string', describe: 'passed to every train run (auto|tensorflow|wasm|cpu)' })
+      .option('backend', { choices: BACKENDS, describe: 'passed to every train run (default auto)' })
       .option('report', {
         type: 'boolean',
         default: true,
@@ -174,7 +175,9 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const trainArgs = [...(args.backend ? ['--backend', args.backend] : []), ...pluginArgs];
     const only = args.only !== undefined ? selectOnly(sweep, args.only) : undefined;
     if (args['runs-hash'] !== undefined) assertRunsHash(sweep, args['runs-hash']);
-    validateRuns(sweep, only ? only.map((i) => sweep.runs[i]) : sweep.runs);
+    // the runs train on this machine's backend; an emitted job's machines are not this one
+    const backend = args.emit ? undefined : (await selectBackend(args.backend ?? 'auto')).name;
+    validateRuns(sweep, only ? only.map((i) => sweep.runs[i]) : sweep.runs, backend);
 
     if (args['dry-run']) {
       // One write: the listing fits the pipe buffer, so `| head` does not end in EPIPE.
