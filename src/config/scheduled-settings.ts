@@ -4,6 +4,7 @@
 // shapes, streams and memory), and neither can env, policy, eval or sft settings.
 import { REGULARIZERS } from '../../algorithms/registry.ts';
 import { UserError } from '../base/errors.ts';
+import { parseKeyPath } from './key-path.ts';
 import { isScheduleWritten, type Schedules, scheduleSchema, scheduleValue } from './schedule.ts';
 import { topSchema } from './schema.ts';
 import { isFloatSetting, schemaAt } from './schema-walk.ts';
@@ -58,7 +59,7 @@ export function splitSchedules(raw: Raw, file: string): { schedules: Schedules; 
   if (parsed !== undefined) {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new UserError("config key 'schedules' does not exist (write a schedule in place of the number)", file);
-    for (const [keyPath, spec] of Object.entries(parsed)) setAt(written, keyPath.split('.'), spec);
+    for (const [keyPath, spec] of Object.entries(parsed)) setAt(written, parseKeyPath(keyPath, file), spec);
   }
   const paths: string[][] = [];
   find(written, [], paths);
