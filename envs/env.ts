@@ -57,8 +57,13 @@ export type EnvFactory = () => Env;
 
 /** What an environment adds to the memory estimate (src/config/resource-estimate.ts), per episode. */
 export interface EnvCost {
-  /** JS heap bytes one env instance holds beyond its episode record (e.g. its own word list). */
+  /** JS heap bytes one env instance holds beyond its episode record (e.g. its own word list or grid). */
   instanceBytes: number;
+  /**
+   * The env keys that size an instance and its observations (`env.size`), named when they are what
+   * does not fit; computed from the config alone, so a grid too large to build is refused unbuilt.
+   */
+  keys?: string[];
 }
 
 /** An environment's definition: its name (written only here), config schema and factory. */

@@ -251,9 +251,27 @@ export class Gridworld implements Env {
   }
 }
 
+/** Heap bytes per grid cell an instance holds: the parsed rows, the floor list, the prompt pools' arrays. */
+const BYTES_PER_CELL = 48;
+
+/** Rows × cols of the layout, from the config alone (nothing is built). */
+export function gridCells(config: GridworldConfig): number {
+  if (config.map) return config.map.length * Math.max(...config.map.map((r) => r.length));
+  if (config.size !== undefined) {
+    const [r, c] = typeof config.size === 'number' ? [config.size, config.size] : config.size;
+    return r * c;
+  }
+  const rows = GRIDWORLD_PRESETS[presetOf(config)].map;
+  return rows.length * rows[0].length;
+}
+
 export const gridworldDefinition = defineEnv({
   name: 'gridworld',
   summary: 'grid navigation with walls, slips, keys and doors; one action per turn',
   schema: gridworldSchema,
   factory: (config) => () => new Gridworld(config),
+  estimate: (config) => ({
+    instanceBytes: gridCells(config) * BYTES_PER_CELL,
+    keys: [config.map ? 'env.map' : config.size !== undefined ? 'env.size' : 'env.preset'],
+  }),
 });

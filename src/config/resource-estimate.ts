@@ -32,8 +32,10 @@ export type MemoryPool = 'heap' | 'tensors';
 export interface MemoryPart {
   /** What holds the memory, for the error line ("1600000 episodes of up to 40 actions"). */
   what: string;
-  /** The config keys that size it. */
+  /** The config keys that size it (lowering any shrinks it). */
   keys: string[];
+  /** Keys that shrink it when raised (`grpo.mini_batches` splits the update). */
+  raise?: string[];
   bytes: number;
   /** Where it lives: JS objects on V8's heap, or tensor/typed-array memory. */
   pool: MemoryPool;
@@ -54,10 +56,26 @@ export function policyShape(config: Config, env: EnvShape) {
   return { ...cost, observationFloats };
 }
 
-/** Heap bytes per env instance beyond the episode record, as the configured env reports them. */
-function envInstanceBytes(config: Config): number {
+/** Heap bytes per env instance beyond the episode record, and the env keys that size it, as the configured env reports them. */
+function envCost(config: Config): { instanceBytes: number; envKeys: string[] } {
   const { name, ...envConfig } = config.env;
-  return ENVS[name].estimate?.(envConfig).instanceBytes ?? 0;
+  const cost = ENVS[name].estimate?.(envConfig);
+  return { instanceBytes: cost?.instanceBytes ?? 0, envKeys: cost?.keys ?? [] };
+}
+
+/**
+ * Refuse an env whose one instance cannot fit in the JS heap, from its config alone: building it
+ * (`env.size: 100000` is 10¹⁰ cells) would run for a minute into V8's out-of-memory abort.
+ */
+export function assertEnvCanBuild(config: Config): void {
+  const { instanceBytes, envKeys } = envCost(config);
+  const heap = memoryBudget('cpu').heap;
+  if (instanceBytes <= heap / 4) return;
+  throw new UserError(
+    `env '${config.env.name}' needs about ${gib(instanceBytes)} of JS heap for one instance, more than a quarter ` +
+      `of the ${gib(heap)} V8 heap limit (every episode holds one); lower ${envKeys.join(' or ') || 'its size'}`,
+    'memory',
+  );
 }
 
 /** The big allocations of one `train` step. */
@@ -65,7 +83,7 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
   const { prompts_per_step: P, group_size: G } = config.rollout;
   const rows = P * G;
   const shape = policyShape(config, env);
-  const sizes = { observationFloats: shape.observationFloats, instanceBytes: envInstanceBytes(config) };
+  const sizes = { observationFloats: shape.observationFloats, ...envCost(config) };
   const slots = rows * shape.width;
   const rolloutKeys = ['rollout.prompts_per_step', 'rollout.group_size'];
   const policyKeys = shape.keys;
@@ -78,7 +96,8 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
     ...episodeParts(`${rows} episodes (P × G) of up to ${env.maxTokens} actions`, rolloutKeys, rows, env, sizes),
     {
       what: `the old-policy pass over ${rows} rows × ${shape.width} slots × ${env.numActions} actions`,
-      keys: rolloutKeys,
+      // the policy's activations scale with the observation, which the env's keys size
+      keys: [...sizes.envKeys, ...rolloutKeys, ...policyKeys],
       bytes: slots * perSlot * FLOAT,
       pool: 'tensors',
     },
@@ -86,7 +105,8 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
       what:
         `the update of ${Math.ceil(rows / config.grpo.mini_batches)} rows per mini-batch × ` +
         `${shape.width} slots × ${env.numActions} actions`,
-      keys: [...rolloutKeys, 'grpo.mini_batches'],
+      keys: [...sizes.envKeys, ...rolloutKeys, ...policyKeys],
+      raise: ['grpo.mini_batches'],
       bytes: miniBatchSlots * (env.numActions * UPDATE_COPIES + 3 * shape.activationsPerSlot) * FLOAT,
       pool: 'tensors',
     },
@@ -117,7 +137,7 @@ export function estimateTrainMemory(config: Config, env: EnvShape): MemoryPart[]
 export function estimateSftMemory(config: Config, env: EnvShape): MemoryPart[] {
   const sft = config.sft ?? { demos: 2000, batch_size: 64 };
   const shape = policyShape(config, env);
-  const sizes = { observationFloats: shape.observationFloats, instanceBytes: envInstanceBytes(config) };
+  const sizes = { observationFloats: shape.observationFloats, ...envCost(config) };
   const batchSlots = Math.min(sft.batch_size, sft.demos) * shape.width;
   return [
     ...episodeParts(
@@ -142,25 +162,32 @@ export function estimateSftMemory(config: Config, env: EnvShape): MemoryPart[] {
   ];
 }
 
-/** Recorded episodes: JS objects on the heap, observation arrays outside it. */
+/** Recorded episodes: JS objects on the heap (with the env instance each holds), observation arrays outside it. */
 function episodeParts(
   what: string,
   keys: string[],
   rows: number,
   env: EnvShape,
-  sizes: { observationFloats: number; instanceBytes: number },
+  sizes: { observationFloats: number; instanceBytes: number; envKeys: string[] },
 ): MemoryPart[] {
-  const { observationFloats, instanceBytes } = sizes;
+  const { observationFloats, instanceBytes, envKeys } = sizes;
   return [
     {
       what,
       keys,
-      bytes: rows * (EPISODE_OVERHEAD + instanceBytes + env.maxTokens * TOKEN_OVERHEAD),
+      bytes: rows * (EPISODE_OVERHEAD + env.maxTokens * TOKEN_OVERHEAD),
       pool: 'heap',
     },
     {
-      what: `the observations of ${what}`,
-      keys,
+      what: `the env instances of ${what} (${gib(instanceBytes)} each)`,
+      keys: [...envKeys, ...keys],
+      bytes: rows * instanceBytes,
+      pool: 'heap',
+    },
+    {
+      what: `the observations of ${what} (${observationFloats} floats each)`,
+      // an env's keys size its observations too (a gridworld's features are 2 × its cells)
+      keys: [...envKeys, ...keys],
       bytes: rows * env.maxTokens * observationFloats * FLOAT,
       pool: 'tensors',
     },
@@ -205,7 +232,8 @@ export function assertFits(parts: readonly MemoryPart[], budget: MemoryBudget): 
     throw new UserError(
       `config needs about ${gib(total)} of ${where}, more than the ${gib(budget[pool])} available ` +
         `(${budget.source}); ` +
-        `most of it (${gib(largest.bytes)}) is ${largest.what}: lower ${largest.keys.join(' or ')}`,
+        `most of it (${gib(largest.bytes)}) is ${largest.what}: lower ${largest.keys.join(' or ')}` +
+        (largest.raise ? `, or raise ${largest.raise.join(' or ')}` : ''),
       'memory',
     );
   }

@@ -193,7 +193,8 @@ export const mlpPolicyDefinition = definePolicy({
     return {
       width: env.maxTokens,
       params,
-      activationsPerSlot: 3 * Math.max(...sizes),
+      // each layer keeps its pre-activation, activation and gradient for the backward pass
+      activationsPerSlot: 3 * sizes.reduce((a, b) => a + b, 0),
       kvPerRow: 0,
       keys: ['policy.hidden'],
     };

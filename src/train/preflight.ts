@@ -1,4 +1,5 @@
-// Everything a GRPO run can be refused for before its first step, in one place: the env builds
+// Everything a GRPO run can be refused for before its first step, in one place: the env fits in
+// memory before it is built (its own estimate), the env builds
 // (a gridworld start on a wall, a preset beside a map), the policy fits the env and the step fits
 // in memory (resource-estimate.ts), the warm start exists and is not the run itself, and every
 // regularizer's `errors(run)` (an AEPO target above ln |A|). `train` runs it before it touches the
@@ -8,7 +9,7 @@ import path from 'node:path';
 import type { Env } from '../../envs/env.ts';
 import { UserError } from '../base/errors.ts';
 import { checkRegularizers } from '../config/load.ts';
-import { assertTrainFits } from '../config/resource-estimate.ts';
+import { assertEnvCanBuild, assertTrainFits } from '../config/resource-estimate.ts';
 import type { Config } from '../config/schema.ts';
 import { CHECKPOINT_FILE } from '../run/run-dir.ts';
 import { makeEnvFactory } from './setup.ts';
@@ -19,6 +20,7 @@ import { makeEnvFactory } from './setup.ts';
  * memory estimate); returns its probe env.
  */
 export function assertTrainCanStart(config: Config, backend: string | undefined): Env {
+  assertEnvCanBuild(config);
   const env = makeEnvFactory(config)();
   if (backend !== undefined) assertTrainFits(config, env, backend);
   assertWarmStartExists(config);

@@ -12,7 +12,7 @@ import { demonstrate, TextEnv } from '../../envs/text-env.ts';
 import type { BackendInfo } from '../backend/backend.ts';
 import { UserError } from '../base/errors.ts';
 import { makeStreams, type Rng } from '../base/rng.ts';
-import { assertSftFits } from '../config/resource-estimate.ts';
+import { assertEnvCanBuild, assertSftFits } from '../config/resource-estimate.ts';
 import { type Config, type SftConfig, sftSchema } from '../config/schema.ts';
 import { Adam } from '../core/adam.ts';
 import { type EvalResult, evalOptionsOf, evaluate } from '../core/evaluate.ts';
@@ -148,7 +148,10 @@ export async function runSft(config: Config, opts: SftOptions): Promise<SftResul
       config: checked,
       totalSteps: sft.steps,
       checkpointEvery: sft.checkpoint_every,
-      assertFits: (backend) => assertSftFits(checked, makeEnvFactory(checked)(), backend.name),
+      assertFits: (backend) => {
+        assertEnvCanBuild(checked);
+        assertSftFits(checked, makeEnvFactory(checked)(), backend.name);
+      },
       open: ({ resumeFrom, backend, log }) => sftLoop(checked, sft, resumeFrom, backend, log),
       onStep: opts.onStep,
     },

@@ -1,11 +1,15 @@
 // The memory estimate against what a run really allocates: the weight count of the policies it
 // builds, the hand-worked sizes of its rollout, and the budget it compares them with.
+
+import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/base/rng.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { assertFits, estimateTrainMemory, type MemoryPart, policyShape } from '../../src/config/resource-estimate.ts';
 import { makeEnvFactory, makePolicy } from '../../src/train/setup.ts';
+import { train } from '../../src/train/trainer.ts';
+import { tempDir } from '../helpers.ts';
 
 const weightsOf = (file: string, sets: string[] = []) => {
   const config = loadConfig(file, ['init_from=', ...sets]);
@@ -45,9 +49,16 @@ describe('memory estimate', () => {
       keys: ['rollout.prompts_per_step', 'rollout.group_size'],
     });
     expect(find('the observations of 30 episodes').bytes).toBe(30 * 40 * 163 * 4);
-    // 15 rows per mini-batch × 40 slots × (4 actions × 12 + 3 × 3 × 163 activations) floats
-    expect(find('the update').bytes).toBe(15 * 40 * (4 * 12 + 3 * 3 * 163) * 4);
-    expect(find('the update').keys).toContain('grpo.mini_batches');
+    // 15 rows per mini-batch × 40 slots × (4 actions × 12 + 3 × 3 × (163 + 64 + 64 + 4) activations) floats
+    expect(find('the update').bytes).toBe(15 * 40 * (4 * 12 + 3 * 3 * (163 + 64 + 64 + 4)) * 4);
+    // more mini-batches shrink it: the key to raise, not to lower
+    expect(find('the update').keys).not.toContain('grpo.mini_batches');
+    expect(find('the update').raise).toEqual(['grpo.mini_batches']);
+    // each episode's env instance holds the 9×9 grid (48 bytes a cell)
+    expect(find('the env instances of 30 episodes')).toMatchObject({
+      bytes: 30 * 81 * 48,
+      keys: ['env.preset', 'rollout.prompts_per_step', 'rollout.group_size'],
+    });
   });
 
   it('refuses only what overflows a pool, naming the largest part', () => {
@@ -62,6 +73,50 @@ describe('memory estimate', () => {
     );
     expect(() => assertFits(parts, { heap: 90, tensors: 499, source: 'test' })).toThrow(
       /of tensor memory.*is tensors: lower d$/,
+    );
+  });
+});
+
+describe('the estimate names the key that is too large', () => {
+  // [what, config file, --set values, the key the one line must name first (after "lower")]
+  const cases: [string, string[], RegExp][] = [
+    [
+      'a grid of 10^10 cells (refused before it is built)',
+      ['env.preset=null', 'env.size=100000'],
+      /env 'gridworld' needs about .* for one instance.*; lower env\.size$/,
+    ],
+    ['a grid of 10^8 cells', ['env.preset=null', 'env.size=[10000, 10000]'], /lower env\.size/],
+    [
+      'a grid whose observations overflow tensor memory',
+      ['env.preset=null', 'env.size=[300, 300]', 'rollout.prompts_per_step=64'],
+      /: lower env\.size or rollout\.prompts_per_step or rollout\.group_size/,
+    ],
+    ['a very deep MLP', [`policy.hidden=[${Array(3000).fill(512).join(',')}]`], /lower .*policy\.hidden/],
+    [
+      'a huge update',
+      ['rollout.prompts_per_step=4096', 'rollout.group_size=512'],
+      /lower rollout\.prompts_per_step or rollout\.group_size/,
+    ],
+  ];
+  it.each(cases)(
+    '%s',
+    async (_what, sets, error) => {
+      const dir = tempDir();
+      const started = performance.now();
+      const config = loadConfig('configs/quickstart.yaml', sets);
+      await expect(train(config, { runDir: dir, backend: 'wasm', log: () => {} })).rejects.toThrow(error);
+      expect(fs.readdirSync(dir)).toEqual([]);
+      expect(performance.now() - started).toBeLessThan(20_000);
+    },
+    30_000,
+  );
+
+  it('says to raise grpo.mini_batches when the update is the largest part', () => {
+    const parts: MemoryPart[] = [
+      { what: 'the update', keys: ['a'], raise: ['grpo.mini_batches'], bytes: 100, pool: 'tensors' },
+    ];
+    expect(() => assertFits(parts, { heap: 1e9, tensors: 10, source: 'test' })).toThrow(
+      /is the update: lower a, or raise grpo\.mini_batches$/,
     );
   });
 });
