@@ -10,6 +10,9 @@ import type { Rng } from '../src/base/rng.ts';
 import { defineEnv, type Prompt } from './env.ts';
 import { hashUnit, TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
 
+/** The most strings one prompt's answers may be enumerated from (about a second of work). */
+export const MAX_ENUMERATED_WORDS = 1_000_000;
+
 export const constrainedWordsSchema = z
   .object({
     alphabet: z
@@ -30,7 +33,15 @@ export const constrainedWordsSchema = z
     ...textSplitShape,
   })
   .strict()
-  .refine((c) => c.min_length <= c.max_length, { message: 'min_length must be <= max_length', path: ['min_length'] });
+  .refine((c) => c.min_length <= c.max_length, { message: 'min_length must be <= max_length', path: ['min_length'] })
+  // the work of drawing a prompt: its answers are enumerated, all |alphabet|^length strings, in one
+  // synchronous loop that no signal interrupts, so its size is bounded here rather than left to run
+  .refine((c) => c.alphabet.length ** c.max_length <= MAX_ENUMERATED_WORDS, {
+    message:
+      `|alphabet|^max_length strings are enumerated per prompt; at most ${MAX_ENUMERATED_WORDS} ` +
+      '(e.g. 26 letters up to length 4, 10 up to 6): shorten the alphabet or lower max_length',
+    path: ['max_length'],
+  });
 export type ConstrainedWordsConfig = z.infer<typeof constrainedWordsSchema>;
 
 export interface WordConstraints {

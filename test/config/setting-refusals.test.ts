@@ -67,6 +67,14 @@ describe('inverted ranges and impossible shapes are refused when the config is r
       /'policy\.d_model': got 30 \(d_model 30 is not a multiple of heads 4 \(each head gets d_model\/heads dimensions; e\.g\. 28 or 32\)\)/,
     ],
     [
+      'constrained-words over 26 letters up to length 6 (3·10⁸ strings per prompt)',
+      {
+        name: 'x',
+        env: { name: 'constrained-words', alphabet: 'abcdefghijklmnopqrstuvwxyz', min_length: 6, max_length: 6 },
+      },
+      /'env\.max_length': got 6 \(\|alphabet\|\^max_length strings are enumerated per prompt; at most 1000000/,
+    ],
+    [
       'd_model below heads',
       { ...text, policy: { kind: 'transformer', d_model: 3, heads: 4 } },
       /d_model 3 is not a multiple of heads 4/,
@@ -83,6 +91,10 @@ describe('inverted ranges and impossible shapes are refused when the config is r
     [
       'aepo equal temperatures (warned, not refused)',
       { ...grid, regularizers: [{ name: 'aepo', temperature_high: 1, temperature_low: 1 }] },
+    ],
+    [
+      'constrained-words over 10 letters up to length 6',
+      { name: 'x', env: { name: 'constrained-words', alphabet: 'abcdefghij', max_length: 6 } },
     ],
     ['d_model a multiple of heads', { ...text, policy: { kind: 'transformer', d_model: 32, heads: 4 } }],
   ])('still accepts %s', (_what, raw) => {
