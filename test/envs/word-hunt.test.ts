@@ -5,6 +5,7 @@ import { demonstrate } from '../../envs/text-env.ts';
 import { WordHuntEnv, wordHuntSchema } from '../../envs/word-hunt.ts';
 import { Rng } from '../../src/base/rng.ts';
 import { EOS } from '../../src/base/tokenizer.ts';
+import { loadConfig } from '../../src/config/load.ts';
 
 const env = new WordHuntEnv(wordHuntSchema.parse({}));
 const everyString = new WordHuntEnv(wordHuntSchema.parse({ lexicon_density: 1 }));
@@ -105,5 +106,13 @@ describe('word-hunt', () => {
     expect(() => wordHuntSchema.parse({ alphabet: 'aabc' })).toThrow('letters must be distinct');
     expect(() => wordHuntSchema.parse({ min_length: 5, max_length: 3 })).toThrow('min_length must be <= max_length');
     expect(() => wordHuntSchema.parse({ lexicon_density: 0 })).toThrow();
+  });
+
+  it('the shipped GRPO config warm-starts from its SFT run and logs pass@1, 16 and 64 from 64 samples on held-out prompts', () => {
+    const config = loadConfig('configs/text-word-hunt.yaml');
+    expect(config.init_from).toBe('runs/sft-word-hunt');
+    expect(config.env).toEqual(loadConfig('configs/sft-word-hunt.yaml').env);
+    expect(config.eval).toMatchObject({ samples: 64, log_pass_k: [1, 16, 64] });
+    expect(config.eval.every).toBeGreaterThan(0);
   });
 });

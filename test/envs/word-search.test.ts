@@ -6,6 +6,7 @@ import { WordHuntEnv, wordHuntSchema } from '../../envs/word-hunt.ts';
 import { WordSearchEnv, wordSearchSchema } from '../../envs/word-search.ts';
 import { Rng } from '../../src/base/rng.ts';
 import { EOS } from '../../src/base/tokenizer.ts';
+import { loadConfig } from '../../src/config/load.ts';
 
 const env = new WordSearchEnv(wordSearchSchema.parse({ max_turns: 3 }));
 const hunt = new WordHuntEnv(wordHuntSchema.parse({}));
@@ -110,5 +111,13 @@ describe('word-search (multi-turn)', () => {
     // 1 − 0.9³ = 0.271; 600 dialogues give a standard error of 0.018
     expect(wins / n).toBeGreaterThan(0.2);
     expect(wins / n).toBeLessThan(0.34);
+  });
+
+  it('the shipped GRPO config warm-starts from its SFT run and logs pass@1, 16 and 64 from 64 samples on held-out prompts', () => {
+    const config = loadConfig('configs/text-word-search.yaml');
+    expect(config.init_from).toBe('runs/sft-word-search');
+    expect(config.env).toEqual(loadConfig('configs/sft-word-search.yaml').env);
+    expect(config.eval).toMatchObject({ samples: 64, log_pass_k: [1, 16, 64] });
+    expect(config.eval.every).toBeGreaterThan(0);
   });
 });
