@@ -128,6 +128,13 @@ export class WordHuntEnv extends TextEnv {
    */
   expertAnswer(rng: Rng, wrong: boolean): string {
     const c = this.constraints();
+    // with every string a word no candidate is a non-word: a wrong answer can only be spoilt (the
+    // loop below would never end); other densities draw exactly as before
+    if (wrong && this.config.lexicon_density >= 1) {
+      const spoilt = [...huntCandidate(rng, this.config, c)];
+      spoilt[rng.int(spoilt.length)] = c.forbidden;
+      return spoilt.join('');
+    }
     for (;;) {
       const word = huntCandidate(rng, this.config, c);
       if (!wrong && this.inLexicon(word)) return word;

@@ -102,6 +102,15 @@ describe('word-hunt', () => {
     for (const a of answers) expect(answer(env, a)).toBe(1);
   });
 
+  it('with every string a word, a wrong demonstration is still found (spoilt), not searched for forever', () => {
+    const rng = new Rng('w');
+    for (let i = 0; i < 20; i++) {
+      const p = everyString.samplePrompt(rng, 'train');
+      expect(demonstrate(everyString, p, rng, true).reward).toBe(0);
+      expect(demonstrate(everyString, p, rng, false).reward).toBe(1);
+    }
+  });
+
   it('refuses a bad config with the key named', () => {
     expect(() => wordHuntSchema.parse({ alphabet: 'aabc' })).toThrow('letters must be distinct');
     expect(() => wordHuntSchema.parse({ min_length: 5, max_length: 3 })).toThrow('min_length must be <= max_length');
