@@ -45,9 +45,13 @@ describe('defineEnv', () => {
     const sets = ['rollout.prompts_per_step=10', 'rollout.group_size=3'];
     const heavy = loadConfig('configs/quickstart.yaml', [...sets, 'env={name: test-heavy-grid, bytes: 1000}']);
     const env = makeEnvFactory(heavy)();
-    const episodes = estimateTrainMemory(heavy, env).find((p) => p.what.startsWith('30 episodes'))!;
-    // the open 5×5 grid caps an episode at 16 actions: 30 episodes × (2048 record + 1000 instance + 16 × 200) bytes
+    const parts = estimateTrainMemory(heavy, env);
+    const episodes = parts.find((p) => p.what.startsWith('30 episodes'))!;
+    const instances = parts.find((p) => p.what.startsWith('the env instances of 30 episodes'))!;
+    // the open 5×5 grid caps an episode at 16 actions: 30 episodes × (2048 record + 16 × 200) bytes,
+    // and beside them 30 env instances × 1000 bytes
     expect(env.maxTokens).toBe(16);
-    expect(episodes.bytes).toBe(30 * (2048 + 1000 + 16 * 200));
+    expect(episodes.bytes).toBe(30 * (2048 + 16 * 200));
+    expect(instances).toMatchObject({ bytes: 30 * 1000, pool: 'heap' });
   });
 });

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/backend.ts';
 import { Rng } from '../../src/base/rng.ts';
-import { loadConfig } from '../../src/config/load.ts';
+import { configToYaml, loadConfig } from '../../src/config/load.ts';
 import { evaluate } from '../../src/core/evaluate.ts';
 import { loadCheckpoint } from '../../src/run/checkpoint.ts';
 import { readStatus, readSummary } from '../../src/run/run-dir.ts';
@@ -160,7 +160,11 @@ describe('trainer', () => {
     const dir = tempDir();
     const controller = new AbortController();
     controller.abort();
-    const stopped = await train(loadConfig(QUICK, small), { runDir: dir, signal: controller.signal, log: () => {} });
+    const stopped = await train(loadConfig(QUICK, [...small, 'steps=2']), {
+      runDir: dir,
+      signal: controller.signal,
+      log: () => {},
+    });
     expect(stopped).toMatchObject({ interrupted: true, steps: 0 });
     expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(0);
     expect(readStatus(dir)).toMatchObject({ state: 'interrupted', step: 0 });
@@ -237,6 +241,9 @@ describe('trainer', () => {
       const good = loadConfig(QUICK, [...small, 'checkpoint.every=1']);
       await train(good, { runDir: dir, ...stopAfter(2), log: () => {} });
       const exploding = loadConfig(QUICK, [...small, 'checkpoint.every=1', 'optim.lr=1e38', 'optim.grad_clip=0']);
+      // --resume takes only the config the run started with: record the exploding one as that config
+      const resolved = path.join(dir, 'config.resolved.yaml');
+      fs.writeFileSync(resolved, configToYaml(exploding));
       await expect(train(exploding, { runDir: dir, resume: true, log: () => {} })).rejects.toThrow(/not finite/);
       const status = readStatus(dir)!;
       expect(status.state).toBe('failed');
@@ -245,6 +252,7 @@ describe('trainer', () => {
       expect(ckpt.step).toBe(2);
       expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(2);
       // the kept checkpoint still resumes with a sane learning rate
+      fs.writeFileSync(resolved, configToYaml(good));
       await train(good, { runDir: dir, resume: true, log: () => {} });
       expect(readJsonl(path.join(dir, 'metrics.jsonl'))).toHaveLength(12);
       expect(fs.existsSync(path.join(dir, 'config.resolved.yaml'))).toBe(true);
