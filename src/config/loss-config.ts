@@ -14,6 +14,8 @@ export interface LossConfig {
   /** Seeds each regularizer's stream exactly as a run with this seed does at its first draw. */
   seed: number;
   regularizers: ({ name: string } & Record<string, unknown>)[];
+  /** diagnostics.high_entropy_nats: where the PPO clip fraction is split into high- and low-entropy tokens. */
+  highEntropyNats: number;
 }
 
 export function parseLossConfig(raw: unknown, file: string): LossConfig {
@@ -21,7 +23,12 @@ export function parseLossConfig(raw: unknown, file: string): LossConfig {
     throw new UserError('config must be a YAML mapping', file);
   const { env: _env, policy: _policy, regularizers, ...top } = raw as Raw;
   const parsed = validate(topSchema, top, '', file, ['env', 'policy', 'regularizers']);
-  return { grpo: parsed.grpo, seed: parsed.seed, regularizers: validateRegularizers(regularizers, file) };
+  return {
+    grpo: parsed.grpo,
+    seed: parsed.seed,
+    regularizers: validateRegularizers(regularizers, file),
+    highEntropyNats: parsed.diagnostics.high_entropy_nats,
+  };
 }
 
 /** `--config` file (optional) then `--set` overrides. */

@@ -20,6 +20,7 @@ import type { Rng } from '../base/rng.ts';
 import type { GrpoConfig } from '../config/schema.ts';
 import type { Policy } from '../policies/policy.ts';
 import type { Adam } from './adam.ts';
+import { clipFractionsByEntropy } from './clip-by-entropy.ts';
 import { optimizerStep } from './optimizer-step.ts';
 import { type ActiveRegularizer, prefixMetrics, prefixReductions } from './regularizer-set.ts';
 
@@ -27,6 +28,8 @@ export interface UpdateSettings {
   grpo: GrpoConfig;
   gradClip: number;
   temperature: number;
+  /** Splits the PPO clip fraction into tokens above / at or below this entropy (diagnostics.high_entropy_nats). */
+  highEntropyNats?: number;
 }
 
 /** The step as every hook sees it, less the random stream (each regularizer has its own). */
@@ -68,6 +71,8 @@ export interface LossInputs {
   /** The step; each regularizer's hooks see it with their own stream. */
   step: StepPosition;
   position: LossPosition;
+  /** When set, actor/pg_clipfrac_high_entropy and _low_entropy split the PPO clip fraction at it. */
+  highEntropyNats?: number;
   /** Sees the per-token loss after regularizer weights, before aggregation (`entrolab loss`). */
   inspect?: (tokenLoss: tf.Tensor1D) => void;
 }
@@ -161,6 +166,8 @@ export function composeLoss(x: LossInputs): ComposedLoss {
   metrics['actor/pg_clipfrac'] = actor.pgClipfrac;
   metrics['actor/pg_clipfrac_lower'] = actor.pgClipfracLower;
   metrics['actor/ppo_kl'] = actor.ppoKl;
+  if (x.highEntropyNats !== undefined)
+    Object.assign(metrics, clipFractionsByEntropy(clipStats.clipped, entValues, mb.mask, x.highEntropyNats));
   metrics['actor/entropy'] = aggregateValues(entValues, mb.mask, mb.rows, mb.width, grpo.loss_agg_mode);
   metrics['actor/nll'] = -maskedMean(lpValues, mb.mask);
   metrics['actor/loss'] = loss.dataSync()[0];
@@ -193,6 +200,7 @@ export function updateMiniBatch(
       grpo: settings.grpo,
       step,
       position,
+      highEntropyNats: settings.highEntropyNats,
     });
     report = out;
     return lossScale === 1 ? out.loss : tf.mul(out.loss, lossScale);

@@ -219,6 +219,7 @@ export function computeLoss(input: LossBatch, config: LossConfig, opts: { prepar
         grpo: config.grpo,
         step,
         position: { epoch: input.epoch, miniBatch: input.miniBatch },
+        highEntropyNats: config.highEntropyNats,
         inspect: (perToken) => {
           tokenLoss = perToken.dataSync() as Float32Array;
         },

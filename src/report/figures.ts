@@ -215,6 +215,8 @@ export function buildFigures(data: ReportData): Figure[] {
   for (const [key, title] of [
     ['entropy/p90', 'entropy of the 90th-percentile token'],
     ['entropy/frac_high', 'share of tokens above diagnostics.high_entropy_nats'],
+    ['actor/pg_clipfrac_high_entropy', 'PPO clip fraction of the tokens above diagnostics.high_entropy_nats'],
+    ['actor/pg_clipfrac_low_entropy', 'PPO clip fraction of the tokens at or below diagnostics.high_entropy_nats'],
   ])
     add('Entropy dynamics', key, title);
   figuresOut.push(...entropyHeatmaps(data, keys));

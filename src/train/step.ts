@@ -216,7 +216,12 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     optimizer,
     batch,
     regularizers,
-    { grpo: config.grpo, gradClip: config.optim.grad_clip, temperature },
+    {
+      grpo: config.grpo,
+      gradClip: config.optim.grad_clip,
+      temperature,
+      highEntropyNats: config.diagnostics.high_entropy_nats,
+    },
     info,
     streams.shuffle,
     replay,
