@@ -18,6 +18,7 @@ import './siren.ts';
 import './archer.ts';
 import './hwe-reward.ts';
 import './spear.ts';
+import './pear.ts';
 import './entropy-advantage.ts';
 import './ucas.ts';
 import './edge-eda.ts';
