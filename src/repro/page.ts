@@ -7,11 +7,15 @@ import { CSS, type Table } from '../report/report.ts';
 import { escapeXml } from '../report/svg-plot.ts';
 import { writeFileAtomic } from '../run/atomic-write.ts';
 import type { Claim, ClaimResult } from './claim.ts';
-import { describeTest, type Verdict } from './verdict.ts';
+import type { SeedPlan } from './seed-plan.ts';
+import { describeTest, fmt, seedsText, type Verdict } from './verdict.ts';
 
 export interface PageMeta {
+  /** The verdict seeds; on the index, the fixed seeds of the invocation ([] when each claim planned its own). */
   seeds: number[];
   quick: boolean;
+  /** How the claim's seed count was chosen (claim pages). */
+  plan?: SeedPlan;
 }
 
 const e = escapeXml;
@@ -29,16 +33,66 @@ export function seedText(seeds: readonly number[]): string {
 
 function seedPolicy(meta: PageMeta): string {
   const decided = meta.seeds.every((s) => s < 100);
+  const which =
+    meta.seeds.length === 0
+      ? 'Verdict seeds per claim from a power calculation on the spread of its tuning seeds (see each page).'
+      : `Verdict decided on seeds ${seedText(meta.seeds)} (${meta.seeds.length} seeds).`;
   return (
-    `Verdict decided on seeds ${seedText(meta.seeds)} (${meta.seeds.length} seeds). Settings were picked on seeds ` +
+    `${which} Settings were picked on seeds ` +
     `100 and above, never on the seeds that decide the verdict` +
     (decided ? '.' : ' — these ARE tuning seeds (≥ 100): this page is an exploration, not a verdict.') +
     (meta.quick ? ' Quick mode: short runs (fewer steps, smaller evaluation); the full runs decide the claim.' : '')
   );
 }
 
+const RULES_TEXT =
+  "Each test is one number per seed and states δ, its smallest effect of interest, in the claim's code before " +
+  'any verdict seed runs; the line gives its mean ± the half-width of the two-sided (1 − α) confidence interval ' +
+  'over seeds (Student t, n − 1 degrees of freedom). A test passes when the whole interval lies on the claimed ' +
+  'side of its line, fails when it lies wholly on the other side; otherwise it is equivalent when two one-sided ' +
+  'tests at α (TOST: the (1 − 2α) interval) put the mean within ±δ of the line — no effect larger than δ — and ' +
+  'undecided when none of these holds. A "within" claim passes by TOST inside its band. ' +
+  'The claim is reproduced when every test passes, not reproduced when any fails, not reproduced: equivalent ' +
+  'within ±δ when none fails and one is equivalent, and inconclusive otherwise.';
+
+const count = (n: number) => (Number.isFinite(n) ? String(n) : '> 100000');
+
+/** How the seeds were chosen, and for an undecided test how many would decide it. */
+export function planParagraphs(plan: SeedPlan, result: ClaimResult, seeds: readonly number[]): string[] {
+  const power = `power ${fmt(plan.power)}`;
+  const needs = plan.tests
+    .map((t) => `${t.statistic}: s = ${fmt(t.std)} over ${t.n}, δ = ${fmt(t.delta)} → ${count(t.needed)}`)
+    .join('; ');
+  const out: string[] = [];
+  if (plan.kind === 'planned') {
+    const looks =
+      plan.looks.length > 1
+        ? `${plan.looks[0]} verdict seeds, then the cap of ${plan.looks[1]} if a test was still undecided ` +
+          `(two looks, each at α = ${fmt(plan.alpha)}: at most ${fmt(2 * plan.alpha)} error per test over both)`
+        : `the cap of ${plan.looks[0]} verdict seeds in one look at α = ${fmt(plan.alpha)}`;
+    out.push(
+      `Seed plan: tuning seeds ${seedText(plan.tuningSeeds)} ran first; from their spread s, a t-based power ` +
+        `calculation (${power}) gives the seeds that decide each test whether its effect is δ or 0 — ${needs}. ` +
+        `The claim ran ${looks}; this page is decided on ${seeds.length} seeds.`,
+    );
+  } else {
+    out.push(
+      `Fixed seeds (--seeds or --quick): no power plan, one look at α = ${fmt(plan.alpha)}. At this spread ` +
+        `(${power}) each test would need: ${needs}.`,
+    );
+  }
+  const open = result.tests.filter((t) => t.outcome === 'undecided');
+  if (open.length > 0) {
+    const at = seeds.length >= plan.maxSeeds ? `at the cap of ${plan.maxSeeds} seeds` : `with ${seeds.length} seeds`;
+    out.push(
+      `Undecided ${at}: ${open.map((t) => `${t.statistic} (${seedsText(t.seedsNeeded)} at this spread)`).join('; ')}.`,
+    );
+  }
+  return out;
+}
+
 const VERDICT_CSS =
-  '.verdict{font-size:17px;font-weight:bold}.pass{color:#2a7a2a}.fail{color:#b22}.undecided{color:#a66b00}';
+  '.verdict{font-size:17px;font-weight:bold}.pass{color:#2a7a2a}.fail{color:#b22}.equivalent{color:#b22}.undecided{color:#a66b00}';
 
 export function renderClaimPage(claim: Claim, result: ClaimResult, verdict: Verdict, meta: PageMeta): string {
   const out: string[] = [];
@@ -51,14 +105,9 @@ export function renderClaimPage(claim: Claim, result: ClaimResult, verdict: Verd
   out.push(`<h1>${e(claim.title)}</h1>`);
   out.push(`<p class="verdict">Verdict: ${e(verdict)}</p>`);
   out.push(`<ul>${result.tests.map((t) => `<li class="${t.outcome}">${e(describeTest(t))}</li>`).join('')}</ul>`);
-  out.push(
-    '<p class="note">Each test is one number per seed; the line gives its mean ± the half-width of the 95% ' +
-      'confidence interval over seeds (Student t, n − 1 degrees of freedom). ' +
-      'A test passes when the whole interval lies on the claimed side, fails when it lies wholly on the other side, ' +
-      'and is undecided otherwise. ' +
-      'The claim is reproduced when every test passes, not reproduced when any fails, and inconclusive otherwise.</p>',
-  );
+  out.push(`<p class="note">${e(RULES_TEXT)}</p>`);
   out.push(`<p class="note">${e(seedPolicy(meta))}</p>`);
+  if (meta.plan) out.push(...planParagraphs(meta.plan, result, meta.seeds).map((p) => `<p class="note">${e(p)}</p>`));
   out.push('<h2>Claim</h2>', `<p>${e(claim.statement)}</p>`, `<p class="note">Source: ${e(claim.paper)}.</p>`);
   out.push(
     '<h2>Environment and settings</h2>',
@@ -131,7 +180,7 @@ export function renderIndex(rows: readonly VerdictRow[], meta: PageMeta): string
     `<style>${CSS}\ntd{text-align:left;vertical-align:top}</style></head><body>`,
     '<h1>What entrolab reproduces</h1>',
     `<p class="note">${e(seedPolicy(meta))}</p>`,
-    '<table><thead><tr><th>claim</th><th>verdict</th><th>decided on (mean ± 95% CI over ' +
+    '<table><thead><tr><th>claim</th><th>verdict</th><th>decided on (mean ± CI over ' +
       'seeds)</th></tr></thead><tbody>',
     body,
     '</tbody></table>',

@@ -9,8 +9,8 @@ import { steerClaim } from './claims/steer.ts';
 
 export const CLAIMS: Claim[] = [collapseClaim, covarianceClaim, covMethodsClaim, aepoClaim, epoClaim, steerClaim];
 
-/** Seeds when --seeds is not given. */
-export const DEFAULT_SEEDS = { full: 5, quick: 3 };
+/** Seeds of --quick when --seeds is not given (full runs plan theirs: src/repro/seed-plan.ts). */
+export const DEFAULT_SEEDS = { quick: 3 };
 
 /**
  * --quick: the same sweeps with fewer steps and a smaller final evaluation (and fewer seeds), so

@@ -1,5 +1,8 @@
 // Runs claims: each claim's sweeps (configs/repro/<name>.yaml) through the sweep runner —
-// parallel worker processes, resumable, shared sweeps run once — then its analysis and page.
+// parallel worker processes, resumable, shared sweeps' runs made once — then its analysis and
+// page. Without fixed seeds a claim first runs its tuning seeds, plans its verdict seeds from
+// their spread (src/repro/seed-plan.ts), and runs a second look up to the cap only if a test is
+// still undecided after the first.
 import fs from 'node:fs';
 import path from 'node:path';
 import { readYamlFile } from '../config/load.ts';
@@ -10,12 +13,17 @@ import { expandSweep, type Sweep } from '../sweep/spec.ts';
 import type { Claim, ClaimResult } from './claim.ts';
 import { writeClaimPage } from './page.ts';
 import { QUICK_SET } from './registry.ts';
-import { claimVerdict, type Verdict } from './verdict.ts';
+import { DEFAULT_DESIGN, fixedPlan, planSeeds, type SeedDesign, type SeedPlan } from './seed-plan.ts';
+import { claimVerdict, redecide, type Verdict } from './verdict.ts';
 
 export const REPRO_CONFIG_DIR = path.join(PACKAGE_ROOT, 'configs', 'repro');
 
 export interface ReproOptions {
-  seeds: number[];
+  /** Fixed verdict seeds (--seeds, --quick); without them each claim plans its own. */
+  seeds?: number[];
+  /** First verdict seed of a planned claim (its seeds are firstSeed, firstSeed + 1, …). */
+  firstSeed?: number;
+  design?: SeedDesign;
   quick: boolean;
   out: string;
   workers: number;
@@ -29,7 +37,10 @@ export interface ClaimOutcome {
   result: ClaimResult;
   verdict: Verdict;
   page: string;
-  /** Wall-clock seconds of the sweeps this claim ran (shared sweeps count for the first claim). */
+  /** The verdict seeds of the last look. */
+  seeds: number[];
+  plan: SeedPlan;
+  /** Wall-clock seconds of the sweeps this claim ran (shared runs count for the first claim). */
   wallSeconds: number;
   failedRuns: string[];
 }
@@ -44,19 +55,24 @@ export function reproSweep(name: string, seeds: readonly number[], quick: boolea
 
 export const sweepDirOf = (out: string, name: string) => path.join(out, 'sweeps', name);
 
+const range = (first: number, count: number) => Array.from({ length: count }, (_, i) => first + i);
+
 export async function runClaims(claims: readonly Claim[], options: ReproOptions): Promise<ClaimOutcome[]> {
   const say = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const done = new Set<string>();
+  const design = options.design ?? DEFAULT_DESIGN;
+  /** Sweep name → seeds already run in this invocation; failed runs by sweep. */
+  const ran = new Map<string, Set<number>>();
   const failed = new Map<string, string[]>();
-  const outcomes: ClaimOutcome[] = [];
-  for (const claim of claims) {
-    const started = Date.now();
+
+  /** Runs the claim's sweeps on `seeds` (skipping runs already made); false when aborted. */
+  const runOn = async (claim: Claim, seeds: readonly number[]): Promise<boolean> => {
     for (const name of claim.sweeps) {
-      if (done.has(name)) continue;
-      const sweep = reproSweep(name, options.seeds, options.quick);
+      const done = ran.get(name) ?? new Set<number>();
+      if (seeds.every((s) => done.has(s))) continue;
+      const sweep = reproSweep(name, seeds, options.quick);
       const sweepDir = sweepDirOf(options.out, name);
       fs.mkdirSync(sweepDir, { recursive: true });
-      say(`${claim.id}: sweep '${name}', ${sweep.runs.length} runs into ${sweepDir}`);
+      say(`${claim.id}: sweep '${name}', ${sweep.runs.length} runs (seeds ${seeds.join(',')}) into ${sweepDir}`);
       const summary = await runSweep(sweep, {
         sweepDir,
         workers: options.workers,
@@ -64,22 +80,55 @@ export async function runClaims(claims: readonly Claim[], options: ReproOptions)
         signal: options.signal,
         log: (l) => say(`  ${l}`),
       });
-      if (options.signal?.aborted) return outcomes;
-      failed.set(name, [...summary.failed, ...summary.interrupted]);
-      done.add(name);
+      if (options.signal?.aborted) return false;
+      failed.set(name, [...new Set([...(failed.get(name) ?? []), ...summary.failed, ...summary.interrupted])]);
+      for (const s of seeds) done.add(s);
+      ran.set(name, done);
     }
-    const wallSeconds = (Date.now() - started) / 1000;
+    return true;
+  };
+  const analyzeOn = (claim: Claim, seeds: readonly number[], alpha: number): ClaimResult => {
     const sweeps = new Map<string, ReportData>(
       claim.sweeps.map((name) => [name, loadReportData(sweepDirOf(options.out, name))]),
     );
-    const result = claim.analyze({ sweeps, seeds: options.seeds, quick: options.quick });
+    const result = claim.analyze({ sweeps, seeds: [...seeds], quick: options.quick });
+    return { ...result, tests: result.tests.map((t) => redecide(t, { alpha, power: design.power })) };
+  };
+
+  const outcomes: ClaimOutcome[] = [];
+  for (const claim of claims) {
+    const started = Date.now();
+    let plan: SeedPlan;
+    let seeds: number[];
+    let result: ClaimResult;
+    if (options.seeds) {
+      seeds = options.seeds;
+      if (!(await runOn(claim, seeds))) return outcomes;
+      result = analyzeOn(claim, seeds, design.alpha);
+      plan = fixedPlan(result.tests, seeds.length, design);
+    } else {
+      if (!(await runOn(claim, design.tuningSeeds))) return outcomes;
+      plan = planSeeds(analyzeOn(claim, design.tuningSeeds, design.alpha).tests, design);
+      say(`${claim.id}: seed plan ${plan.looks.join(' then ')} verdict seeds (α ${plan.alpha} per look)`);
+      seeds = [];
+      result = { tests: [], tables: [], figures: [], notes: [] };
+      for (const count of plan.looks) {
+        seeds = range(options.firstSeed ?? 0, count);
+        if (!(await runOn(claim, seeds))) return outcomes;
+        result = analyzeOn(claim, seeds, plan.alpha);
+        if (!result.tests.some((t) => t.outcome === 'undecided')) break;
+      }
+    }
+    const wallSeconds = (Date.now() - started) / 1000;
     const verdict = claimVerdict(result.tests);
-    const page = writeClaimPage(options.out, claim, result, verdict, { seeds: options.seeds, quick: options.quick });
+    const page = writeClaimPage(options.out, claim, result, verdict, { seeds, quick: options.quick, plan });
     outcomes.push({
       claim,
       result,
       verdict,
       page,
+      seeds,
+      plan,
       wallSeconds,
       failedRuns: claim.sweeps.flatMap((n) => failed.get(n) ?? []),
     });

@@ -8,6 +8,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../run/atomic-write.ts';
 import { renderIndex, type VerdictRow } from './page.ts';
 import { CLAIMS } from './registry.ts';
 import type { ClaimOutcome } from './run-claims.ts';
+import type { SeedPlan } from './seed-plan.ts';
 import { describeTest, type Verdict } from './verdict.ts';
 
 export const VERDICTS_FILE = 'verdicts.json';
@@ -17,6 +18,9 @@ export interface SavedClaim {
   title: string;
   verdict: Verdict;
   statistics: string[];
+  /** The verdict seeds and how their number was chosen. */
+  seeds: number[];
+  plan: SeedPlan;
   wall_s: number;
   page: string;
   failed_runs: string[];
@@ -24,6 +28,7 @@ export interface SavedClaim {
 }
 
 export interface VerdictsMeta {
+  /** The invocation's fixed seeds; [] when each claim planned its own. */
   seeds: number[];
   quick: boolean;
 }
@@ -54,6 +59,8 @@ export function savedClaim(o: ClaimOutcome, out: string): SavedClaim {
     title: o.claim.title,
     verdict: o.verdict,
     statistics: o.result.tests.map(describeTest),
+    seeds: o.seeds,
+    plan: o.plan,
     wall_s: Math.round(o.wallSeconds * 10) / 10,
     page: path.relative(out, o.page),
     failed_runs: o.failedRuns,
@@ -63,8 +70,11 @@ export function savedClaim(o: ClaimOutcome, out: string): SavedClaim {
       values: t.values,
       mean: t.ci.mean,
       half_width: t.ci.halfWidth,
+      alpha: t.alpha,
+      tost_ci: t.tostCi,
       rule: t.rule,
       outcome: t.outcome,
+      seeds_needed: t.seedsNeeded,
     })),
   };
 }

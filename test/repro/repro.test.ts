@@ -11,9 +11,11 @@ import { banditStep, entropy } from '../../src/repro/bandit.ts';
 import { collapseStats } from '../../src/repro/claims/collapse.ts';
 import { stepVariance } from '../../src/repro/claims/epo.ts';
 import { fitLine, pearson, percentile, spearman, tailMean } from '../../src/repro/fit.ts';
+import { seedsForEquivalence, seedsToDecide } from '../../src/repro/power.ts';
 import { CLAIMS } from '../../src/repro/registry.ts';
 import { reproSweep } from '../../src/repro/run-claims.ts';
-import { claimVerdict, decide, runTest } from '../../src/repro/verdict.ts';
+import { DEFAULT_DESIGN, planSeeds } from '../../src/repro/seed-plan.ts';
+import { claimVerdict, decide, describeTest, meanCiAt, runTest } from '../../src/repro/verdict.ts';
 import { readJsonl, tempDir } from '../helpers.ts';
 
 interface QuickClaim {
@@ -25,29 +27,79 @@ interface QuickClaim {
 const CLI = path.resolve('bin/entrolab.js');
 const run = promisify(execFile);
 
-describe('verdicts from 95% CIs', () => {
+describe('verdicts from CIs and equivalence tests', () => {
   // [1, 2, 3]: mean 2, s = 1, t(0.975, 2) = 4.3027 → half-width 4.3027/√3 = 2.4841, CI [−0.484, 4.484]
   const ci = meanCi95([1, 2, 3]);
+  const above = (value: number) => ({ kind: 'above' as const, value, delta: 0.1 });
+  const below = (value: number) => ({ kind: 'below' as const, value, delta: 0.1 });
+  const within = (low: number, high: number) => ({ kind: 'within' as const, low, high, delta: 0.1 });
   it('pass when the CI is wholly on the claimed side, fail when wholly on the other, else undecided', () => {
     expect(ci.halfWidth).toBeCloseTo(2.4841, 3);
-    expect(decide(ci, { kind: 'above', value: -0.5 })).toBe('pass');
-    expect(decide(ci, { kind: 'above', value: -0.48 })).toBe('undecided');
-    expect(decide(ci, { kind: 'above', value: 4.5 })).toBe('fail');
-    expect(decide(ci, { kind: 'below', value: 4.5 })).toBe('pass');
-    expect(decide(ci, { kind: 'below', value: -0.5 })).toBe('fail');
-    expect(decide(ci, { kind: 'within', low: -1, high: 5 })).toBe('pass');
-    expect(decide(ci, { kind: 'within', low: 0, high: 5 })).toBe('undecided');
-    expect(decide(ci, { kind: 'within', low: 5, high: 6 })).toBe('fail');
-    expect(decide(meanCi95([1]), { kind: 'above', value: 0 })).toBe('undecided');
+    expect(meanCiAt([1, 2, 3], 0.05).halfWidth).toBeCloseTo(ci.halfWidth, 12);
+    expect(decide(ci, above(-0.5))).toBe('pass');
+    expect(decide(ci, above(-0.48))).toBe('undecided');
+    expect(decide(ci, above(4.5))).toBe('fail');
+    expect(decide(ci, below(4.5))).toBe('pass');
+    expect(decide(ci, below(-0.5))).toBe('fail');
+    expect(decide(ci, within(-1, 5))).toBe('pass');
+    expect(decide(ci, within(0, 5))).toBe('undecided');
+    expect(decide(ci, within(5, 6))).toBe('fail');
+    expect(decide(meanCi95([1]), above(0))).toBe('undecided');
+  });
+
+  it('a narrow CI straddling the line is equivalent within ±δ, a wide one undecided with the seeds it needs', () => {
+    // [0.02, −0.01, 0.03, 0, 0.01]: mean 0.01, se 0.0070711; 95% CI ±0.019632 straddles 0;
+    // TOST at 0.05: 90% CI ±0.015074 = [−0.0051, 0.0251]
+    const values = [0.02, -0.01, 0.03, 0, 0.01];
+    const seeds = [0, 1, 2, 3, 4];
+    const eq = runTest('e', seeds, values, { kind: 'above', value: 0, delta: 0.05 });
+    expect(eq.outcome).toBe('equivalent');
+    expect(eq.tostCi[1]).toBeCloseTo(0.025074, 5);
+    expect(claimVerdict([eq])).toBe('not reproduced: equivalent within ±0.05');
+    const open = runTest('u', seeds, values, { kind: 'above', value: 0, delta: 0.02 });
+    expect(open.outcome).toBe('undecided');
+    // s = 0.015811, δ = 0.02, (s/δ)² = 0.625: detecting needs n = 8 ((t(0.975, 7) + t(0.8, 7))² · 0.625 = 6.64 ≤ 8;
+    // n = 7 gives 7.03 > 7), TOST too ((t(0.95, 7) + t(0.9, 7))² · 0.625 = 6.85 ≤ 8; n = 7 gives 7.15 > 7)
+    expect(open.seedsNeeded).toBe(8);
+    expect(describeTest(open)).toContain(`about ${open.seedsNeeded} seeds would decide it`);
+    // significance comes first: a CI wholly above the line passes even inside ±δ
+    expect(runTest('p', seeds, values, { kind: 'above', value: -0.02, delta: 0.05 }).outcome).toBe('pass');
+    // a within rule passes by TOST: the 90% CI [−0.0051, 0.0251] lies inside [−0.006, 0.03], the 95% one does not
+    expect(runTest('w', seeds, values, { kind: 'within', low: -0.006, high: 0.03, delta: 0.01 }).outcome).toBe('pass');
+    expect(runTest('w', seeds, values, { kind: 'within', low: 0.04, high: 1, delta: 0.01 }).outcome).toBe('fail');
   });
 
   it('a claim is reproduced only when every test passes, not reproduced when any fails', () => {
-    const pass = runTest('p', [0, 1, 2], [1, 1.1, 0.9], { kind: 'above', value: 0 });
-    const fail = runTest('f', [0, 1, 2], [1, 1.1, 0.9], { kind: 'below', value: 0 });
-    const open = runTest('u', [0, 1, 2], [-1, 1, 3], { kind: 'above', value: 0 });
+    const pass = runTest('p', [0, 1, 2], [1, 1.1, 0.9], above(0));
+    const fail = runTest('f', [0, 1, 2], [1, 1.1, 0.9], below(0));
+    const open = runTest('u', [0, 1, 2], [-1, 1, 3], above(0));
+    const equivalent = runTest('e', [0, 1, 2], [-0.01, 0, 0.01], above(0));
+    expect(equivalent.outcome).toBe('equivalent');
     expect(claimVerdict([pass, pass])).toBe('reproduced');
     expect(claimVerdict([pass, open])).toBe('inconclusive (CI overlaps)');
-    expect(claimVerdict([pass, open, fail])).toBe('not reproduced');
+    expect(claimVerdict([pass, open, equivalent])).toBe('not reproduced: equivalent within ±0.1');
+    expect(claimVerdict([pass, open, fail, equivalent])).toBe('not reproduced');
+  });
+
+  it('the seed plan runs the largest need (two looks at α/2), or the cap in one look at α', () => {
+    // spreads s = 1 and 0.5 with δ = 1: at α 0.025 the first needs 13 seeds to detect and 13 for TOST
+    // ((t(0.975, 12) + t(0.9, 12))² = 12.50 ≤ 13; n = 12 gives 12.71 > 12)
+    const t1 = runTest('a', [100, 101, 102], [0, 1, 2], { kind: 'above', value: -5, delta: 1 });
+    const t2 = runTest('b', [100, 101, 102], [0, 0.5, 1], { kind: 'above', value: -5, delta: 1 });
+    const need = seedsToDecide(1, 1, { alpha: 0.025, power: 0.8 });
+    expect(need).toBe(13);
+    expect(seedsForEquivalence(1, 1, { alpha: 0.025, power: 0.8 })).toBe(13);
+    const plan = planSeeds([t1, t2], { ...DEFAULT_DESIGN, maxSeeds: 20 });
+    expect(plan.looks).toEqual([need, 20]);
+    expect(plan.alpha).toBe(0.025);
+    const capped = planSeeds([t1, t2], { ...DEFAULT_DESIGN, maxSeeds: 10 });
+    expect(capped.looks).toEqual([10]);
+    expect(capped.alpha).toBe(0.05);
+    // tiny spreads still run the minimum; an unknown spread needs the cap
+    const tight = runTest('c', [100, 101, 102], [1, 1, 1], { kind: 'above', value: 0, delta: 1 });
+    expect(planSeeds([tight]).looks).toEqual([DEFAULT_DESIGN.minSeeds, DEFAULT_DESIGN.maxSeeds]);
+    const one = runTest('d', [100], [1], { kind: 'above', value: 0, delta: 1 });
+    expect(planSeeds([one]).looks).toEqual([DEFAULT_DESIGN.maxSeeds]);
   });
 });
 

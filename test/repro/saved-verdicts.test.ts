@@ -3,27 +3,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { meanCi95 } from '../../src/report/stats.ts';
 import { CLAIMS } from '../../src/repro/registry.ts';
 import type { ClaimOutcome } from '../../src/repro/run-claims.ts';
 import { readVerdicts, saveVerdicts, VERDICTS_FILE } from '../../src/repro/saved-verdicts.ts';
+import { fixedPlan } from '../../src/repro/seed-plan.ts';
+import { runTest } from '../../src/repro/verdict.ts';
 import { tempDir } from '../helpers.ts';
 
 function outcome(out: string, index: number, values: number[]): ClaimOutcome {
   const claim = CLAIMS[index];
-  const test = {
-    statistic: 'a statistic',
-    values,
-    seeds: values.map((_, i) => i),
-    ci: meanCi95(values),
-    rule: { kind: 'above' as const, value: 0 },
-    outcome: 'pass' as const,
-  };
+  const seeds = values.map((_, i) => i);
+  const test = runTest('a statistic', seeds, values, { kind: 'above', value: 0, delta: 0.5 });
   return {
     claim,
     result: { tests: [test], tables: [], figures: [{ name: 'f', svg: `<svg>${claim.id}</svg>` }] as never, notes: [] },
     verdict: 'reproduced',
     page: path.join(out, claim.id, 'index.html'),
+    seeds,
+    plan: fixedPlan([test], seeds.length),
     wallSeconds: 12.34,
     failedRuns: [],
   };

@@ -10,6 +10,7 @@ import { verdictTable } from '../../repro/page.ts';
 import { CLAIMS, DEFAULT_SEEDS } from '../../repro/registry.ts';
 import { runClaims } from '../../repro/run-claims.ts';
 import { saveVerdicts } from '../../repro/saved-verdicts.ts';
+import { DEFAULT_DESIGN } from '../../repro/seed-plan.ts';
 import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
 import { numberOption, SEED_RANGE, WORKERS_RANGE } from '../number-flag.ts';
 
@@ -17,6 +18,7 @@ interface ReproArgs {
   claims: string[];
   list: boolean;
   seeds?: number;
+  'max-seeds': number;
   'first-seed': number;
   quick: boolean;
   out?: string;
@@ -50,16 +52,27 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
       })
       .option(
         'seeds',
-        numberOption('seeds', `seeds per cell (default ${DEFAULT_SEEDS.full}; ${DEFAULT_SEEDS.quick} with --quick)`, {
-          min: 1,
-          max: 1000,
-        }),
+        numberOption(
+          'seeds',
+          `a fixed number of verdict seeds per cell (default: planned per claim from its tuning seeds' spread; ` +
+            `${DEFAULT_SEEDS.quick} with --quick)`,
+          { min: 1, max: 1000 },
+        ),
+      )
+      .option(
+        'max-seeds',
+        numberOption(
+          'max-seeds',
+          'the cap of a planned claim: at most this many verdict seeds',
+          { min: 2, max: 1000 },
+          DEFAULT_DESIGN.maxSeeds,
+        ),
       )
       .option(
         'first-seed',
         numberOption(
           'first-seed',
-          'first seed (verdicts use 0..N−1; settings were picked on 100 and above)',
+          'first verdict seed (verdicts use 0..N−1; settings were picked on 100 and above)',
           SEED_RANGE,
           0,
         ),
@@ -97,10 +110,11 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
         'repro',
       );
     const claims = args.claims.length === 0 ? CLAIMS : CLAIMS.filter((c) => args.claims.includes(c.id));
-    const count = args.seeds ?? (args.quick ? DEFAULT_SEEDS.quick : DEFAULT_SEEDS.full);
+    const count = args.seeds ?? (args.quick ? DEFAULT_SEEDS.quick : undefined);
     const first = args['first-seed'];
     const workers = args.workers;
-    const seeds = Array.from({ length: count }, (_, i) => first + i);
+    const seeds = count === undefined ? undefined : Array.from({ length: count }, (_, i) => first + i);
+    const design = { ...DEFAULT_DESIGN, maxSeeds: args['max-seeds'] };
     const out = args.out ?? (args.quick ? 'runs/repro-quick' : 'runs/repro');
 
     const controller = new AbortController();
@@ -112,6 +126,8 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
     const started = Date.now();
     const outcomes = await runClaims(claims, {
       seeds,
+      firstSeed: first,
+      design,
       quick: args.quick,
       out,
       workers,
@@ -123,7 +139,7 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
     }).finally(removeHandlers);
     if (controller.signal.aborted) return exitInterrupted();
 
-    const rows = saveVerdicts(out, outcomes, { seeds, quick: args.quick }, args.figures);
+    const rows = saveVerdicts(out, outcomes, { seeds: seeds ?? [], quick: args.quick }, args.figures);
     process.stdout.write(
       tableToMarkdown(verdictTable(rows.filter((r) => outcomes.some((o) => o.claim.id === r.claim)))),
     );

@@ -35,6 +35,7 @@ function analyze(data: ClaimData): ClaimResult {
         kind: 'within',
         low: -TOLERANCE,
         high: TOLERANCE,
+        delta: TOLERANCE / 2,
       }),
     );
     const success = seeds.map((s) => tailMean(values(runs.get(s)!, 'success_rate'), TAIL));

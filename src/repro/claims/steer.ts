@@ -34,19 +34,19 @@ function analyze(data: ClaimData): ClaimResult {
       'largest per-step |ΔH|, STEER / GRPO (same seed)',
       seeds,
       seeds.map((_, i) => st[i].max / g[i].max),
-      { kind: 'below', value: 1 },
+      { kind: 'below', value: 1, delta: 0.1 },
     ),
     runTest(
       '95th percentile of per-step |ΔH|, STEER / GRPO (same seed)',
       seeds,
       seeds.map((_, i) => st[i].p95 / g[i].p95),
-      { kind: 'below', value: 1 },
+      { kind: 'below', value: 1, delta: 0.1 },
     ),
     runTest(
       `final training success, STEER − GRPO (non-inferiority margin ${SUCCESS_MARGIN})`,
       seeds,
       seeds.map((_, i) => st[i].success - g[i].success),
-      { kind: 'above', value: -SUCCESS_MARGIN },
+      { kind: 'above', value: -SUCCESS_MARGIN, delta: SUCCESS_MARGIN / 2 },
     ),
   ];
   const row = (label: string, xs: typeof g) => [
