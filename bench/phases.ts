@@ -2,7 +2,7 @@
 // (16 prompts × 8 episodes; gridworld 8×8 with an MLP 64-64, arithmetic with a d64 L2 H4
 // transformer). Each phase is timed on its own (wall and CPU time, medians over the steps after
 // the warm-up), outside the trainer so nothing else is in the way.
-//   node --import tsx bench/phases.ts [grid|text] [steps]
+//   [P=.. G=.. SIZE=.. HORIZON=.. HIDDEN=.. D=.. L=.. DIGITS=..] node --import tsx bench/phases.ts [grid|text] [steps]
 import { broadcastToTokens, groupAdvantages } from '../algorithms/grpo.ts';
 import { selectBackend } from '../src/backend/backend.ts';
 import { tokenCount } from '../src/base/batch.ts';
@@ -13,13 +13,13 @@ import { evaluate } from '../src/core/evaluate.ts';
 import { updatePolicy } from '../src/core/update.ts';
 import { buildBatch, type GroupRequest, oldPass, runEpisodes } from '../src/rollout/rollout.ts';
 import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
-import { WORKLOADS } from './workloads.ts';
+import { shapeFrom, WORKLOADS } from './workloads.ts';
 
 const work = (process.argv[2] ?? 'grid') as keyof typeof WORKLOADS;
 const steps = Number(process.argv[3] ?? 20);
 const warmup = 3;
 await selectBackend((process.env.ENTROLAB_BACKEND as 'auto' | undefined) ?? 'auto');
-const config = parseConfig(WORKLOADS[work](steps), `workload ${work}`);
+const config = parseConfig(WORKLOADS[work](steps, shapeFrom(process.env)), `workload ${work}`);
 const envFactory = makeEnvFactory(config);
 const env = envFactory();
 const streams = makeStreams(config.seed);
@@ -39,7 +39,12 @@ function timed<R>(phase: string, f: () => R): R {
 }
 const tokens: number[] = [];
 for (let step = 0; step < steps; step++) {
-  const info = { step, totalSteps: steps, promptsPerStep: 16, groupSize: 8 };
+  const info = {
+    step,
+    totalSteps: steps,
+    promptsPerStep: config.rollout.prompts_per_step,
+    groupSize: config.rollout.group_size,
+  };
   const t0 = performance.now();
   const groups: GroupRequest[] = Array.from({ length: config.rollout.prompts_per_step }, (_, i) => ({
     prompt: env.samplePrompt(streams.prompts, 'train'),

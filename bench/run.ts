@@ -2,8 +2,11 @@
 // 1. start-up: `entrolab --help`, `list`, `loss` on a small batch, and a one-step `train` (a
 //    sweep pays that per run); 2. entrolab's side of the two PyTorch-comparison workloads
 //    (bench/workloads.ts): ms/step, tokens/s, peak RSS, each in its own process; 3. memory over a
-//    long gridworld run (live tensors and RSS must stay flat); 4. the other bench scripts.
-//   npm run bench [-- --quick]   (--quick: 20-step workloads, 200-step memory run, no extras)
+//    long gridworld run (live tensors and RSS must stay flat); 4. the scaling table (bench/scaling.ts:
+//    ms/step over a grid of shapes); 5. the other bench scripts.
+//   npm run bench [-- --quick]   (--quick: 20-step workloads, 200-step memory run, the table's
+//                                 subset, no extras)
+//   npm run bench -- --scaling [--quick]   (the scaling table only)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +15,9 @@ import { WORKLOADS } from './workloads.ts';
 
 const quick = process.argv.includes('--quick');
 const node = process.execPath;
+const scaling = () =>
+  spawnSync(node, ['--import', 'tsx', 'bench/scaling.ts', ...(quick ? ['--quick'] : [])], { stdio: 'inherit' }).status;
+if (process.argv.includes('--scaling')) process.exit(scaling() ?? 1);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrolab-bench-'));
 
 function seconds(args: string[], reps: number): number {
@@ -60,6 +66,8 @@ console.log(`\nmemory over a ${long}-step gridworld run (live tensors / RSS MiB 
 console.log(`  ${mem.map((m) => `${m.step}: ${m.tensors} / ${m.rssMiB}`).join('   ')}`);
 fs.rmSync(tmp, { recursive: true, force: true });
 
+console.log('');
+if (scaling() !== 0) process.exitCode = 1;
 if (!quick) {
   for (const file of ['transformer-sampling.ts']) {
     console.log(`\n== bench/${file}`);

@@ -1,7 +1,7 @@
 // One workload of the PyTorch comparison trained by the real trainer in this process; prints one
 // JSON line: median step time (steps after the third), tokens/s, peak RSS, live tensors and RSS at
 // the first and last step (memory must stay flat).
-//   node --import tsx bench/workload.ts grid|text [steps]
+//   [P=.. G=.. SIZE=.. HORIZON=.. HIDDEN=.. D=.. L=.. DIGITS=..] node --import tsx bench/workload.ts grid|text [steps]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { selectBackend } from '../src/backend/backend.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { readMetrics } from '../src/run/metrics-log.ts';
 import { train } from '../src/train/trainer.ts';
-import { WORKLOADS } from './workloads.ts';
+import { shapeFrom, WORKLOADS } from './workloads.ts';
 
 const work = (process.argv[2] ?? 'grid') as keyof typeof WORKLOADS;
 const steps = Number(process.argv[3] ?? 20);
@@ -25,7 +25,7 @@ const sink = {
   },
   close() {},
 };
-const config = parseConfig(WORKLOADS[work](steps), `bench workload ${work}`);
+const config = parseConfig(WORKLOADS[work](steps, shapeFrom(process.env)), `bench workload ${work}`);
 await train(config, { runDir, backend: backend.name as 'wasm', sinks: [sink], log: () => {} });
 const rows = readMetrics(runDir).slice(3);
 const sorted = (k: string) => rows.map((r) => r[k]).sort((a, b) => a - b);
