@@ -85,5 +85,6 @@ describe('a packed install, following the README', () => {
       /^ {2}forking_tokens .*\n +keys: top_fraction\n +from plugin: .*forking-tokens\.ts$/m,
     );
     expect(listed.stdout).toMatch(/^ {2}corridor .*\n +keys: length, max_steps\n +from plugin: .*corridor\.ts$/m);
-  });
+    // a TypeScript build, an npm install and a 2-worker sweep: ~1 min idle, several on a loaded machine
+  }, 600_000);
 });
