@@ -35,6 +35,8 @@ export interface Claim {
   environment: string;
   /** Sweep files (names under configs/repro/, without .yaml) whose runs the analysis reads. */
   sweeps: string[];
+  /** Environments the analysis simulates itself, without a sweep (e.g. a tabular bandit). */
+  inProcess?: string[];
   /** How the settings were chosen (which seeds), printed on the page. */
   tuning: string;
   analyze(data: ClaimData): ClaimResult;

@@ -161,10 +161,11 @@ describe('repro sweeps', () => {
 });
 
 describe('entrolab repro (real runs)', () => {
-  it('--list names every claim and its paper', async () => {
+  it('--list names every claim, its paper and its environments', async () => {
     const { stdout } = await run(process.execPath, [CLI, 'repro', '--list']);
     for (const claim of CLAIMS) expect(stdout).toContain(claim.id);
     expect(stdout).toContain('arXiv 2505.22617');
+    expect(stdout).toContain('environments: gridworld (four_rooms)');
   });
 
   it('an unknown claim is one line of error', async () => {

@@ -6,6 +6,7 @@ import type { CommandModule } from 'yargs';
 import { UserError } from '../../base/errors.ts';
 import { loadedPlugins } from '../../plugins/load-plugins.ts';
 import { tableToMarkdown } from '../../report/report.ts';
+import { claimEnvironments } from '../../repro/claim-envs.ts';
 import { verdictTable } from '../../repro/page.ts';
 import { CLAIMS, DEFAULT_SEEDS } from '../../repro/registry.ts';
 import { runClaims } from '../../repro/run-claims.ts';
@@ -28,8 +29,11 @@ interface ReproArgs {
 }
 
 function listClaims(): string {
+  const indent = ''.padEnd(13);
   return `${CLAIMS.map(
-    (c) => `${c.id.padEnd(12)} ${c.title}\n${''.padEnd(13)}${c.paper}\n${''.padEnd(13)}sweeps: ${c.sweeps.join(', ')}`,
+    (c) =>
+      `${c.id.padEnd(12)} ${c.title}\n${indent}${c.paper}\n${indent}sweeps: ${c.sweeps.join(', ')}\n` +
+      `${indent}environments: ${claimEnvironments(c).join(', ')}`,
   ).join('\n')}\n`;
 }
 

@@ -189,6 +189,7 @@ export const covarianceClaim: Claim = {
     'with large and small ΔH are both present), ' +
     'and a tabular softmax bandit computed exactly in double precision, where the identity must hold to first order.',
   sweeps: [GRPO_SWEEP],
+  inProcess: ['tabular softmax bandit (6 actions, exact policy-gradient steps)'],
   tuning:
     'Nothing tuned: the bandit sizes and learning rates were fixed before running any seed; the training runs are ' +
     'the collapse claim’s.',

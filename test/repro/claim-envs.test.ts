@@ -1,0 +1,16 @@
+// The environments `repro --list` prints come from the claims' sweep configs.
+import { describe, expect, it } from 'vitest';
+import { claimEnvironments } from '../../src/repro/claim-envs.ts';
+import { CLAIMS } from '../../src/repro/registry.ts';
+
+describe('claimEnvironments', () => {
+  it("reads each sweep's resolved env and adds the claim's in-process ones", () => {
+    const byId = (id: string) => CLAIMS.find((c) => c.id === id)!;
+    expect(claimEnvironments(byId('collapse'))).toEqual(['gridworld (four_rooms)']);
+    expect(claimEnvironments(byId('covariance'))).toEqual([
+      'gridworld (four_rooms)',
+      'tabular softmax bandit (6 actions, exact policy-gradient steps)',
+    ]);
+    for (const claim of CLAIMS) expect(claimEnvironments(claim).length).toBeGreaterThan(0);
+  });
+});
