@@ -46,6 +46,16 @@ export {
 } from '../algorithms/grpo.ts';
 export type { KlCovSelection } from '../algorithms/kl-cov.ts';
 export { klCovTokenLoss, selectKlCov } from '../algorithms/kl-cov.ts';
+// policy losses (grpo.policy_loss, docs/policy-losses.md)
+export type { PolicyLoss, PolicyLossInputs, PolicyLossOutput } from '../algorithms/policy-losses/policy-loss.ts';
+export {
+  aggregatePolicyLoss,
+  computePolicyLoss,
+  POLICY_LOSS_LIST,
+  POLICY_LOSS_NAMES,
+  POLICY_LOSSES,
+  type PolicyLossName,
+} from '../algorithms/policy-losses/registry.ts';
 export { defineRegularizer, REGULARIZERS, registerRegularizer } from '../algorithms/registry.ts';
 export type {
   Brancher,

@@ -66,7 +66,7 @@ export const COMMANDS: CommandEntry[] = [
     name: 'list',
     usage: 'list',
     describe:
-      'list the environments, gridworld presets, policies, regularizers and advantage estimators a config can name',
+      'list the envs, gridworld presets, policies, regularizers, advantage estimators and policy losses a config names',
     load: async () => (await import('./commands/list.ts')).listCommand,
   },
 ];

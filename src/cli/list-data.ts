@@ -1,6 +1,8 @@
-// The data behind `entrolab list`, read from the environment, policy and regularizer registries.
+// The data behind `entrolab list`, read from the environment, policy, regularizer, advantage-estimator
+// and policy-loss registries.
 import type { z } from 'zod';
 import { ADV_ESTIMATORS } from '../../algorithms/advantages/registry.ts';
+import { POLICY_LOSSES } from '../../algorithms/policy-losses/registry.ts';
 import { REGULARIZERS } from '../../algorithms/registry.ts';
 import { GRIDWORLD_PRESETS } from '../../envs/gridworld-maps.ts';
 import { ENVS } from '../../envs/registry.ts';
@@ -30,6 +32,11 @@ export function listData(origin: (kind: string, name: string) => string | undefi
       name: e.name,
       summary: e.summary,
       ...(e.keys.length ? { keys: e.keys.map((k) => `grpo.${k}`) } : {}),
+    })),
+    losses: Object.values(POLICY_LOSSES).map((l) => ({
+      name: l.name,
+      summary: l.summary,
+      ...(l.keys.length ? { keys: l.keys.map((k) => `grpo.${k}`) } : {}),
     })),
   };
 }

@@ -16,6 +16,8 @@ export interface ListData {
   regularizers: ListEntry[];
   /** grpo.adv_estimator values, keys as `grpo.<key>` (absent from a list-data.json built before them). */
   estimators?: ListEntry[];
+  /** grpo.policy_loss values, keys as `grpo.<key>` (absent from a list-data.json built before them). */
+  losses?: ListEntry[];
 }
 
 // the file beside dist/src that scripts/build.js writes and the compiled `list` reads
@@ -42,6 +44,8 @@ export function formatList(data: ListData): string {
     ...section('regularizers (regularizers: [{name: ...}]):', data.regularizers),
     '',
     ...section('advantage estimators (grpo.adv_estimator):', data.estimators ?? []),
+    '',
+    ...section('policy losses (grpo.policy_loss):', data.losses ?? []),
   ];
   return `${out.join('\n')}\n`;
 }

@@ -13,6 +13,7 @@ import { UserError } from '../base/errors.ts';
 import { loadedPlugins, loadPlugins, type PluginSource } from '../plugins/load-plugins.ts';
 import { POLICIES } from '../policies/registry.ts';
 import { assertNoForbiddenKeys, parseKeyPath } from './key-path.ts';
+import { checkPolicyLossComposition, fillFixedAggregation } from './policy-loss-config.ts';
 import { extremeSteps } from './schedule.ts';
 import { schedulesInPlace, splitSchedules, valuesAt } from './scheduled-settings.ts';
 import { type Config, pluginEntrySchema, topSchema } from './schema.ts';
@@ -269,7 +270,7 @@ export function parseConfig(raw: unknown, file = '<config>'): Config {
 function parseUnscheduled(raw: Raw, file: string): Config {
   const { env, policy, regularizers, ...top } = raw;
   const blocks = raw;
-  const topParsed = validate(topSchema, top, '', file, ['env', 'policy', 'regularizers']);
+  const topParsed = validate(topSchema, fillFixedAggregation(top, file), '', file, ['env', 'policy', 'regularizers']);
 
   const envBlock = requireBlock(blocks, 'env', file);
   const [envName, envDef] = pickNamed(ENVS, envBlock, 'name', 'env', 'env', file);
@@ -281,7 +282,9 @@ function parseUnscheduled(raw: Raw, file: string): Config {
   const { kind: _k, ...policyRest } = policyBlock;
   const policyParsed = validate(policyDef.schema, policyRest, 'policy', file, ['kind']);
 
-  const regs = validateRegularizers(regularizers, file);
+  const checked = checkRegularizers(regularizers, file);
+  checkPolicyLossComposition(topParsed.grpo.policy_loss, checked, file);
+  const regs = checked.map((c) => c.entry);
 
   return {
     ...topParsed,

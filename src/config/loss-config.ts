@@ -2,7 +2,8 @@
 // policy may be absent and are ignored. Regularizers go through the same validator as a run's config.
 
 import { UserError } from '../base/errors.ts';
-import { applyOverrides, readYamlFile, validate, validateRegularizers } from './load.ts';
+import { applyOverrides, checkRegularizers, readYamlFile, validate } from './load.ts';
+import { checkPolicyLossComposition, fillFixedAggregation } from './policy-loss-config.ts';
 import { type GrpoConfig, topSchema } from './schema.ts';
 
 type Raw = Record<string, unknown>;
@@ -22,11 +23,13 @@ export function parseLossConfig(raw: unknown, file: string): LossConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new UserError('config must be a YAML mapping', file);
   const { env: _env, policy: _policy, regularizers, ...top } = raw as Raw;
-  const parsed = validate(topSchema, top, '', file, ['env', 'policy', 'regularizers']);
+  const parsed = validate(topSchema, fillFixedAggregation(top, file), '', file, ['env', 'policy', 'regularizers']);
+  const checked = checkRegularizers(regularizers, file);
+  checkPolicyLossComposition(parsed.grpo.policy_loss, checked, file);
   return {
     grpo: parsed.grpo,
     seed: parsed.seed,
-    regularizers: validateRegularizers(regularizers, file),
+    regularizers: checked.map((c) => c.entry),
     highEntropyNats: parsed.diagnostics.high_entropy_nats,
   };
 }

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ADV_ESTIMATOR_NAMES } from '../../algorithms/advantages/registry.ts';
 import { AGG_MODES } from '../../algorithms/aggregate.ts';
 import { KL_TYPES } from '../../algorithms/grpo.ts';
+import { POLICY_LOSS_NAMES } from '../../algorithms/policy-losses/registry.ts';
+import { sapoSchema } from '../../algorithms/policy-losses/sapo.ts';
 import type { Schedules } from './schedule.ts';
 
 export { AGG_MODES, KL_TYPES };
@@ -53,6 +55,10 @@ export const grpoSchema = z
      * (README's start: 0.4); any other value is plain GRPO. Only with adv_estimator: grpo. */
     quantile_k: z.number().default(-1),
     otb: otbSchema.default(otbSchema.parse({})),
+    /** The per-token PG loss (docs/policy-losses.md): vanilla PPO-clip, gspo, sapo, cispo, geo_mean, gpg, … */
+    policy_loss: z.enum(POLICY_LOSS_NAMES).default('vanilla'),
+    /** SAPO's gate temperatures (policy_loss: sapo). */
+    sapo: sapoSchema.default(sapoSchema.parse({})),
     /** Divide by the group's (unbiased) std; false = Dr.GRPO mean-only (docs/grpo.md "Group advantages"). */
     norm_adv_by_std: z.boolean().default(true),
     /** ε added to the group std. */

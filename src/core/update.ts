@@ -3,7 +3,8 @@
 // dp_actor.update_policy).
 import * as tf from '@tensorflow/tfjs';
 import { aggregateLoss, aggregateValues, maskedMean } from '../../algorithms/aggregate.ts';
-import { klPenalty, ppoClipStats, ppoClipTokenLoss, tokenStats } from '../../algorithms/grpo.ts';
+import { klPenalty, ppoClipStats, tokenStats } from '../../algorithms/grpo.ts';
+import { aggregatePolicyLoss, computePolicyLoss } from '../../algorithms/policy-losses/registry.ts';
 import type {
   LossHookResult,
   PolicyLossStats,
@@ -22,6 +23,7 @@ import type { Policy } from '../policies/policy.ts';
 import type { Adam } from './adam.ts';
 import { clipFractionsByEntropy } from './clip-by-entropy.ts';
 import { optimizerStep } from './optimizer-step.ts';
+import { policyLossInputs, policyLossSettings } from './policy-loss.ts';
 import { type ActiveRegularizer, prefixMetrics, prefixReductions } from './regularizer-set.ts';
 
 export interface UpdateSettings {
@@ -84,9 +86,10 @@ export interface ComposedLoss extends MiniBatchReport {
 }
 
 /**
- * The full per-mini-batch loss: PG token loss (vanilla PPO-clip, or the one regularizer that
- * replaces it) × regularizer token weights → aggregate, − entropy_coeff·H, + KL to reference, +
- * regularizer terms. Shared by the trainer and the `loss` command.
+ * The full per-mini-batch loss: PG token loss (grpo.policy_loss, or the one regularizer that
+ * replaces it) × regularizer token weights → aggregate (the loss's own, or the run's mode), + the
+ * loss's extra term (GPPO's positive NLL), − entropy_coeff·H, + KL to reference, + regularizer terms.
+ * Shared by the trainer and the `loss` command.
  */
 export function composeLoss(x: LossInputs): ComposedLoss {
   const { logProbs, entropy, batch: mb, grpo } = x;
@@ -136,21 +139,27 @@ export function composeLoss(x: LossInputs): ComposedLoss {
   // the config validator lets at most one regularizer have the hook
   const owner = x.regularizers.find((r) => r.hooks.policyLoss);
   let tokenLoss: tf.Tensor1D;
-  let actor: PolicyLossStats = clipStats;
+  let actor: PolicyLossStats;
+  let extraLoss: tf.Scalar | undefined;
   if (owner) {
     const result = owner.hooks.policyLoss!(ctxOf(owner), taped);
     actor = result.actor;
     tokenLoss = report<tf.Tensor1D>(owner, result);
   } else {
-    tokenLoss = ppoClipTokenLoss(logProbs, tf.tensor1d(mb.oldLogProbs), tf.tensor1d(mb.advantages), clip);
+    const inputs = policyLossInputs(mb, logProbs, lpValues, grpo);
+    const out = computePolicyLoss(grpo.policy_loss, inputs, policyLossSettings(grpo));
+    ({ tokenLoss, actor, extraLoss } = out);
+    Object.assign(metrics, out.metrics);
   }
   for (const reg of x.regularizers) {
     if (reg.hooks.tokenWeights)
       tokenLoss = tf.mul(tokenLoss, tf.tensor1d(report(reg, reg.hooks.tokenWeights(ctxOf(reg)))));
   }
   x.inspect?.(tokenLoss);
-  const pgLoss = aggregate(tokenLoss);
-  let loss: tf.Scalar = pgLoss;
+  const pgLoss = owner
+    ? aggregate(tokenLoss)
+    : aggregatePolicyLoss(grpo.policy_loss, tokenLoss, mb.mask, mb.rows, mb.width, grpo.loss_agg_mode);
+  let loss: tf.Scalar = extraLoss ? tf.add(pgLoss, extraLoss) : pgLoss;
   if (grpo.entropy_coeff > 0) loss = tf.sub(loss, tf.mul(aggregate(entropy), grpo.entropy_coeff));
   if (grpo.use_kl_loss && mb.refLogProbs) {
     const klLoss = aggregate(klPenalty(logProbs, tf.tensor1d(mb.refLogProbs), grpo.kl_loss_type));

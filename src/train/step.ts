@@ -12,6 +12,7 @@ import { Adam } from '../core/adam.ts';
 import { estimateAdvantages, estimatorMetrics } from '../core/advantages.ts';
 import { entropyChange, logProbAdvantageCovariance } from '../core/entropy-diagnostics.ts';
 import { entropyProfile } from '../core/entropy-profile.ts';
+import { policyLossWarnings } from '../core/policy-loss.ts';
 import {
   type ActiveRegularizer,
   createRegularizers,
@@ -100,7 +101,7 @@ export function createTrainingState(given: Config, { resumeFrom, resumeFile, log
     miniBatches: config.grpo.mini_batches,
     totalSteps: config.steps,
   };
-  for (const w of regularizerWarnings(regularizers, shape)) {
+  for (const w of [...policyLossWarnings(config.grpo), ...regularizerWarnings(regularizers, shape)]) {
     log(`entrolab: warning: ${w}`);
   }
   return { config, envFactory, probeEnv, streams, policy, reference, optimizer, regularizers };

@@ -154,18 +154,21 @@ describe('entrolab CLI', () => {
     expectOneLineError(entrolab(['eval', path.join(out, 'nope')]), /run directory not found/);
   });
 
-  it('lists every environment, preset, policy, regularizer and advantage estimator a config can name', async () => {
+  it('lists every environment, preset, policy, regularizer, advantage estimator and policy loss a config can name', async () => {
     const r = entrolab(['list']);
     expect(r.code).toBe(0);
     const { REGULARIZERS } = await import('../../algorithms/registry.ts');
     const { ENVS } = await import('../../envs/registry.ts');
     const { ADV_ESTIMATOR_NAMES } = await import('../../algorithms/advantages/registry.ts');
-    const names = [...Object.keys(REGULARIZERS), ...Object.keys(ENVS), ...ADV_ESTIMATOR_NAMES];
+    const { POLICY_LOSS_NAMES } = await import('../../algorithms/policy-losses/registry.ts');
+    const names = [...Object.keys(REGULARIZERS), ...Object.keys(ENVS), ...ADV_ESTIMATOR_NAMES, ...POLICY_LOSS_NAMES];
     for (const name of [...names, 'mlp', 'transformer', 'key_door']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
     }
     expect(r.stdout).toMatch(/clip_cov .*\n\s+keys: ratio, lower_bound, upper_bound/);
     expect(r.stdout).toMatch(/reinforce_plus_plus .*\n\s+keys: grpo.gamma\n/);
+    expect(r.stdout).toMatch(/policy losses \(grpo.policy_loss\):\n\s+vanilla /);
+    expect(r.stdout).toMatch(/sapo .*\n\s+keys: grpo.sapo.tau_pos, grpo.sapo.tau_neg\n/);
   });
 
   it('--help lists every command with the usage and summary its own module declares', async () => {

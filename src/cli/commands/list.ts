@@ -29,7 +29,7 @@ function pluginOf(kind: string, name: string): string | undefined {
 export const listCommand: CommandModule<object, { plugin?: string[] }> = {
   command: 'list',
   describe:
-    'list the environments, gridworld presets, policies, regularizers and advantage estimators a config can name',
+    'list the envs, gridworld presets, policies, regularizers, advantage estimators and policy losses a config names',
   handler: async (args) => {
     const fromPlugins = (args.plugin?.length ?? 0) > 0;
     const data = (!fromPlugins && builtListData()) || (await import('../list-data.ts')).listData(pluginOf);
