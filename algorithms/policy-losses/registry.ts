@@ -3,16 +3,33 @@
 // folder and one line to POLICY_LOSS_LIST; a name listed twice is refused when this module loads.
 import type * as tf from '@tensorflow/tfjs';
 import { type AggMode, aggregateLoss } from '../aggregate.ts';
+import { bapoLoss } from './bapo.ts';
 import { cispoLoss } from './cispo.ts';
+import { dppoKlLoss } from './dppo-kl.ts';
+import { dppoTvLoss } from './dppo-tv.ts';
+import { droLoss } from './dro.ts';
 import { geoMeanLoss } from './geo-mean.ts';
 import { gpgLoss } from './gpg.ts';
+import { gppoLoss } from './gppo.ts';
 import { gspoLoss } from './gspo.ts';
 import type { PolicyLoss, PolicyLossInputs, PolicyLossOutput } from './policy-loss.ts';
 import { sapoLoss } from './sapo.ts';
 import { vanillaLoss } from './vanilla.ts';
 
 /** The losses in `entrolab list` order, `vanilla` first. */
-export const POLICY_LOSS_LIST = [vanillaLoss, gspoLoss, sapoLoss, cispoLoss, geoMeanLoss, gpgLoss] as const;
+export const POLICY_LOSS_LIST = [
+  vanillaLoss,
+  gspoLoss,
+  sapoLoss,
+  cispoLoss,
+  geoMeanLoss,
+  gpgLoss,
+  dppoTvLoss,
+  dppoKlLoss,
+  droLoss,
+  gppoLoss,
+  bapoLoss,
+] as const;
 
 export type PolicyLossName = (typeof POLICY_LOSS_LIST)[number]['name'];
 

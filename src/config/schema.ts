@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { ADV_ESTIMATOR_NAMES } from '../../algorithms/advantages/registry.ts';
 import { AGG_MODES } from '../../algorithms/aggregate.ts';
 import { KL_TYPES } from '../../algorithms/grpo.ts';
+import { bapoSchema } from '../../algorithms/policy-losses/bapo.ts';
+import { droSchema } from '../../algorithms/policy-losses/dro.ts';
+import { gppoSchema } from '../../algorithms/policy-losses/gppo.ts';
 import { POLICY_LOSS_NAMES } from '../../algorithms/policy-losses/registry.ts';
 import { sapoSchema } from '../../algorithms/policy-losses/sapo.ts';
 import type { Schedules } from './schedule.ts';
@@ -59,6 +62,12 @@ export const grpoSchema = z
     policy_loss: z.enum(POLICY_LOSS_NAMES).default('vanilla'),
     /** SAPO's gate temperatures (policy_loss: sapo). */
     sapo: sapoSchema.default(sapoSchema.parse({})),
+    /** DRO's penalty β (policy_loss: dro, where it is required). */
+    dro: droSchema.default(droSchema.parse({})),
+    /** GPPO / CE-GPPO's gradient scales and positive NLL term (policy_loss: gppo). */
+    gppo: gppoSchema.default(gppoSchema.parse({})),
+    /** BAPO's bound search (policy_loss: bapo); bounds are ratios, not ε's. */
+    bapo: bapoSchema.default(bapoSchema.parse({})),
     /** Divide by the group's (unbiased) std; false = Dr.GRPO mean-only (docs/grpo.md "Group advantages"). */
     norm_adv_by_std: z.boolean().default(true),
     /** ε added to the group std. */
@@ -88,6 +97,10 @@ export const grpoSchema = z
     message:
       'QAE replaces the group mean of adv_estimator: grpo only; leave quantile_k at -1 (off) with another estimator',
     path: ['quantile_k'],
+  })
+  .refine((g) => g.policy_loss !== 'dro' || g.dro.beta !== undefined, {
+    message: "policy_loss dro needs grpo.dro.beta > 0 (verl's example: 0.05)",
+    path: ['dro', 'beta'],
   });
 
 export const optimSchema = z

@@ -107,6 +107,9 @@ function requireFields(input: LossBatch, config: LossConfig, regularizers: Activ
       : regularizers.filter((r) => r.definition.needsReference).map((r) => `regularizer '${r.name}' needs it`)[0];
     if (reason) fail(`${reason} but the batch has no 'ref_log_probs' ([B][L] log-probs under the reference policy)`);
   }
+  if (config.grpo.policy_loss === 'gppo' && config.grpo.gppo.positive_nll_coef > 0 && !input.hasSuccess) {
+    fail("field 'success' is required: grpo.gppo.positive_nll_coef adds −lp over the correct rows ([B] of 0/1)");
+  }
   // without --prepare only the loss hooks run
   const runs = (h: Regularizer) => prepare || Boolean(h.policyLoss || h.tokenWeights || h.lossTerm);
   const reader = regularizers.find((r) => r.hooks.readsActions && runs(r.hooks));
