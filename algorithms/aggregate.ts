@@ -12,6 +12,8 @@ export const AGG_MODES = [
   'seq-mean-token-sum',
   'seq-mean-token-mean',
   'seq-mean-token-sum-norm',
+  // verl's seq-mean-token-sum-norm since its PR #5417: Σ(ℓ·m) / (S·L); entrolab's name above keeps Σ/L
+  'seq-mean-token-sum-norm-rows',
 ] as const;
 export type AggMode = (typeof AGG_MODES)[number];
 
@@ -36,14 +38,19 @@ export function maskCounts(mask: ArrayLike<number>, rows: number, width: number)
 }
 
 /**
- * The outer denominator of a mode: tokens (token-mean), non-empty rows (seq-mean-*), or the width
- * (seq-mean-token-sum-norm). Two token sets aggregate to the same scale when their denominators agree.
+ * The outer denominator of a mode: tokens (token-mean), non-empty rows (seq-mean-*), the width
+ * (seq-mean-token-sum-norm) or both (seq-mean-token-sum-norm-rows). Two token sets aggregate to the
+ * same scale when their denominators agree.
  */
 export function aggDenominator(counts: MaskCounts, width: number, mode: AggMode): number {
   if (mode === 'token-mean') return counts.tokens;
   if (mode === 'seq-mean-token-sum-norm') return width;
+  if (mode === 'seq-mean-token-sum-norm-rows') return counts.nonEmptyRows * width;
   return counts.nonEmptyRows;
 }
+
+/** Modes whose value is Σ(ℓ·m) over one denominator (no per-row step). */
+const flatModes: readonly AggMode[] = ['token-mean', 'seq-mean-token-sum-norm', 'seq-mean-token-sum-norm-rows'];
 
 /** Aggregate a per-token loss [rows*width] with mask m (data) following verl's agg_loss. */
 export function aggregateLoss(
@@ -57,7 +64,7 @@ export function aggregateLoss(
     const counts = maskCounts(mask, rows, width);
     const masked = tf.mul(tokenLoss, tf.tensor1d(mask));
     const denominator = aggDenominator(counts, width, mode);
-    if (mode === 'token-mean' || mode === 'seq-mean-token-sum-norm') {
+    if (flatModes.includes(mode)) {
       return denominator > 0 ? tf.div(tf.sum(masked), denominator) : tf.mul(tf.sum(masked), 0);
     }
     const rowSums = tf.sum(tf.reshape(masked, [rows, width]), 1);
@@ -77,10 +84,12 @@ export function aggregateValues(
   mode: AggMode,
 ): number {
   if (mode === 'token-mean') return maskedMean(values, mask);
-  if (mode === 'seq-mean-token-sum-norm') {
+  if (mode === 'seq-mean-token-sum-norm' || mode === 'seq-mean-token-sum-norm-rows') {
     let sum = 0;
     for (let i = 0; i < mask.length; i++) sum += values[i] * mask[i];
-    return sum / width;
+    if (mode === 'seq-mean-token-sum-norm') return sum / width;
+    const denominator = aggDenominator(maskCounts(mask, rows, width), width, mode);
+    return denominator > 0 ? sum / denominator : 0;
   }
   let total = 0;
   let nonEmpty = 0;

@@ -107,7 +107,7 @@ export function selectTokens(
  * says. `all`: w = k. `kept` (the aggregation itself divides by every valid token, so the weights
  * undo it): token-mean w = k·N/K; seq-mean-token-mean w = k·n_i/K_i per row i (a row with no kept
  * token weighs 0 and still counts in the row mean, where the 80/20 code's 0/0 is NaN); the two
- * token-sum modes w = k (their denominators do not depend on the mask).
+ * token-sum modes w = k (their denominators do not depend on the kept set).
  */
 export function selectionWeights(
   keep: Uint8Array,

@@ -147,6 +147,7 @@ describe('loss aggregation', () => {
     'seq-mean-token-sum': 3.5, // (3 + 4) / 2 non-empty rows
     'seq-mean-token-mean': 2.75, // (3/2 + 4/1) / 2
     'seq-mean-token-sum-norm': 1.75, // 7 / L = 4
+    'seq-mean-token-sum-norm-rows': 0.875, // 7 / (S = 2 non-empty rows · L = 4), verl's meaning since PR #5417
   };
 
   for (const mode of AGG_MODES) {
@@ -166,6 +167,7 @@ describe('loss aggregation', () => {
         'seq-mean-token-sum': [1 / 2, 1 / 2, 0, 0, 1 / 2],
         'seq-mean-token-mean': [1 / 4, 1 / 4, 0, 0, 1 / 2],
         'seq-mean-token-sum-norm': [1 / 4, 1 / 4, 0, 0, 1 / 4],
+        'seq-mean-token-sum-norm-rows': [1 / 8, 1 / 8, 0, 0, 1 / 8],
       };
       expectClose(grad, [...perToken[mode], 0, 0, 0, 0, 0, 0, 0]);
     });

@@ -196,6 +196,29 @@ describe('cispo', () => {
       'grpo.loss_agg_mode=seq-mean-token-sum',
     ]);
     expectClose(sum.loss, -0.2);
+    // two rows of width 2: verl's new seq-mean-token-sum-norm (…-rows) is entrolab's divided by S = 2
+    const two = {
+      lp: [
+        [-0.5, -1],
+        [-0.5, -1],
+      ],
+      old: [
+        [-1, -0.5],
+        [-1, -0.5],
+      ],
+      adv: [
+        [1, -1],
+        [1, 1],
+      ],
+    };
+    const norm = loss('cispo', two, ['grpo.loss_agg_mode=seq-mean-token-sum-norm']);
+    const rows = loss('cispo', two, ['grpo.loss_agg_mode=seq-mean-token-sum-norm-rows']);
+    expectClose(norm.loss, (0.6 - 0.8 + 0.6 + 0.8) / 2);
+    expectClose(rows.loss, norm.loss / 2);
+    expectRows(
+      rows.grad_log_probs,
+      norm.grad_log_probs.map((r) => r.map((g) => g / 2)),
+    );
   });
 });
 
