@@ -20,7 +20,7 @@ export interface PageMeta {
 
 const e = escapeXml;
 
-function tableHtml(table: Table): string {
+export function tableHtml(table: Table): string {
   const head = `<tr>${table.header.map((h) => `<th>${e(h)}</th>`).join('')}</tr>`;
   const body = table.rows.map((r) => `<tr>${r.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('\n');
   return `<table><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;

@@ -7,6 +7,7 @@ import { UserError } from '../../base/errors.ts';
 import { loadedPlugins } from '../../plugins/load-plugins.ts';
 import { tableToMarkdown } from '../../report/report.ts';
 import { claimEnvironments } from '../../repro/claim-envs.ts';
+import { METHOD_TABLE_ID, TABLE_SEEDS, TABLE_TASKS } from '../../repro/method-table.ts';
 import { verdictTable } from '../../repro/page.ts';
 import { CLAIMS, DEFAULT_SEEDS } from '../../repro/registry.ts';
 import { runClaims } from '../../repro/run-claims.ts';
@@ -14,6 +15,7 @@ import { saveVerdicts } from '../../repro/saved-verdicts.ts';
 import { DEFAULT_DESIGN } from '../../repro/seed-plan.ts';
 import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
 import { numberOption, SEED_RANGE, WORKERS_RANGE } from '../number-flag.ts';
+import { methodTableCommand } from './repro-methods.ts';
 
 interface ReproArgs {
   claims: string[];
@@ -26,15 +28,20 @@ interface ReproArgs {
   workers: number;
   figures?: string;
   backend?: string;
+  tasks?: string;
+  rows?: string;
 }
 
 function listClaims(): string {
   const indent = ''.padEnd(13);
+  const table =
+    `${METHOD_TABLE_ID.padEnd(12)} the method table: every regularizer and estimator against GRPO\n` +
+    `${indent}tasks: ${TABLE_TASKS.map((t) => t.id).join(', ')} (entrolab repro ${METHOD_TABLE_ID}; not in the default run)`;
   return `${CLAIMS.map(
     (c) =>
       `${c.id.padEnd(12)} ${c.title}\n${indent}${c.paper}\n${indent}sweeps: ${c.sweeps.join(', ')}\n` +
       `${indent}environments: ${claimEnvironments(c).join(', ')}`,
-  ).join('\n')}\n`;
+  ).join('\n')}\n${table}\n`;
 }
 
 export const reproCommand: CommandModule<object, ReproArgs> = {
@@ -99,13 +106,22 @@ export const reproCommand: CommandModule<object, ReproArgs> = {
         describe: "also write each claim's headline figure to <dir>/<claim>.svg (what docs/repro/ holds)",
       })
       .option('backend', { type: 'string', describe: 'passed to every train run (auto|tensorflow|wasm|cpu)' })
+      .option('tasks', { type: 'string', describe: `${METHOD_TABLE_ID} only: comma-separated tasks (default: all)` })
+      .option('rows', { type: 'string', describe: `${METHOD_TABLE_ID} only: comma-separated rows (GRPO always runs)` })
       .example('$0 repro --list', 'the claims')
       .example('$0 repro collapse covariance --quick', 'two claims, short runs')
-      .example('$0 repro --workers 2', 'every claim, full runs') as never,
+      .example('$0 repro --workers 2', 'every claim, full runs')
+      .example('$0 repro methods --workers 2', 'the method table') as never,
   handler: async (args) => {
     if (args.list) {
       process.stdout.write(listClaims());
       return;
+    }
+    if (args.claims.length === 1 && args.claims[0] === METHOD_TABLE_ID) {
+      const count = args.seeds ?? (args.quick ? TABLE_SEEDS.quick : TABLE_SEEDS.full);
+      const seeds = Array.from({ length: count }, (_, i) => args['first-seed'] + i);
+      const out = args.out ?? (args.quick ? 'runs/repro-quick' : 'runs/repro');
+      return methodTableCommand({ ...args, seeds, out });
     }
     const unknown = args.claims.filter((id) => !CLAIMS.some((c) => c.id === id));
     if (unknown.length > 0)
