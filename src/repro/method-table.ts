@@ -7,6 +7,7 @@
 // ± 95% CI over seeds, marked where the paired difference against GRPO (same seed) has a CI that
 // excludes 0.
 import { ADV_ESTIMATOR_NAMES } from '../../algorithms/advantages/registry.ts';
+import { POLICY_LOSS_NAMES } from '../../algorithms/policy-losses/registry.ts';
 import { REGULARIZERS } from '../../algorithms/registry.ts';
 import type { ReportData, RunData } from '../report/data.ts';
 import { type MeanCi, meanCi95 } from '../report/stats.ts';
@@ -41,6 +42,11 @@ export const BASELINE = 'grpo';
 export const NOT_APPLICABLE: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   arpo: {
     'word-hunt': 'forks a rollout after a tool/feedback turn; a word-hunt answer is a single turn (see word-search)',
+  },
+  pear: {
+    'word-hunt':
+      'splits a response into thinking and answer phases at an end-of-thinking token; a word-hunt answer is a bare ' +
+      'word with no thinking phase (word-search: its earlier tries think, its last one answers)',
   },
   hwe_reward: {
     '*':
@@ -85,13 +91,17 @@ export function rowMethod(label: string, overrides: readonly [string, unknown][]
   return { kind, names, settings };
 }
 
-/** Every regularizer and estimator entrolab registers (a plugin's too), which the table should cover. */
+/** Every regularizer, estimator and policy loss entrolab registers (a plugin's too): what the table covers. */
 export function registeredMethods(): { kind: MethodKind; name: string }[] {
   return [
     ...Object.keys(REGULARIZERS).map((name) => ({ kind: 'regularizer' as const, name })),
     ...ADV_ESTIMATOR_NAMES.filter((n) => n !== 'grpo').map((name) => ({ kind: 'estimator' as const, name })),
+    ...POLICY_LOSS_NAMES.filter((n) => n !== 'vanilla').map((name) => ({ kind: 'policy loss' as const, name })),
   ];
 }
+
+/** `kind:name`, since a name may be both (gpg is an estimator and a policy loss). */
+export const methodKey = (kind: MethodKind, name: string) => `${kind}:${name}`;
 
 export const METRICS = [
   { key: 'pass1', label: 'pass@1' },
@@ -198,11 +208,11 @@ export function taskTable(
     ) as Record<MetricKey, MetricCell>;
     return { label, ...method, seeds: rowSeeds, metrics };
   });
-  const covered = new Set(tableRows.flatMap((r) => r.names));
+  const covered = new Set(tableRows.flatMap((r) => r.names.map((n) => methodKey(r.kind, n))));
   const notApplicableRows: NotApplicableRow[] = [];
   const missing: string[] = [];
   for (const { kind, name } of registeredMethods()) {
-    if (covered.has(name)) continue;
+    if (covered.has(methodKey(kind, name))) continue;
     const reason = notApplicable(name, task.id);
     if (reason) notApplicableRows.push({ name, kind, reason });
     else missing.push(name);

@@ -13,6 +13,7 @@ import { tailMean } from '../../src/repro/fit.ts';
 import {
   BASELINE,
   decisive,
+  methodKey,
   NOT_APPLICABLE,
   notApplicable,
   registeredMethods,
@@ -59,16 +60,21 @@ describe('the rows', () => {
     it(`${task.id}: every registered method has a row or a reason, GRPO is a row, n/a methods have none`, () => {
       const rows = sweepRows(task);
       expect(rows[0].label).toBe(BASELINE);
-      const covered = new Set(rows.flatMap((r) => rowMethod(r.label, r.overrides).names));
-      const uncovered = registeredMethods().filter((m) => !covered.has(m.name) && !notApplicable(m.name, task.id));
+      const methods = rows.map((r) => rowMethod(r.label, r.overrides));
+      const covered = new Set(methods.flatMap((m) => m.names.map((n) => methodKey(m.kind, n))));
+      const uncovered = registeredMethods().filter(
+        (m) => !covered.has(methodKey(m.kind, m.name)) && !notApplicable(m.name, task.id),
+      );
       expect(uncovered).toEqual([]);
+      const coveredNames = new Set(methods.flatMap((m) => m.names));
       for (const name of Object.keys(NOT_APPLICABLE))
-        if (notApplicable(name, task.id)) expect(covered.has(name)).toBe(false);
-      // a regularizer's or estimator's row is named for it: one line each
-      for (const r of rows) {
-        const { kind, names } = rowMethod(r.label, r.overrides);
+        if (notApplicable(name, task.id)) expect(coveredNames.has(name)).toBe(false);
+      // a row is named for its method (a policy loss's with loss- before it): one line each
+      rows.forEach((r, i) => {
+        const { kind, names } = methods[i];
         if (kind === 'regularizer' || kind === 'estimator') expect(names).toEqual([r.label]);
-      }
+        if (kind === 'policy loss') expect(names.map((n) => `loss-${n}`)).toEqual([r.label]);
+      });
     });
 
     it(`${task.id}: the sweep warm-starts every run from the one SFT run, on the SFT config's env and policy`, () => {
@@ -102,7 +108,7 @@ describe('entrolab repro methods --quick (real runs)', () => {
     expect(row('grpo').seeds).toEqual([0, 1]);
     expect(row('clip_cov').seeds).toEqual([0, 1]);
     expect(row('kl_cov').seeds).toEqual([]);
-    expect(table.notApplicable.map((n) => n.name).sort()).toEqual(['arpo', 'hwe_reward']);
+    expect(table.notApplicable.map((n) => n.name).sort()).toEqual(['arpo', 'hwe_reward', 'pear']);
     expect(table.missing).toEqual([]);
 
     // the numbers are the runs': pass@64 from summary.json, entropy from metrics.jsonl
