@@ -8,7 +8,7 @@
 // kernel's only by float32 rounding. x gets no gradient. Dense inputs, and the native
 // backend, take tf.matMul.
 import * as tf from '@tensorflow/tfjs';
-import { matMul } from './fast-matmul.ts';
+import { addBias, matMul } from './fast-matmul.ts';
 import { JS_BACKENDS, transposeArray } from './transpose-array.ts';
 
 /** Non-zeros of each row, in column order (CSR). */
@@ -101,6 +101,37 @@ export function inputMatMul(values: Float32Array, rows: number, cols: number, w:
     };
   }) as (w: tf.Tensor2D) => tf.Tensor2D;
   return op(w);
+}
+
+/**
+ * x·w + b for the constant input `values`: inputMatMul then addBias, the same values and gradients.
+ * On wasm, whose matMul sums in float32 in index order (the cpu backend sums blocks in doubles),
+ * b's gradient ones·dy is summed here in that order from the dy the sparse product downloads anyway.
+ */
+export function inputLayer(
+  values: Float32Array,
+  rows: number,
+  cols: number,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+): tf.Tensor2D {
+  const sparse = tf.getBackend() === 'wasm' ? sparseRows(values, rows, cols) : null;
+  if (!sparse) return addBias(inputMatMul(values, rows, cols, w), b);
+  const n = w.shape[1];
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [weights, bias] = args as [tf.Tensor2D, tf.Tensor1D];
+    const product = tf.tensor2d(sparseTimesDense(sparse, weights.dataSync() as Float32Array, n), [rows, n]);
+    return {
+      value: tf.add(product, bias),
+      gradFunc: (dy: tf.Tensor) => {
+        const d = dy.dataSync() as Float32Array;
+        const db = new Float32Array(n);
+        for (let o = 0; o < d.length; o += n) for (let j = 0; j < n; j++) db[j] += d[o + j];
+        return [tf.tensor2d(sparseTransposeTimes(sparse, d, n), [cols, n]), tf.tensor1d(db)];
+      },
+    };
+  }) as (w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+  return op(w, b);
 }
 
 /**

@@ -4,9 +4,10 @@ import { z } from 'zod';
 import type { Env } from '../../envs/env.ts';
 import { UserError } from '../base/errors.ts';
 import type { Rng } from '../base/rng.ts';
-import { addBias, matMul } from './fast-matmul.ts';
+import { denseLayer } from './fast-matmul.ts';
 import { initMatrix } from './init.ts';
-import { inputMatMul } from './input-matmul.ts';
+import { inputLayer } from './input-matmul.ts';
+import { type InferenceLayer, inferLogits } from './mlp-inference.ts';
 import {
   definePolicy,
   type EncodedEpisodes,
@@ -16,6 +17,7 @@ import {
   type PolicyInputs,
   type SamplingSession,
 } from './policy.ts';
+import { JS_BACKENDS } from './transpose-array.ts';
 
 export const mlpSchema = z
   .object({
@@ -104,11 +106,11 @@ export class MlpPolicy implements Policy {
 
   /** Logits for `rows` observations laid out row-major in `x`. */
   private forward(x: Float32Array, rows: number): tf.Tensor2D {
-    let h = inputMatMul(x, rows, this.obsSize, this.variables[0] as tf.Tensor2D);
-    const layers = this.variables.length / 2;
+    const v = this.variables;
+    let h = inputLayer(x, rows, this.obsSize, v[0] as tf.Tensor2D, v[1] as tf.Tensor1D);
+    const layers = v.length / 2;
     for (let l = 0; l < layers; l++) {
-      const product = l === 0 ? h : matMul(h, this.variables[2 * l] as tf.Tensor2D);
-      h = addBias(product, this.variables[2 * l + 1] as tf.Tensor1D);
+      if (l > 0) h = denseLayer(h, v[2 * l] as tf.Tensor2D, v[2 * l + 1] as tf.Tensor1D);
       if (l + 1 < layers) h = this.config.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);
     }
     return h;
@@ -130,8 +132,17 @@ export class MlpPolicy implements Policy {
   }
 
   startSampling(): SamplingSession {
+    // the weights do not change during a rollout: read them once (the native backend keeps forward())
+    const layers: InferenceLayer[] | null = JS_BACKENDS.has(tf.getBackend())
+      ? Array.from({ length: this.variables.length / 2 }, (_, l) => ({
+          weights: this.variables[2 * l] as tf.Tensor2D,
+          weightValues: l === 0 ? (this.variables[0].dataSync() as Float32Array) : undefined,
+          bias: this.variables[2 * l + 1].dataSync() as Float32Array,
+        }))
+      : null;
     return {
       nextLogits: (ids, observations) => {
+        if (layers) return inferLogits(observations, this.obsSize, layers, this.config.activation);
         const x = new Float32Array(ids.length * this.obsSize);
         observations.forEach((o, i) => x.set(o, i * this.obsSize));
         const out = tf.tidy(() => this.forward(x, ids.length));

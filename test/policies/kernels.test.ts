@@ -4,12 +4,13 @@
 // (input-matmul): dense inputs give fast-matmul's value and gradient exactly; sparse inputs (at
 // most two non-zeros a row, ones, as gridworld observations and one-hot tokens) give tf.matMul's
 // value exactly and its gradient up to float32 summation order; the input never gets a gradient.
+// A dense layer (denseLayer, inputLayer) is matMul then addBias exactly, values and gradients.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/base/rng.ts';
-import { addBias, matMul, scaleShift } from '../../src/policies/fast-matmul.ts';
-import { inputMatMul, sparseRows } from '../../src/policies/input-matmul.ts';
+import { addBias, denseLayer, matMul, scaleShift } from '../../src/policies/fast-matmul.ts';
+import { inputLayer, inputMatMul, sparseRows } from '../../src/policies/input-matmul.ts';
 import { transposeArray } from '../../src/policies/transpose-array.ts';
 
 const rng = new Rng('input-matmul');
@@ -62,6 +63,41 @@ describe.each(['wasm', 'cpu'])('on %s', (backend) => {
     );
     const theirs = loss((a, c, d) => tf.add(tf.add(tf.mul(a, c), d), d));
     ours.forEach((t, i) => closeTo(t.dataSync() as Float32Array, theirs[i].dataSync() as Float32Array));
+  });
+
+  /** Values and gradients (w, b) of Σ layer(w, b)² · weigh. */
+  const layerGrads = (
+    layer: (w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D,
+    w: tf.Tensor2D,
+    b: tf.Tensor1D,
+    weigh: tf.Tensor2D,
+  ) => {
+    const f = (a: tf.Tensor, c: tf.Tensor) =>
+      tf.sum(tf.mul(tf.square(layer(a as tf.Tensor2D, c as tf.Tensor1D)), weigh));
+    return [layer(w, b), ...tf.grads(f)([w, b])].map((t) => Array.from(t.dataSync()));
+  };
+
+  it.each([100, 1500])('denseLayer over %i rows: matMul then addBias exactly, value and gradients', async (n) => {
+    await tf.setBackend(backend);
+    const x = tf.tensor2d(random(n * inner), [n, inner]);
+    const [weights, bias] = [w(), tf.tensor1d(random(cols))];
+    const weigh = tf.tensor2d(random(n * cols), [n, cols]);
+    const all = (layer: (a: tf.Tensor2D, c: tf.Tensor2D, d: tf.Tensor1D) => tf.Tensor2D) => {
+      const f = (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+        tf.sum(tf.mul(tf.square(layer(a as tf.Tensor2D, c as tf.Tensor2D, d as tf.Tensor1D)), weigh));
+      return [layer(x, weights, bias), ...tf.grads(f)([x, weights, bias])].map((t) => Array.from(t.dataSync()));
+    };
+    expect(all(denseLayer)).toEqual(all((a, c, d) => addBias(matMul(a, c), d)));
+  });
+
+  it('inputLayer: inputMatMul then addBias exactly, value and gradients, sparse or dense', async () => {
+    await tf.setBackend(backend);
+    for (const values of [observations(), random(rows * inner)]) {
+      const [weights, bias, weigh] = [w(), tf.tensor1d(random(cols)), r()];
+      const ours = layerGrads((v, c) => inputLayer(values, rows, inner, v, c), weights, bias, weigh);
+      const theirs = layerGrads((v, c) => addBias(inputMatMul(values, rows, inner, v), c), weights, bias, weigh);
+      expect(ours).toEqual(theirs);
+    }
   });
 
   it('input-matmul, dense input: fast-matmul exactly', async () => {
