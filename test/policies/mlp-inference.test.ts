@@ -39,7 +39,7 @@ function trainingPass(policy: MlpPolicy, observations: Float32Array[]) {
 }
 
 function samplingPass(policy: MlpPolicy, observations: Float32Array[]) {
-  const session = policy.startSampling(observations.length);
+  const session = policy.startSampling();
   const logits = session.nextLogits(
     observations.map((_, i) => i),
     observations,
