@@ -4,6 +4,7 @@
 import { curve, type ReportData, type RunData } from '../report/data.ts';
 import type { Figure } from '../report/figures.ts';
 import type { Table } from '../report/report.ts';
+import { readSummary } from '../run/run-dir.ts';
 import type { TestResult } from './verdict.ts';
 
 export interface ClaimData {
@@ -12,6 +13,8 @@ export interface ClaimData {
   /** The seeds the verdict is decided on. */
   seeds: number[];
   quick: boolean;
+  /** SFT warm start name → its run directory (src/repro/warm-start.ts), for the claims that use one. */
+  warmStarts: Map<string, string>;
 }
 
 export interface ClaimResult {
@@ -67,3 +70,9 @@ export const values = (run: RunData, key: string): number[] => curve(run, key).v
 
 /** A number from the run's final test-split evaluation (summary.json). */
 export const finalEval = (run: RunData, key: string): number => run.finalEval?.[key] ?? NaN;
+
+/** pass@k (k = 1…64) of the final test-split evaluation in a run directory's summary.json; NaN if absent. */
+export function finalPassAtK(runDir: string | undefined, k: number): number {
+  const curve = runDir ? readSummary(runDir)?.eval.passAtKCurve : undefined;
+  return curve?.[String(k)] ?? NaN;
+}

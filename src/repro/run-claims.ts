@@ -12,9 +12,10 @@ import { runSweep } from '../sweep/runner.ts';
 import { expandSweep, type Sweep } from '../sweep/spec.ts';
 import type { Claim, ClaimResult } from './claim.ts';
 import { writeClaimPage } from './page.ts';
-import { QUICK_SET } from './registry.ts';
+import { QUICK_SET, WARM_STARTS } from './registry.ts';
 import { DEFAULT_DESIGN, fixedPlan, planSeeds, type SeedDesign, type SeedPlan } from './seed-plan.ts';
 import { claimVerdict, redecide, type Verdict } from './verdict.ts';
+import { ensureWarmStart, warmStartDir } from './warm-start.ts';
 
 export const REPRO_CONFIG_DIR = path.join(PACKAGE_ROOT, 'configs', 'repro');
 
@@ -45,11 +46,23 @@ export interface ClaimOutcome {
   failedRuns: string[];
 }
 
-/** A repro sweep with this invocation's seeds (and, under --quick, the shorter settings). */
-export function reproSweep(name: string, seeds: readonly number[], quick: boolean): Sweep {
+const sweepDoc = (name: string) => readYamlFile(path.join(REPRO_CONFIG_DIR, `${name}.yaml`)) as Record<string, unknown>;
+
+/** The SFT config a repro sweep's runs warm-start from (WARM_STARTS, by its base config), if any. */
+export const warmStartOf = (name: string): string | undefined => WARM_STARTS[String(sweepDoc(name).base)];
+
+/**
+ * A repro sweep with this invocation's seeds (and, under --quick, the shorter settings); `initFrom`
+ * is the warm start's run directory for a sweep that has one.
+ */
+export function reproSweep(name: string, seeds: readonly number[], quick: boolean, initFrom?: string): Sweep {
   const file = path.join(REPRO_CONFIG_DIR, `${name}.yaml`);
-  const doc = readYamlFile(file) as Record<string, unknown>;
-  const set = { ...((doc.set as Record<string, unknown> | undefined) ?? {}), ...(quick ? QUICK_SET : {}) };
+  const doc = sweepDoc(name);
+  const set = {
+    ...((doc.set as Record<string, unknown> | undefined) ?? {}),
+    ...(quick ? QUICK_SET : {}),
+    ...(initFrom ? { init_from: initFrom } : {}),
+  };
   return expandSweep({ ...doc, name, seeds: [...seeds], set }, file);
 }
 
@@ -69,7 +82,12 @@ export async function runClaims(claims: readonly Claim[], options: ReproOptions)
     for (const name of claim.sweeps) {
       const done = ran.get(name) ?? new Set<number>();
       if (seeds.every((s) => done.has(s))) continue;
-      const sweep = reproSweep(name, seeds, options.quick);
+      const warm = warmStartOf(name);
+      const initFrom = warm
+        ? await ensureWarmStart(warm, { ...options, configDir: REPRO_CONFIG_DIR, log: say })
+        : undefined;
+      if (options.signal?.aborted) return false;
+      const sweep = reproSweep(name, seeds, options.quick, initFrom);
       const sweepDir = sweepDirOf(options.out, name);
       fs.mkdirSync(sweepDir, { recursive: true });
       say(`${claim.id}: sweep '${name}', ${sweep.runs.length} runs (seeds ${seeds.join(',')}) into ${sweepDir}`);
@@ -91,7 +109,12 @@ export async function runClaims(claims: readonly Claim[], options: ReproOptions)
     const sweeps = new Map<string, ReportData>(
       claim.sweeps.map((name) => [name, loadReportData(sweepDirOf(options.out, name))]),
     );
-    const result = claim.analyze({ sweeps, seeds: [...seeds], quick: options.quick });
+    const warmStarts = new Map<string, string>();
+    for (const name of claim.sweeps) {
+      const warm = warmStartOf(name);
+      if (warm) warmStarts.set(warm, warmStartDir(options.out, warm));
+    }
+    const result = claim.analyze({ sweeps, seeds: [...seeds], quick: options.quick, warmStarts });
     return { ...result, tests: result.tests.map((t) => redecide(t, { alpha, power: design.power })) };
   };
 

@@ -6,16 +6,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.ts';
 import { meanCi95 } from '../../src/report/stats.ts';
 import { banditStep, entropy } from '../../src/repro/bandit.ts';
 import { collapseStats } from '../../src/repro/claims/collapse.ts';
 import { stepVariance } from '../../src/repro/claims/epo.ts';
 import { fitLine, pearson, percentile, spearman, tailMean } from '../../src/repro/fit.ts';
 import { seedsForEquivalence, seedsToDecide } from '../../src/repro/power.ts';
-import { CLAIMS } from '../../src/repro/registry.ts';
-import { reproSweep } from '../../src/repro/run-claims.ts';
+import { CLAIMS, QUICK_SFT_SET } from '../../src/repro/registry.ts';
+import { REPRO_CONFIG_DIR, reproSweep, warmStartOf } from '../../src/repro/run-claims.ts';
 import { DEFAULT_DESIGN, planSeeds } from '../../src/repro/seed-plan.ts';
 import { claimVerdict, decide, describeTest, meanCiAt, runTest } from '../../src/repro/verdict.ts';
+import { overridesToSets } from '../../src/sweep/spec.ts';
 import { readJsonl, tempDir } from '../helpers.ts';
 
 interface QuickClaim {
@@ -158,6 +160,20 @@ describe('repro sweeps', () => {
       }
     }
   });
+
+  it('the word-hunt sweeps start from the shared warm start, whose quick settings load', () => {
+    expect(warmStartOf('word-hunt-grpo')).toBe('sft-word-hunt');
+    expect(warmStartOf('word-hunt-clip-higher')).toBe('sft-word-hunt');
+    expect(warmStartOf('grpo')).toBeUndefined();
+    const sweep = reproSweep('word-hunt-grpo', [0], true, '/tmp/warm');
+    expect(sweep.runs[0].overrides).toContainEqual(['init_from', '/tmp/warm']);
+    const sft = loadConfig(
+      path.join(REPRO_CONFIG_DIR, 'sft-word-hunt.yaml'),
+      overridesToSets(Object.entries(QUICK_SFT_SET)),
+    );
+    expect(sft.sft?.steps).toBe(150);
+    expect(sft.env.name).toBe('word-hunt');
+  });
 });
 
 describe('entrolab repro (real runs)', () => {
@@ -179,7 +195,7 @@ describe('entrolab repro (real runs)', () => {
   it('--quick runs every claim, writes the pages, and a re-run gives the same pages', async () => {
     const out = tempDir('repro-quick-');
     const { stdout } = await run(process.execPath, [CLI, 'repro', '--quick', '--workers', '2', '--out', out], {
-      timeout: 600_000,
+      timeout: 1_200_000,
     });
     const verdicts = JSON.parse(fs.readFileSync(path.join(out, 'verdicts.json'), 'utf8')) as { claims: QuickClaim[] };
     expect(verdicts.claims.map((c) => c.claim)).toEqual(CLAIMS.map((c) => c.id));
@@ -202,6 +218,19 @@ describe('entrolab repro (real runs)', () => {
       metrics.map((m) => m['entropy/measured_delta']),
     );
     expect(byId('covariance').tests[0].values[0]).toBeCloseTo(corr, 12);
+    // the token-level claims read the runs' and the warm start's final pass@k curves (summary.json)
+    const passAt = (dir: string, k: number) =>
+      (
+        JSON.parse(fs.readFileSync(path.join(out, dir, 'summary.json'), 'utf8')) as {
+          eval: { passAtKCurve: Record<string, number> };
+        }
+      ).eval.passAtKCurve[String(k)];
+    const pass64 = passAt('sweeps/word-hunt-grpo/method-grpo__seed-0', 64) - passAt('warm-starts/sft-word-hunt', 64);
+    expect(byId('narrowing').tests[0].values[0]).toBeCloseTo(pass64, 12);
+    expect(byId('clip-higher').tests.map((t) => t.statistic.split(':')[0])).toEqual([
+      'four-rooms gridworld',
+      'word-hunt',
+    ]);
     for (const claim of CLAIMS) {
       const page = fs.readFileSync(path.join(out, claim.id, 'index.html'), 'utf8');
       expect(page).toContain(`Verdict: ${verdict(claim.id)}`);
@@ -221,5 +250,5 @@ describe('entrolab repro (real runs)', () => {
         fs.readFileSync(path.join(out, 'covariance', file), 'utf8'),
       );
     }
-  }, 900_000);
+  }, 1_800_000);
 });

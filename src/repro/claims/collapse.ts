@@ -8,6 +8,7 @@ import { type Claim, type ClaimData, type ClaimResult, cellRuns, values } from '
 import { fitLine, spearman, tailMean } from '../fit.ts';
 import { curveFigure, PALETTE } from '../plots.ts';
 import { fmt, runTest } from '../verdict.ts';
+import { WORD_HUNT_CELL, WORD_HUNT_ENV, WORD_HUNT_SWEEP } from './word-hunt.ts';
 
 export const GRPO_SWEEP = 'grpo';
 export const GRPO_CELL = 'method-grpo';
@@ -54,29 +55,32 @@ export function collapseStats(entropy: readonly number[], reward: readonly numbe
   };
 }
 
-function analyze(data: ClaimData): ClaimResult {
-  const runs = cellRuns(data, GRPO_SWEEP, GRPO_CELL);
+/** The claim's tests, table, figures and notes on one environment's plain-GRPO runs. */
+function analyzeEnv(data: ClaimData, env: CollapseEnv): ClaimResult {
+  const runs = cellRuns(data, env.sweep, env.cell);
+  const name = (t: string) => (env.prefix ? `${env.prefix}: ${t}` : t);
+  const file = (n: string) => (env.prefix ? `${env.prefix}-${n}` : n);
   const seeds = [...runs.keys()].sort((x, y) => x - y);
   const stats = seeds.map((s) => collapseStats(values(runs.get(s)!, ENTROPY), values(runs.get(s)!, REWARD)));
   const col = (k: keyof CollapseStats) => stats.map((s) => s[k]);
   const tests = [
     runTest(
-      'entropy drop H(step 1) − H(last 10%) in nats',
+      name('entropy drop H(step 1) − H(last 10%) in nats'),
       seeds,
       stats.map((s) => s.entropyStart - s.entropyEnd),
       { kind: 'above', value: 0, delta: 0.1 },
     ),
-    runTest('Spearman ρ(step, entropy): monotone fall', seeds, col('monotone'), {
+    runTest(name('Spearman ρ(step, entropy): monotone fall'), seeds, col('monotone'), {
       kind: 'below',
       value: -0.8,
       delta: 0.05,
     }),
-    runTest('share of the entropy drop made in the first quarter of the steps', seeds, col('dropByQuarter'), {
+    runTest(name('share of the entropy drop made in the first quarter of the steps'), seeds, col('dropByQuarter'), {
       kind: 'above',
       value: 0.25,
       delta: 0.1,
     }),
-    runTest('R² of R = −a·exp(H) + b over the steps of a run', seeds, col('r2'), {
+    runTest(name('R² of R = −a·exp(H) + b over the steps of a run'), seeds, col('r2'), {
       kind: 'above',
       value: 0.7,
       delta: 0.1,
@@ -130,13 +134,13 @@ function analyze(data: ClaimData): ClaimResult {
   }));
   // dots are thin lines per seed (the plotter draws one kind per figure), the fits thick lines
   const lawFigure = {
-    name: 'reward_vs_entropy',
+    name: file('reward_vs_entropy'),
     section: 'Figures',
     title:
       'mean reward against policy entropy, one point per step (thin, per seed) and the least-squares fit R = ' +
       '−a·exp(H) + b per seed (thick)',
     svg: renderPlot({
-      title: 'entropy–reward law under plain GRPO',
+      title: `entropy–reward law under plain GRPO (${env.label})`,
       xLabel: 'entropy H (nats/token)',
       yLabel: 'mean reward R',
       series: [...scatter.map((s) => ({ ...s, width: 0.8, hideInLegend: true })), ...fitted],
@@ -150,24 +154,49 @@ function analyze(data: ClaimData): ClaimResult {
     tables: [
       {
         caption:
-          'Per seed: the least-squares fit of R = −a·exp(H) + b over all steps, and the shape of the entropy curve',
+          `${env.label}, per seed: the least-squares fit of R = −a·exp(H) + b over all steps, and the shape of ` +
+          'the entropy curve',
         table: { header, rows },
       },
     ],
     figures: [
       lawFigure,
-      curveFigure('entropy', 'policy entropy under plain GRPO', ENTROPY, group),
-      curveFigure('reward', 'mean reward under plain GRPO', REWARD, group),
+      curveFigure(file('entropy'), `policy entropy under plain GRPO (${env.label})`, ENTROPY, group),
+      curveFigure(file('reward'), `mean reward under plain GRPO (${env.label})`, REWARD, group),
     ],
     notes: [
-      `Entropy falls from ${mean('entropyStart')} to ${mean('entropyEnd')} nats (mean over seeds); ` +
+      `${env.label}: entropy falls from ${mean('entropyStart')} to ${mean('entropyEnd')} nats (mean over seeds); ` +
         `${pct('dropByTwelfth')} of the drop happens in the first twelfth ` +
         `of the steps (reported for the paper's LLM runs: 73% in the first 1/12 of training) and ` +
         `${pct('dropByQuarter')} in the first quarter.`,
-      `The fitted ceiling b − a (reward at H = 0) is ${mean('ceiling')} against a best smoothed reward of ` +
+      `${env.label}: the fitted ceiling b − a (reward at H = 0) is ${mean('ceiling')} against a best smoothed reward of ` +
         `${mean('bestReward')} (rewards here are at most 1); ` +
         'the paper reads b − a as the performance ceiling once entropy is spent.',
     ],
+  };
+}
+
+interface CollapseEnv {
+  label: string;
+  sweep: string;
+  cell: string;
+  /** Prefix of the env's test names and figure files (none for the first, the gridworld). */
+  prefix?: string;
+}
+
+const ENVS: CollapseEnv[] = [
+  { label: 'four-rooms gridworld', sweep: GRPO_SWEEP, cell: GRPO_CELL },
+  { label: 'word-hunt', sweep: WORD_HUNT_SWEEP, cell: WORD_HUNT_CELL, prefix: 'word-hunt' },
+];
+
+/** The gridworld's results first (its law figure is the headline), then word-hunt's. */
+function analyze(data: ClaimData): ClaimResult {
+  const parts = ENVS.map((env) => analyzeEnv(data, env));
+  return {
+    tests: parts.flatMap((p) => p.tests),
+    tables: parts.flatMap((p) => p.tables),
+    figures: parts.flatMap((p) => p.figures),
+    notes: parts.flatMap((p) => p.notes),
   };
 }
 
@@ -185,8 +214,9 @@ export const collapseClaim: Claim = {
     'four-rooms gridworld (9×9, start and goal sampled per prompt, 200 held-out pairs): the first policy is near ' +
     'uniform (H = ln 4) and solves ' +
     'about 15% of episodes, and plain GRPO reaches about 80% within 150 steps, so entropy and reward both sweep a ' +
-    'wide range in a few seconds of CPU.',
-  sweeps: [GRPO_SWEEP],
+    `wide range in a few seconds of CPU. And at token level: ${WORD_HUNT_ENV}, whose warm start's entropy ` +
+    '(about 2.2 nats per token) collapses under GRPO (docs/text.md).',
+  sweeps: [GRPO_SWEEP, WORD_HUNT_SWEEP],
   tuning:
     'No settings were tuned for this claim: the base run is the quickstart configuration; the thresholds were fixed ' +
     'before looking at seeds 0..N−1.',

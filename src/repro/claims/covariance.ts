@@ -2,7 +2,9 @@
 // change (Cui et al. 2025, arXiv 2505.22617, Theorems 1–2). Checked on every step of the plain
 // GRPO runs (the trainer logs both sides) and on a tabular softmax bandit at three learning rates.
 
-import { formatMeanCi } from '../../report/report.ts';
+import type { RunData } from '../../report/data.ts';
+import type { Figure } from '../../report/figures.ts';
+import { formatMeanCi, type Table } from '../../report/report.ts';
 import { meanCi95 } from '../../report/stats.ts';
 import { renderPlot, type Series } from '../../report/svg-plot.ts';
 import { BANDIT_DEFAULTS, banditCases } from '../bandit.ts';
@@ -11,16 +13,16 @@ import { fitLine, pearson, percentile } from '../fit.ts';
 import { PALETTE } from '../plots.ts';
 import { fmt, fmtMeanCi, runTest } from '../verdict.ts';
 import { GRPO_CELL, GRPO_SWEEP } from './collapse.ts';
+import { WORD_HUNT_CELL, WORD_HUNT_ENV, WORD_HUNT_SWEEP } from './word-hunt.ts';
 
 const MEASURED = 'entropy/measured_delta';
 const PREDICTED = 'entropy/predicted_delta';
 const COV = 'entropy/cov_logprob_adv';
 export const BANDIT_LRS = [1, 0.1, 0.01];
 
-function analyze(data: ClaimData): ClaimResult {
-  const runs = cellRuns(data, GRPO_SWEEP, GRPO_CELL);
-  const seeds = [...runs.keys()].sort((x, y) => x - y);
-  const per = seeds.map((s) => {
+/** Per run: measured against predicted ΔH over its steps. */
+function trainingStats(runs: Map<number, RunData>, seeds: readonly number[]) {
+  return seeds.map((s) => {
     const run = runs.get(s)!;
     const measured = values(run, MEASURED);
     const predicted = values(run, PREDICTED);
@@ -34,6 +36,63 @@ function analyze(data: ClaimData): ClaimResult {
       positiveCov: cov.filter((c) => c > 0).length / cov.length,
     };
   });
+}
+
+type TrainingStats = ReturnType<typeof trainingStats>;
+
+function trainTableOf(per: TrainingStats, seeds: readonly number[]): Table {
+  return {
+    header: ['seed', 'steps', 'correlation', 'slope', 'share of steps with cov(log π, A) > 0'],
+    rows: [
+      ...per.map((p, i) => [
+        String(seeds[i]),
+        String(p.measured.length),
+        fmt(p.corr),
+        fmt(p.slope),
+        fmt(p.positiveCov),
+      ]),
+      [
+        'mean ± 95% CI',
+        '',
+        formatMeanCi(meanCi95(per.map((p) => p.corr))),
+        formatMeanCi(meanCi95(per.map((p) => p.slope))),
+        formatMeanCi(meanCi95(per.map((p) => p.positiveCov))),
+      ],
+    ],
+  };
+}
+
+function scatterFigure(name: string, envLabel: string, per: TrainingStats, seeds: readonly number[]): Figure {
+  const scatter: Series[] = seeds.map((s, i) => ({
+    label: `seed ${s}`,
+    color: PALETTE[i % PALETTE.length],
+    points: per[i].predicted.map((p, j): [number, number] => [p, per[i].measured[j]]),
+    opacity: 0.6,
+  }));
+  return {
+    name,
+    section: 'Figures',
+    title:
+      `${envLabel}: entropy change of each update, predicted −Cov(log π, Δz) against measured, one point per ` +
+      'step (dashed: y = x)',
+    svg: renderPlot({
+      title: `covariance identity in training (plain GRPO, ${envLabel})`,
+      xLabel: 'predicted ΔH',
+      yLabel: 'measured ΔH',
+      kind: 'scatter',
+      diagonal: true,
+      series: scatter,
+    }),
+  };
+}
+
+function analyze(data: ClaimData): ClaimResult {
+  const runs = cellRuns(data, GRPO_SWEEP, GRPO_CELL);
+  const seeds = [...runs.keys()].sort((x, y) => x - y);
+  const per = trainingStats(runs, seeds);
+  const wordRuns = cellRuns(data, WORD_HUNT_SWEEP, WORD_HUNT_CELL);
+  const wordSeeds = [...wordRuns.keys()].sort((x, y) => x - y);
+  const wordPer = trainingStats(wordRuns, wordSeeds);
   const all = { predicted: per.flatMap((p) => p.predicted), measured: per.flatMap((p) => p.measured) };
   const pooled = fitLine(all.predicted, all.measured);
 
@@ -79,38 +138,26 @@ function analyze(data: ClaimData): ClaimResult {
       high: 1.2,
       delta: 0.05,
     }),
+    runTest(
+      'word-hunt: correlation of measured on predicted ΔH over the steps of a run',
+      wordSeeds,
+      wordPer.map((p) => p.corr),
+      { kind: 'above', value: 0.9, delta: 0.05 },
+    ),
+    runTest(
+      'word-hunt: regression slope of measured on predicted ΔH',
+      wordSeeds,
+      wordPer.map((p) => p.slope),
+      { kind: 'within', low: 0.8, high: 1.25, delta: 0.05 },
+    ),
   ];
 
-  const trainTable = {
-    header: ['seed', 'steps', 'correlation', 'slope', 'share of steps with cov(log π, A) > 0'],
-    rows: [
-      ...per.map((p, i) => [
-        String(seeds[i]),
-        String(p.measured.length),
-        fmt(p.corr),
-        fmt(p.slope),
-        fmt(p.positiveCov),
-      ]),
-      [
-        'mean ± 95% CI',
-        '',
-        formatMeanCi(meanCi95(per.map((p) => p.corr))),
-        formatMeanCi(meanCi95(per.map((p) => p.slope))),
-        formatMeanCi(meanCi95(per.map((p) => p.positiveCov))),
-      ],
-    ],
-  };
+  const trainTable = trainTableOf(per, seeds);
   const banditTable = {
     header: ['η', ...banditSeeds.map((s) => `seed ${s}`), 'mean ± 95% CI'],
     rows: BANDIT_LRS.map((lr, i) => [String(lr), ...medianError[i].map(fmt), fmtMeanCi(medianError[i])]),
   };
 
-  const scatter: Series[] = seeds.map((s, i) => ({
-    label: `seed ${s}`,
-    color: PALETTE[i % PALETTE.length],
-    points: per[i].predicted.map((p, j): [number, number] => [p, per[i].measured[j]]),
-    opacity: 0.6,
-  }));
   const banditSeries: Series[] = banditSeeds.map((s, i) => ({
     label: `seed ${s}`,
     color: PALETTE[i % PALETTE.length],
@@ -120,8 +167,14 @@ function analyze(data: ClaimData): ClaimResult {
     tests,
     tables: [
       {
-        caption: 'Training runs (plain GRPO): measured against predicted entropy change, over the steps of each run',
+        caption:
+          'Training runs (plain GRPO, four-rooms gridworld): measured against predicted entropy change, over the ' +
+          'steps of each run',
         table: trainTable,
+      },
+      {
+        caption: 'Training runs (plain GRPO, word-hunt from the SFT warm start): the same, per run',
+        table: trainTableOf(wordPer, wordSeeds),
       },
       {
         caption:
@@ -132,21 +185,7 @@ function analyze(data: ClaimData): ClaimResult {
       },
     ],
     figures: [
-      {
-        name: 'predicted_vs_measured',
-        section: 'Figures',
-        title:
-          'entropy change of each update, predicted −Cov(log π, Δz) against measured, one point per step (dashed: y ' +
-          '= x)',
-        svg: renderPlot({
-          title: 'covariance identity in training (plain GRPO)',
-          xLabel: 'predicted ΔH',
-          yLabel: 'measured ΔH',
-          kind: 'scatter',
-          diagonal: true,
-          series: scatter,
-        }),
-      },
+      scatterFigure('predicted_vs_measured', 'four-rooms gridworld', per, seeds),
       {
         name: 'bandit_error',
         section: 'Figures',
@@ -160,6 +199,7 @@ function analyze(data: ClaimData): ClaimResult {
           series: banditSeries,
         }),
       },
+      scatterFigure('word-hunt-predicted_vs_measured', 'word-hunt', wordPer, wordSeeds),
     ],
     notes: [
       `Pooled over all ${all.measured.length} steps of all runs: slope ${fmt(pooled.slope)}, R² ${fmt(pooled.r2)}. ` +
@@ -187,8 +227,9 @@ export const covarianceClaim: Claim = {
   environment:
     'the plain-GRPO four-rooms runs of the collapse claim (no extra runs; their entropy falls steadily, so steps ' +
     'with large and small ΔH are both present), ' +
-    'and a tabular softmax bandit computed exactly in double precision, where the identity must hold to first order.',
-  sweeps: [GRPO_SWEEP],
+    'a tabular softmax bandit computed exactly in double precision, where the identity must hold to first order, ' +
+    `and at token level the plain-GRPO runs on ${WORD_HUNT_ENV} (no extra runs either: the narrowing claim's).`,
+  sweeps: [GRPO_SWEEP, WORD_HUNT_SWEEP],
   inProcess: ['tabular softmax bandit (6 actions, exact policy-gradient steps)'],
   tuning:
     'Nothing tuned: the bandit sizes and learning rates were fixed before running any seed; the training runs are ' +
