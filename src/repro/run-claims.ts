@@ -25,6 +25,8 @@ export interface ReproOptions {
   /** First verdict seed of a planned claim (its seeds are firstSeed, firstSeed + 1, …). */
   firstSeed?: number;
   design?: SeedDesign;
+  /** Where the sweep files live (default configs/repro/). */
+  configDir?: string;
   quick: boolean;
   out: string;
   workers: number;
@@ -46,18 +48,25 @@ export interface ClaimOutcome {
   failedRuns: string[];
 }
 
-const sweepDoc = (name: string) => readYamlFile(path.join(REPRO_CONFIG_DIR, `${name}.yaml`)) as Record<string, unknown>;
+const sweepDoc = (name: string, dir: string) => readYamlFile(path.join(dir, `${name}.yaml`)) as Record<string, unknown>;
 
 /** The SFT config a repro sweep's runs warm-start from (WARM_STARTS, by its base config), if any. */
-export const warmStartOf = (name: string): string | undefined => WARM_STARTS[String(sweepDoc(name).base)];
+export const warmStartOf = (name: string, dir = REPRO_CONFIG_DIR): string | undefined =>
+  WARM_STARTS[String(sweepDoc(name, dir).base)];
 
 /**
  * A repro sweep with this invocation's seeds (and, under --quick, the shorter settings); `initFrom`
  * is the warm start's run directory for a sweep that has one.
  */
-export function reproSweep(name: string, seeds: readonly number[], quick: boolean, initFrom?: string): Sweep {
-  const file = path.join(REPRO_CONFIG_DIR, `${name}.yaml`);
-  const doc = sweepDoc(name);
+export function reproSweep(
+  name: string,
+  seeds: readonly number[],
+  quick: boolean,
+  initFrom?: string,
+  dir = REPRO_CONFIG_DIR,
+): Sweep {
+  const file = path.join(dir, `${name}.yaml`);
+  const doc = sweepDoc(name, dir);
   const set = {
     ...((doc.set as Record<string, unknown> | undefined) ?? {}),
     ...(quick ? QUICK_SET : {}),
@@ -73,6 +82,7 @@ const range = (first: number, count: number) => Array.from({ length: count }, (_
 export async function runClaims(claims: readonly Claim[], options: ReproOptions): Promise<ClaimOutcome[]> {
   const say = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const design = options.design ?? DEFAULT_DESIGN;
+  const configDir = options.configDir ?? REPRO_CONFIG_DIR;
   /** Sweep name → seeds already run in this invocation; failed runs by sweep. */
   const ran = new Map<string, Set<number>>();
   const failed = new Map<string, string[]>();
@@ -82,12 +92,10 @@ export async function runClaims(claims: readonly Claim[], options: ReproOptions)
     for (const name of claim.sweeps) {
       const done = ran.get(name) ?? new Set<number>();
       if (seeds.every((s) => done.has(s))) continue;
-      const warm = warmStartOf(name);
-      const initFrom = warm
-        ? await ensureWarmStart(warm, { ...options, configDir: REPRO_CONFIG_DIR, log: say })
-        : undefined;
+      const warm = warmStartOf(name, configDir);
+      const initFrom = warm ? await ensureWarmStart(warm, { ...options, configDir, log: say }) : undefined;
       if (options.signal?.aborted) return false;
-      const sweep = reproSweep(name, seeds, options.quick, initFrom);
+      const sweep = reproSweep(name, seeds, options.quick, initFrom, configDir);
       const sweepDir = sweepDirOf(options.out, name);
       fs.mkdirSync(sweepDir, { recursive: true });
       say(`${claim.id}: sweep '${name}', ${sweep.runs.length} runs (seeds ${seeds.join(',')}) into ${sweepDir}`);
@@ -111,7 +119,7 @@ export async function runClaims(claims: readonly Claim[], options: ReproOptions)
     );
     const warmStarts = new Map<string, string>();
     for (const name of claim.sweeps) {
-      const warm = warmStartOf(name);
+      const warm = warmStartOf(name, configDir);
       if (warm) warmStarts.set(warm, warmStartDir(options.out, warm));
     }
     const result = claim.analyze({ sweeps, seeds: [...seeds], quick: options.quick, warmStarts });
