@@ -29,36 +29,6 @@ function transposeTall(x: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * x·w + b, one dense layer, with w's and b's gradients from one product: [xᵀ; 1]·dy holds xᵀ·dy
- * in its first rows and ones·dy in its last. Each entry of a matMul is its own dot product, so
- * they equal matMul's and addBias's gradients exactly, for one pass over dy instead of two
- * (on wasm the product packs its right operand, dy, each time). Values are tf.matMul then tf.add.
- */
-export const denseLayer = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  save([x, w]);
-  return {
-    value: tf.add(tf.matMul(x, w), b),
-    gradFunc: (dy, [sx, sw]) => {
-      const cols = sx.shape[1] as number;
-      const product = tf.matMul(transposeWithOnes(sx as tf.Tensor2D), dy as tf.Tensor2D);
-      const [dw, db] = tf.split(product, [cols, 1], 0);
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw as tf.Tensor2D)), dw, tf.reshape(db, [b.shape[0]])];
-    },
-  };
-}) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
-
-/** [xᵀ; 1]: x's transpose with a row of ones below it, [cols + 1, rows]. */
-function transposeWithOnes(x: tf.Tensor2D): tf.Tensor2D {
-  const [rows, cols] = x.shape;
-  if (rows < 1024 || !JS_BACKENDS.has(tf.getBackend())) return tf.concat([tf.transpose(x), tf.ones([1, rows])], 0);
-  const out = new Float32Array((cols + 1) * rows);
-  transposeArray(x.dataSync() as Float32Array, rows, cols, out);
-  out.fill(1, cols * rows);
-  return tf.tensor2d(out, [cols + 1, rows]);
-}
-
-/**
  * x + b for a bias row b, with b's gradient as ones·dy (a [1, rows]·[rows, n] matMul) instead of
  * tfjs's sum over the broadcast axis, which wasm runs as a transpose then a reduction.
  */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Env } from '../../envs/env.ts';
 import { UserError } from '../base/errors.ts';
 import type { Rng } from '../base/rng.ts';
-import { denseLayer } from './fast-matmul.ts';
+import { addBias, matMul } from './fast-matmul.ts';
 import { initMatrix } from './init.ts';
 import { inputLayer } from './input-matmul.ts';
 import { type InferenceLayer, inferLogits } from './mlp-inference.ts';
@@ -110,7 +110,7 @@ export class MlpPolicy implements Policy {
     let h = inputLayer(x, rows, this.obsSize, v[0] as tf.Tensor2D, v[1] as tf.Tensor1D);
     const layers = v.length / 2;
     for (let l = 0; l < layers; l++) {
-      if (l > 0) h = denseLayer(h, v[2 * l] as tf.Tensor2D, v[2 * l + 1] as tf.Tensor1D);
+      if (l > 0) h = addBias(matMul(h, v[2 * l] as tf.Tensor2D), v[2 * l + 1] as tf.Tensor1D);
       if (l + 1 < layers) h = this.config.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);
     }
     return h;

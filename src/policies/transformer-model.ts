@@ -5,7 +5,7 @@
 // gradient there), every 2-D matMul goes through fast-matmul, attention's batched matMuls get the
 // same explicit-transpose gradient, GELU is x·σ(1.702x) (tanh is 6× slower on wasm).
 import * as tf from '@tensorflow/tfjs';
-import { denseLayer, matMul, scaleShift } from './fast-matmul.ts';
+import { addBias, matMul, scaleShift } from './fast-matmul.ts';
 import { inputMatMul } from './input-matmul.ts';
 import type { BlockWeights, TransformerShape, TransformerWeights } from './transformer-weights.ts';
 
@@ -39,8 +39,8 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 }
 
 function mlp(b: BlockWeights, h: tf.Tensor2D): tf.Tensor2D {
-  const hidden = gelu(denseLayer(h, b.w1 as tf.Tensor2D, b.b1 as tf.Tensor1D)) as tf.Tensor2D;
-  return denseLayer(hidden, b.w2 as tf.Tensor2D, b.b2 as tf.Tensor1D);
+  const hidden = gelu(addBias(matMul(h, b.w1 as tf.Tensor2D), b.b1 as tf.Tensor1D)) as tf.Tensor2D;
+  return addBias(matMul(hidden, b.w2 as tf.Tensor2D), b.b2 as tf.Tensor1D);
 }
 
 function headLogits(_s: TransformerShape, w: TransformerWeights, x: tf.Tensor2D): tf.Tensor2D {

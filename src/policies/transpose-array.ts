@@ -4,13 +4,9 @@
 /** Backends whose tensors can be read and written synchronously, cheaply. */
 export const JS_BACKENDS = new Set(['wasm', 'cpu']);
 
-/** The [cols, rows] transpose of a row-major [rows, cols] array, written to the start of `out`. */
-export function transposeArray(
-  values: Float32Array,
-  rows: number,
-  cols: number,
-  out = new Float32Array(values.length),
-): Float32Array {
+/** The [cols, rows] transpose of a row-major [rows, cols] array. */
+export function transposeArray(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(values.length);
   const TILE = 32;
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const r1 = Math.min(rows, r0 + TILE);

@@ -4,12 +4,12 @@
 // (input-matmul): dense inputs give fast-matmul's value and gradient exactly; sparse inputs (at
 // most two non-zeros a row, ones, as gridworld observations and one-hot tokens) give tf.matMul's
 // value exactly and its gradient up to float32 summation order; the input never gets a gradient.
-// A dense layer (denseLayer, inputLayer) is matMul then addBias exactly, values and gradients.
+// inputLayer is inputMatMul then addBias exactly, values and gradients.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/base/rng.ts';
-import { addBias, denseLayer, matMul, scaleShift } from '../../src/policies/fast-matmul.ts';
+import { addBias, matMul, scaleShift } from '../../src/policies/fast-matmul.ts';
 import { inputLayer, inputMatMul, sparseRows } from '../../src/policies/input-matmul.ts';
 import { transposeArray } from '../../src/policies/transpose-array.ts';
 
@@ -76,19 +76,6 @@ describe.each(['wasm', 'cpu'])('on %s', (backend) => {
       tf.sum(tf.mul(tf.square(layer(a as tf.Tensor2D, c as tf.Tensor1D)), weigh));
     return [layer(w, b), ...tf.grads(f)([w, b])].map((t) => Array.from(t.dataSync()));
   };
-
-  it.each([100, 1500])('denseLayer over %i rows: matMul then addBias exactly, value and gradients', async (n) => {
-    await tf.setBackend(backend);
-    const x = tf.tensor2d(random(n * inner), [n, inner]);
-    const [weights, bias] = [w(), tf.tensor1d(random(cols))];
-    const weigh = tf.tensor2d(random(n * cols), [n, cols]);
-    const all = (layer: (a: tf.Tensor2D, c: tf.Tensor2D, d: tf.Tensor1D) => tf.Tensor2D) => {
-      const f = (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
-        tf.sum(tf.mul(tf.square(layer(a as tf.Tensor2D, c as tf.Tensor2D, d as tf.Tensor1D)), weigh));
-      return [layer(x, weights, bias), ...tf.grads(f)([x, weights, bias])].map((t) => Array.from(t.dataSync()));
-    };
-    expect(all(denseLayer)).toEqual(all((a, c, d) => addBias(matMul(a, c), d)));
-  });
 
   it('inputLayer: inputMatMul then addBias exactly, value and gradients, sparse or dense', async () => {
     await tf.setBackend(backend);
