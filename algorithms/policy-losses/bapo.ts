@@ -122,6 +122,8 @@ export const bapoLoss = {
   name: 'bapo',
   summary: 'BAPO: PPO-clip with ratio bounds [a, b] raised per mini-batch until positives reach adv_ratio_target',
   keys: [
+    'clip_ratio_low',
+    'clip_ratio_high',
     'clip_ratio_c',
     'bapo.ratio_lower_start',
     'bapo.ratio_lower_max',

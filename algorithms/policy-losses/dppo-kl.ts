@@ -17,7 +17,7 @@ export function klValid(p: number, pOld: number, lp: number, lpOld: number, a: n
 
 export const dppoKlLoss = {
   name: 'dppo_kl',
-  summary: 'DPPO-KL: −A·sg(min(ρ, c))·lp, tokens whose binary KL moved past δ with A masked out',
+  summary: 'DPPO-KL: −A·sg(min(ρ, c))·lp; a token whose binary KL passed δ in A’s direction is masked out',
   keys: ['clip_ratio_low', 'clip_ratio_high', 'clip_ratio_c'],
   compute: (x: PolicyLossInputs) => dppoLoss(x, klValid),
   warnings: dppoWarnings,

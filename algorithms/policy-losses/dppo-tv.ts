@@ -11,7 +11,7 @@ export function tvValid(p: number, pOld: number, _lp: number, _lpOld: number, a:
 
 export const dppoTvLoss = {
   name: 'dppo_tv',
-  summary: 'DPPO-TV: −A·sg(min(ρ, c))·lp, tokens whose p moved more than δ (TV) with A masked out',
+  summary: 'DPPO-TV: −A·sg(min(ρ, c))·lp; a token whose p moved past δ in A’s direction is masked out',
   keys: ['clip_ratio_low', 'clip_ratio_high', 'clip_ratio_c'],
   compute: (x: PolicyLossInputs) => dppoLoss(x, tvValid),
   warnings: dppoWarnings,
