@@ -115,6 +115,17 @@ describe('the CLI', () => {
     expectSame(JSON.parse(res.stdout), docBlock('example-clip-cov-output'));
   }, 30_000);
 
+  it('--set grpo.policy_loss=… prints that loss (docs/policy-losses.md), the same numbers as the library', () => {
+    const res = cli(file, '--set', 'grpo.policy_loss=cispo');
+    expect(res.status).toBe(0);
+    const printed = JSON.parse(res.stdout) as LossOutput;
+    expectSame(printed, JSON.parse(formatLossOutput(run(BATCH, ['grpo.policy_loss=cispo']))));
+    expect(printed.loss).not.toBe(run(BATCH).loss);
+    const refused = cli(file, '--set', 'grpo.policy_loss=gspo', '--set', CLIP_COV[0]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/regularizer 'clip_cov' replaces the policy loss, so it needs policy_loss: vanilla/);
+  }, 30_000);
+
   it('a malformed batch is one error line naming the field, exit 1', () => {
     const bad = path.join(tmp, 'bad.json');
     fs.writeFileSync(
