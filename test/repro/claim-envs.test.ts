@@ -6,9 +6,12 @@ import { CLAIMS } from '../../src/repro/registry.ts';
 describe('claimEnvironments', () => {
   it("reads each sweep's resolved env and adds the claim's in-process ones", () => {
     const byId = (id: string) => CLAIMS.find((c) => c.id === id)!;
-    expect(claimEnvironments(byId('collapse'))).toEqual(['gridworld (four_rooms)']);
+    // collapse and covariance also read the word-hunt GRPO sweep (the token-level versions)
+    expect(claimEnvironments(byId('collapse'))).toEqual(['gridworld (four_rooms)', 'word-hunt']);
+    expect(claimEnvironments(byId('narrowing'))).toEqual(['word-hunt']);
     expect(claimEnvironments(byId('covariance'))).toEqual([
       'gridworld (four_rooms)',
+      'word-hunt',
       'tabular softmax bandit (6 actions, exact policy-gradient steps)',
     ]);
     for (const claim of CLAIMS) expect(claimEnvironments(claim).length).toBeGreaterThan(0);
