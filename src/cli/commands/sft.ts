@@ -2,12 +2,11 @@
 // Like `train`, signals become an abort (checkpoint, status `interrupted`, exit 130) and --resume
 // continues a stopped run.
 import type { CommandModule } from 'yargs';
-import { loadedPlugins } from '../../plugins/load-plugins.ts';
-import { assertPluginsUnchanged } from '../../run/plugins-unchanged.ts';
 import { runSft } from '../../train/sft.ts';
-import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
+import { exitInterrupted } from '../interrupt.ts';
 import { resumeHint } from '../scheduler.ts';
-import { type RunArgs, resolveRun, withRunOptions } from './run-options.ts';
+import { type RunArgs, withRunOptions } from './run-options.ts';
+import { startRun } from './run-start.ts';
 
 export const sftCommand: CommandModule<object, RunArgs> = {
   command: 'sft <config>',
@@ -25,17 +24,13 @@ export const sftCommand: CommandModule<object, RunArgs> = {
       'warm-start the arithmetic policy (then: $0 train configs/text-arithmetic.yaml)',
     ) as never,
   handler: async (args) => {
-    const { config, runDir } = await resolveRun(args);
-    if (args.resume) assertPluginsUnchanged(runDir, loadedPlugins());
-    const log = (line: string) => process.stderr.write(`${line}\n`);
-    const controller = new AbortController();
-    const removeHandlers = abortOnSignals(controller, log);
+    const { config, runDir, log, signal, removeHandlers } = await startRun(args);
     const result = await runSft(config, {
       runDir,
       backend: args.backend,
       resume: args.resume,
       force: args.force,
-      signal: controller.signal,
+      signal,
       log: args.quiet ? () => {} : log,
     }).finally(removeHandlers);
     if (result.skipped) return;

@@ -2,14 +2,13 @@
 // signals become an abort of the trainer, progress is drawn from its per-step reports, and an
 // interrupted run exits 130.
 import type { CommandModule } from 'yargs';
-import { loadedPlugins } from '../../plugins/load-plugins.ts';
-import { assertPluginsUnchanged } from '../../run/plugins-unchanged.ts';
 import { TensorBoardWriter } from '../../run/tensorboard.ts';
 import { type StepReport, train } from '../../train/trainer.ts';
-import { abortOnSignals, exitInterrupted } from '../interrupt.ts';
+import { exitInterrupted } from '../interrupt.ts';
 import { makeProgress, type Progress } from '../progress.ts';
 import { resumeHint } from '../scheduler.ts';
-import { type RunArgs, resolveRun, withRunOptions } from './run-options.ts';
+import { type RunArgs, withRunOptions } from './run-options.ts';
+import { startRun } from './run-start.ts';
 
 export const trainCommand: CommandModule<object, RunArgs> = {
   command: 'train <config>',
@@ -22,11 +21,7 @@ export const trainCommand: CommandModule<object, RunArgs> = {
       .example('$0 train configs/quickstart.yaml', 'train the quickstart gridworld policy')
       .example('$0 train configs/quickstart.yaml --set steps=100 --seed 3 --name qs-s3', 'override keys') as never,
   handler: async (args) => {
-    const { config, runDir } = await resolveRun(args);
-    if (args.resume) assertPluginsUnchanged(runDir, loadedPlugins());
-    const log = (line: string) => process.stderr.write(`${line}\n`);
-    const controller = new AbortController();
-    const removeHandlers = abortOnSignals(controller, log);
+    const { config, runDir, log, signal, removeHandlers } = await startRun(args);
     // the bar starts at the first report, which says where a resumed run picks up
     let progress: Progress | undefined;
     const onStep = ({ step, totalSteps, metrics }: StepReport) => {
@@ -43,7 +38,7 @@ export const trainCommand: CommandModule<object, RunArgs> = {
       backend: args.backend,
       resume: args.resume,
       force: args.force,
-      signal: controller.signal,
+      signal,
       onStep,
       log,
       sinks: [new TensorBoardWriter(runDir)],
