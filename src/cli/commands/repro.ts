@@ -35,7 +35,7 @@ interface ReproArgs {
 function listClaims(): string {
   const indent = ''.padEnd(13);
   const table =
-    `${METHOD_TABLE_ID.padEnd(12)} the method table: every regularizer and estimator against GRPO\n` +
+    `${METHOD_TABLE_ID.padEnd(12)} the method table: every regularizer, estimator and policy loss against GRPO\n` +
     `${indent}tasks: ${TABLE_TASKS.map((t) => t.id).join(', ')} (entrolab repro ${METHOD_TABLE_ID}; not in the default run)`;
   return `${CLAIMS.map(
     (c) =>
