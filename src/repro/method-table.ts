@@ -40,19 +40,9 @@ export const BASELINE = 'grpo';
 
 /** Methods that cannot run as meant on a task: method name → task id (or `*`) → why. */
 export const NOT_APPLICABLE: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  arpo: {
-    'word-hunt': 'forks a rollout after a tool/feedback turn; a word-hunt answer is a single turn (see word-search)',
-  },
-  pear: {
-    'word-hunt':
-      'splits a response into thinking and answer phases at an end-of-thinking token; a word-hunt answer is a bare ' +
-      'word with no thinking phase (word-search: its earlier tries think, its last one answers)',
-  },
-  hwe_reward: {
-    '*':
-      'counts reasoning trigger tokens (ARES: "wait", a step mark) followed by high entropy; the answers here are ' +
-      'bare words with no such token, so the shaping term would always be 0',
-  },
+  arpo: { 'word-hunt': 'forks rollouts after a feedback turn; a word-hunt answer is one turn' },
+  pear: { 'word-hunt': 'needs a thinking phase before the answer; a word-hunt answer is one bare word' },
+  hwe_reward: { '*': 'counts reasoning trigger tokens (ARES: "wait"); these answers have none, so it adds 0' },
 };
 
 export function notApplicable(method: string, task: string): string | undefined {
