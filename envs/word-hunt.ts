@@ -7,6 +7,7 @@
 // held-out prompts (other letter combinations, the same lexicon) its pass@k at large k sinks
 // towards its pass@1, below the warm start's. Single turn, reward 1 for a valid word, else 0.
 import { z } from 'zod';
+import { UserError } from '../src/base/errors.ts';
 import type { Rng } from '../src/base/rng.ts';
 import { defineEnv, type Prompt } from './env.ts';
 import { hashUnit, TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
@@ -31,6 +32,9 @@ export const wordHuntSchema = z
   .strict()
   .refine((c) => c.min_length <= c.max_length, { message: 'min_length must be <= max_length', path: ['min_length'] });
 export type WordHuntConfig = z.infer<typeof wordHuntSchema>;
+
+/** The most candidates the expert draws for one demonstration before the config is refused. */
+export const MAX_EXPERT_DRAWS = 100_000;
 
 export interface HuntConstraints {
   /** The two letters the word must contain (sorted). */
@@ -135,7 +139,9 @@ export class WordHuntEnv extends TextEnv {
       spoilt[rng.int(spoilt.length)] = c.forbidden;
       return spoilt.join('');
     }
-    for (;;) {
+    // a synchronous loop no signal interrupts: bounded, so a lexicon too sparse for the prompt's
+    // candidates is refused instead of searched for forever (shipped settings take ~10 draws)
+    for (let draw = 0; draw < MAX_EXPERT_DRAWS; draw++) {
       const word = huntCandidate(rng, this.config, c);
       if (!wrong && this.inLexicon(word)) return word;
       if (wrong && !this.inLexicon(word)) {
@@ -145,6 +151,12 @@ export class WordHuntEnv extends TextEnv {
         if (!this.accepts(spoilt.join(''), c)) return spoilt.join('');
       }
     }
+    throw new UserError(
+      `the expert drew ${MAX_EXPERT_DRAWS} candidates for prompt ${this.prompt.id} without finding ` +
+        `${wrong ? 'a non-word' : 'a lexicon word'}: raise env.lexicon_density or widen env.alphabet / ` +
+        'env.max_length (more strings meet the constraints)',
+      'env',
+    );
   }
 }
 

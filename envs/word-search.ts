@@ -15,6 +15,7 @@ import {
   type HuntConstraints,
   huntCandidate,
   inHuntLexicon,
+  MAX_EXPERT_DRAWS,
   meetsHunt,
   type WordHuntConfig,
 } from './word-hunt.ts';
@@ -103,10 +104,14 @@ export class WordSearchEnv extends TextEnv {
       spoilt[rng.int(spoilt.length)] = c.forbidden;
       return spoilt.join('');
     }
-    for (;;) {
-      const word = huntCandidate(rng, this.lexicon, c);
+    // bounded (a synchronous loop no signal interrupts): when every string meeting the constraints
+    // has been tried (a tiny alphabet, more turns than candidates) the expert repeats its last draw
+    let word = '';
+    for (let draw = 0; draw < MAX_EXPERT_DRAWS; draw++) {
+      word = huntCandidate(rng, this.lexicon, c);
       if (!tried.has(word)) return word;
     }
+    return word;
   }
 }
 

@@ -111,6 +111,20 @@ describe('word-hunt', () => {
     }
   });
 
+  it('a lexicon too sparse for the constraints is one UserError naming the keys, not an endless search', () => {
+    // 4 letters, 2-letter words: a prompt's candidates are the 2 orders of its required letters
+    const sparse = new WordHuntEnv(
+      wordHuntSchema.parse({ alphabet: 'abcd', min_length: 2, max_length: 2, lexicon_density: 1e-12 }),
+    );
+    const rng = new Rng('sparse');
+    const p = sparse.samplePrompt(rng, 'train');
+    expect(() => demonstrate(sparse, p, rng, false)).toThrow(
+      /expert drew 100000 candidates .*without finding a lexicon word: raise env\.lexicon_density/,
+    );
+    // a wrong demonstration (a non-word) is still found at once
+    expect(demonstrate(sparse, p, rng, true).reward).toBe(0);
+  });
+
   it('refuses a bad config with the key named', () => {
     expect(() => wordHuntSchema.parse({ alphabet: 'aabc' })).toThrow('letters must be distinct');
     expect(() => wordHuntSchema.parse({ min_length: 5, max_length: 3 })).toThrow('min_length must be <= max_length');

@@ -120,4 +120,21 @@ describe('word-search (multi-turn)', () => {
     expect(config.eval).toMatchObject({ samples: 64, log_pass_k: [1, 16, 64] });
     expect(config.eval.every).toBeGreaterThan(0);
   });
+
+  it('with more tries than strings meeting the constraints, the expert repeats its last try instead of searching forever', () => {
+    // 2-letter words of 4 letters: the 2 orders of the required letters; 4 tries, no word in the lexicon
+    const tiny = new WordSearchEnv(
+      wordSearchSchema.parse({ alphabet: 'abcd', min_length: 2, max_length: 2, lexicon_density: 1e-12, max_turns: 4 }),
+    );
+    const rng = new Rng('tiny');
+    const p = tiny.samplePrompt(rng, 'train');
+    const demo = demonstrate(tiny, p, rng, false);
+    expect(demo.reward).toBe(0);
+    const tries = tiny.render().split('<sep>').slice(1);
+    expect(tries).toHaveLength(4);
+    const words = tries.map((t) => t.replace(/<eos>.*/, ''));
+    // the first two tries are the two candidates; the later ones repeat
+    expect(new Set(words.slice(0, 2)).size).toBe(2);
+    expect(new Set(words).size).toBe(2);
+  });
 });
