@@ -12,25 +12,35 @@ import type { Rng } from '../src/base/rng.ts';
 import { defineEnv, type Prompt } from './env.ts';
 import { hashUnit, TextEnv, type TurnOutcome, textSplitShape } from './text-env.ts';
 
+/** The keys word-hunt and word-search share: the alphabet, word lengths and the hidden lexicon. */
+export const huntShape = {
+  /** Letters the words are made of (distinct lowercase letters, at least 4). */
+  alphabet: z
+    .string()
+    .regex(/^[a-z]+$/, 'lowercase letters only')
+    .min(4)
+    .refine((s) => new Set(s).size === s.length, 'letters must be distinct')
+    .default('abcdefghijklmnopqrstuvwxyz'),
+  min_length: z.number().int().min(2).max(8).default(3),
+  max_length: z.number().int().min(2).max(8).default(5),
+  /** Fraction of strings that are words of the hidden lexicon. */
+  lexicon_density: z.number().gt(0).max(1).default(0.1),
+  /** Seed of the hidden lexicon. */
+  lexicon_seed: z.number().int().min(0).default(0),
+};
+
+type Lengths = { min_length: number; max_length: number };
+
+/** min_length ≤ max_length, reported on min_length (the arguments of zod's refine). */
+export const lengthsInOrder: [(c: Lengths) => boolean, { message: string; path: string[] }] = [
+  (c) => c.min_length <= c.max_length,
+  { message: 'min_length must be <= max_length', path: ['min_length'] },
+];
+
 export const wordHuntSchema = z
-  .object({
-    /** Letters the words are made of (distinct lowercase letters, at least 4). */
-    alphabet: z
-      .string()
-      .regex(/^[a-z]+$/, 'lowercase letters only')
-      .min(4)
-      .refine((s) => new Set(s).size === s.length, 'letters must be distinct')
-      .default('abcdefghijklmnopqrstuvwxyz'),
-    min_length: z.number().int().min(2).max(8).default(3),
-    max_length: z.number().int().min(2).max(8).default(5),
-    /** Fraction of strings that are words of the hidden lexicon. */
-    lexicon_density: z.number().gt(0).max(1).default(0.1),
-    /** Seed of the hidden lexicon. */
-    lexicon_seed: z.number().int().min(0).default(0),
-    ...textSplitShape,
-  })
+  .object({ ...huntShape, ...textSplitShape })
   .strict()
-  .refine((c) => c.min_length <= c.max_length, { message: 'min_length must be <= max_length', path: ['min_length'] });
+  .refine(...lengthsInOrder);
 export type WordHuntConfig = z.infer<typeof wordHuntSchema>;
 
 /** The most candidates the expert draws for one demonstration before the config is refused. */

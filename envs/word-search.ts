@@ -14,7 +14,9 @@ import {
   drawHuntPrompt,
   type HuntConstraints,
   huntCandidate,
+  huntShape,
   inHuntLexicon,
+  lengthsInOrder,
   MAX_EXPERT_DRAWS,
   meetsHunt,
   type WordHuntConfig,
@@ -22,25 +24,14 @@ import {
 
 export const wordSearchSchema = z
   .object({
-    /** Letters the words are made of (distinct lowercase letters, at least 4). */
-    alphabet: z
-      .string()
-      .regex(/^[a-z]+$/, 'lowercase letters only')
-      .min(4)
-      .refine((s) => new Set(s).size === s.length, 'letters must be distinct')
-      .default('abcdefghijklmnopqrstuvwxyz'),
-    min_length: z.number().int().min(2).max(8).default(3),
-    max_length: z.number().int().min(2).max(8).default(5),
-    /** Fraction of strings that are words of the hidden lexicon (word-hunt's lexicon for the same seed). */
-    lexicon_density: z.number().gt(0).max(1).default(0.1),
-    /** Seed of the hidden lexicon. */
-    lexicon_seed: z.number().int().min(0).default(0),
+    // the lexicon is word-hunt's for the same seed
+    ...huntShape,
     /** Tries per episode. */
     max_turns: z.number().int().min(1).max(8).default(4),
     ...textSplitShape,
   })
   .strict()
-  .refine((c) => c.min_length <= c.max_length, { message: 'min_length must be <= max_length', path: ['min_length'] });
+  .refine(...lengthsInOrder);
 export type WordSearchConfig = z.infer<typeof wordSearchSchema>;
 
 /** Feedback after a try that breaks the letter constraints (or is malformed). */
