@@ -106,6 +106,7 @@ export { Rng, type RngStreams, STREAM_NAMES, type StreamName } from './base/rng.
 export type { Tokenizer } from './base/tokenizer.ts';
 export { loadConfig, parseConfig } from './config/load.ts';
 export { type LossConfig, parseLossConfig } from './config/loss-config.ts';
+export { type Schedule, type Schedules, scheduleSchema } from './config/schedule.ts';
 export type { Config } from './config/schema.ts';
 export type { Adam, AdamState } from './core/adam.ts';
 export type { EntropyChange } from './core/entropy-diagnostics.ts';
@@ -118,7 +119,7 @@ export type { LossPosition, StepPosition, UpdateMetrics } from './core/update.ts
 export { type ComposedLoss, composeLoss, type LossInputs } from './core/update.ts';
 export type { LossBatch } from './loss/loss-batch.ts';
 export { parseLossBatch, readLossBatch } from './loss/loss-batch.ts';
-export type { LossOutput, SelectionOutput } from './loss/loss-check.ts';
+export type { LossOutput, ReplayOutput, SelectionOutput } from './loss/loss-check.ts';
 // the `entrolab loss` computation: one JSON mini-batch → loss, per-token loss, gradients, selections
 export { computeLoss } from './loss/loss-check.ts';
 export type {
@@ -146,4 +147,5 @@ export {
   type TrainingState,
   trainStep,
 } from './train/step.ts';
+export type { TokenSample } from './train/token-samples.ts';
 export { type StepReport, type TrainOptions, type TrainResult, train } from './train/trainer.ts';
