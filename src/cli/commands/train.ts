@@ -1,8 +1,11 @@
 // `entrolab train <config.yaml>`: one training run into <out>/<name>. The command owns the process:
 // signals become an abort of the trainer, progress is drawn from its per-step reports, and an
 // interrupted run exits 130.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { TensorBoardWriter } from '../../run/tensorboard.ts';
+import { TOKEN_SAMPLES_FILE } from '../../train/token-samples.ts';
 import { type StepReport, train } from '../../train/trainer.ts';
 import { exitInterrupted } from '../interrupt.ts';
 import { makeProgress, type Progress } from '../progress.ts';
@@ -58,7 +61,9 @@ export const trainCommand: CommandModule<object, RunArgs> = {
         `done: ${result.steps} steps in ${result.wallSeconds.toFixed(1)} s on ${result.backend.detail}\n` +
           `test split (${f.prompts} prompts): greedy success ${f.successGreedy.toFixed(3)}, ` +
           `sampled success ${f.successSampled.toFixed(3)}, pass@${f.k} ${f.passAtK.toFixed(3)}\n` +
-          `outputs: ${runDir}/ (metrics.jsonl, config.resolved.yaml, checkpoint.json, summary.json)\n` +
+          `outputs: ${runDir}/ (metrics.jsonl, config.resolved.yaml, checkpoint.json, summary.json, status.json` +
+          `${fs.existsSync(path.join(runDir, TOKEN_SAMPLES_FILE)) ? `, ${TOKEN_SAMPLES_FILE}` : ''}; ` +
+          'TensorBoard: events.out.tfevents.*; entrolab report draws them)\n' +
           `next: entrolab eval ${runDir}   |   entrolab play ${runDir}\n`,
       );
     }
