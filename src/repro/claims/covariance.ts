@@ -11,7 +11,7 @@ import { BANDIT_DEFAULTS, banditCases } from '../bandit.ts';
 import { type Claim, type ClaimData, type ClaimResult, cellRuns, values } from '../claim.ts';
 import { fitLine, pearson, percentile } from '../fit.ts';
 import { PALETTE } from '../plots.ts';
-import { fmt, fmtMeanCi, runTest } from '../verdict.ts';
+import { fmt, fmtMeanCi, runTest, type TestResult } from '../verdict.ts';
 import { GRPO_CELL, GRPO_SWEEP } from './collapse.ts';
 import { WORD_HUNT_CELL, WORD_HUNT_ENV, WORD_HUNT_SWEEP } from './word-hunt.ts';
 
@@ -86,6 +86,24 @@ function scatterFigure(name: string, envLabel: string, per: TrainingStats, seeds
   };
 }
 
+/** The two tests on training runs (gridworld or word-hunt): correlation and slope of measured on predicted ΔH. */
+function trainingTests(label: string, seeds: number[], per: { corr: number; slope: number }[]): TestResult[] {
+  return [
+    runTest(
+      `${label}: correlation of measured on predicted ΔH over the steps of a run`,
+      seeds,
+      per.map((p) => p.corr),
+      { kind: 'above', value: 0.9, delta: 0.05 },
+    ),
+    runTest(
+      `${label}: regression slope of measured on predicted ΔH`,
+      seeds,
+      per.map((p) => p.slope),
+      { kind: 'within', low: 0.8, high: 1.25, delta: 0.05 },
+    ),
+  ];
+}
+
 function analyze(data: ClaimData): ClaimResult {
   const runs = cellRuns(data, GRPO_SWEEP, GRPO_CELL);
   const seeds = [...runs.keys()].sort((x, y) => x - y);
@@ -114,18 +132,7 @@ function analyze(data: ClaimData): ClaimResult {
   );
 
   const tests = [
-    runTest(
-      'training runs: correlation of measured on predicted ΔH over the steps of a run',
-      seeds,
-      per.map((p) => p.corr),
-      { kind: 'above', value: 0.9, delta: 0.05 },
-    ),
-    runTest(
-      'training runs: regression slope of measured on predicted ΔH',
-      seeds,
-      per.map((p) => p.slope),
-      { kind: 'within', low: 0.8, high: 1.25, delta: 0.05 },
-    ),
+    ...trainingTests('training runs', seeds, per),
     runTest(
       `bandit: median relative error at η = ${BANDIT_LRS[BANDIT_LRS.length - 1]}`,
       banditSeeds,
@@ -138,18 +145,7 @@ function analyze(data: ClaimData): ClaimResult {
       high: 1.2,
       delta: 0.05,
     }),
-    runTest(
-      'word-hunt: correlation of measured on predicted ΔH over the steps of a run',
-      wordSeeds,
-      wordPer.map((p) => p.corr),
-      { kind: 'above', value: 0.9, delta: 0.05 },
-    ),
-    runTest(
-      'word-hunt: regression slope of measured on predicted ΔH',
-      wordSeeds,
-      wordPer.map((p) => p.slope),
-      { kind: 'within', low: 0.8, high: 1.25, delta: 0.05 },
-    ),
+    ...trainingTests('word-hunt', wordSeeds, wordPer),
   ];
 
   const trainTable = trainTableOf(per, seeds);
