@@ -7,6 +7,7 @@ import { covMethodsClaim } from './claims/cov-methods.ts';
 import { covarianceClaim } from './claims/covariance.ts';
 import { epoClaim } from './claims/epo.ts';
 import { narrowingClaim } from './claims/narrowing.ts';
+import { passAt64Claim } from './claims/pass-at-64.ts';
 import { steerClaim } from './claims/steer.ts';
 
 export const CLAIMS: Claim[] = [
@@ -18,6 +19,7 @@ export const CLAIMS: Claim[] = [
   steerClaim,
   narrowingClaim,
   clipHigherClaim,
+  passAt64Claim,
 ];
 
 /** Seeds of --quick when --seeds is not given (full runs plan theirs: src/repro/seed-plan.ts). */

@@ -9,6 +9,10 @@ describe('claimEnvironments', () => {
     // collapse and covariance also read the word-hunt GRPO sweep (the token-level versions)
     expect(claimEnvironments(byId('collapse'))).toEqual(['gridworld (four_rooms)', 'word-hunt']);
     expect(claimEnvironments(byId('narrowing'))).toEqual(['word-hunt']);
+    expect(claimEnvironments(byId('pass-at-64'))).toEqual(['word-hunt']);
+    // every training claim runs on the gridworld and on word-hunt
+    for (const id of ['cov-methods', 'aepo', 'epo', 'steer', 'clip-higher'])
+      expect(claimEnvironments(byId(id))).toEqual(['gridworld (four_rooms)', 'word-hunt']);
     expect(claimEnvironments(byId('covariance'))).toEqual([
       'gridworld (four_rooms)',
       'word-hunt',

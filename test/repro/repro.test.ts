@@ -12,6 +12,7 @@ import { banditStep, entropy } from '../../src/repro/bandit.ts';
 import { collapseStats } from '../../src/repro/claims/collapse.ts';
 import { stepVariance } from '../../src/repro/claims/epo.ts';
 import { fitLine, pearson, percentile, spearman, tailMean } from '../../src/repro/fit.ts';
+import { pass64AtPass1 } from '../../src/repro/matched-pass.ts';
 import { seedsForEquivalence, seedsToDecide } from '../../src/repro/power.ts';
 import { CLAIMS, QUICK_SFT_SET } from '../../src/repro/registry.ts';
 import { REPRO_CONFIG_DIR, reproSweep, warmStartOf } from '../../src/repro/run-claims.ts';
@@ -231,6 +232,21 @@ describe('entrolab repro (real runs)', () => {
       'four-rooms gridworld',
       'word-hunt',
     ]);
+    for (const id of ['cov-methods', 'aepo', 'epo', 'steer'])
+      expect(new Set(byId(id).tests.map((t) => t.statistic.split(':')[0]))).toEqual(
+        new Set(['four-rooms gridworld', 'word-hunt']),
+      );
+    // pass-at-64: Clip-Cov seed 0 against GRPO seed 0's trajectory (warm start, eval/pass@k, the end)
+    const grpoDir = 'sweeps/word-hunt-grpo/method-grpo__seed-0';
+    const grpoMetrics = readJsonl(path.join(out, grpoDir, 'metrics.jsonl')).filter((m) => 'eval/pass@1' in m);
+    const trajectory = [
+      { pass1: passAt('warm-starts/sft-word-hunt', 1), pass64: passAt('warm-starts/sft-word-hunt', 64) },
+      ...grpoMetrics.map((m) => ({ pass1: m['eval/pass@1'], pass64: m['eval/pass@64'] })),
+      { pass1: passAt(grpoDir, 1), pass64: passAt(grpoDir, 64) },
+    ];
+    const clipCovDir = 'sweeps/word-hunt-cov-methods/method-clip_cov__seed-0';
+    const matched = pass64AtPass1(trajectory, passAt(clipCovDir, 1)).pass64;
+    expect(byId('pass-at-64').tests[0].values[0]).toBeCloseTo(passAt(clipCovDir, 64) - matched, 12);
     for (const claim of CLAIMS) {
       const page = fs.readFileSync(path.join(out, claim.id, 'index.html'), 'utf8');
       expect(page).toContain(`Verdict: ${verdict(claim.id)}`);
