@@ -10,8 +10,10 @@ import { CLAIMS } from './registry.ts';
 import type { ClaimOutcome } from './run-claims.ts';
 import type { SeedPlan } from './seed-plan.ts';
 import { describeTest, type Verdict } from './verdict.ts';
+import { renderVerdictsMarkdown } from './verdicts-markdown.ts';
 
 export const VERDICTS_FILE = 'verdicts.json';
+export const VERDICTS_MARKDOWN = 'verdicts.md';
 
 export interface SavedClaim {
   claim: string;
@@ -80,8 +82,9 @@ export function savedClaim(o: ClaimOutcome, out: string): SavedClaim {
 }
 
 /**
- * Write index.html and verdicts.json for `outcomes` merged with the directory's earlier claims;
- * returns the index's rows, in the registry's order.
+ * Write index.html, verdicts.json and verdicts.md for `outcomes` merged with the directory's earlier
+ * claims (with `figures`, also each claim's headline figure and verdicts.md there); returns the
+ * index's rows, in the registry's order.
  */
 export function saveVerdicts(
   out: string,
@@ -101,7 +104,10 @@ export function saveVerdicts(
   }));
   writeFileAtomic(path.join(out, 'index.html'), renderIndex(rows, meta));
   writeJsonAtomic(path.join(out, VERDICTS_FILE), { seeds: meta.seeds, quick: meta.quick, claims: saved });
+  const markdown = renderVerdictsMarkdown(saved, meta);
+  writeFileAtomic(path.join(out, VERDICTS_MARKDOWN), markdown);
   if (figures) {
+    writeFileAtomic(path.join(figures, VERDICTS_MARKDOWN), markdown);
     for (const o of outcomes) {
       const headline = o.result.figures[0];
       if (headline) writeFileAtomic(path.join(figures, `${o.claim.id}.svg`), headline.svg);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLAIMS } from '../../src/repro/registry.ts';
 import type { ClaimOutcome } from '../../src/repro/run-claims.ts';
-import { readVerdicts, saveVerdicts, VERDICTS_FILE } from '../../src/repro/saved-verdicts.ts';
+import { readVerdicts, saveVerdicts, VERDICTS_FILE, VERDICTS_MARKDOWN } from '../../src/repro/saved-verdicts.ts';
 import { fixedPlan } from '../../src/repro/seed-plan.ts';
 import { runTest } from '../../src/repro/verdict.ts';
 import { tempDir } from '../helpers.ts';
@@ -43,6 +43,16 @@ describe('saveVerdicts', () => {
     expect(saved[0]).toMatchObject({ wall_s: 12.3, page: path.join(CLAIMS[0].id, 'index.html') });
     expect(fs.readFileSync(path.join(figures, `${CLAIMS[2].id}.svg`), 'utf8')).toBe(`<svg>${CLAIMS[2].id}</svg>`);
     expect(fs.readFileSync(path.join(out, 'index.html'), 'utf8')).toContain(`${CLAIMS[2].id}/index.html`);
+    // verdicts.md: both claims, each test's statistic as the page states it, the same file in --figures
+    const markdown = fs.readFileSync(path.join(out, VERDICTS_MARKDOWN), 'utf8');
+    expect(markdown).toBe(fs.readFileSync(path.join(figures, VERDICTS_MARKDOWN), 'utf8'));
+    expect(markdown).toContain(`| \`${CLAIMS[0].id}\`: ${CLAIMS[0].title} | reproduced | 3 |`);
+    expect(markdown).toContain(
+      `## ${CLAIMS[2].id}: ${CLAIMS[2].title}\n\n**reproduced** — 3 fixed seeds, one look at α = 0.05.`,
+    );
+    expect(markdown).toContain(`- ${saved[1].statistics[0]}`);
+    expect(saved[1].statistics[0]).toMatch(/^a statistic: 2 ± 0 /);
+    expect(markdown).not.toMatch(/12\.3|\/tmp/);
     // other seeds or mode: the earlier file does not count
     expect(readVerdicts(out, { seeds: [0, 1], quick: true })).toEqual([]);
     expect(readVerdicts(out, { seeds: [0, 1, 2], quick: false })).toEqual([]);
