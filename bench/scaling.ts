@@ -30,6 +30,9 @@ export const POINTS: Point[] = [
   grid('MLP width', { HIDDEN: 32 }),
   grid('MLP width', { HIDDEN: 128 }),
   grid('MLP width', { HIDDEN: 256 }, true),
+  grid('rollout workers', { WORKERS: 2 }),
+  grid('rollout workers', { SIZE: 10, HORIZON: 40, P: 32, G: 16 }),
+  grid('rollout workers', { SIZE: 10, HORIZON: 40, P: 32, G: 16, WORKERS: 2 }),
   text('episodes P×G', { P: 8, G: 4 }),
   text('episodes P×G', {}, true),
   text('episodes P×G', { P: 64, G: 8 }),
@@ -40,6 +43,7 @@ export const POINTS: Point[] = [
   text('layers', { L: 4 }, true),
   text('completion (digits)', { DIGITS: 1 }),
   text('completion (digits)', { DIGITS: 4 }, true),
+  text('rollout workers', { WORKERS: 2 }),
 ];
 
 const quick = process.argv.includes('--quick');

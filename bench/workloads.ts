@@ -3,7 +3,7 @@
 // A shape can be changed with the same environment variables the comparison script reads
 // (P prompts, G episodes per prompt, SIZE grid side, HORIZON grid step limit, HIDDEN MLP width,
 // D transformer d_model, L transformer layers) plus DIGITS (arithmetic operand digits: the
-// completion length).
+// completion length) and WORKERS (rollout.workers: threads that sample the rollouts).
 
 /** One point of the shape grid; the defaults are the comparison's two shapes. */
 export interface Shape {
@@ -15,9 +15,20 @@ export interface Shape {
   D: number;
   L: number;
   DIGITS: number;
+  WORKERS: number;
 }
 
-export const DEFAULT_SHAPE: Shape = { P: 16, G: 8, SIZE: 8, HORIZON: 32, HIDDEN: 64, D: 64, L: 2, DIGITS: 2 };
+export const DEFAULT_SHAPE: Shape = {
+  P: 16,
+  G: 8,
+  SIZE: 8,
+  HORIZON: 32,
+  HIDDEN: 64,
+  D: 64,
+  L: 2,
+  DIGITS: 2,
+  WORKERS: 1,
+};
 
 /** The default shape with every key that `env` sets (an integer) in its place. */
 export function shapeFrom(env: Record<string, string | undefined>): Shape {
@@ -43,7 +54,7 @@ export const WORKLOADS = {
     steps,
     env: { name: 'gridworld', size: s.SIZE, max_steps: s.HORIZON },
     policy: { kind: 'mlp', hidden: [s.HIDDEN, s.HIDDEN], activation: 'relu' },
-    rollout: { prompts_per_step: s.P, group_size: s.G },
+    rollout: { prompts_per_step: s.P, group_size: s.G, workers: s.WORKERS },
     grpo: { epochs: 1, mini_batches: 1 },
     optim: { lr: 0.001, grad_clip: 0 },
     eval: { episodes: 8, k: 1 },
@@ -56,7 +67,7 @@ export const WORKLOADS = {
     steps,
     env: { name: 'arithmetic', digits: s.DIGITS, ops: ['+'] },
     policy: { kind: 'transformer', layers: s.L, d_model: s.D, heads: 4, context: contextFor(s.DIGITS) },
-    rollout: { prompts_per_step: s.P, group_size: s.G },
+    rollout: { prompts_per_step: s.P, group_size: s.G, workers: s.WORKERS },
     grpo: { epochs: 1, mini_batches: 1 },
     optim: { lr: 0.001, grad_clip: 0 },
     eval: { episodes: 8, k: 1 },

@@ -13,6 +13,9 @@ import type { Schedules } from './schedule.ts';
 
 export { AGG_MODES, KL_TYPES };
 
+/** The most rollout worker threads a run may ask for (rollout.workers). */
+export const MAX_ROLLOUT_WORKERS = 64;
+
 const positiveInt = z.number().int().min(1);
 /** A count from 1 to `max`: the maxima are far above anything that trains on one machine, and the
  * memory estimate (src/config/resource-estimate.ts) judges what a combination of them needs. */
@@ -35,6 +38,9 @@ export const rolloutSchema = z
     /** Recompute π_old's log-probs, entropies and distributions in a separate no-grad pass (verl's
      * way); false reuses the sampler's own when it sampled at this temperature (README says when). */
     recompute_old_logprobs: z.boolean().default(true),
+    /** Threads that sample the rollouts (README "Rollout workers"): 1 samples in the main thread on the run's
+     * streams; W > 1 splits the groups over W worker threads, each group on streams of its own. */
+    workers: count(MAX_ROLLOUT_WORKERS).default(1),
   })
   .strict();
 

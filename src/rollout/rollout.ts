@@ -105,28 +105,33 @@ export function sampleStep(
 }
 
 /**
- * Run every requested episode to the end. Deterministic given the two streams' states.
- * `keepLogPolicy` records each sampled token's full log-distribution (for
- * `rollout.recompute_old_logprobs: false`); otherwise the hot loop skips that work.
+ * Run every requested episode to the end. Deterministic given the streams' states: one pair for
+ * every episode (the in-process rollout), or one pair per group, `rngs[g]` for `groups[g]` (the
+ * rollout workers' way, src/rollout/group-streams.ts, so an episode's draws do not depend on which
+ * other groups share its batch). `keepLogPolicy` records each sampled token's full log-distribution
+ * (for `rollout.recompute_old_logprobs: false`); otherwise the hot loop skips that work.
  */
 export function runEpisodes(
   envFactory: EnvFactory,
   policy: Policy,
   groups: readonly GroupRequest[],
-  rngs: RolloutRngs,
+  rngs: RolloutRngs | readonly RolloutRngs[],
   greedy = false,
   keepLogPolicy = false,
 ): Episode[] {
   const envs: Env[] = [];
   const episodes: Episode[] = [];
-  for (const g of groups) {
+  const streams: RolloutRngs[] = [];
+  groups.forEach((g, gi) => {
+    const own = Array.isArray(rngs) ? (rngs as readonly RolloutRngs[])[gi] : (rngs as RolloutRngs);
     for (let k = 0; k < g.count; k++) {
       const env = envFactory();
-      env.reset(g.prompt, rngs.env);
+      env.reset(g.prompt, own.env);
       envs.push(env);
       episodes.push(startEpisode(g, keepLogPolicy));
+      streams.push(own);
     }
-  }
+  });
   const session = policy.startSampling(episodes.length);
   try {
     let active = episodes.map((_, i) => i);
@@ -138,7 +143,7 @@ export function runEpisodes(
         const A = policy.numActions;
         const step = sampleStep(episodes[i], envs[i], observations[j], logits, j * A, A, {
           greedy,
-          rng: rngs.sampling,
+          rng: streams[i].sampling,
         });
         if (!step.finished) next.push(i);
       });

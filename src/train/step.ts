@@ -5,6 +5,7 @@ import { ADV_ESTIMATORS } from '../../algorithms/advantages/registry.ts';
 import { needsReference } from '../../algorithms/regularizer.ts';
 import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
 import { type Batch, selectRows, tokenCount } from '../base/batch.ts';
+import { UserError } from '../base/errors.ts';
 import { maskedMean, mean, populationStats } from '../base/numerics.ts';
 import { makeStreams, type RngStreams } from '../base/rng.ts';
 import type { Config } from '../config/schema.ts';
@@ -26,6 +27,7 @@ import type { Policy } from '../policies/policy.ts';
 import { runBranchingEpisodes } from '../rollout/branching-rollout.ts';
 import { greedyGroupRewards } from '../rollout/greedy-rewards.ts';
 import { actionLogits, buildBatch, type Episode, type GroupRequest, oldPass, runEpisodes } from '../rollout/rollout.ts';
+import { RolloutWorkers } from '../rollout/rollout-workers.ts';
 import { type Checkpoint, decodeOptimizerState, loadCheckpoint } from '../run/checkpoint.ts';
 import type { MetricsRecord } from '../run/metrics-log.ts';
 import { applySchedules } from './schedules-in-force.ts';
@@ -44,6 +46,8 @@ export interface TrainingState {
   reference: Policy | null;
   optimizer: Adam;
   regularizers: ActiveRegularizer[];
+  /** @internal The rollout worker threads when rollout.workers > 1 (closed by disposeTrainingState). */
+  workers?: RolloutWorkers;
 }
 
 /** The metrics record of one step (without eval/ and perf/ fields) and what perf/ is computed from. */
@@ -104,10 +108,33 @@ export function createTrainingState(given: Config, { resumeFrom, resumeFile, log
   for (const w of [...policyLossWarnings(config.grpo), ...regularizerWarnings(regularizers, shape)]) {
     log(`entrolab: warning: ${w}`);
   }
-  return { config, envFactory, probeEnv, streams, policy, reference, optimizer, regularizers };
+  const state: TrainingState = { config, envFactory, probeEnv, streams, policy, reference, optimizer, regularizers };
+  if (config.rollout.workers > 1) {
+    try {
+      state.workers = startWorkers(config, policy, regularizers);
+    } catch (e) {
+      disposeTrainingState(state);
+      throw e;
+    }
+  }
+  return state;
+}
+
+/** The rollout worker threads, refused for a branching rollout (it forks episodes mid-way in one process). */
+function startWorkers(config: Config, policy: Policy, regularizers: readonly ActiveRegularizer[]): RolloutWorkers {
+  const brancher = regularizers.find((r) => r.hooks.planBranches);
+  if (brancher) {
+    throw new UserError(
+      `${config.rollout.workers} workers cannot run '${brancher.name}': its branching rollout runs in the main ` +
+        'thread only; set rollout.workers: 1',
+      'rollout.workers',
+    );
+  }
+  return new RolloutWorkers(config, policy);
 }
 
 export function disposeTrainingState(state: TrainingState): void {
+  state.workers?.close();
   state.optimizer.dispose();
   state.policy.dispose();
   state.reference?.dispose();
@@ -169,7 +196,8 @@ export function trainStep(state: TrainingState, step: number): StepOutcome {
     const run = runBranchingEpisodes(envFactory, policy, groups, branching[0].brancher, rngs);
     episodes = [...run.episodes, ...(extras.length ? runEpisodes(envFactory, policy, extras, rngs) : [])];
     branchStats = prefixMetrics(branching[0].name, { ...run.stats });
-  } else episodes = runEpisodes(envFactory, policy, [...groups, ...extras], rngs, false, reuseSampled);
+  } else if (state.workers) episodes = state.workers.run(policy, [...groups, ...extras], step, reuseSampled);
+  else episodes = runEpisodes(envFactory, policy, [...groups, ...extras], rngs, false, reuseSampled);
   // ReMax's baseline: one greedy episode per prompt, after the sampled ones (docs/advantages.md "ReMax")
   const estimator = ADV_ESTIMATORS[config.grpo.adv_estimator];
   const greedy = estimator.needs?.includes('greedyReward')

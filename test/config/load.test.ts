@@ -18,7 +18,13 @@ function errorOf(f: () => unknown): string {
 describe('config', () => {
   it('fills defaults for every section', () => {
     const c = parseConfig(base);
-    expect(c.rollout).toEqual({ prompts_per_step: 8, group_size: 8, temperature: 1, recompute_old_logprobs: true });
+    expect(c.rollout).toEqual({
+      prompts_per_step: 8,
+      group_size: 8,
+      temperature: 1,
+      recompute_old_logprobs: true,
+      workers: 1,
+    });
     expect(c.grpo.clip_ratio_c).toBe(3);
     expect(c.grpo.loss_agg_mode).toBe('token-mean');
     expect(c.policy).toMatchObject({ kind: 'mlp', hidden: [64, 64] });
