@@ -38,8 +38,9 @@ export const rolloutSchema = z
     /** Recompute π_old's log-probs, entropies and distributions in a separate no-grad pass (verl's
      * way); false reuses the sampler's own when it sampled at this temperature (README says when). */
     recompute_old_logprobs: z.boolean().default(true),
-    /** Threads that sample the rollouts (README "Rollout workers"): 1 samples in the main thread on the run's
-     * streams; W > 1 splits the groups over W worker threads, each group on streams of its own. */
+    /** Threads that sample the rollouts (README "Rollout workers"): 1 samples in the main thread on the
+     * run's streams; W > 1 splits the groups over the main thread and W − 1 worker threads, each group
+     * on streams of its own. */
     workers: count(MAX_ROLLOUT_WORKERS).default(1),
   })
   .strict();

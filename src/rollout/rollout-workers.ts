@@ -1,23 +1,27 @@
-// Rollouts in worker threads (`rollout.workers` = W > 1): W threads started once per run, each with
-// its own backend, env factory and sampling copy of the policy (rollout-worker.ts). Every step the
-// groups are cut into W contiguous shards in group order, each worker gets the current weights and
-// its shard, runs it on per-group streams (group-streams.ts), and sends the episodes back as
-// transferred typed arrays; they are put back together in group order. The call blocks until every
-// shard is back (Atomics.wait on a shared flag, then a synchronous read of each reply), so a
-// training step stays one synchronous function and nothing depends on which worker finishes first.
-// Gradients, the old pass and everything after the rollout stay in the main thread.
+// Rollouts over several threads (`rollout.workers` = W > 1): the main thread and W − 1 worker
+// threads started once per run, each worker with its own backend, env factory and sampling copy of
+// the policy (rollout-worker.ts). Every step the groups are cut into W contiguous shards in group
+// order; the workers get the current weights and shards 1..W−1 and the main thread samples shard 0
+// meanwhile, every shard on per-group streams (group-streams.ts), so which thread runs a shard
+// changes nothing. The workers send their episodes back as transferred typed arrays, and all are
+// put back together in group order. Waiting blocks (Atomics.wait on a shared flag, then a
+// synchronous read of each reply), so a training step stays one synchronous function and nothing
+// depends on which worker finishes first. Gradients, the old pass and everything after the
+// rollout stay in the main thread.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import type { EnvFactory } from '../../envs/env.ts';
 import { UserError } from '../base/errors.ts';
 import type { Config } from '../config/schema.ts';
 import { loadedPlugins } from '../plugins/load-plugins.ts';
 import type { Policy } from '../policies/policy.ts';
 import { unpackEpisodes } from './episode-transfer.ts';
-import type { Episode, GroupRequest } from './rollout.ts';
+import { groupStreams } from './group-streams.ts';
+import { type Episode, type GroupRequest, runEpisodes } from './rollout.ts';
 import type { ShardRequest, WorkerReply, WorkerStart } from './rollout-worker.ts';
 
 /** `groups` cut into `shards` contiguous runs of groups with about equal episode counts (some may be empty). */
@@ -32,6 +36,13 @@ export function shardGroups<T extends { count: number }>(groups: readonly T[], s
     before += g.count;
   }
   return out;
+}
+
+/** The start-up warning for more sampling threads than the machine has cores, or undefined. */
+export function workerCountWarning(workers: number, cores: number): string | undefined {
+  if (workers <= cores) return undefined;
+  const why = 'they take turns, and each worker adds its transfers';
+  return `rollout.workers: ${workers} sampling threads on ${cores} cores; ${why}`;
 }
 
 /** tsx's ESM api (its `import` export; `require.resolve` would name the CommonJS one, which fails in a worker). */
@@ -73,18 +84,26 @@ interface Thread {
 }
 
 export class RolloutWorkers {
+  /** threads[i] samples shard i + 1; the main thread samples shard 0. */
   private readonly threads: Thread[] = [];
   private readonly flag: Int32Array;
+  private readonly shards: number;
   private seq = 1;
   private closed = false;
 
   /**
-   * Starts `config.rollout.workers` threads for `policy` on the main thread's backend and waits
-   * until each has built its env and policy (a failure there is thrown here, before any step).
+   * Starts `config.rollout.workers` − 1 worker threads for `policy` on the main thread's backend
+   * and waits until each has built its env and policy (a failure there is thrown here, before any
+   * step); `envFactory` builds the main thread's own envs for shard 0.
    */
-  constructor(config: Config, policy: Policy) {
-    const count = config.rollout.workers;
-    this.flag = new Int32Array(new SharedArrayBuffer(4 * count));
+  constructor(
+    private readonly config: Config,
+    policy: Policy,
+    private readonly envFactory: EnvFactory,
+  ) {
+    this.shards = config.rollout.workers;
+    const count = this.shards - 1;
+    this.flag = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, count)));
     // every plugin this process imported (--plugin and the config's), and any the config records
     const recorded = (config.plugins ?? []).flatMap((p) => (typeof p === 'string' ? [] : [p.file]));
     const plugins = [...new Set([...loadedPlugins().map((p) => p.file), ...recorded])];
@@ -122,24 +141,29 @@ export class RolloutWorkers {
    */
   run(policy: Policy, groups: readonly GroupRequest[], step: number, keepLogPolicy: boolean): Episode[] {
     if (this.closed) throw new Error('the rollout workers were closed');
-    const weights = policy.variables.map((v) => Float32Array.from(v.dataSync() as Float32Array));
-    const shards = shardGroups(groups, this.threads.length);
+    const [own, ...rest] = shardGroups(groups, this.shards);
     const seq = ++this.seq;
-    shards.forEach((shard, i) => {
-      const request: ShardRequest = { seq, step, groups: shard, weights, keepLogPolicy };
-      try {
-        this.threads[i].port.postMessage(request);
-      } catch (e) {
-        throw new UserError(`cannot send a group to a worker (${(e as Error).message})`, 'rollout.workers');
-      }
-    });
-    return shards.flatMap((shard, i) => {
+    if (rest.length > 0) {
+      const weights = policy.variables.map((v) => Float32Array.from(v.dataSync() as Float32Array));
+      rest.forEach((shard, i) => {
+        const request: ShardRequest = { seq, step, groups: shard, weights, keepLogPolicy };
+        try {
+          this.threads[i].port.postMessage(request);
+        } catch (e) {
+          throw new UserError(`cannot send a group to a worker (${(e as Error).message})`, 'rollout.workers');
+        }
+      });
+    }
+    const streams = own.map((g) => groupStreams(this.config.seed, step, g.groupId));
+    const here = runEpisodes(this.envFactory, policy, own, streams, false, keepLogPolicy);
+    const there = rest.flatMap((shard, i) => {
       const reply = this.receive(i, seq);
       return reply.ok && reply.packed ? unpackEpisodes(reply.packed, shard, policy.numActions) : [];
     });
+    return [...here, ...there];
   }
 
-  /** Blocks until worker `i` has replied to request `seq`; throws its failure. */
+  /** Blocks until threads[i] has replied to request `seq`; throws its failure (named by its shard, i + 1). */
   private receive(i: number, seq: number): WorkerReply {
     const thread = this.threads[i];
     for (;;) {
@@ -149,14 +173,14 @@ export class RolloutWorkers {
         if (reply.seq !== seq) continue;
         if (!reply.ok) {
           if (reply.user) throw new UserError(reply.message);
-          throw new Error(`rollout worker ${i}: ${reply.message}`);
+          throw new Error(`rollout worker ${i + 1}: ${reply.message}`);
         }
         return reply;
       }
       const now = Atomics.load(this.flag, i);
       if (now === -1) {
         const why = thread.error ? `: ${thread.error.message}` : '';
-        throw new Error(`rollout worker ${i} stopped without replying${why}`);
+        throw new Error(`rollout worker ${i + 1} stopped without replying${why}`);
       }
       // the reply is posted before the flag moves; a flag that moved with no reply yet waits a moment
       Atomics.wait(this.flag, i, now, now < seq ? 1000 : 1);

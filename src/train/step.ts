@@ -1,6 +1,7 @@
 // One GRPO training step in seven phases: plan → rollout → advantages → prepare → update → observe
 // → after. Everything a step reads or advances lives in a `TrainingState`, so a state restored from
 // a checkpoint continues exactly; the loop around the step (trainer.ts) owns the run directory.
+import os from 'node:os';
 import { ADV_ESTIMATORS } from '../../algorithms/advantages/registry.ts';
 import { needsReference } from '../../algorithms/regularizer.ts';
 import type { Env, EnvFactory, Prompt } from '../../envs/env.ts';
@@ -27,7 +28,7 @@ import type { Policy } from '../policies/policy.ts';
 import { runBranchingEpisodes } from '../rollout/branching-rollout.ts';
 import { greedyGroupRewards } from '../rollout/greedy-rewards.ts';
 import { actionLogits, buildBatch, type Episode, type GroupRequest, oldPass, runEpisodes } from '../rollout/rollout.ts';
-import { RolloutWorkers } from '../rollout/rollout-workers.ts';
+import { RolloutWorkers, workerCountWarning } from '../rollout/rollout-workers.ts';
 import { type Checkpoint, decodeOptimizerState, loadCheckpoint } from '../run/checkpoint.ts';
 import type { MetricsRecord } from '../run/metrics-log.ts';
 import { applySchedules } from './schedules-in-force.ts';
@@ -111,7 +112,9 @@ export function createTrainingState(given: Config, { resumeFrom, resumeFile, log
   const state: TrainingState = { config, envFactory, probeEnv, streams, policy, reference, optimizer, regularizers };
   if (config.rollout.workers > 1) {
     try {
-      state.workers = startWorkers(config, policy, regularizers);
+      state.workers = startWorkers(config, policy, envFactory, regularizers);
+      const crowded = workerCountWarning(config.rollout.workers, os.availableParallelism());
+      if (crowded) log(`entrolab: warning: ${crowded}`);
     } catch (e) {
       disposeTrainingState(state);
       throw e;
@@ -120,17 +123,22 @@ export function createTrainingState(given: Config, { resumeFrom, resumeFile, log
   return state;
 }
 
-/** The rollout worker threads, refused for a branching rollout (it forks episodes mid-way in one process). */
-function startWorkers(config: Config, policy: Policy, regularizers: readonly ActiveRegularizer[]): RolloutWorkers {
+/** The rollout worker threads, refused for a branching rollout (it forks episodes mid-way, in one thread). */
+function startWorkers(
+  config: Config,
+  policy: Policy,
+  envFactory: EnvFactory,
+  regularizers: readonly ActiveRegularizer[],
+): RolloutWorkers {
   const brancher = regularizers.find((r) => r.hooks.planBranches);
   if (brancher) {
     throw new UserError(
-      `${config.rollout.workers} workers cannot run '${brancher.name}': its branching rollout runs in the main ` +
-        'thread only; set rollout.workers: 1',
+      `${config.rollout.workers} threads cannot run '${brancher.name}': its branching rollout runs in one thread; ` +
+        'set rollout.workers: 1',
       'rollout.workers',
     );
   }
-  return new RolloutWorkers(config, policy);
+  return new RolloutWorkers(config, policy, envFactory);
 }
 
 export function disposeTrainingState(state: TrainingState): void {

@@ -13,7 +13,7 @@ import { loadConfig, parseConfig } from '../../src/config/load.ts';
 import { loadPlugins } from '../../src/plugins/load-plugins.ts';
 import { groupStreams } from '../../src/rollout/group-streams.ts';
 import { type Episode, type GroupRequest, runEpisodes } from '../../src/rollout/rollout.ts';
-import { RolloutWorkers, shardGroups } from '../../src/rollout/rollout-workers.ts';
+import { RolloutWorkers, shardGroups, workerCountWarning } from '../../src/rollout/rollout-workers.ts';
 import { makeEnvFactory, makePolicy } from '../../src/train/setup.ts';
 import { createTrainingState } from '../../src/train/step.ts';
 import { train } from '../../src/train/trainer.ts';
@@ -114,7 +114,7 @@ describe('rollout workers', () => {
           true,
         ),
       );
-      const workers = new RolloutWorkers(config, policy);
+      const workers = new RolloutWorkers(config, policy, envFactory);
       let there: Episode[];
       try {
         there = workers.run(policy, groups, step, true);
@@ -146,12 +146,18 @@ describe('rollout workers', () => {
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
     fs.writeFileSync(
       path.join(dir, 'grid-again.ts'),
-      `import { defineEnv, ENVS, z } from 'entrolab';
+      `import { isMainThread } from 'node:worker_threads';
+import { defineEnv, ENVS, z } from 'entrolab';
 const grid = ENVS.gridworld;
 defineEnv({ name: 'test-worker-grid', summary: 'the gridworld again (test only)', schema: grid.schema,
   factory: (config: unknown) => grid.factory(config) });
-defineEnv({ name: 'test-worker-broken', summary: 'a gridworld whose episodes fail (test only)', schema: grid.schema,
-  factory: (config: unknown) => () => Object.assign(grid.factory(config)(), { reset() { throw new Error('boom'); } }) });
+// its episodes fail in a worker thread only (the main thread samples shard 0 itself)
+defineEnv({ name: 'test-worker-broken', summary: 'a gridworld that fails in workers (test only)', schema: grid.schema,
+  factory: (config: unknown) => () => {
+    const env = grid.factory(config)();
+    const reset = env.reset.bind(env);
+    return Object.assign(env, { reset: (p: never, r: never) => { if (!isMainThread) throw new Error('boom'); reset(p, r); } });
+  } });
 `,
     );
     await loadPlugins([{ ref: './grid-again.ts', baseDir: dir, where: '--plugin' }]);
@@ -161,8 +167,17 @@ defineEnv({ name: 'test-worker-broken', summary: 'a gridworld whose episodes fai
     // an env that throws in a worker fails the run with the worker's message (no hang), status failed
     const runDir = tempDir();
     const broken = loadConfig(file, [...overrides, 'env.name=test-worker-broken', 'rollout.workers=2']);
-    await expect(train(broken, { runDir, log: () => {} })).rejects.toThrow(/^rollout worker 0: boom$/);
+    await expect(train(broken, { runDir, log: () => {} })).rejects.toThrow(/^rollout worker 1: boom$/);
     expect(JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8'))).toMatchObject({ state: 'failed' });
+  });
+});
+
+describe('what rollout.workers warns about', () => {
+  it('more sampling threads than cores', () => {
+    expect(workerCountWarning(2, 2)).toBeUndefined();
+    expect(workerCountWarning(3, 2)).toBe(
+      'rollout.workers: 3 sampling threads on 2 cores; they take turns, and each worker adds its transfers',
+    );
   });
 });
 
@@ -187,7 +202,7 @@ describe('what rollout.workers refuses', () => {
   it("ARPO's branching rollout, at the start of the run", () => {
     const config = loadConfig('configs/arpo.yaml', ['init_from=', 'policy.d_model=32', 'rollout.workers=2']);
     expect(() => createTrainingState(config, { log: () => {} })).toThrow(
-      /^rollout\.workers: 2 workers cannot run 'arpo': its branching rollout runs in the main thread only/,
+      /^rollout\.workers: 2 threads cannot run 'arpo': its branching rollout runs in one thread; set rollout\.workers: 1$/,
     );
   });
 
