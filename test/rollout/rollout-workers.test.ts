@@ -62,6 +62,20 @@ describe('splitting the groups over workers', () => {
   });
 });
 
+describe('per-group streams', () => {
+  it('are named by seed, step and group id, so no other group, step or seed shares them', () => {
+    const draw = (seed: number, step: number, group: number) => {
+      const s = groupStreams(seed, step, group);
+      return [s.env.next(), s.sampling.next()];
+    };
+    const [env, sampling] = draw(7, 3, 2);
+    expect(env).toBe(new Rng('entrolab:7:rollout:3:2:env').next());
+    expect(sampling).toBe(new Rng('entrolab:7:rollout:3:2:sampling').next());
+    expect(env).not.toBe(sampling);
+    for (const other of [draw(7, 3, 1), draw(7, 4, 2), draw(8, 3, 2)]) expect(other).not.toEqual([env, sampling]);
+  });
+});
+
 describe('rollout workers', () => {
   it('grid: two workers give the same metrics twice, three workers the same again, one worker other draws', async () => {
     const [file, overrides] = GRID;
