@@ -80,6 +80,12 @@ export function equivalenceBand(rule: Rule): [number, number] {
   return rule.kind === 'within' ? [rule.low, rule.high] : [rule.value - rule.delta, rule.value + rule.delta];
 }
 
+/**
+ * "At least as good as the baseline, up to `margin`": the difference must lie above −margin; its δ
+ * is half the margin, so `equivalent` means worse than the baseline by margin/2 to 3·margin/2.
+ */
+export const nonInferiority = (margin: number): Rule => ({ kind: 'above', value: -margin, delta: margin / 2 });
+
 export function runTest(
   statistic: string,
   seeds: readonly number[],

@@ -17,7 +17,7 @@ import { seedsForEquivalence, seedsToDecide } from '../../src/repro/power.ts';
 import { CLAIMS, QUICK_SFT_SET } from '../../src/repro/registry.ts';
 import { REPRO_CONFIG_DIR, reproSweep, warmStartOf } from '../../src/repro/run-claims.ts';
 import { DEFAULT_DESIGN, planSeeds } from '../../src/repro/seed-plan.ts';
-import { claimVerdict, decide, describeTest, meanCiAt, runTest } from '../../src/repro/verdict.ts';
+import { claimVerdict, decide, describeTest, meanCiAt, nonInferiority, runTest } from '../../src/repro/verdict.ts';
 import { overridesToSets } from '../../src/sweep/spec.ts';
 import { readJsonl, tempDir } from '../helpers.ts';
 
@@ -70,6 +70,13 @@ describe('verdicts from CIs and equivalence tests', () => {
     // a within rule passes by TOST: the 90% CI [−0.0051, 0.0251] lies inside [−0.006, 0.03], the 95% one does not
     expect(runTest('w', seeds, values, { kind: 'within', low: -0.006, high: 0.03, delta: 0.01 }).outcome).toBe('pass');
     expect(runTest('w', seeds, values, { kind: 'within', low: 0.04, high: 1, delta: 0.01 }).outcome).toBe('fail');
+  });
+
+  it('non-inferiority: the difference above −margin, δ half the margin', () => {
+    expect(nonInferiority(0.05)).toEqual({ kind: 'above', value: -0.05, delta: 0.025 });
+    // s = 0.01, half-width 4.3027 · 0.01 / √3 = 0.0248: CI [−0.0248, 0.0248] lies above −0.05
+    expect(runTest('d', [0, 1, 2], [-0.01, 0, 0.01], nonInferiority(0.05)).outcome).toBe('pass');
+    expect(runTest('d', [0, 1, 2], [-0.21, -0.2, -0.19], nonInferiority(0.05)).outcome).toBe('fail');
   });
 
   it('a claim is reproduced only when every test passes, not reproduced when any fails', () => {

@@ -6,7 +6,7 @@ import { meanCi95 } from '../../report/stats.ts';
 import { type Claim, type ClaimData, type ClaimResult, cellRuns, commonSeeds, finalEval, values } from '../claim.ts';
 import { tailMean } from '../fit.ts';
 import { curveFigure } from '../plots.ts';
-import { fmt, runTest, type TestResult } from '../verdict.ts';
+import { fmt, nonInferiority, runTest, type TestResult } from '../verdict.ts';
 import { ENTROPY } from './collapse.ts';
 import { type ClaimEnvironment, GRIDWORLD, WORD_HUNT } from './environments.ts';
 import { WORD_HUNT_ENV } from './word-hunt.ts';
@@ -73,7 +73,7 @@ function analyze(data: ClaimData): ClaimResult {
           `${env.label}: ${label} test ${env.passLabel} − GRPO's (same seed; non-inferiority margin ${PASS_MARGIN})`,
           seeds,
           passGap,
-          { kind: 'above', value: -PASS_MARGIN, delta: PASS_MARGIN / 2 },
+          nonInferiority(PASS_MARGIN),
         ),
       );
       row(label, runs, seeds, ratio);

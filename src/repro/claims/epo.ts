@@ -7,7 +7,7 @@ import { mean, meanCi95 } from '../../report/stats.ts';
 import { type Claim, type ClaimData, type ClaimResult, cellRuns, commonSeeds, values } from '../claim.ts';
 import { diffs, tailMean, variance } from '../fit.ts';
 import { curveFigure } from '../plots.ts';
-import { fmt, fmtMeanCi, runTest, type TestResult } from '../verdict.ts';
+import { fmt, fmtMeanCi, nonInferiority, runTest, type TestResult } from '../verdict.ts';
 import { ENTROPY } from './collapse.ts';
 import { type ClaimEnvironment, GRIDWORLD, WORD_HUNT } from './environments.ts';
 import { WORD_HUNT_ENV } from './word-hunt.ts';
@@ -67,7 +67,7 @@ function analyze(data: ClaimData): ClaimResult {
         `${env.label}: final training success, EPO − bonus (non-inferiority margin ${SUCCESS_MARGIN})`,
         seeds,
         seeds.map((_, i) => e[i].success - b[i].success),
-        { kind: 'above', value: -SUCCESS_MARGIN, delta: SUCCESS_MARGIN / 2 },
+        nonInferiority(SUCCESS_MARGIN),
       ),
     );
     const row = (label: string, xs: typeof e) => [

@@ -6,7 +6,7 @@ import { meanCi95 } from '../../report/stats.ts';
 import { type Claim, type ClaimData, type ClaimResult, cellRuns, commonSeeds, values } from '../claim.ts';
 import { percentile, tailMean } from '../fit.ts';
 import { curveFigure } from '../plots.ts';
-import { runTest, type TestResult } from '../verdict.ts';
+import { nonInferiority, runTest, type TestResult } from '../verdict.ts';
 import { ENTROPY } from './collapse.ts';
 import { type ClaimEnvironment, GRIDWORLD, WORD_HUNT } from './environments.ts';
 import { WORD_HUNT_ENV } from './word-hunt.ts';
@@ -56,7 +56,7 @@ function analyze(data: ClaimData): ClaimResult {
         `${env.label}: final training success, STEER − GRPO (non-inferiority margin ${SUCCESS_MARGIN})`,
         seeds,
         seeds.map((_, i) => st[i].success - g[i].success),
-        { kind: 'above', value: -SUCCESS_MARGIN, delta: SUCCESS_MARGIN / 2 },
+        nonInferiority(SUCCESS_MARGIN),
       ),
     );
     const row = (label: string, xs: typeof g) => [
