@@ -83,15 +83,20 @@ export async function runClaims(claims: readonly Claim[], options: ReproOptions)
   const say = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const design = options.design ?? DEFAULT_DESIGN;
   const configDir = options.configDir ?? REPRO_CONFIG_DIR;
-  /** Sweep name → seeds already run in this invocation; failed runs by sweep. */
+  /** Sweep name → seeds already run in this invocation; the seeds its sweep.json lists; failed runs. */
   const ran = new Map<string, Set<number>>();
+  const listed = new Map<string, string>();
   const failed = new Map<string, string[]>();
 
-  /** Runs the claim's sweeps on `seeds` (skipping runs already made); false when aborted. */
+  /**
+   * Runs the claim's sweeps on `seeds` (skipping runs already made); false when aborted. A sweep
+   * whose runs all exist still goes through the runner when its sweep.json lists other seeds (a
+   * claim sharing it ran first): the analysis reads the runs that manifest names.
+   */
   const runOn = async (claim: Claim, seeds: readonly number[]): Promise<boolean> => {
     for (const name of claim.sweeps) {
       const done = ran.get(name) ?? new Set<number>();
-      if (seeds.every((s) => done.has(s))) continue;
+      if (seeds.every((s) => done.has(s)) && listed.get(name) === seeds.join(',')) continue;
       const warm = warmStartOf(name, configDir);
       const initFrom = warm ? await ensureWarmStart(warm, { ...options, configDir, log: say }) : undefined;
       if (options.signal?.aborted) return false;
@@ -110,6 +115,7 @@ export async function runClaims(claims: readonly Claim[], options: ReproOptions)
       failed.set(name, [...new Set([...(failed.get(name) ?? []), ...summary.failed, ...summary.interrupted])]);
       for (const s of seeds) done.add(s);
       ran.set(name, done);
+      listed.set(name, seeds.join(','));
     }
     return true;
   };

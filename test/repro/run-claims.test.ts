@@ -26,8 +26,13 @@ axes:
       grpo: {regularizers: []}
 `;
 
-/** A claim whose one test reads the runs (their step counts) through `value`. */
-function fakeClaim(id: string, value: (seed: number, steps: number) => number, delta: number): Claim {
+/** A claim whose one test reads the runs (their step counts) through `value`; `seen` logs the seeds of each analysis. */
+function fakeClaim(
+  id: string,
+  value: (seed: number, steps: number) => number,
+  delta: number,
+  seen: number[][] = [],
+): Claim {
   return {
     id,
     title: id,
@@ -39,6 +44,7 @@ function fakeClaim(id: string, value: (seed: number, steps: number) => number, d
     analyze: (data: ClaimData) => {
       const runs = cellRuns(data, 'tiny-sweep', 'method-grpo');
       const seeds = [...runs.keys()].sort((a, b) => a - b);
+      seen.push(seeds);
       const xs = seeds.map((s) => value(s, values(runs.get(s)!, 'success_rate').length));
       return {
         tests: [runTest('value', seeds, xs, { kind: 'above', value: 0, delta })],
@@ -59,7 +65,8 @@ describe('runClaims with a seed plan', () => {
     const design = { ...DEFAULT_DESIGN, tuningSeeds: [100, 101], minSeeds: 2, maxSeeds: 3 };
     // every run has 3 steps: no spread, decided at the minimum; ±1 by seed parity with a tiny δ: the cap
     const steady = fakeClaim('steady', (_, steps) => steps, 1);
-    const noisy = fakeClaim('noisy', (seed) => (seed % 2 === 0 ? 1 : -1), 1e-3);
+    const seenByNoisy: number[][] = [];
+    const noisy = fakeClaim('noisy', (seed) => (seed % 2 === 0 ? 1 : -1), 1e-3, seenByNoisy);
     const outcomes = await runClaims([steady, noisy], {
       quick: false,
       out,
@@ -76,6 +83,12 @@ describe('runClaims with a seed plan', () => {
     expect(b.plan.looks).toEqual([3]);
     expect(b.plan.alpha).toBe(0.05);
     expect(b.seeds).toEqual([0, 1, 2]);
+    // the second claim shares the sweep: it plans from the tuning seeds' runs, not from the seeds
+    // the first claim's verdict left in sweep.json
+    expect(seenByNoisy).toEqual([
+      [100, 101],
+      [0, 1, 2],
+    ]);
     expect(b.verdict).toBe('inconclusive (CI overlaps)');
     const runs = fs.readdirSync(path.join(out, 'sweeps', 'tiny-sweep')).filter((d) => d.startsWith('method-'));
     expect(runs.sort()).toEqual(['100', '101', '0', '1', '2'].map((s) => `method-grpo__seed-${s}`).sort());
