@@ -6,7 +6,10 @@ import { z } from 'zod';
 import type { Regularizer, RegularizerDefinition, StepInfo, TokenContext } from '../algorithms/regularizer.ts';
 import type { Batch } from '../src/base/batch.ts';
 import { Rng } from '../src/base/rng.ts';
+import { loadConfig } from '../src/config/load.ts';
 import type { ActiveRegularizer } from '../src/core/regularizer-set.ts';
+import type { GroupRequest } from '../src/rollout/rollout.ts';
+import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
 
 export function tempDir(prefix = 'entrolab-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -18,6 +21,27 @@ export function readJsonl(file: string): Record<string, number>[] {
     .split('\n')
     .filter((l) => l)
     .map((l) => JSON.parse(l) as Record<string, number>);
+}
+
+/**
+ * A config's env factory and policy (init stream 'init') and three groups 0, 1, 2 of `count`
+ * episodes on train prompts drawn from stream 'prompts'; `extra` marks group 2 as an extra group
+ * sampled at temperature 0.7.
+ */
+export function threeGroups(file: string, sets: string[], count: number, extra = false) {
+  const config = loadConfig(file, sets);
+  const envFactory = makeEnvFactory(config);
+  const probe = envFactory();
+  const policy = makePolicy(config, probe, new Rng('init'));
+  const prompts = new Rng('prompts');
+  const groups: GroupRequest[] = [0, 1, 2].map((groupId) => ({
+    prompt: probe.samplePrompt(prompts, 'train'),
+    count,
+    groupId,
+    temperature: extra && groupId === 2 ? 0.7 : 1,
+    isExtra: extra && groupId === 2,
+  }));
+  return { config, envFactory, policy, groups };
 }
 
 /** train() options that stop the call through its signal once `steps` steps of it have finished. */

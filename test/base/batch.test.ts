@@ -5,9 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/backend.ts';
 import { type Batch, concatBatches, selectRows } from '../../src/base/batch.ts';
 import { Rng } from '../../src/base/rng.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { buildBatch, type GroupRequest, oldPass, runEpisodes } from '../../src/rollout/rollout.ts';
-import { makeEnvFactory, makePolicy } from '../../src/train/setup.ts';
+import { buildBatch, oldPass, runEpisodes } from '../../src/rollout/rollout.ts';
+import { threeGroups } from '../helpers.ts';
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -15,18 +14,7 @@ beforeAll(async () => {
 
 /** A batch of 6 episodes and one of the single shortest episode, narrower, from the same policy. */
 function twoWidths(file: string, sets: string[]) {
-  const config = loadConfig(file, sets);
-  const envFactory = makeEnvFactory(config);
-  const probe = envFactory();
-  const policy = makePolicy(config, probe, new Rng('init'));
-  const prompts = new Rng('prompts');
-  const groups: GroupRequest[] = [0, 1, 2].map((groupId) => ({
-    prompt: probe.samplePrompt(prompts, 'train'),
-    count: 2,
-    groupId,
-    temperature: 1,
-    isExtra: false,
-  }));
+  const { envFactory, policy, groups } = threeGroups(file, sets, 2);
   const episodes = runEpisodes(envFactory, policy, groups, { env: new Rng('env'), sampling: new Rng('sampling') });
   const wide = buildBatch(policy, episodes, 1, true);
   const shortest = episodes.reduce((s, e, i) => (e.actions.length < episodes[s].actions.length ? i : s), 0);

@@ -12,12 +12,11 @@ import { Rng } from '../../src/base/rng.ts';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
 import { loadPlugins } from '../../src/plugins/load-plugins.ts';
 import { groupStreams } from '../../src/rollout/group-streams.ts';
-import { type Episode, type GroupRequest, runEpisodes } from '../../src/rollout/rollout.ts';
+import { type Episode, runEpisodes } from '../../src/rollout/rollout.ts';
 import { RolloutWorkers, shardGroups, workerCountWarning } from '../../src/rollout/rollout-workers.ts';
-import { makeEnvFactory, makePolicy } from '../../src/train/setup.ts';
 import { createTrainingState } from '../../src/train/step.ts';
 import { train } from '../../src/train/trainer.ts';
-import { deterministicLines, stopAfter, tempDir } from '../helpers.ts';
+import { deterministicLines, stopAfter, tempDir, threeGroups } from '../helpers.ts';
 
 const GRID = [
   'configs/quickstart.yaml',
@@ -103,18 +102,7 @@ describe('rollout workers', () => {
 
   for (const [name, [file, overrides]] of Object.entries({ grid: GRID, text: TEXT })) {
     it(`${name}: the workers' episodes are the in-process runEpisodes' on the same per-group streams`, () => {
-      const config = loadConfig(file, [...overrides, 'rollout.workers=2']);
-      const envFactory = makeEnvFactory(config);
-      const probe = envFactory();
-      const policy = makePolicy(config, probe, new Rng('init'));
-      const prompts = new Rng('prompts');
-      const groups: GroupRequest[] = [0, 1, 2].map((groupId) => ({
-        prompt: probe.samplePrompt(prompts, 'train'),
-        count: 3,
-        groupId,
-        temperature: groupId === 2 ? 0.7 : 1,
-        isExtra: groupId === 2,
-      }));
+      const { config, envFactory, policy, groups } = threeGroups(file, [...overrides, 'rollout.workers=2'], 3, true);
       const step = 5;
       // in this process, shard by shard: the batch a sampler runs changes its logits in the last bit on
       // wasm (the transformer's), so the same episodes need the same shards
