@@ -23,6 +23,49 @@ export interface SparseRows {
 // The same input array is multiplied several times a step (old pass, update, after-update pass)
 const cache = new WeakMap<Float32Array, SparseRows | null>();
 
+/** The bits of a float32 (or int32) array, to test four entries for zero at once. */
+export function bitsOf(values: Float32Array | Int32Array): Int32Array {
+  return values instanceof Int32Array ? values : new Int32Array(values.buffer, values.byteOffset, values.length);
+}
+
+/**
+ * Appends the non-zeros of values[base, base + cols) to `col` (column within the row) and `value`
+ * from index k; returns the new k, or -1 once `limit` entries would be passed. Four entries whose
+ * bits are all zero are skipped at once; any other block is read entry by entry (a −0 has a bit
+ * set and is skipped there as a zero), so the result is the entry-by-entry scan's.
+ */
+export function appendRowNonZeros(
+  values: Float32Array | Int32Array,
+  bits: Int32Array,
+  base: number,
+  cols: number,
+  col: Int32Array,
+  value: Float32Array,
+  k: number,
+  limit: number,
+): number {
+  const end = base + cols;
+  let i = base;
+  for (; i + 4 <= end; i += 4) {
+    if ((bits[i] | bits[i + 1] | bits[i + 2] | bits[i + 3]) === 0) continue;
+    for (let j = i; j < i + 4; j++) {
+      const v = values[j];
+      if (v === 0) continue;
+      if (k === limit) return -1;
+      col[k] = j - base;
+      value[k++] = v;
+    }
+  }
+  for (; i < end; i++) {
+    const v = values[i];
+    if (v === 0) continue;
+    if (k === limit) return -1;
+    col[k] = i - base;
+    value[k++] = v;
+  }
+  return k;
+}
+
 /**
  * The CSR form of `values`, or null when more than `maxDensity` of the entries are non-zero.
  * Remembered per array: callers must not change an array after passing it.
@@ -34,22 +77,17 @@ export function sparseRows(values: Float32Array, rows: number, cols: number, max
   const start = new Int32Array(rows + 1);
   const col = new Int32Array(limit);
   const value = new Float32Array(limit);
+  const bits = bitsOf(values);
   let k = 0;
   let result: SparseRows | null = null;
-  scan: {
-    for (let r = 0; r < rows; r++) {
-      start[r] = k;
-      const base = r * cols;
-      for (let c = 0; c < cols; c++) {
-        const v = values[base + c];
-        if (v === 0) continue;
-        if (k === limit) break scan;
-        col[k] = c;
-        value[k++] = v;
-      }
+  for (let r = 0; r <= rows; r++) {
+    start[r] = k;
+    if (r === rows) {
+      result = { rows, cols, start, col: col.subarray(0, k), value: value.subarray(0, k) };
+      break;
     }
-    start[rows] = k;
-    result = { rows, cols, start, col: col.subarray(0, k), value: value.subarray(0, k) };
+    k = appendRowNonZeros(values, bits, r * cols, cols, col, value, k, limit);
+    if (k < 0) break;
   }
   cache.set(values, result);
   return result;

@@ -5,7 +5,7 @@
 // two float32 values rounded once to float32 is the float32 sum), and only the dense hidden
 // products go to the backend. tanh stays a kernel (Math.tanh is not the backend's tanh).
 import * as tf from '@tensorflow/tfjs';
-import { type SparseRows, sparseTimesDense } from './input-matmul.ts';
+import { appendRowNonZeros, bitsOf, type SparseRows, sparseTimesDense } from './input-matmul.ts';
 
 /** One layer's weights as the sampler holds them: the matrix as a tensor and as an array, the bias as an array. */
 export interface InferenceLayer {
@@ -56,13 +56,8 @@ export function observationRows(
   for (let r = 0; r < rows; r++) {
     start[r] = k;
     const o = observations[r];
-    for (let c = 0; c < cols; c++) {
-      const v = o[c];
-      if (v === 0) continue;
-      if (k === limit) return null;
-      col[k] = c;
-      value[k++] = v;
-    }
+    k = appendRowNonZeros(o, bitsOf(o), 0, cols, col, value, k, limit);
+    if (k < 0) return null;
   }
   start[rows] = k;
   return { rows, cols, start, col: col.subarray(0, k), value: value.subarray(0, k) };

@@ -134,3 +134,46 @@ it('transposeArray', () => {
   ])
     expect(t[c * 70 + r]).toBe(big[r * 45 + c]);
 });
+
+describe('sparseRows: the CSR of an entry-by-entry scan', () => {
+  /** The reference: every entry in order, −0 a zero, null once the limit would be passed. */
+  function naive(values: Float32Array, nRows: number, nCols: number, maxDensity: number) {
+    const limit = Math.floor(maxDensity * values.length);
+    const start = [0];
+    const col: number[] = [];
+    const value: number[] = [];
+    for (let r = 0; r < nRows; r++) {
+      for (let c = 0; c < nCols; c++) {
+        const v = values[r * nCols + c];
+        if (v === 0) continue;
+        if (col.length === limit) return null;
+        col.push(c);
+        value.push(v);
+      }
+      start.push(col.length);
+    }
+    return { start, col, value };
+  }
+
+  it('agrees on rows of 1–13 columns (blocks of four and a tail), −0, NaN and the density limit', () => {
+    const scan = new Rng('scan');
+    for (let trial = 0; trial < 200; trial++) {
+      const [nRows, nCols] = [1 + scan.int(9), 1 + scan.int(13)];
+      const values = new Float32Array(nRows * nCols);
+      for (let i = 0; i < values.length; i++) {
+        const u = scan.next();
+        values[i] = u < 0.15 ? 1 : u < 0.2 ? -0 : u < 0.22 ? Number.NaN : u < 0.25 ? scan.normal() : 0;
+      }
+      const density = [0.05, 0.125, 0.3, 1][trial % 4];
+      const want = naive(values, nRows, nCols, density);
+      const got = sparseRows(values, nRows, nCols, density);
+      if (want === null) expect(got).toBeNull();
+      else {
+        expect(got).not.toBeNull();
+        expect(Array.from(got!.start)).toEqual(want.start);
+        expect(Array.from(got!.col)).toEqual(want.col);
+        expect(Array.from(got!.value)).toEqual(want.value.map((v) => Math.fround(v)));
+      }
+    }
+  });
+});
