@@ -1,6 +1,6 @@
 // Where one update's time goes kernel by kernel (tf.profile, wall time, mean of 5 updates after 5
 // warm-ups) on a workload of the PyTorch comparison, then its mean wall and CPU time.
-//   node --import tsx bench/kernels.ts grid|text
+//   [P=.. G=.. SIZE=.. HORIZON=.. HIDDEN=.. D=.. L=.. DIGITS=..] node --import tsx bench/kernels.ts grid|text
 import * as tf from '@tensorflow/tfjs';
 import { broadcastToTokens, groupAdvantages } from '../algorithms/grpo.ts';
 import { selectBackend } from '../src/backend/backend.ts';
@@ -10,11 +10,11 @@ import { Adam } from '../src/core/adam.ts';
 import { updatePolicy } from '../src/core/update.ts';
 import { buildBatch, type GroupRequest, runEpisodes } from '../src/rollout/rollout.ts';
 import { makeEnvFactory, makePolicy } from '../src/train/setup.ts';
-import { WORKLOADS } from './workloads.ts';
+import { shapeFrom, WORKLOADS } from './workloads.ts';
 
 const work = (process.argv[2] ?? 'grid') as keyof typeof WORKLOADS;
 await selectBackend((process.env.ENTROLAB_BACKEND as 'auto' | undefined) ?? 'auto');
-const config = parseConfig(WORKLOADS[work](5), `workload ${work}`);
+const config = parseConfig(WORKLOADS[work](5, shapeFrom(process.env)), `workload ${work}`);
 const envFactory = makeEnvFactory(config);
 const env = envFactory();
 const streams = makeStreams(0);
