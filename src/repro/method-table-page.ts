@@ -5,7 +5,7 @@ import path from 'node:path';
 import { CSS, formatMeanCi, type Table, tableToMarkdown } from '../report/report.ts';
 import { escapeXml } from '../report/svg-plot.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../run/atomic-write.ts';
-import { ENTROPY_TAIL, METHOD_TABLE_ID, METRICS, type MetricCell, type TaskTable } from './method-table.ts';
+import { ENTROPY_TAIL, METHOD_TABLE_ID, METRICS, type MetricCell, markCount, type TaskTable } from './method-table.ts';
 import { type PageMeta, seedText, tableHtml } from './page.ts';
 
 const e = escapeXml;
@@ -60,6 +60,17 @@ const HOW =
   'seeds (Student t). ▲ / ▼: the method minus GRPO on the same seed (the same warm start, the same prompts) has ' +
   'a 95% CI wholly above / below 0 — a decisive difference; no mark: the CI includes 0 (or fewer than 2 paired seeds).';
 
+/** "7 of 160 paired comparisons are marked; with no real difference about 8 would be, by chance." */
+export function marksNote(table: TaskTable): string {
+  const { marked, compared, byChance } = markCount(table);
+  if (compared === 0) return 'No paired comparisons yet (fewer than 2 seeds shared with GRPO).';
+  return (
+    `${marked} of ${compared} paired comparisons are marked; if no method differed from GRPO, about ` +
+    `${byChance.toFixed(1)} would be marked by chance (each CI is at 95%, not corrected for the table's many ` +
+    'comparisons), so read a lone mark with care.'
+  );
+}
+
 function seedNote(meta: PageMeta): string {
   return (
     `Seeds ${seedText(meta.seeds)} (${meta.seeds.length} per row); every row of a task starts from that task's one ` +
@@ -72,7 +83,14 @@ function seedNote(meta: PageMeta): string {
 export function renderMarkdown(tables: readonly TaskTable[], meta: PageMeta): string {
   const out = [`${seedNote(meta)} ${HOW}`, ''];
   for (const t of tables)
-    out.push(`**${t.task.title}** (configs/repro/${t.task.sweep}.yaml)`, '', tableToMarkdown(mainTable(t)));
+    out.push(
+      `**${t.task.title}** (configs/repro/${t.task.sweep}.yaml)`,
+      '',
+      tableToMarkdown(mainTable(t)),
+      '',
+      marksNote(t),
+      '',
+    );
   return out.join('\n');
 }
 
@@ -93,6 +111,7 @@ export function renderMethodTablePage(tables: readonly TaskTable[], meta: PageMe
         '(one line each); n/a reasons: src/repro/method-table.ts.</p>',
     );
     out.push(tableHtml(mainTable(t)));
+    out.push(`<p class="note">${e(marksNote(t))}</p>`);
     out.push('<h3>Paired differences against GRPO (method − GRPO, same seed)</h3>', tableHtml(diffTable(t)));
     out.push('<h3>Settings</h3>', tableHtml(settingsTable(t)));
   }

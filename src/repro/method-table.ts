@@ -153,6 +153,23 @@ export function decisive(ci: MeanCi): -1 | 0 | 1 {
   return 0;
 }
 
+/**
+ * How many of a task's paired comparisons (row × metric with ≥ 2 paired seeds) are marked, and
+ * how many marks chance alone would give at the CI's 5% level if no method differed from GRPO.
+ */
+export function markCount(table: TaskTable): { marked: number; compared: number; byChance: number } {
+  let marked = 0;
+  let compared = 0;
+  for (const row of table.rows)
+    for (const { key } of METRICS) {
+      const cell = row.metrics[key];
+      if (!cell.diff || cell.diff.ci.n < 2) continue;
+      compared += 1;
+      if (cell.decisive !== 0) marked += 1;
+    }
+  return { marked, compared, byChance: 0.05 * compared };
+}
+
 function finishedBySeed(runs: readonly RunData[], seeds: readonly number[]): Map<number, RunData> {
   const out = new Map<number, RunData>();
   for (const run of runs) {

@@ -13,15 +13,19 @@ import { tailMean } from '../../src/repro/fit.ts';
 import {
   BASELINE,
   decisive,
+  type MetricCell,
+  type MetricKey,
+  markCount,
   methodKey,
   NOT_APPLICABLE,
   notApplicable,
   registeredMethods,
   rowMethod,
   TABLE_TASKS,
+  type TableRow,
   type TaskTable,
 } from '../../src/repro/method-table.ts';
-import { cellText } from '../../src/repro/method-table-page.ts';
+import { cellText, marksNote } from '../../src/repro/method-table-page.ts';
 import { sweepRows, TABLE_QUICK_SET, tableSweep } from '../../src/repro/run-method-table.ts';
 import { readJsonl, tempDir } from '../helpers.ts';
 
@@ -40,6 +44,48 @@ describe('the decisive mark', () => {
     expect(decisive(meanCi95([5]))).toBe(0);
     const cell = { values: [0.2, 0.3, 0.25], ci: meanCi95([0.2, 0.3, 0.25]), decisive: -1 as const };
     expect(cellText(cell)).toBe('0.250 ± 0.124 ▼');
+  });
+
+  it('counts the marked paired comparisons against what chance gives at 5% each', () => {
+    const cellOf = (diffs: number[]): MetricCell => {
+      const ci = meanCi95(diffs);
+      return { values: diffs, ci, diff: { seeds: diffs.map((_, i) => i), values: diffs, ci }, decisive: decisive(ci) };
+    };
+    const row = (label: string, cells: Record<MetricKey, MetricCell>): TableRow => ({
+      label,
+      kind: 'regularizer',
+      names: [label],
+      settings: '',
+      seeds: [0, 1, 2],
+      metrics: cells,
+    });
+    const notDecisive = cellOf([1, 2, 3]);
+    const table: TaskTable = {
+      task: TABLE_TASKS[0],
+      rows: [
+        // the baseline: no paired differences
+        {
+          ...row('grpo', { pass1: notDecisive, pass16: notDecisive, pass64: notDecisive, entropy: notDecisive }),
+          kind: 'baseline',
+        },
+        row('a', {
+          pass1: cellOf([1, 1.1, 0.9]),
+          pass16: notDecisive,
+          pass64: cellOf([-1, -1.1, -0.9]),
+          entropy: notDecisive,
+        }),
+        // one paired seed: not a comparison
+        row('b', { pass1: cellOf([5]), pass16: cellOf([5]), pass64: cellOf([5]), entropy: cellOf([5]) }),
+      ],
+      notApplicable: [],
+      missing: [],
+    };
+    table.rows[0].metrics = Object.fromEntries(
+      Object.entries(table.rows[0].metrics).map(([k, c]) => [k, { ...c, diff: undefined, decisive: 0 }]),
+    ) as Record<MetricKey, MetricCell>;
+    expect(markCount(table)).toEqual({ marked: 2, compared: 4, byChance: 0.2 });
+    expect(marksNote(table)).toMatch(/^2 of 4 paired comparisons are marked; .* about 0\.2 would be marked by chance/);
+    expect(marksNote({ ...table, rows: [table.rows[0]] })).toMatch(/^No paired comparisons yet/);
   });
 
   it('reads what a row runs from its overrides', () => {
