@@ -75,10 +75,10 @@ export class KvCacheSession implements SamplingSession {
         return old.map((c) => {
           const pad = (t: tf.Tensor4D) =>
             hasNew ? tf.concat([t, tf.zerosLike(tf.slice(t, [0, 0, 0, 0], [1, -1, -1, -1]))], 0) : t;
-          return { kT: tf.gather(pad(c.kT), idx) as tf.Tensor4D, v: tf.gather(pad(c.v), idx) as tf.Tensor4D };
+          return { k: tf.gather(pad(c.k), idx) as tf.Tensor4D, v: tf.gather(pad(c.v), idx) as tf.Tensor4D };
         });
       });
-      old.forEach((c) => (c.kT.dispose(), c.v.dispose()));
+      old.forEach((c) => (c.k.dispose(), c.v.dispose()));
     }
     this.valid = ids.map((id) => (where.has(id) ? this.valid[where.get(id)!] : new Uint8Array(this.slots)));
     this.rows = [...ids];
@@ -127,7 +127,7 @@ export class KvCacheSession implements SamplingSession {
     const out = tf.tidy(() =>
       forwardStep(this.shape, this.weights, { rows, newCount, tokens, positions, maskAdd, readout }, old),
     );
-    old?.forEach((c) => (c.kT.dispose(), c.v.dispose()));
+    old?.forEach((c) => (c.k.dispose(), c.v.dispose()));
     this.cache = out.cache;
     this.valid = this.valid.map((v, r) => {
       const grown = new Uint8Array(keys);
@@ -143,7 +143,7 @@ export class KvCacheSession implements SamplingSession {
   }
 
   dispose(): void {
-    this.cache?.forEach((c) => (c.kT.dispose(), c.v.dispose()));
+    this.cache?.forEach((c) => (c.k.dispose(), c.v.dispose()));
     this.cache = null;
   }
 }
