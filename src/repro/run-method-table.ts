@@ -1,6 +1,7 @@
 // Runs the method table: per task, the shared SFT warm start once (`entrolab sft` in a child
 // process, resumable: a finished one is kept), then the task's sweep (configs/repro/methods-<task>.yaml)
-// through the sweep runner with init_from set to that warm start, then the tables and the page.
+// through the sweep runner with init_from set to that warm start, the tasks side by side on one pool
+// of `workers` process slots; then the tables and the page.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { readYamlFile } from '../config/load.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { loadReportData, type ReportData } from '../report/data.ts';
 import { readSummary } from '../run/run-dir.ts';
+import { ProcessSlots } from '../sweep/process-slots.ts';
 import { DEFAULT_TRAIN_COMMAND, runSweep } from '../sweep/runner.ts';
 import { expandSweep, type Sweep } from '../sweep/spec.ts';
 import { TABLE_TASKS, type TableTask, type TaskTable, taskTable } from './method-table.ts';
@@ -122,28 +124,33 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Metho
   if (badRow) throw new UserError(`unknown row '${badRow}'; the rows are ${[...labels].join(', ')}`, 'repro');
 
   const wallSeconds: MethodTableOutcome['wallSeconds'] = {};
-  // the warm starts first, side by side (each is one process)
-  const sftStarted = Date.now();
-  const pending = [...tasks];
-  const codes = new Map<string, number | null>();
-  const sftWorker = async () => {
-    for (let task = pending.shift(); task; task = pending.shift()) {
-      const started = Date.now();
-      say(`methods: warm start '${task.id}' (configs/${task.sft}) into ${warmStartDirOf(options.out, task)}`);
-      codes.set(task.id, await trainWarmStart(task, options));
-      wallSeconds[task.id] = { sft: (Date.now() - started) / 1000, sweep: 0 };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.workers, tasks.length)) }, sftWorker));
-  if (options.signal?.aborted) return undefined;
-  say(`methods: warm starts done in ${((Date.now() - sftStarted) / 1000).toFixed(0)} s`);
-
+  // Each task is a pipeline, its warm start then its sweep, and the pipelines run side by side on
+  // one pool of `workers` process slots: a task's sweep starts as soon as its own warm start is
+  // done, while the other's still trains, so no core waits on the longer warm start.
+  const slots = new ProcessSlots(Math.max(1, options.workers));
   const failedRuns: string[] = [];
-  const tables: TaskTable[] = [];
-  for (const task of tasks) {
+  const warmStartFailures: string[] = [];
+  const tableOf = new Map<string, TaskTable>();
+  const pipeline = async (task: TableTask) => {
     const warmStart = warmStartDirOf(options.out, task);
-    if (codes.get(task.id) !== 0 || readSummary(warmStart) === undefined)
-      throw new UserError(`the warm start of '${task.id}' did not finish (log: '${warmStart}.log')`, 'repro');
+    const release = await slots.acquire();
+    const sftStarted = Date.now();
+    let code: number | null;
+    try {
+      if (options.signal?.aborted) return;
+      say(`methods: warm start '${task.id}' (configs/${task.sft}) into ${warmStart}`);
+      code = await trainWarmStart(task, options);
+    } finally {
+      release();
+    }
+    wallSeconds[task.id] = { sft: (Date.now() - sftStarted) / 1000, sweep: 0 };
+    if (options.signal?.aborted) return;
+    if (code !== 0 || readSummary(warmStart) === undefined) {
+      warmStartFailures.push(task.id);
+      say(`methods: the warm start of '${task.id}' did not finish (log: '${warmStart}.log'); its sweep is skipped`);
+      return;
+    }
+    say(`methods: warm start '${task.id}' done in ${wallSeconds[task.id].sft.toFixed(0)} s`);
     const sweep = tableSweep(task, options.seeds, options.quick, warmStart);
     const wanted = options.rows ? new Set(['grpo', ...options.rows]) : undefined;
     const only = wanted ? sweep.runs.filter((r) => wanted.has(r.labels.method)).map((r) => r.index) : undefined;
@@ -155,16 +162,26 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Metho
       sweepDir,
       workers: options.workers,
       only,
+      slots,
       trainArgs: options.trainArgs,
       trainCommand: options.trainCommand,
       signal: options.signal,
-      log: (l) => say(`  ${l}`),
+      log: (l) => say(`  ${task.id} ${l}`),
     });
     wallSeconds[task.id].sweep = (Date.now() - started) / 1000;
-    if (options.signal?.aborted) return undefined;
+    if (options.signal?.aborted) return;
     failedRuns.push(...summary.failed, ...summary.interrupted);
-    tables.push(taskTable(task, loadSweepData(sweepDir), sweepRows(task), options.seeds));
-  }
+    tableOf.set(task.id, taskTable(task, loadSweepData(sweepDir), sweepRows(task), options.seeds));
+  };
+  await Promise.all(tasks.map(pipeline));
+  if (options.signal?.aborted) return undefined;
+  if (warmStartFailures.length > 0)
+    throw new UserError(
+      `the warm start of ${warmStartFailures.map((t) => `'${t}'`).join(', ')} did not finish ` +
+        `(log: ${warmStartFailures.map((t) => `'${warmStartDirOf(options.out, TABLE_TASKS.find((x) => x.id === t)!)}.log'`).join(', ')})`,
+      'repro',
+    );
+  const tables = tasks.map((t) => tableOf.get(t.id)!);
   const page = writeMethodTablePage(options.out, tables, { seeds: options.seeds, quick: options.quick });
   return { tables, page, wallSeconds, failedRuns };
 }

@@ -26,6 +26,7 @@ import {
   writeSweepState,
   writeSweepStateIfMissing,
 } from './manifest.ts';
+import type { ProcessSlots } from './process-slots.ts';
 import { overridesToSets, type Sweep, type SweepRun } from './spec.ts';
 
 export const SWEEP_LOCK_FILE = 'sweep.lock';
@@ -50,6 +51,8 @@ export interface RunnerOptions {
   heartbeatMs?: number;
   /** How often a task polls a run locked from another host (tests shorten it). */
   lockPollMs?: number;
+  /** Slots shared with other work: each run holds one while it trains (at most `workers` at once still). */
+  slots?: ProcessSlots;
 }
 
 export interface SweepSummary {
@@ -272,8 +275,14 @@ async function execute(state: SweepState, options: RunnerOptions): Promise<Sweep
     while (next < queue.length && !signal?.aborted) {
       const position = ++next;
       const run = queue[position - 1];
-      if (await claimable(run)) await launch(run, position);
-      else summary.busy.push(run.id);
+      const release = await options.slots?.acquire();
+      try {
+        if (signal?.aborted) break;
+        if (await claimable(run)) await launch(run, position);
+        else summary.busy.push(run.id);
+      } finally {
+        release?.();
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.workers, queue.length)) }, worker));
