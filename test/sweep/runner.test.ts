@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { readRunStatus } from '../../src/run/run-state.ts';
 import { readSweepState } from '../../src/sweep/manifest.ts';
+import { ProcessSlots } from '../../src/sweep/process-slots.ts';
 import { runSweep, trainArgv } from '../../src/sweep/runner.ts';
 import { expandSweep } from '../../src/sweep/spec.ts';
 
@@ -50,6 +51,14 @@ if (sets['fake.await_peer']) {
   fs.mkdirSync(active, { recursive: true });
   fs.writeFileSync(path.join(active, opt('--name')), '');
   for (let i = 0; fs.readdirSync(active).length < 2; i++) { if (i > 500) process.exit(3); sleep(20); }
+}
+if (sets['fake.track']) {
+  // how many fake trainers run at this moment, across every sweep that names this directory
+  const me = path.join(sets['fake.track'], opt('--name') + '-' + process.pid);
+  fs.mkdirSync(sets['fake.track'], { recursive: true });
+  fs.writeFileSync(me, '');
+  fs.appendFileSync(sets['fake.track'] + '.log', fs.readdirSync(sets['fake.track']).length + '\\n');
+  process.on('exit', () => fs.rmSync(me, { force: true }));
 }
 for (let step = start + 1; step <= steps; step++) {
   sleep(sets['fake.step_ms'] ?? 0);
@@ -171,6 +180,25 @@ axes:
     const result = readSweepState(t.sweepDir)!.results[id];
     expect(result).toMatchObject({ state: 'failed', attempts: retried ? 2 : 1, exit_code: code });
     expect(result.error).toMatch(/no checkpoint found/);
+  });
+
+  it('shares process slots between sweeps: never more trainers at once than slots', async () => {
+    const track = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-slots-')), 'running');
+    const yaml = `base: base.yaml\nseeds: 3\nset: {steps: 6, fake.step_ms: 50, fake.track: ${JSON.stringify(track)}}\n`;
+    for (const size of [1, 2]) {
+      fs.rmSync(`${track}.log`, { force: true });
+      const slots = new ProcessSlots(size);
+      const [a, b] = [setup(yaml), setup(yaml)];
+      const summaries = await Promise.all([
+        runSweep(a.sweep, { ...a.options, workers: 2, slots }),
+        runSweep(b.sweep, { ...b.options, workers: 2, slots }),
+      ]);
+      expect(summaries.map((s) => s.finished.length)).toEqual([3, 3]);
+      const seen = fs.readFileSync(`${track}.log`, 'utf8').trim().split('\n').map(Number);
+      expect(seen).toHaveLength(6);
+      expect(Math.max(...seen)).toBeLessThanOrEqual(size);
+      expect(slots.available).toBe(size);
+    }
   });
 
   it('runs workers in parallel', async () => {
